@@ -1,0 +1,147 @@
+import type { ExecutionError } from './errors.js';
+import type { Finding, ResourceKind } from './finding.js';
+
+/** JSON Schema for an action's params (draft-07 subset that ajv strict mode accepts). */
+export type JsonSchema = Record<string, unknown>;
+
+/**
+ * Where an action sits in a response. Steps are ordered by phase unless a playbook orders them with
+ * `after:`: evidence first (snapshot, tag), then containment, then credential revocation, then notify.
+ */
+export type ActionPhase = 'preserve' | 'contain' | 'revoke' | 'notify';
+
+export const PHASE_ORDER: readonly ActionPhase[] = ['preserve', 'contain', 'revoke', 'notify'];
+
+/** One resource an action will act on, always taken from (or derived from) the finding. */
+export interface ActionTarget {
+  /** The resource kind in the finding this target comes from. */
+  kind: ResourceKind | 'finding';
+  /** The resource's identifier as the finding names it (instance id, bucket name, access key id, ...). */
+  id: string;
+  arn?: string;
+  accountId: string;
+  region: string;
+  /** Human label for reports, e.g. `instance i-0abc (credential source)`. */
+  label: string;
+}
+
+/** The result of resolving an action's targets from a finding: targets, or why there are none. */
+export interface TargetResolution {
+  targets: ActionTarget[];
+  /** Why nothing applies (e.g. `the finding names no S3 bucket`), when `targets` is empty. */
+  reason?: string;
+}
+
+/** One AWS API call, as it was or would be made. */
+export interface AwsCall {
+  /** SDK service name, e.g. `EC2`, `IAM`, `S3`. */
+  service: string;
+  /** API operation as AWS spells it, e.g. `DisassociateIamInstanceProfile`. */
+  operation: string;
+  input: Record<string, unknown>;
+  mutating: boolean;
+}
+
+/** A call that ran: what came back. */
+export interface CallRecord extends AwsCall {
+  requestId?: string;
+  errorCode?: string;
+  durationMs: number;
+}
+
+/** A read-only lookup planning made, or could not make (no credentials): then it `would look up`. */
+export interface Lookup {
+  call: AwsCall;
+  status: 'done' | 'unavailable' | 'failed';
+  /** What the lookup found, or why it could not run. */
+  summary: string;
+  requestId?: string;
+  errorCode?: string;
+}
+
+export interface ActionPlan {
+  /**
+   * `planned`: `calls` would run. `no-op`: nothing to do (already in the desired state), see `reason`.
+   * `refused`: the action will not act on this target (root key, service-linked role), see `reason`.
+   * `failed`: planning itself failed (AccessDenied on a lookup), see `error`.
+   */
+  status: 'planned' | 'no-op' | 'refused' | 'failed';
+  reason?: string;
+  lookups: Lookup[];
+  /** The mutating calls execute would make, with their inputs. */
+  calls: AwsCall[];
+  error?: ExecutionError;
+  /** Opaque data planning resolved for execute (association id, role name, ...). */
+  state?: Record<string, unknown>;
+}
+
+export interface ActionOutcome {
+  status: 'applied' | 'skipped' | 'failed';
+  reason?: string;
+  calls: CallRecord[];
+  error?: ExecutionError;
+  /** Values a later step or a human may need (quarantine group id, snapshot ids, ...). */
+  outputs?: Record<string, unknown>;
+}
+
+export type EngineMode = 'dry-run' | 'enforce';
+
+/** What every action call gets. `S` is the service bag the engine was built with (AWS clients). */
+export interface ActionContext<P = Record<string, unknown>, S = unknown> {
+  finding: Finding;
+  target: ActionTarget;
+  params: P;
+  services: S;
+  mode: EngineMode;
+  /** The moment of the response; actions use it rather than reading the clock. */
+  now: Date;
+  playbook: string;
+  stepId: string;
+  /** Outcomes of the steps this one ran after, by step id (e.g. notify summarises them). */
+  previous: ReadonlyMap<string, StepSummary>;
+}
+
+export interface StepSummary {
+  action: string;
+  target: string;
+  status: string;
+  reason?: string;
+}
+
+/**
+ * An action: a typed object the registry holds. `plan` is read-only; `execute` is the only code that
+ * mutates AWS, re-checks the state first and reports `skipped` when there is nothing left to do.
+ */
+export interface ActionDefinition<P = Record<string, unknown>, S = unknown> {
+  /** kebab-case verb-noun; equals the file name and the YAML name. */
+  name: string;
+  summary: string;
+  phase: ActionPhase;
+  paramsSchema: JsonSchema;
+  /** IAM actions as IAM spells them, e.g. `ec2:DisassociateIamInstanceProfile`. */
+  permissions: string[];
+  /** Resource kinds of the finding this action acts on. */
+  resourceKinds: (ResourceKind | 'finding')[];
+  /** A YAML snippet of the action used in a playbook step. */
+  example: string;
+  /** When executing again does nothing: the idempotency rule, in one sentence. */
+  idempotency: string;
+  /** Pure: the targets this action would act on for this finding. */
+  targets(finding: Finding, params: P): TargetResolution;
+  plan(context: ActionContext<P, S>): Promise<ActionPlan>;
+  execute(context: ActionContext<P, S>, plan: ActionPlan): Promise<ActionOutcome>;
+}
+
+/**
+ * The actions an engine can run, by name. `@riposte/actions` provides the implementation with the
+ * built-ins registered; user code registers its own actions under the same contract.
+ */
+export interface ActionRegistry<S = unknown> {
+  get(name: string): ActionDefinition<Record<string, unknown>, S> | undefined;
+  list(): ActionDefinition<Record<string, unknown>, S>[];
+  /**
+   * Checks params against the action's schema (compiled once). Returns problems as JSON pointers
+   * relative to the params object, empty when valid.
+   */
+  validateParams(name: string, params: unknown): { pointer: string; message: string }[];
+}

@@ -1,0 +1,104 @@
+/**
+ * Riposte's error tree. Every error carries a stable string `code` that callers may branch on,
+ * structured `details`, and the low-level `cause` when there is one.
+ *
+ * Two families:
+ * - configuration errors are thrown at load time (a bad playbook, an unknown action, bad params);
+ * - execution errors are recorded per step in the report and never thrown out of the engine.
+ */
+export class RiposteError extends Error {
+  readonly code: string;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: string, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** The input is not a finding Riposte understands. `path` is a JSON pointer into the input. */
+export class FindingFormatError extends RiposteError {
+  readonly path: string;
+
+  constructor(message: string, path: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super('FINDING_INVALID', path ? `${path}: ${message}` : message, {
+      ...options,
+      details: { path, ...options.details },
+    });
+    this.path = path;
+  }
+}
+
+/** Where a configuration problem sits: a file position (1-based) and the JSON pointer of the node. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+  pointer: string;
+}
+
+export interface ConfigurationIssue extends SourceLocation {
+  message: string;
+}
+
+export const formatIssue = (issue: ConfigurationIssue): string =>
+  `${issue.file}:${issue.line}:${issue.column} ${issue.pointer || '/'} ${issue.message}`;
+
+/** Base of every load-time error: carries every issue found, not just the first. */
+export class ConfigurationError extends RiposteError {
+  readonly issues: ConfigurationIssue[];
+
+  constructor(code: string, summary: string, issues: ConfigurationIssue[], options: { cause?: unknown } = {}) {
+    super(code, [summary, ...issues.map((issue) => `  ${formatIssue(issue)}`)].join('\n'), {
+      details: { issues },
+      ...options,
+    });
+    this.issues = issues;
+  }
+}
+
+/** One or more playbooks are invalid: YAML syntax, schema, duplicate names, bad patterns or conditions. */
+export class PlaybookValidationError extends ConfigurationError {
+  constructor(issues: ConfigurationIssue[], options: { cause?: unknown } = {}) {
+    super('PLAYBOOK_INVALID', `${issues.length} problem(s) in playbooks`, issues, options);
+  }
+}
+
+/** A playbook names an action the registry does not hold, or gives it params its schema refuses. */
+export class ActionConfigurationError extends ConfigurationError {
+  constructor(issues: ConfigurationIssue[], options: { cause?: unknown } = {}) {
+    super('ACTION_INVALID', `${issues.length} problem(s) in playbook actions`, issues, options);
+  }
+}
+
+/** A registry or engine option is wrong (duplicate action name, bad engine option). */
+export class EngineConfigurationError extends RiposteError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('ENGINE_CONFIG_INVALID', message, { details });
+  }
+}
+
+/**
+ * A step failed while planning or executing. Recorded in the report, never thrown out of the engine.
+ * `retryable` says whether running the same step again later may succeed (throttling, 5xx, timeouts).
+ */
+export class ExecutionError extends RiposteError {
+  readonly retryable: boolean;
+
+  constructor(
+    code: string,
+    message: string,
+    options: { retryable?: boolean; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(code, message, options);
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+export const isRiposteError = (value: unknown): value is RiposteError => value instanceof RiposteError;

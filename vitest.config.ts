@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const source = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+// Tests run against the TypeScript sources of sibling packages, so a test never sees a stale build.
+// Tests that need the built Lambda bundle (dist/handler.mjs) say so and run after `pnpm build`.
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@riposte/core': source('core'),
+      '@riposte/actions': source('actions'),
+      '@riposte/lambda-adapter': source('lambda-adapter'),
+    },
+  },
+  test: {
+    testTimeout: 20_000,
+    projects: ['core', 'actions', 'lambda-adapter', 'cli'].map((name) => ({
+      extends: true as const,
+      test: { name, include: [`packages/${name}/tests/**/*.test.ts`] },
+    })),
+  },
+});
