@@ -15,9 +15,12 @@ export default defineConfig({
   },
   test: {
     testTimeout: 20_000,
-    projects: ['core', 'actions', 'lambda-adapter', 'cli'].map((name) => ({
-      extends: true as const,
-      test: { name, include: [`packages/${name}/tests/**/*.test.ts`] },
-    })),
+    projects: [
+      ...['core', 'actions', 'lambda-adapter', 'cli'].map((name) => ({
+        extends: true as const,
+        test: { name, include: [`packages/${name}/tests/**/*.test.ts`] },
+      })),
+      { extends: true as const, test: { name: 'testing', include: ['testing/**/*.test.ts'] } },
+    ],
   },
 });

@@ -10,7 +10,11 @@ export class RiposteError extends Error {
   readonly code: string;
   readonly details: Record<string, unknown>;
 
-  constructor(code: string, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -26,7 +30,11 @@ export class RiposteError extends Error {
 export class FindingFormatError extends RiposteError {
   readonly path: string;
 
-  constructor(message: string, path: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    path: string,
+    options: { details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
     super('FINDING_INVALID', path ? `${path}: ${message}` : message, {
       ...options,
       details: { path, ...options.details },
@@ -54,7 +62,12 @@ export const formatIssue = (issue: ConfigurationIssue): string =>
 export class ConfigurationError extends RiposteError {
   readonly issues: ConfigurationIssue[];
 
-  constructor(code: string, summary: string, issues: ConfigurationIssue[], options: { cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    summary: string,
+    issues: ConfigurationIssue[],
+    options: { cause?: unknown } = {},
+  ) {
     super(code, [summary, ...issues.map((issue) => `  ${formatIssue(issue)}`)].join('\n'), {
       details: { issues },
       ...options,

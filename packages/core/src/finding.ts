@@ -260,5 +260,8 @@ export interface Finding {
 /** All tags of all resources of the finding, by resource. */
 export const resourceTags = (resource: Resource): Tags => ('tags' in resource ? resource.tags : {});
 
-export const resourcesOfKind = <K extends ResourceKind>(finding: Finding, kind: K): Extract<Resource, { kind: K }>[] =>
+export const resourcesOfKind = <K extends ResourceKind>(
+  finding: Finding,
+  kind: K,
+): Extract<Resource, { kind: K }>[] =>
   finding.resources.filter((resource): resource is Extract<Resource, { kind: K }> => resource.kind === kind);

@@ -68,6 +68,8 @@ export interface Playbook {
   limits: PlaybookLimits;
   /** Whether a re-published occurrence of the same finding (same id, later updatedAt) runs again. */
   rerunOnUpdate: boolean;
+  /** A fallback playbook matches only when no other (non-fallback) playbook matched the finding. */
+  fallback?: boolean;
   location: SourceLocation;
 }
 

@@ -1,0 +1,115 @@
+/**
+ * GuardDuty finding type -> MITRE ATT&CK, from the CTID mapping (see data/SOURCES.md).
+ *
+ * Every lookup table is built once, when the module loads: the normalizer asks for every finding.
+ * The Technique and Tactic objects handed out are frozen and shared between findings.
+ */
+import type { Tactic, Technique } from '../finding.js';
+import mapping from './data/guardduty-attack-mapping.json' with { type: 'json' };
+import { findTactic } from './tactics.js';
+
+/** A technique the mapping knows, with the GuardDuty finding types that map to it. */
+export interface AttackTechnique {
+  readonly id: string;
+  readonly name: string;
+  readonly tactics: readonly Tactic[];
+  /** Finding types (as CTID names them) mapped to this technique; empty for a parent technique named only generically. */
+  readonly findingTypes: readonly string[];
+}
+
+const tacticNamed = (idOrName: string): Tactic => {
+  const tactic = findTactic(idOrName);
+  // The data file is checked in; a name ATT&CK does not know is a defect in it, caught by the tests.
+  if (!tactic) throw new Error(`guardduty-attack-mapping.json names an unknown ATT&CK tactic "${idOrName}"`);
+  return tactic;
+};
+
+const typesByTechnique = new Map<string, string[]>();
+for (const [typeName, entries] of Object.entries(mapping.findingTypeToTechniques)) {
+  for (const entry of entries) {
+    const types = typesByTechnique.get(entry.techniqueId);
+    if (types) types.push(typeName);
+    else typesByTechnique.set(entry.techniqueId, [typeName]);
+  }
+}
+
+/** Every technique in the mapping, in the data file's order. */
+export const ATTACK_TECHNIQUES: readonly AttackTechnique[] = Object.freeze(
+  mapping.techniques.map((technique) =>
+    Object.freeze({
+      id: technique.techniqueId,
+      name: technique.name,
+      tactics: Object.freeze(technique.tactics.map(tacticNamed)),
+      findingTypes: Object.freeze(typesByTechnique.get(technique.techniqueId) ?? []),
+    }),
+  ),
+);
+
+const ctidTechniqueById = new Map<string, Technique>();
+for (const technique of ATTACK_TECHNIQUES) {
+  ctidTechniqueById.set(
+    technique.id,
+    Object.freeze({
+      id: technique.id,
+      name: technique.name,
+      tactics: technique.tactics as Tactic[],
+      source: 'ctid' as const,
+    }),
+  );
+}
+
+/** The CTID technique with this id, or undefined when the mapping does not hold it. */
+export const ctidTechnique = (id: string): Technique | undefined => ctidTechniqueById.get(id);
+
+const techniqueIdByName = new Map<string, string>();
+for (const technique of ATTACK_TECHNIQUES) techniqueIdByName.set(technique.name.toLowerCase(), technique.id);
+
+/** The id of the technique the mapping calls `name` (case-insensitive), e.g. "Cloud Accounts" -> T1078.004. */
+export const techniqueIdForName = (name: string): string | undefined =>
+  techniqueIdByName.get(name.toLowerCase());
+
+// CTID keys some types by names AWS later split (typeNameNotes): the current names inherit the old entry.
+const ctidNamesByType = new Map<string, string[]>();
+for (const typeName of Object.keys(mapping.findingTypeToTechniques))
+  ctidNamesByType.set(typeName, [typeName]);
+for (const [ctidName, currentNames] of Object.entries(mapping.typeNameNotes)) {
+  for (const currentName of currentNames) {
+    const names = ctidNamesByType.get(currentName);
+    if (names) names.push(ctidName);
+    else ctidNamesByType.set(currentName, [ctidName]);
+  }
+}
+
+const techniquesByType = new Map<string, readonly Technique[]>();
+for (const [typeName, ctidNames] of ctidNamesByType) {
+  const techniques = new Map<string, Technique>();
+  for (const ctidName of ctidNames) {
+    const entries = mapping.findingTypeToTechniques[ctidName as keyof typeof mapping.findingTypeToTechniques];
+    for (const entry of entries ?? []) {
+      const technique = ctidTechniqueById.get(entry.techniqueId);
+      if (technique && !techniques.has(technique.id)) techniques.set(technique.id, technique);
+    }
+  }
+  techniquesByType.set(typeName, Object.freeze([...techniques.values()]));
+}
+
+/**
+ * The ATT&CK techniques CTID maps a GuardDuty finding type to, each once (source 'ctid').
+ * Exact type names only; a type CTID does not map gives an empty list.
+ */
+export const techniquesForType = (typeName: string): Technique[] => [
+  ...(techniquesByType.get(typeName) ?? []),
+];
+
+const tacticByPurpose = new Map<string, Tactic>();
+for (const entry of [...mapping.threatPurposeToTactic, ...mapping.otherTypePrefixes]) {
+  if (entry.attackTacticId)
+    tacticByPurpose.set(entry.threatPurpose.toLowerCase(), tacticNamed(entry.attackTacticId));
+}
+
+/**
+ * The ATT&CK tactic a GuardDuty threat purpose stands for (`Exfiltration` -> TA0010), ignoring case.
+ * Undefined for purposes AWS does not tie to a tactic (Backdoor, Policy, Recon, Stealth, ...).
+ */
+export const tacticForThreatPurpose = (purpose: string): Tactic | undefined =>
+  tacticByPurpose.get(purpose.toLowerCase());

@@ -1,0 +1,333 @@
+/**
+ * What a set of playbooks handles, measured against the GuardDuty finding-type catalog and the
+ * CTID ATT&CK mapping. Static: it reads the playbooks' criteria, never a finding.
+ *
+ * A catalogued type is handled by a playbook when every criterion that depends only on the type holds
+ * for it: `types` (the patterns), `techniques` (the type's CTID techniques) and `tactics` (the tactics of
+ * those techniques and of the type's threat purpose). The other criteria (severity, resources, tags,
+ * conditions, ...) depend on the finding; they are reported as restrictions, not guessed.
+ */
+import { ATTACK_TECHNIQUES, tacticForThreatPurpose, techniquesForType } from '../attack/mapping.js';
+import { TACTICS } from '../attack/tactics.js';
+import type { Tactic } from '../finding.js';
+import { compileTypePattern, techniqueMatches } from '../match/pattern.js';
+import type { Criteria, Playbook } from '../playbook.js';
+import { type CatalogSeverity, FINDING_TYPES, type FindingTypeEntry } from './finding-types.js';
+
+/** How a playbook reaches a type: by a type pattern, a technique, a tactic, or no type criterion at all. */
+export type CoverageVia = 'type' | 'technique' | 'tactic' | 'any';
+
+export interface TypeHandler {
+  playbook: string;
+  via: CoverageVia;
+  /** The pattern, technique id or tactic id that holds for the type (empty for `any`). */
+  by: string;
+  /** A fallback playbook handles the type only when no other playbook matches the finding. */
+  fallback: boolean;
+  /**
+   * The playbook's other criteria a finding of this type must also meet (`severity`, `resources`, ...),
+   * and `exclude` when one of its exclusions may apply to the type.
+   */
+  restrictedBy: string[];
+}
+
+export interface TypeCoverage {
+  type: string;
+  resourceType: string | null;
+  severity: CatalogSeverity | null;
+  threatPurpose: string;
+  /** CTID technique ids the type maps to. */
+  techniques: string[];
+  /** Tactic ids of those techniques and of the type's threat purpose. */
+  tactics: string[];
+  handledBy: TypeHandler[];
+}
+
+/** Catalogued active types of one resource type and default severity. */
+export interface CoverageGroup {
+  resourceType: string;
+  severity: string;
+  total: number;
+  covered: number;
+  uncovered: string[];
+}
+
+export interface TechniqueCoverage {
+  id: string;
+  name: string;
+  tactics: Tactic[];
+  /** Active catalogued types CTID maps to the technique. */
+  findingTypes: string[];
+  coveredTypes: string[];
+  /** Playbooks whose `match.techniques` names the technique (or its parent). */
+  namedBy: string[];
+  /** Every playbook that handles the technique: by name or through one of its types. */
+  playbooks: string[];
+  /** 0-100: 100 when a playbook names the technique, else the share of its types that are handled. */
+  score: number;
+}
+
+export interface TacticCoverage {
+  id: string;
+  name: string;
+  techniques: number;
+  coveredTechniques: number;
+  findingTypes: number;
+  coveredTypes: number;
+  /** Playbooks whose `match.tactics` names the tactic. */
+  namedBy: string[];
+  covered: boolean;
+}
+
+export interface PlaybookCoverage {
+  name: string;
+  enabled: boolean;
+  fallback: boolean;
+  patterns: string[];
+  techniques: string[];
+  tactics: string[];
+  /** Active catalogued types the playbook handles. */
+  types: string[];
+  /** Patterns that match no active catalogued type: a typo, or a type AWS retired. */
+  unmatchedPatterns: string[];
+}
+
+export interface Coverage {
+  catalog: { total: number; active: number; deprecated: number };
+  summary: {
+    types: number;
+    coveredTypes: number;
+    techniques: number;
+    coveredTechniques: number;
+    tactics: number;
+    coveredTactics: number;
+  };
+  /** Every active catalogued type, in catalog order. */
+  types: TypeCoverage[];
+  /** By resource type, then severity. */
+  groups: CoverageGroup[];
+  /** Every technique of the CTID mapping, in its order. */
+  techniques: TechniqueCoverage[];
+  /** Every ATT&CK Enterprise tactic, in matrix order. */
+  tactics: TacticCoverage[];
+  playbooks: PlaybookCoverage[];
+}
+
+export interface CoverageOptions {
+  /** The catalog to measure against; default: the shipped GuardDuty catalog. */
+  catalog?: readonly FindingTypeEntry[];
+}
+
+/** What a catalogued type is, as far as type-only criteria can see. */
+interface TypeFacts {
+  type: string;
+  techniques: string[];
+  tactics: string[];
+}
+
+/** Criteria that depend only on the finding type; every other criterion depends on the finding. */
+const TYPE_CRITERIA = ['types', 'techniques', 'tactics'] as const;
+
+const factsOf = (entry: FindingTypeEntry): TypeFacts => {
+  const techniques = techniquesForType(entry.type);
+  const tactics = new Set(techniques.flatMap((technique) => technique.tactics.map((tactic) => tactic.id)));
+  const purposeTactic = tacticForThreatPurpose(entry.threatPurpose);
+  if (purposeTactic) tactics.add(purposeTactic.id);
+  return {
+    type: entry.type,
+    techniques: techniques.map((technique) => technique.id),
+    tactics: TACTICS.map((tactic) => tactic.id).filter((id) => tactics.has(id)),
+  };
+};
+
+/** The first value of each type criterion that holds for the type, or undefined when one fails. */
+const typeCriteriaHold = (
+  criteria: Criteria,
+  facts: TypeFacts,
+): Partial<Record<CoverageVia, string>> | undefined => {
+  const held: Partial<Record<CoverageVia, string>> = {};
+  if (criteria.types) {
+    const pattern = criteria.types.find((source) => compileTypePattern(source).test(facts.type));
+    if (pattern === undefined) return undefined;
+    held.type = pattern;
+  }
+  if (criteria.techniques) {
+    const technique = criteria.techniques.find((criterion) =>
+      facts.techniques.some((id) => techniqueMatches(criterion, id)),
+    );
+    if (technique === undefined) return undefined;
+    held.technique = technique;
+  }
+  if (criteria.tactics) {
+    const tactic = criteria.tactics.find((id) => facts.tactics.includes(id));
+    if (tactic === undefined) return undefined;
+    held.tactic = tactic;
+  }
+  return held;
+};
+
+const otherCriteria = (criteria: Criteria): string[] =>
+  (Object.keys(criteria) as (keyof Criteria)[]).filter(
+    (name) => criteria[name] !== undefined && !(TYPE_CRITERIA as readonly string[]).includes(name),
+  );
+
+const handlerFor = (playbook: Playbook, facts: TypeFacts): TypeHandler | undefined => {
+  const held = typeCriteriaHold(playbook.match, facts);
+  if (!held) return undefined;
+  const restrictedBy = otherCriteria(playbook.match);
+  for (const exclusion of playbook.exclude) {
+    if (!typeCriteriaHold(exclusion, facts)) continue;
+    // An exclusion made only of type criteria removes the type outright; any other may apply.
+    if (otherCriteria(exclusion).length === 0) return undefined;
+    if (!restrictedBy.includes('exclude')) restrictedBy.push('exclude');
+  }
+  const via: CoverageVia = held.type ? 'type' : held.technique ? 'technique' : held.tactic ? 'tactic' : 'any';
+  return {
+    playbook: playbook.name,
+    via,
+    by: via === 'any' ? '' : (held[via] ?? ''),
+    fallback: playbook.fallback === true,
+    restrictedBy,
+  };
+};
+
+const SEVERITY_ORDER = ['Low', 'Medium', 'High', 'Critical', 'Variable'];
+const UNKNOWN = '(unknown)';
+
+const groupsOf = (types: TypeCoverage[]): CoverageGroup[] => {
+  const groups = new Map<string, CoverageGroup>();
+  for (const type of types) {
+    const resourceType = type.resourceType ?? UNKNOWN;
+    const severity = type.severity ?? UNKNOWN;
+    const key = `${resourceType}\u0000${severity}`;
+    const group = groups.get(key) ?? { resourceType, severity, total: 0, covered: 0, uncovered: [] };
+    group.total += 1;
+    if (type.handledBy.length > 0) group.covered += 1;
+    else group.uncovered.push(type.type);
+    groups.set(key, group);
+  }
+  const severityRank = (severity: string) => {
+    const rank = SEVERITY_ORDER.indexOf(severity);
+    return rank === -1 ? SEVERITY_ORDER.length : rank;
+  };
+  return [...groups.values()].sort(
+    (a, b) =>
+      Number(a.resourceType === UNKNOWN) - Number(b.resourceType === UNKNOWN) ||
+      a.resourceType.localeCompare(b.resourceType) ||
+      severityRank(a.severity) - severityRank(b.severity),
+  );
+};
+
+const unique = (values: string[]): string[] => [...new Set(values)];
+
+/**
+ * Measures what `playbooks` handle: every active catalogued type with the playbooks that handle it,
+ * grouped by resource type and severity; every CTID technique and every tactic with its coverage;
+ * and per playbook, the types it reaches and the patterns that reach none. Disabled playbooks handle
+ * nothing.
+ */
+export const computeCoverage = (playbooks: readonly Playbook[], options: CoverageOptions = {}): Coverage => {
+  const catalog = options.catalog ?? FINDING_TYPES;
+  const active = catalog.filter((entry) => !entry.deprecated);
+  const enabled = playbooks.filter((playbook) => playbook.enabled);
+
+  const types: TypeCoverage[] = active.map((entry) => {
+    const facts = factsOf(entry);
+    return {
+      type: entry.type,
+      resourceType: entry.resourceType,
+      severity: entry.severity,
+      threatPurpose: entry.threatPurpose,
+      techniques: facts.techniques,
+      tactics: facts.tactics,
+      handledBy: enabled.flatMap((playbook) => handlerFor(playbook, facts) ?? []),
+    };
+  });
+  const covered = types.filter((type) => type.handledBy.length > 0);
+
+  const techniques: TechniqueCoverage[] = ATTACK_TECHNIQUES.map((technique) => {
+    const mapped = types.filter((type) => type.techniques.includes(technique.id));
+    const coveredTypes = mapped.filter((type) => type.handledBy.length > 0);
+    const namedBy = enabled
+      .filter((playbook) =>
+        playbook.match.techniques?.some((criterion) => techniqueMatches(criterion, technique.id)),
+      )
+      .map((playbook) => playbook.name);
+    const score =
+      namedBy.length > 0
+        ? 100
+        : mapped.length === 0
+          ? 0
+          : Math.round((100 * coveredTypes.length) / mapped.length);
+    return {
+      id: technique.id,
+      name: technique.name,
+      tactics: technique.tactics.map((tactic) => ({ ...tactic })),
+      findingTypes: mapped.map((type) => type.type),
+      coveredTypes: coveredTypes.map((type) => type.type),
+      namedBy,
+      playbooks: unique([
+        ...namedBy,
+        ...coveredTypes.flatMap((type) => type.handledBy.map((handler) => handler.playbook)),
+      ]),
+      score,
+    };
+  });
+
+  const tactics: TacticCoverage[] = TACTICS.map((tactic) => {
+    const inTactic = techniques.filter((technique) => technique.tactics.some((of) => of.id === tactic.id));
+    const tacticTypes = types.filter((type) => type.tactics.includes(tactic.id));
+    const namedBy = enabled
+      .filter((playbook) => playbook.match.tactics?.includes(tactic.id))
+      .map((playbook) => playbook.name);
+    const coveredTypes = tacticTypes.filter((type) => type.handledBy.length > 0).length;
+    const coveredTechniques = inTactic.filter((technique) => technique.score > 0).length;
+    return {
+      id: tactic.id,
+      name: tactic.name,
+      techniques: inTactic.length,
+      coveredTechniques,
+      findingTypes: tacticTypes.length,
+      coveredTypes,
+      namedBy,
+      covered: namedBy.length > 0 || coveredTypes > 0 || coveredTechniques > 0,
+    };
+  });
+
+  const playbookCoverage: PlaybookCoverage[] = playbooks.map((playbook) => {
+    const handled = types
+      .filter((type) => type.handledBy.some((handler) => handler.playbook === playbook.name))
+      .map((type) => type.type);
+    const patterns = playbook.match.types ?? [];
+    return {
+      name: playbook.name,
+      enabled: playbook.enabled,
+      fallback: playbook.fallback === true,
+      patterns,
+      techniques: playbook.match.techniques ?? [],
+      tactics: playbook.match.tactics ?? [],
+      types: handled,
+      unmatchedPatterns: patterns.filter((source) => {
+        const pattern = compileTypePattern(source);
+        return !active.some((entry) => pattern.test(entry.type));
+      }),
+    };
+  });
+
+  return {
+    catalog: { total: catalog.length, active: active.length, deprecated: catalog.length - active.length },
+    summary: {
+      types: types.length,
+      coveredTypes: covered.length,
+      techniques: techniques.length,
+      coveredTechniques: techniques.filter((technique) => technique.score > 0).length,
+      tactics: tactics.length,
+      coveredTactics: tactics.filter((tactic) => tactic.covered).length,
+    },
+    types,
+    groups: groupsOf(types),
+    techniques,
+    tactics,
+    playbooks: playbookCoverage,
+  };
+};

@@ -1,0 +1,325 @@
+import { findTactic } from '../attack/tactics.js';
+import { type Finding, type Resource, resourceTags } from '../finding.js';
+import type { ConditionTree, Criteria } from '../playbook.js';
+import {
+  compileTypePattern,
+  TECHNIQUE_ID,
+  type TypePattern,
+  techniqueMatches,
+  typePatternProblem,
+} from './pattern.js';
+
+/** The name of one criterion of a `match` or `exclude` block, as the playbook spells it. */
+export type CriterionName = keyof Criteria;
+
+/** A criterion that held, and how: `T1078 matched T1078.004`. */
+export interface MatchedCriterion {
+  criterion: CriterionName;
+  detail: string;
+}
+
+/**
+ * One precompiled criterion. `holds` runs for every candidate and allocates nothing; `detail` and
+ * `reason` build text only for a match that is reported or a playbook that is explained.
+ */
+export interface Check {
+  criterion: Exclude<CriterionName, 'conditions'>;
+  holds(finding: Finding): boolean;
+  /** How the criterion held. Only called after `holds` returned true. */
+  detail(finding: Finding): string;
+  /** Why the criterion failed. Only called after `holds` returned false. */
+  reason(finding: Finding): string;
+}
+
+/** A `match` or `exclude` block ready to run: synchronous checks cheapest-first, conditions apart. */
+export interface CompiledCriteria {
+  checks: readonly Check[];
+  /** The compiled `types` patterns, which the matcher's index files the playbook under. */
+  patterns: readonly TypePattern[] | undefined;
+  conditions: ConditionTree | undefined;
+}
+
+/** A problem found while compiling, at a JSON pointer relative to the block. */
+export interface CriteriaProblem {
+  pointer: string;
+  message: string;
+}
+
+export const describeResource = (resource: Resource): string => {
+  switch (resource.kind) {
+    case 'instance':
+      return `instance ${resource.instanceId}`;
+    case 'access-key':
+      return `access-key ${resource.accessKeyId ?? resource.principalId ?? resource.userName ?? resource.userType}`;
+    case 's3-bucket':
+      return `s3-bucket ${resource.name}`;
+    case 'eks-cluster':
+      return `eks-cluster ${resource.name}`;
+    case 'ecs-cluster':
+      return `ecs-cluster ${resource.name ?? resource.arn}`;
+    case 'container':
+      return `container ${resource.name ?? resource.id ?? resource.image ?? '(unnamed)'}`;
+    case 'lambda-function':
+      return `lambda-function ${resource.name}`;
+    case 'rds-instance':
+      return `rds-instance ${resource.dbInstanceIdentifier}`;
+    case 'ebs-volume':
+      return `ebs-volume ${resource.volumeId ?? resource.volumeArn ?? resource.snapshotArn ?? '(unnamed)'}`;
+    case 'cloudtrail-trail':
+      return `cloudtrail-trail ${resource.name}`;
+  }
+};
+
+const list = (values: Iterable<string>): string => [...values].join(', ') || '(none)';
+
+const severityText = (finding: Finding): string => `severity ${finding.severity} (${finding.severityLabel})`;
+
+const oneOf = <T extends string>(
+  criterion: Check['criterion'],
+  wanted: readonly T[],
+  actual: (finding: Finding) => T,
+  noun: string,
+): Check => {
+  const set = new Set<string>(wanted);
+  return {
+    criterion,
+    holds: (finding) => set.has(actual(finding)),
+    detail: (finding) => `${noun} ${actual(finding)}`,
+    reason: (finding) => `${noun} ${actual(finding)} is not one of ${list(wanted)}`,
+  };
+};
+
+const typesCheck = (patterns: readonly TypePattern[]): Check => {
+  const hit = (finding: Finding) => patterns.find((pattern) => pattern.test(finding.type.name));
+  return {
+    criterion: 'types',
+    holds: (finding) => hit(finding) !== undefined,
+    detail: (finding) => `${hit(finding)?.source} matched ${finding.type.name}`,
+    reason: (finding) =>
+      `${finding.type.name} matched none of ${list(patterns.map((pattern) => pattern.source))}`,
+  };
+};
+
+const severityCheck = (severity: NonNullable<Criteria['severity']>): Check => {
+  const { min, max, labels } = severity;
+  const labelSet = labels ? new Set<string>(labels) : undefined;
+  const bounds = [
+    min === undefined ? undefined : `min ${min}`,
+    max === undefined ? undefined : `max ${max}`,
+    labels ? `labels ${list(labels)}` : undefined,
+  ].filter((part) => part !== undefined);
+  return {
+    criterion: 'severity',
+    holds: (finding) =>
+      (min === undefined || finding.severity >= min) &&
+      (max === undefined || finding.severity <= max) &&
+      (labelSet === undefined || labelSet.has(finding.severityLabel)),
+    detail: (finding) => `${severityText(finding)} within ${bounds.join(', ')}`,
+    reason: (finding) => {
+      if (min !== undefined && finding.severity < min) return `${severityText(finding)} is below min ${min}`;
+      if (max !== undefined && finding.severity > max) return `${severityText(finding)} is above max ${max}`;
+      return `${severityText(finding)}: label is not one of ${list(labels ?? [])}`;
+    },
+  };
+};
+
+const resourcesCheck = (kinds: readonly string[]): Check => {
+  const set = new Set(kinds);
+  const named = (finding: Finding) => finding.resources.filter((resource) => set.has(resource.kind));
+  return {
+    criterion: 'resources',
+    holds: (finding) => finding.resources.some((resource) => set.has(resource.kind)),
+    detail: (finding) => `finding names ${list(named(finding).map(describeResource))}`,
+    reason: (finding) =>
+      `finding names ${list(finding.resources.map(describeResource))}; wanted ${list(kinds)}`,
+  };
+};
+
+const principalsCheck = (userTypes: readonly string[]): Check => {
+  const set = new Set(userTypes);
+  const keys = (finding: Finding) => finding.resources.filter((resource) => resource.kind === 'access-key');
+  return {
+    criterion: 'principals',
+    holds: (finding) =>
+      finding.resources.some((resource) => resource.kind === 'access-key' && set.has(resource.userType)),
+    detail: (finding) =>
+      list(
+        keys(finding)
+          .filter((key) => set.has(key.userType))
+          .map((key) => `${describeResource(key)} (${key.userType})`),
+      ),
+    reason: (finding) => {
+      const found = keys(finding);
+      if (found.length === 0) return `finding names no access key (wanted ${list(userTypes)})`;
+      return `access key user type ${list(found.map((key) => key.userType))} is not one of ${list(userTypes)}`;
+    },
+  };
+};
+
+const flagCheck = (criterion: 'sample' | 'archived', wanted: boolean): Check => ({
+  criterion,
+  holds: (finding) => finding[criterion] === wanted,
+  detail: () => `${criterion} is ${wanted}`,
+  reason: (finding) => `${criterion} is ${finding[criterion]} (wanted ${wanted})`,
+});
+
+const techniquesCheck = (criteria: readonly string[]): Check => {
+  const pairs = (finding: Finding) =>
+    finding.techniques.flatMap((technique) =>
+      criteria
+        .filter((criterion) => techniqueMatches(criterion, technique.id))
+        .map((c) => `${c} matched ${technique.id}`),
+    );
+  return {
+    criterion: 'techniques',
+    holds: (finding) =>
+      finding.techniques.some((technique) =>
+        criteria.some((criterion) => techniqueMatches(criterion, technique.id)),
+      ),
+    detail: (finding) => list(pairs(finding)),
+    reason: (finding) =>
+      finding.techniques.length === 0
+        ? `finding has no ATT&CK techniques (wanted ${list(criteria)})`
+        : `techniques ${list(finding.techniques.map((technique) => technique.id))} match none of ${list(criteria)}`,
+  };
+};
+
+const tacticsCheck = (tacticIds: ReadonlyMap<string, string>): Check => {
+  const wanted = () => list([...tacticIds].map(([id, name]) => `${id} (${name})`));
+  return {
+    criterion: 'tactics',
+    holds: (finding) => finding.tactics.some((tactic) => tacticIds.has(tactic.id)),
+    detail: (finding) =>
+      list(
+        finding.tactics
+          .filter((tactic) => tacticIds.has(tactic.id))
+          .map((tactic) => `${tactic.id} (${tactic.name})`),
+      ),
+    reason: (finding) =>
+      finding.tactics.length === 0
+        ? `finding has no ATT&CK tactics (wanted ${wanted()})`
+        : `tactics ${list(finding.tactics.map((tactic) => `${tactic.id} (${tactic.name})`))} are none of ${wanted()}`,
+  };
+};
+
+const ANY_VALUE = '*';
+
+const tagsCheck = (tags: Record<string, string | string[]>): Check => {
+  const wanted = Object.entries(tags).map(([key, value]) => {
+    const values = typeof value === 'string' ? [value] : value;
+    return {
+      key,
+      any: values.includes(ANY_VALUE),
+      values: new Set(values),
+      text: `${key}=${values.join('|')}`,
+    };
+  });
+  const carriesAll = (resource: Resource): boolean => {
+    const carried = resourceTags(resource);
+    return wanted.every(
+      ({ key, any, values }) => Object.hasOwn(carried, key) && (any || values.has(carried[key] as string)),
+    );
+  };
+  const text = list(wanted.map((tag) => tag.text));
+  return {
+    criterion: 'tags',
+    holds: (finding) => finding.resources.some(carriesAll),
+    detail: (finding) =>
+      `${list(finding.resources.filter(carriesAll).map(describeResource))} carries ${text}`,
+    reason: () => `no resource of the finding carries ${text}`,
+  };
+};
+
+/** List-valued criteria: an empty list would never hold, leaving a playbook that silently cannot match. */
+const LIST_CRITERIA = [
+  'types',
+  'labels',
+  'accounts',
+  'regions',
+  'resources',
+  'principals',
+  'techniques',
+  'tactics',
+] as const;
+
+/**
+ * Compiles a `match` or `exclude` block into checks ordered cheapest-first: types, severity, accounts,
+ * regions, resources, principals, sample, archived, techniques, tactics, tags. Conditions stay apart
+ * (they run last, asynchronously). Returns the problems instead when the block cannot be compiled.
+ */
+export const compileCriteria = (
+  criteria: Criteria,
+): { compiled: CompiledCriteria; problems: [] } | { compiled: undefined; problems: CriteriaProblem[] } => {
+  const problems: CriteriaProblem[] = [];
+  const checks: Check[] = [];
+
+  const lists = { ...criteria, labels: criteria.severity?.labels };
+  for (const key of LIST_CRITERIA) {
+    if (lists[key]?.length === 0) {
+      problems.push({
+        pointer: key === 'labels' ? '/severity/labels' : `/${key}`,
+        message: 'must list at least one value',
+      });
+    }
+  }
+
+  let patterns: TypePattern[] | undefined;
+  if (criteria.types !== undefined) {
+    patterns = [];
+    for (const [index, source] of criteria.types.entries()) {
+      const problem = typePatternProblem(source);
+      if (problem) problems.push({ pointer: `/types/${index}`, message: problem });
+      else patterns.push(compileTypePattern(source));
+    }
+    checks.push(typesCheck(patterns));
+  }
+
+  if (criteria.severity) {
+    const { min, max } = criteria.severity;
+    if (min !== undefined && max !== undefined && min > max) {
+      problems.push({ pointer: '/severity', message: `min ${min} is greater than max ${max}` });
+    }
+    checks.push(severityCheck(criteria.severity));
+  }
+  if (criteria.accounts) {
+    checks.push(oneOf('accounts', criteria.accounts, (finding) => finding.accountId, 'account'));
+  }
+  if (criteria.regions) {
+    checks.push(oneOf('regions', criteria.regions, (finding) => finding.region, 'region'));
+  }
+  if (criteria.resources) checks.push(resourcesCheck(criteria.resources));
+  if (criteria.principals) checks.push(principalsCheck(criteria.principals));
+  if (criteria.sample !== undefined) checks.push(flagCheck('sample', criteria.sample));
+  if (criteria.archived !== undefined) checks.push(flagCheck('archived', criteria.archived));
+
+  if (criteria.techniques) {
+    for (const [index, id] of criteria.techniques.entries()) {
+      if (!TECHNIQUE_ID.test(id)) {
+        problems.push({
+          pointer: `/techniques/${index}`,
+          message: `"${id}" is not an ATT&CK technique id (T1078 or T1078.004)`,
+        });
+      }
+    }
+    checks.push(techniquesCheck(criteria.techniques));
+  }
+
+  if (criteria.tactics) {
+    const tacticIds = new Map<string, string>();
+    for (const [index, idOrName] of criteria.tactics.entries()) {
+      const tactic = findTactic(idOrName);
+      if (tactic) tacticIds.set(tactic.id, tactic.name);
+      else
+        problems.push({
+          pointer: `/tactics/${index}`,
+          message: `"${idOrName}" is not an ATT&CK tactic id or name`,
+        });
+    }
+    checks.push(tacticsCheck(tacticIds));
+  }
+
+  if (criteria.tags) checks.push(tagsCheck(criteria.tags));
+
+  if (problems.length > 0) return { compiled: undefined, problems };
+  return { compiled: { checks, patterns, conditions: criteria.conditions }, problems: [] };
+};

@@ -1,0 +1,3 @@
+export { loadPlaybooks } from './load.js';
+export { type LoadOptions, parsePlaybooks } from './parse.js';
+export { playbookSchema } from './schema.js';

@@ -1,0 +1,99 @@
+import type { ErrorObject } from 'ajv';
+import type { JsonSchema } from '../action.js';
+import type { ConfigurationIssue } from '../errors.js';
+import { issueAt, issueAtKey, type SourceDocument } from './positions.js';
+import { playbookValidator, schemaDefinition } from './schema.js';
+
+/** What the schema's patterns mean, said the way a playbook author thinks of the value. */
+const PATTERN_MESSAGES: Record<string, string> = {
+  '^[a-z0-9]+(-[a-z0-9]+)*$': 'must be kebab-case: lowercase letters and digits joined by single hyphens',
+  '^T\\d{4}(\\.\\d{3})?$': 'must be an ATT&CK technique id such as T1078 or T1078.004',
+  '^\\d{12}$': 'must be a 12-digit AWS account id',
+  '^[a-z]{2}(-[a-z]+)+-\\d+$': 'must be an AWS region such as us-east-1',
+};
+
+const jsonType = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+
+const fitsType = (type: unknown, value: unknown): boolean =>
+  type === jsonType(value) || (type === 'integer' && Number.isInteger(value));
+
+const branchType = (branch: JsonSchema): unknown =>
+  typeof branch.$ref === 'string' ? schemaDefinition(branch.$ref)?.type : branch.type;
+
+const message = (error: ErrorObject): string => {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'type':
+      // YAML reads 111122223333 or true as a number or a boolean; the fix is quotes.
+      return params.type === 'string' && ['number', 'boolean'].includes(typeof error.data)
+        ? 'must be string (quote the value)'
+        : `must be ${String(params.type)}`;
+    case 'enum':
+      return `must be one of: ${(params.allowedValues as unknown[]).join(', ')}`;
+    case 'pattern':
+      return PATTERN_MESSAGES[String(params.pattern)] ?? `must match ${String(params.pattern)}`;
+    case 'minItems':
+    case 'minLength':
+      return params.limit === 1 ? 'must not be empty' : (error.message ?? 'is too short');
+    case 'minProperties':
+      return error.parentSchema === schemaDefinition('#/definitions/criteria')
+        ? 'must name at least one criterion'
+        : 'must not be empty';
+    default:
+      return error.message ?? `fails ${error.keyword}`;
+  }
+};
+
+/**
+ * Each union in the schema (`anyOf`) offers branches of different JSON types, e.g. a string or a list.
+ * Ajv reports every branch's failure; the author meant the branch whose type the value has, so only
+ * that branch's errors are kept. A value of none of the types gets one "must be X or Y".
+ */
+const resolveUnions = (errors: ErrorObject[]): { error: ErrorObject; message: string }[] => {
+  const dropped = new Set<ErrorObject>();
+  const replaced = new Map<ErrorObject, string>();
+  for (const union of errors.filter((error) => error.keyword === 'anyOf')) {
+    const branches = union.schema as JsonSchema[];
+    const types = branches.map(branchType);
+    const wrongBranches = types.flatMap((type, index) => (fitsType(type, union.data) ? [] : [index]));
+    for (const error of errors) {
+      if (error === union || error.instancePath !== union.instancePath) continue;
+      const inWrongBranch = wrongBranches.some((index) =>
+        error.schemaPath.startsWith(`${union.schemaPath}/${index}/`),
+      );
+      const wrongType = error.keyword === 'type' && !fitsType(error.params.type, union.data);
+      if (inWrongBranch || wrongType) dropped.add(error);
+    }
+    if (wrongBranches.length === branches.length) {
+      replaced.set(union, `must be ${[...new Set(types.map(String))].join(' or ')}`);
+    } else {
+      dropped.add(union);
+    }
+  }
+  return errors
+    .filter((error) => !dropped.has(error))
+    .map((error) => ({ error, message: replaced.get(error) ?? message(error) }));
+};
+
+/** Validates one document against the playbook schema; each problem positioned at its YAML node. */
+export const schemaIssues = (source: SourceDocument, data: unknown): ConfigurationIssue[] => {
+  const validate = playbookValidator();
+  if (validate(data)) return [];
+  return resolveUnions([...(validate.errors ?? [])]).map(({ error, message }) => {
+    switch (error.keyword) {
+      case 'additionalProperties': {
+        const key = String(error.params.additionalProperty);
+        return issueAtKey(source, error.instancePath, key, `has unknown key "${key}"`);
+      }
+      case 'required':
+        return issueAt(
+          source,
+          error.instancePath,
+          `is missing required key "${String(error.params.missingProperty)}"`,
+        );
+      default:
+        return issueAt(source, error.instancePath, message);
+    }
+  });
+};

@@ -1,0 +1,432 @@
+import { readFileSync } from 'node:fs';
+import {
+  ActionConfigurationError,
+  createEngine,
+  type Finding,
+  normalizeFinding,
+  parsePlaybooks,
+  type Report,
+} from '@riposte/core';
+import { describe, expect, it } from 'vitest';
+import { type Journal, probeAction, registryOf } from '../helpers/registry.js';
+
+const scenario = (file: string): Finding =>
+  normalizeFinding(
+    JSON.parse(
+      readFileSync(new URL(`../../../../examples/scenario/findings/${file}`, import.meta.url), 'utf8'),
+    ),
+  );
+
+const credentialExfiltration = () => scenario('01-instance-credential-exfiltration.json');
+
+/** The S3 data-access sample, made a real (non-sample) finding naming three buckets. */
+const threeBucketFinding = (): Finding => {
+  const raw = JSON.parse(
+    readFileSync(
+      new URL(
+        '../fixtures/findings/elastic-integrations/43-exfiltration-s3-maliciousipcaller.json',
+        import.meta.url,
+      ),
+      'utf8',
+    ),
+  );
+  raw.service.additionalInfo.sample = false;
+  const [bucket] = raw.resource.s3BucketDetails;
+  raw.resource.s3BucketDetails = ['exports-a', 'exports-b', 'exports-c'].map((name) => ({
+    ...bucket,
+    name,
+    arn: `arn:aws:s3:::${name}`,
+  }));
+  return normalizeFinding(raw);
+};
+
+const playbook = (yaml: string) => parsePlaybooks(yaml, 'engine-test.yaml');
+
+const statuses = (report: Report) => Object.fromEntries(report.steps.map((step) => [step.key, step.status]));
+
+const newJournal = (): Journal => ({ entries: [] });
+
+const standardRegistry = (journal: Journal) =>
+  registryOf([
+    probeAction('keep-evidence', journal, { phase: 'preserve', kind: 'instance' }),
+    probeAction('contain-instance', journal, { phase: 'contain', kind: 'instance' }),
+    probeAction('revoke-key', journal, { phase: 'revoke', kind: 'access-key' }),
+    probeAction('tell-team', journal, { phase: 'notify', kind: 'finding' }),
+  ]);
+
+const RESPONSE = `
+name: respond
+match: { types: ["UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.*"] }
+actions:
+  - action: tell-team
+  - action: revoke-key
+  - action: contain-instance
+  - action: keep-evidence
+`;
+
+describe('engine modes', () => {
+  it('defaults to dry-run and never calls execute', async () => {
+    const journal = newJournal();
+    const engine = createEngine({
+      playbooks: playbook(RESPONSE),
+      registry: standardRegistry(journal),
+      services: {},
+    });
+
+    const report = await engine.handle(credentialExfiltration());
+
+    expect(engine.mode).toBe('dry-run');
+    expect(report.outcome).toBe('dry-run');
+    expect(new Set(report.steps.map((step) => step.status))).toEqual(new Set(['dry-run']));
+    expect(journal.entries.filter((entry) => entry.startsWith('start'))).toEqual([]);
+    expect(report.steps.find((step) => step.action === 'contain-instance')?.calls).toEqual([
+      {
+        service: 'EC2',
+        operation: 'CreateTags',
+        input: { Resources: ['i-0a1b2c3d4e5f67890'] },
+        mutating: true,
+      },
+    ]);
+  });
+
+  it('keeps a playbook pinned to dry-run from mutating under an enforcing engine', async () => {
+    const journal = newJournal();
+    const engine = createEngine({
+      playbooks: playbook(`${RESPONSE}mode: dry-run\n`),
+      registry: standardRegistry(journal),
+      services: {},
+      mode: 'enforce',
+    });
+
+    const report = await engine.handle(credentialExfiltration());
+
+    expect(report.matched[0]?.mode).toBe('dry-run');
+    expect(report.steps.every((step) => step.status === 'dry-run')).toBe(true);
+    expect(journal.entries.some((entry) => entry.startsWith('start'))).toBe(false);
+  });
+
+  it('refuses a mode other than dry-run or enforce', () => {
+    expect(() =>
+      createEngine({
+        playbooks: [],
+        registry: standardRegistry(newJournal()),
+        services: {},
+        mode: 'yolo' as never,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ENGINE_CONFIG_INVALID' }));
+  });
+});
+
+describe('engine ordering', () => {
+  it('preserves evidence, then contains, then revokes, then notifies, whatever the YAML order', async () => {
+    const journal = newJournal();
+    const engine = createEngine({
+      playbooks: playbook(RESPONSE),
+      registry: standardRegistry(journal),
+      services: {},
+      mode: 'enforce',
+    });
+
+    const report = await engine.handle(credentialExfiltration());
+
+    const starts = journal.entries
+      .filter((entry) => entry.startsWith('start'))
+      .map((entry) => entry.split(' ')[1]);
+    expect(starts).toEqual(['keep-evidence', 'contain-instance', 'revoke-key', 'tell-team']);
+    expect(report.outcome).toBe('applied');
+    const notify = journal.entries.find((entry) => entry.startsWith('end tell-team'));
+    expect(notify).toContain('respond/keep-evidence');
+    expect(notify).toContain('respond/revoke-key');
+  });
+
+  it('follows explicit after: over the phase order', async () => {
+    const journal = newJournal();
+    const engine = createEngine({
+      playbooks: playbook(`
+name: contain-first
+match: { types: ["UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.*"] }
+actions:
+  - action: contain-instance
+  - action: keep-evidence
+    after: [contain-instance]
+`),
+      registry: standardRegistry(journal),
+      services: {},
+      mode: 'enforce',
+    });
+
+    await engine.handle(credentialExfiltration());
+
+    const starts = journal.entries
+      .filter((entry) => entry.startsWith('start'))
+      .map((entry) => entry.split(' ')[1]);
+    expect(starts).toEqual(['contain-instance', 'keep-evidence']);
+  });
+
+  it('runs independent steps of one phase concurrently', async () => {
+    const journal = newJournal();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const registry = registryOf([
+      probeAction('contain-one', journal, { phase: 'contain', kind: 'instance', gate }),
+      probeAction('contain-two', journal, { phase: 'contain', kind: 'instance', gate }),
+    ]);
+    const engine = createEngine({
+      playbooks: playbook(`
+name: parallel
+match: { types: ["UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.*"] }
+actions: [{ action: contain-one }, { action: contain-two }]
+`),
+      registry,
+      services: {},
+      mode: 'enforce',
+    });
+
+    const handled = engine.handle(credentialExfiltration());
+    await new Promise((resolve) => setImmediate(resolve));
+    const startedBeforeRelease = journal.entries.filter((entry) => entry.startsWith('start')).length;
+    release();
+    await handled;
+
+    expect(startedBeforeRelease).toBe(2);
+  });
+});
+
+describe('engine failures', () => {
+  const failing = (journal: Journal, behaviour: 'fail' | 'fail-retryable' | 'throw') =>
+    registryOf([
+      probeAction('keep-evidence', journal, { phase: 'preserve', kind: 'instance', behaviour }),
+      probeAction('contain-instance', journal, { phase: 'contain', kind: 'instance' }),
+      probeAction('tell-team', journal, { phase: 'notify', kind: 'finding' }),
+    ]);
+  const twoSteps = (onError: string) => `
+name: fragile
+match: { types: ["UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.*"] }
+actions:
+  - { action: keep-evidence, onError: ${onError} }
+  - action: contain-instance
+  - action: tell-team
+`;
+
+  it('goes on after a failed step by default and reports it with its code', async () => {
+    const journal = newJournal();
+    const engine = createEngine({
+      playbooks: playbook(twoSteps('continue')),
+      registry: failing(journal, 'fail'),
+      services: {},
+      mode: 'enforce',
+    });
+
+    const report = await engine.handle(credentialExfiltration());
+
+    expect(statuses(report)).toEqual({
+      'fragile/keep-evidence': 'failed',
+      'fragile/contain-instance': 'applied',
+      'fragile/tell-team': 'applied',
+    });
+    expect(report.steps[0]?.error).toEqual({
+      code: 'UnauthorizedOperation',
+      message: 'not allowed',
+      retryable: false,
+    });
+    expect(report.outcome).toBe('partial');
+    expect(report.retryable).toBe(false);
+  });
+
+  it('stops the playbook after a failed step with onError: stop', async () => {
+    const journal = newJournal();
+    const engine = createEngine({
+      playbooks: playbook(twoSteps('stop')),
+      registry: failing(journal, 'fail-retryable'),
+      services: {},
+      mode: 'enforce',
+    });
+
+    const report = await engine.handle(credentialExfiltration());
+
+    expect(statuses(report)).toEqual({
+      'fragile/keep-evidence': 'failed',
+      'fragile/contain-instance': 'not-run',
+      'fragile/tell-team': 'not-run',
+    });
+    expect(report.steps[1]?.reason).toContain('fragile/keep-evidence');
+    expect(report.outcome).toBe('failed');
+    expect(report.retryable).toBe(true);
+  });
+
+  it('records a step whose planning throws as failed and never throws out of the engine', async () => {
+    const journal = newJournal();
+    const engine = createEngine({
+      playbooks: playbook(twoSteps('continue')),
+      registry: failing(journal, 'throw'),
+      services: {},
+      mode: 'enforce',
+    });
+
+    const report = await engine.handle(credentialExfiltration());
+
+    expect(report.steps[0]).toMatchObject({
+      status: 'failed',
+      error: { code: 'PLAN_FAILED', message: 'planning keep-evidence exploded' },
+    });
+    expect(report.steps[1]?.status).toBe('applied');
+  });
+});
+
+describe('engine scope and blast radius', () => {
+  it('refuses targets beyond limits.maxTargets', async () => {
+    const journal = newJournal();
+    const engine = createEngine({
+      playbooks: playbook(`
+name: buckets
+match: { types: ["Exfiltration:S3/*"] }
+actions: [{ action: lock-bucket }]
+limits: { maxTargets: 2 }
+`),
+      registry: registryOf([probeAction('lock-bucket', journal, { phase: 'contain', kind: 's3-bucket' })]),
+      services: {},
+      mode: 'enforce',
+    });
+
+    const report = await engine.handle(threeBucketFinding());
+
+    expect(report.steps.map((step) => [step.target?.id, step.status])).toEqual([
+      ['exports-a', 'applied'],
+      ['exports-b', 'applied'],
+      ['exports-c', 'refused'],
+    ]);
+    expect(report.steps[2]?.reason).toContain('limits.maxTargets is 2');
+    expect(journal.entries).not.toContain('start lock-bucket exports-c');
+  });
+
+  it('refuses a target the finding does not name', async () => {
+    const journal = newJournal();
+    const engine = createEngine({
+      playbooks: playbook(`
+name: overreach
+match: { types: ["UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.*"] }
+actions: [{ action: contain-everything }]
+`),
+      registry: registryOf([
+        probeAction('contain-everything', journal, {
+          phase: 'contain',
+          kind: 'instance',
+          foreignTarget: true,
+        }),
+      ]),
+      services: {},
+      mode: 'enforce',
+    });
+
+    const report = await engine.handle(credentialExfiltration());
+
+    expect(report.steps.map((step) => [step.target?.id, step.status])).toEqual([
+      ['i-0a1b2c3d4e5f67890', 'applied'],
+      ['i-0000000000000dead', 'refused'],
+    ]);
+    expect(report.steps[1]?.reason).toMatch(
+      /out of scope: the finding names no instance "i-0000000000000dead"/,
+    );
+    expect(journal.entries.some((entry) => entry.includes('i-0000000000000dead'))).toBe(false);
+  });
+
+  it('plans a no-op with the reason when the finding names nothing the action acts on', async () => {
+    const journal = newJournal();
+    const engine = createEngine({
+      playbooks: playbook(`
+name: buckets-on-ec2
+match: { types: ["UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.*"] }
+actions: [{ action: lock-bucket }]
+`),
+      registry: registryOf([probeAction('lock-bucket', journal, { phase: 'contain', kind: 's3-bucket' })]),
+      services: {},
+      mode: 'enforce',
+    });
+
+    const report = await engine.handle(credentialExfiltration());
+
+    expect(report.steps).toMatchObject([{ status: 'no-op', reason: 'the finding names no s3-bucket' }]);
+    expect(report.outcome).toBe('nothing-to-do');
+  });
+});
+
+describe('engine configuration and selection', () => {
+  it('refuses an unknown action at load, naming the known ones and the location', () => {
+    const registry = standardRegistry(newJournal());
+    const playbooks = playbook(`
+name: typo
+match: { types: ["Backdoor:EC2/*"] }
+actions:
+  - action: detach-everything
+`);
+
+    const build = () => createEngine({ playbooks, registry, services: {} });
+
+    expect(build).toThrow(ActionConfigurationError);
+    expect(build).toThrow(
+      /engine-test\.yaml:5:\d+ .*unknown action "detach-everything"; known actions: keep-evidence/,
+    );
+  });
+
+  it('lets a fallback playbook match only when nothing else does', async () => {
+    const journal = newJournal();
+    const engine = createEngine({
+      playbooks: playbook(`
+name: specific
+match: { types: ["UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.*"] }
+actions: [{ action: tell-team }]
+---
+name: catch-all
+fallback: true
+match: { types: ["**"] }
+actions: [{ action: tell-team }]
+`),
+      registry: standardRegistry(journal),
+      services: {},
+    });
+
+    const specific = await engine.plan(credentialExfiltration());
+    const other = await engine.plan(scenario('04-root-credential-usage.json'));
+
+    expect(specific.matches.map((match) => match.playbook)).toEqual(['specific']);
+    expect(other.matches.map((match) => match.playbook)).toEqual(['catch-all']);
+  });
+
+  it('plans only the playbooks the include option keeps', async () => {
+    const engine = createEngine({
+      playbooks: playbook(`
+name: first
+match: { types: ["UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.*"] }
+actions: [{ action: tell-team }]
+---
+name: second
+rerunOnUpdate: true
+match: { types: ["UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.*"] }
+actions: [{ action: tell-team }]
+`),
+      registry: standardRegistry(newJournal()),
+      services: {},
+    });
+
+    const plan = await engine.plan(credentialExfiltration(), {
+      include: (candidate) => candidate.rerunOnUpdate,
+    });
+
+    expect(plan.matches.map((match) => match.playbook)).toEqual(['second']);
+    expect(plan.steps.map((step) => step.key)).toEqual(['second/tell-team']);
+  });
+
+  it('reports no-match when no playbook matches', async () => {
+    const engine = createEngine({
+      playbooks: playbook(RESPONSE),
+      registry: standardRegistry(newJournal()),
+      services: {},
+    });
+
+    const report = await engine.handle(scenario('04-root-credential-usage.json'));
+
+    expect(report).toMatchObject({ outcome: 'no-match', matched: [], steps: [] });
+  });
+});

@@ -1,0 +1,559 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ActionDefinition, ActionRegistry } from '../../src/action.js';
+import { formatIssue, PlaybookValidationError } from '../../src/errors.js';
+import { type LoadOptions, loadPlaybooks, parsePlaybooks } from '../../src/playbooks/index.js';
+
+/** The YAML as written, without the opening newline and the indentation its lines share. */
+const yaml = (strings: TemplateStringsArray): string => {
+  const lines = strings.join('').split('\n').slice(1);
+  if (lines.at(-1)?.trim() === '') lines.pop();
+  const indent = Math.min(...lines.filter((line) => line.trim()).map((line) => line.search(/\S/)));
+  return `${lines.map((line) => line.slice(indent)).join('\n')}\n`;
+};
+
+const refusal = (run: () => unknown): PlaybookValidationError => {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof PlaybookValidationError) return error;
+    throw error;
+  }
+  return expect.fail('expected the playbooks to be refused');
+};
+
+/** Every issue `parsePlaybooks` reports for `text`, formatted as the CLI prints them. */
+const problems = (text: string, options?: LoadOptions): string[] =>
+  refusal(() => parsePlaybooks(text, 'rules/s3.yaml', options)).issues.map(formatIssue);
+
+const loadProblems = async (paths: string[]): Promise<string[]> => {
+  try {
+    await loadPlaybooks(paths);
+  } catch (error) {
+    if (error instanceof PlaybookValidationError) return error.issues.map(formatIssue);
+    throw error;
+  }
+  return expect.fail('expected the playbooks to be refused');
+};
+
+describe('parsePlaybooks refuses', () => {
+  it('a value of the wrong type, at the value', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match:
+        severity: { min: seven }
+      actions:
+        - action: notify
+    `;
+
+    expect(problems(text)).toEqual(['rules/s3.yaml:3:20 /match/severity/min must be number']);
+  });
+
+  it('an unknown key, at the key, naming it', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match:
+        types: Exfiltration:S3/*
+      exclude:
+        tag: { env: dev }
+      actions:
+        - action: notify
+          param: { subject: Exfiltration }
+    `;
+
+    expect(problems(text)).toEqual([
+      'rules/s3.yaml:5:3 /exclude has unknown key "tag"',
+      'rules/s3.yaml:8:5 /actions/0 has unknown key "param"',
+    ]);
+  });
+
+  it('a missing required key, at the object that lacks it', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match:
+        types: Exfiltration:S3/*
+      actions:
+        - id: tell
+    `;
+
+    expect(problems(text)).toEqual(['rules/s3.yaml:5:5 /actions/0 is missing required key "action"']);
+  });
+
+  it('a value outside an enum, listing the allowed values', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      mode: enforced
+      match: { types: Exfiltration:S3/* }
+      actions: [{ action: notify }]
+    `;
+
+    expect(problems(text)).toEqual(['rules/s3.yaml:2:7 /mode must be one of: dry-run, enforce']);
+  });
+
+  it('a value that is none of the types a field takes, once', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match:
+        types: 42
+        severity: 7
+      exclude: true
+      actions: [{ action: notify }]
+    `;
+
+    expect(problems(text)).toEqual([
+      'rules/s3.yaml:3:10 /match/types must be string or array',
+      'rules/s3.yaml:4:13 /match/severity must be string or object',
+      'rules/s3.yaml:5:10 /exclude must be object or array',
+    ]);
+  });
+
+  it('a misspelt severity label, against the labels only', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match:
+        severity: Hihg
+      actions: [{ action: notify }]
+    `;
+
+    expect(problems(text)).toEqual([
+      'rules/s3.yaml:3:13 /match/severity must be one of: Low, Medium, High, Critical',
+    ]);
+  });
+
+  it('an empty match, an empty exclude entry and an empty action list', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match: {}
+      exclude:
+        - {}
+      actions: []
+    `;
+
+    expect(problems(text)).toEqual([
+      'rules/s3.yaml:2:8 /match must name at least one criterion',
+      'rules/s3.yaml:4:5 /exclude/0 must name at least one criterion',
+      'rules/s3.yaml:5:10 /actions must not be empty',
+    ]);
+  });
+
+  it('an unquoted account id, saying to quote it', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match:
+        accounts: [111122223333]
+      actions: [{ action: notify }]
+    `;
+
+    expect(problems(text)).toEqual(['rules/s3.yaml:3:14 /match/accounts/0 must be string (quote the value)']);
+  });
+
+  it('a name that is not kebab-case', () => {
+    const text = yaml`
+      name: S3 Bucket Exfiltration
+      match: { types: Exfiltration:S3/* }
+      actions: [{ action: notify }]
+    `;
+
+    expect(problems(text)).toEqual([
+      'rules/s3.yaml:1:7 /name must be kebab-case: lowercase letters and digits joined by single hyphens',
+    ]);
+  });
+
+  it('a bad finding-type pattern, with what is wrong with it', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match:
+        types:
+          - Exfiltration:S3/*
+          - Exfiltration:S3/Anomalous Behavior
+          - "***:S3/*"
+      actions: [{ action: notify }]
+    `;
+
+    expect(problems(text)).toEqual([
+      'rules/s3.yaml:5:7 /match/types/1 "Exfiltration:S3/Anomalous Behavior" may only contain letters, digits, : / . ! & _ - and wildcards',
+      'rules/s3.yaml:6:7 /match/types/2 "***:S3/*" has "***"; use "*" within a segment or "**" across',
+    ]);
+  });
+
+  it('a malformed technique id', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match:
+        techniques: [T1530, T1078.4, t1619]
+      actions: [{ action: notify }]
+    `;
+
+    expect(problems(text)).toEqual([
+      'rules/s3.yaml:3:23 /match/techniques/1 must be an ATT&CK technique id such as T1078 or T1078.004',
+      'rules/s3.yaml:3:32 /match/techniques/2 must be an ATT&CK technique id such as T1078 or T1078.004',
+    ]);
+  });
+
+  it('an unknown tactic, in match and in exclude', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match:
+        tactics: [Exfiltration, Exfil]
+      exclude:
+        tactics: [TA0099]
+      actions: [{ action: notify }]
+    `;
+
+    expect(problems(text)).toEqual([
+      'rules/s3.yaml:3:27 /match/tactics/1 unknown ATT&CK tactic "Exfil"; use a tactic id (TA0010) or name (Exfiltration)',
+      'rules/s3.yaml:5:13 /exclude/tactics/0 unknown ATT&CK tactic "TA0099"; use a tactic id (TA0010) or name (Exfiltration)',
+    ]);
+  });
+
+  it('a severity range whose minimum is above its maximum', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match:
+        severity: { min: 8, max: 5 }
+      actions: [{ action: notify }]
+    `;
+
+    expect(problems(text)).toEqual(['rules/s3.yaml:3:13 /match/severity min 8 must not be above max 5']);
+  });
+
+  it('after: naming a step the playbook does not have, listing the steps it has', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match: { types: Exfiltration:S3/* }
+      actions:
+        - action: block-bucket-public-access
+          id: block
+        - action: notify
+          after: [block, snapshot]
+    `;
+
+    expect(problems(text)).toEqual([
+      'rules/s3.yaml:7:20 /actions/1/after/1 names unknown step "snapshot"; steps in this playbook: block, notify',
+    ]);
+  });
+
+  it('after: forming a cycle, once, at the first step in it', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match: { types: Exfiltration:S3/* }
+      actions:
+        - action: tag-resource
+          after: notify
+        - action: block-bucket-public-access
+          after: tag-resource
+        - action: notify
+          after: block-bucket-public-access
+    `;
+
+    expect(problems(text)).toEqual([
+      'rules/s3.yaml:5:12 /actions/0/after forms a cycle: tag-resource -> notify -> block-bucket-public-access -> tag-resource (each step waits for the next)',
+    ]);
+  });
+
+  it('a step waiting for itself', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match: { types: Exfiltration:S3/* }
+      actions:
+        - action: notify
+          after: notify
+    `;
+
+    expect(problems(text)).toEqual([
+      'rules/s3.yaml:5:12 /actions/0/after forms a cycle: notify -> notify (each step waits for the next)',
+    ]);
+  });
+
+  it('two steps with one id', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match: { types: Exfiltration:S3/* }
+      actions:
+        - action: tag-resource
+          id: mark
+        - action: notify
+          id: mark
+    `;
+
+    expect(problems(text)).toEqual([
+      'rules/s3.yaml:7:9 /actions/1/id step id "mark" is already used by the step at line 4',
+    ]);
+  });
+
+  it('malformed condition trees', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match:
+        conditions:
+          all:
+            - { fact: severity, operator: greaterThen, value: 8 }
+            - { fact: type, value: x }
+            - { all: [], any: [{ fact: count, operator: equal, value: 1 }] }
+            - { not: { fact: count, operator: equal, value: 1 }, operator: equal }
+            - { fact: count, operator: equal, value: 1, unit: s }
+            - {}
+            - { operator: equal, value: 1 }
+      exclude:
+        conditions: { fact: sample, operator: equal, value: true }
+      actions: [{ action: notify }]
+    `;
+
+    expect(problems(text)).toEqual([
+      'rules/s3.yaml:5:37 /match/conditions/all/0/operator unknown operator "greaterThen"; known operators: equal, notEqual, lessThan, lessThanInclusive, greaterThan, greaterThanInclusive, in, notIn, contains, doesNotContain',
+      'rules/s3.yaml:6:9 /match/conditions/all/1 is missing required key "operator"',
+      'rules/s3.yaml:7:9 /match/conditions/all/2 must have only one of: all, any',
+      'rules/s3.yaml:7:16 /match/conditions/all/2/all must not be empty',
+      'rules/s3.yaml:8:60 /match/conditions/all/3 has "operator", which only a fact comparison takes',
+      'rules/s3.yaml:9:51 /match/conditions/all/4 has unknown key "unit"',
+      'rules/s3.yaml:10:9 /match/conditions/all/5 must not be empty',
+      'rules/s3.yaml:11:9 /match/conditions/all/6 must have one of: all, any, not, fact',
+      'rules/s3.yaml:13:15 /exclude/conditions must start with all, any or not',
+    ]);
+  });
+
+  it('an operator decorated with a decorator json-rules-engine does not have', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match:
+        conditions:
+          any: [{ fact: resources, operator: "mostFacts:equal", value: x }]
+      actions: [{ action: notify }]
+    `;
+
+    expect(problems(text)).toEqual([
+      'rules/s3.yaml:4:40 /match/conditions/any/0/operator unknown operator "mostFacts:equal"; known operators: equal, notEqual, lessThan, lessThanInclusive, greaterThan, greaterThanInclusive, in, notIn, contains, doesNotContain',
+    ]);
+  });
+
+  it('YAML syntax errors, at the first error of the document only', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match: types: Exfiltration:S3/*
+      actions: [{ action: notify }]
+    `;
+
+    expect(problems(text)).toEqual([
+      'rules/s3.yaml:2:8 / Nested mappings are not allowed in compact mappings',
+    ]);
+  });
+
+  it('a key given twice in one mapping', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match: { types: Exfiltration:S3/* }
+      actions: [{ action: notify }]
+      name: s3-bucket-exfiltration-2
+    `;
+
+    expect(problems(text)).toEqual(['rules/s3.yaml:4:1 / Map keys must be unique']);
+  });
+
+  it('a YAML tag Riposte does not resolve, such as a CloudFormation intrinsic', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match:
+        types: !Ref FindingType
+      actions: [{ action: notify }]
+    `;
+
+    expect(problems(text)).toEqual(['rules/s3.yaml:3:10 / Unresolved tag: !Ref']);
+  });
+
+  it('aliases that expand without bound, at the document start', () => {
+    const text = yaml`
+      a: &a [x, x, x, x, x, x, x, x, x, x]
+      b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+      c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+      d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]
+    `;
+
+    expect(problems(text)).toEqual([
+      'rules/s3.yaml:1:1 / Excessive alias count indicates a resource exhaustion attack',
+    ]);
+  });
+
+  it('two playbooks of one name in one file, at both names', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match: { types: Exfiltration:S3/* }
+      actions: [{ action: notify }]
+      ---
+      name: s3-bucket-exfiltration
+      match: { types: Discovery:S3/* }
+      actions: [{ action: notify }]
+    `;
+
+    expect(problems(text)).toEqual([
+      'rules/s3.yaml:1:7 /name duplicate playbook name "s3-bucket-exfiltration"; also defined at rules/s3.yaml:5:7',
+      'rules/s3.yaml:5:7 /name duplicate playbook name "s3-bucket-exfiltration"; also defined at rules/s3.yaml:1:7',
+    ]);
+  });
+
+  it('every problem of every document at once, in file order', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match:
+        severity: { min: seven }
+        techniques: [T15]
+      actions:
+        - action: notify
+          after: snapshot
+      ---
+      # the next playbook has no actions
+      name: s3-discovery
+      match: { tactics: [Snooping] }
+      priority: first
+    `;
+
+    const error = refusal(() => parsePlaybooks(text, 'rules/s3.yaml'));
+
+    expect(error.code).toBe('PLAYBOOK_INVALID');
+    expect(error.message).toBe(
+      [
+        '6 problem(s) in playbooks',
+        '  rules/s3.yaml:3:20 /match/severity/min must be number',
+        '  rules/s3.yaml:4:16 /match/techniques/0 must be an ATT&CK technique id such as T1078 or T1078.004',
+        '  rules/s3.yaml:7:12 /actions/0/after names unknown step "snapshot"; steps in this playbook: notify',
+        '  rules/s3.yaml:10:1 / is missing required key "actions"',
+        '  rules/s3.yaml:11:20 /match/tactics/0 unknown ATT&CK tactic "Snooping"; use a tactic id (TA0010) or name (Exfiltration)',
+        '  rules/s3.yaml:12:11 /priority must be integer',
+      ].join('\n'),
+    );
+    expect(error.issues[0]).toEqual({
+      file: 'rules/s3.yaml',
+      line: 3,
+      column: 20,
+      pointer: '/match/severity/min',
+      message: 'must be number',
+    });
+  });
+});
+
+describe('parsePlaybooks with a registry', () => {
+  /** A registry double: two actions; tag-resource requires a `tags` object of strings. */
+  const action = (name: string): ActionDefinition => ({
+    name,
+    summary: `${name} (test double)`,
+    phase: 'preserve',
+    paramsSchema: {},
+    permissions: [],
+    resourceKinds: ['instance'],
+    example: `- action: ${name}`,
+    idempotency: 'never mutates',
+    targets: () => ({ targets: [], reason: 'test double' }),
+    plan: async () => ({ status: 'no-op', reason: 'test double', lookups: [], calls: [] }),
+    execute: async () => ({ status: 'skipped', reason: 'test double', calls: [] }),
+  });
+  const actions = [action('tag-resource'), action('notify')];
+  const registry: ActionRegistry<{ region: string }> = {
+    get: (name) => actions.find((candidate) => candidate.name === name),
+    list: () => actions,
+    validateParams: (name, params) => {
+      if (name !== 'tag-resource') return [];
+      const tags = (params as { tags?: unknown }).tags;
+      if (tags === undefined) return [{ pointer: '', message: 'must have required property tags' }];
+      return Object.entries(tags as Record<string, unknown>).flatMap(([key, value]) =>
+        typeof value === 'string' ? [] : [{ pointer: `/tags/${key}`, message: 'must be string' }],
+      );
+    },
+  };
+
+  it('accepts registered actions with valid params', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match: { types: Exfiltration:S3/* }
+      actions:
+        - action: tag-resource
+          params: { tags: { quarantined: "true" } }
+        - action: notify
+    `;
+
+    expect(parsePlaybooks(text, 'rules/s3.yaml', { registry })).toHaveLength(1);
+  });
+
+  it('refuses an unknown action, listing the known ones', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match: { types: Exfiltration:S3/* }
+      actions:
+        - action: notify
+        - action: quarantine-bucket
+    `;
+
+    expect(problems(text, { registry })).toEqual([
+      'rules/s3.yaml:5:13 /actions/1/action unknown action "quarantine-bucket"; known actions: notify, tag-resource',
+    ]);
+  });
+
+  it('refuses bad params at the params node the action names', () => {
+    const text = yaml`
+      name: s3-bucket-exfiltration
+      match: { types: Exfiltration:S3/* }
+      actions:
+        - action: tag-resource
+          params:
+            tags:
+              quarantined: true
+        - action: tag-resource
+          params: {}
+        - action: tag-resource
+    `;
+
+    expect(problems(text, { registry })).toEqual([
+      'rules/s3.yaml:7:22 /actions/0/params/tags/quarantined must be string',
+      'rules/s3.yaml:9:13 /actions/1/params must have required property tags',
+      'rules/s3.yaml:10:5 /actions/2/params must have required property tags',
+    ]);
+  });
+});
+
+describe('loadPlaybooks refuses', () => {
+  let directory: string;
+
+  beforeEach(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'riposte-playbooks-'));
+  });
+
+  afterEach(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('one playbook name in two files, at both', async () => {
+    const first = yaml`
+      name: s3-bucket-exfiltration
+      match: { types: Exfiltration:S3/* }
+      actions: [{ action: notify }]
+    `;
+    const second = yaml`
+      # copied from a.yaml and not renamed
+      name: s3-bucket-exfiltration
+      match: { types: Discovery:S3/* }
+      actions: [{ action: notify }]
+    `;
+    await writeFile(join(directory, 'a.yaml'), first);
+    await writeFile(join(directory, 'b.yml'), second);
+    const a = join(directory, 'a.yaml');
+    const b = join(directory, 'b.yml');
+
+    expect(await loadProblems([directory])).toEqual([
+      `${a}:1:7 /name duplicate playbook name "s3-bucket-exfiltration"; also defined at ${b}:2:7`,
+      `${b}:2:7 /name duplicate playbook name "s3-bucket-exfiltration"; also defined at ${a}:1:7`,
+    ]);
+  });
+
+  it('a path that does not exist, at line 0 column 0, alongside the problems of the files it could read', async () => {
+    await writeFile(
+      join(directory, 'a.yaml'),
+      'name: a\nmatch: { sample: yes }\nactions: [{ action: notify }]\n',
+    );
+    const missing = join(directory, 'missing');
+
+    expect(await loadProblems([missing, directory])).toEqual([
+      `${missing}:0:0 / no such file or directory`,
+      `${join(directory, 'a.yaml')}:2:18 /match/sample must be boolean`,
+    ]);
+  });
+});
