@@ -7,11 +7,15 @@ const source = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/ind
 // Tests that need the built Lambda bundle (dist/handler.mjs) say so and run after `pnpm build`.
 export default defineConfig({
   resolve: {
-    alias: {
-      '@riposte/core': source('core'),
-      '@riposte/actions': source('actions'),
-      '@riposte/lambda-adapter': source('lambda-adapter'),
-    },
+    alias: [
+      {
+        find: /^@riposte\/core\/catalog$/,
+        replacement: fileURLToPath(new URL('./packages/core/src/catalog/index.ts', import.meta.url)),
+      },
+      { find: /^@riposte\/core$/, replacement: source('core') },
+      { find: /^@riposte\/actions$/, replacement: source('actions') },
+      { find: /^@riposte\/lambda-adapter$/, replacement: source('lambda-adapter') },
+    ],
   },
   test: {
     testTimeout: 20_000,

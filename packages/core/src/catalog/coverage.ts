@@ -110,6 +110,7 @@ export interface Coverage {
   techniques: TechniqueCoverage[];
   /** Every ATT&CK Enterprise tactic, in matrix order. */
   tactics: TacticCoverage[];
+  /** In the order the engine runs them (priority, then name); handlers of a type are in the same order. */
   playbooks: PlaybookCoverage[];
 }
 
@@ -126,7 +127,23 @@ interface TypeFacts {
 }
 
 /** Criteria that depend only on the finding type; every other criterion depends on the finding. */
-const TYPE_CRITERIA = ['types', 'techniques', 'tactics'] as const;
+const TYPE_CRITERIA: readonly (keyof Criteria)[] = ['types', 'techniques', 'tactics'];
+
+/** The order restrictions are reported in: the order of the playbook reference. */
+const CRITERIA_ORDER: readonly (keyof Criteria)[] = [
+  'types',
+  'severity',
+  'resources',
+  'principals',
+  'techniques',
+  'tactics',
+  'accounts',
+  'regions',
+  'tags',
+  'sample',
+  'archived',
+  'conditions',
+];
 
 const factsOf = (entry: FindingTypeEntry): TypeFacts => {
   const techniques = techniquesForType(entry.type);
@@ -167,9 +184,7 @@ const typeCriteriaHold = (
 };
 
 const otherCriteria = (criteria: Criteria): string[] =>
-  (Object.keys(criteria) as (keyof Criteria)[]).filter(
-    (name) => criteria[name] !== undefined && !(TYPE_CRITERIA as readonly string[]).includes(name),
-  );
+  CRITERIA_ORDER.filter((name) => criteria[name] !== undefined && !TYPE_CRITERIA.includes(name));
 
 const handlerFor = (playbook: Playbook, facts: TypeFacts): TypeHandler | undefined => {
   const held = typeCriteriaHold(playbook.match, facts);
@@ -229,7 +244,11 @@ const unique = (values: string[]): string[] => [...new Set(values)];
 export const computeCoverage = (playbooks: readonly Playbook[], options: CoverageOptions = {}): Coverage => {
   const catalog = options.catalog ?? FINDING_TYPES;
   const active = catalog.filter((entry) => !entry.deprecated);
-  const enabled = playbooks.filter((playbook) => playbook.enabled);
+  // In the order the engine runs them: priority, then name.
+  const ordered = [...playbooks].sort(
+    (a, b) => a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
+  const enabled = ordered.filter((playbook) => playbook.enabled);
 
   const types: TypeCoverage[] = active.map((entry) => {
     const facts = factsOf(entry);
@@ -294,7 +313,7 @@ export const computeCoverage = (playbooks: readonly Playbook[], options: Coverag
     };
   });
 
-  const playbookCoverage: PlaybookCoverage[] = playbooks.map((playbook) => {
+  const playbookCoverage: PlaybookCoverage[] = ordered.map((playbook) => {
     const handled = types
       .filter((type) => type.handledBy.some((handler) => handler.playbook === playbook.name))
       .map((type) => type.type);

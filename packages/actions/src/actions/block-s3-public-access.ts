@@ -1,0 +1,110 @@
+import type { PublicAccessBlockConfiguration } from '@aws-sdk/client-s3';
+import { type ActionContext, resourcesOfKind } from '@riposte/core';
+import { awsCall, type Mutation, mutation } from '../call.js';
+import type { AwsServices } from '../clients.js';
+import type { DocumentedAction } from '../docs.js';
+import { executeAction, planAction, type Session, scopeOf } from '../session.js';
+import { resolved, targetOf } from '../targets.js';
+
+export type BlockS3PublicAccessParams = Record<string, never>;
+
+type Context = ActionContext<BlockS3PublicAccessParams, AwsServices>;
+
+const ALL_BLOCKED = {
+  BlockPublicAcls: true,
+  IgnorePublicAcls: true,
+  BlockPublicPolicy: true,
+  RestrictPublicBuckets: true,
+} as const satisfies PublicAccessBlockConfiguration;
+
+const FLAGS = Object.keys(ALL_BLOCKED) as (keyof typeof ALL_BLOCKED)[];
+
+/** The bucket's current block settings; `undefined` when planning could not read them. */
+const readBlock = async (
+  ctx: Context,
+  session: Session,
+): Promise<PublicAccessBlockConfiguration | undefined> => {
+  const s3 = await ctx.services.s3(scopeOf(ctx.target));
+  const { GetPublicAccessBlockCommand } = await import('@aws-sdk/client-s3');
+  // ExpectedBucketOwner makes S3 refuse (403) if the name now belongs to another account.
+  const input = { Bucket: ctx.target.id, ExpectedBucketOwner: ctx.target.accountId };
+  const read = await session.read({
+    call: awsCall('S3', 'GetPublicAccessBlock', input),
+    send: () => s3.send(new GetPublicAccessBlockCommand(input)),
+    key: ctx.target.id,
+    found: (output) => {
+      const config = output.PublicAccessBlockConfiguration ?? {};
+      const off = FLAGS.filter((flag) => config[flag] !== true);
+      return off.length === 0 ? 'all four block settings are on' : `off: ${off.join(', ')}`;
+    },
+    absent: {
+      codes: ['NoSuchPublicAccessBlockConfiguration'],
+      summary: `bucket ${ctx.target.id} has no public access block`,
+    },
+  });
+  if (read.status === 'found') return read.output.PublicAccessBlockConfiguration ?? {};
+  return read.status === 'absent' ? {} : undefined;
+};
+
+const putBlock = (ctx: Context): Mutation => {
+  const input = {
+    Bucket: ctx.target.id,
+    ExpectedBucketOwner: ctx.target.accountId,
+    PublicAccessBlockConfiguration: ALL_BLOCKED,
+  };
+  return mutation('S3', 'PutPublicAccessBlock', input, async () => {
+    const { PutPublicAccessBlockCommand } = await import('@aws-sdk/client-s3');
+    return (await ctx.services.s3(scopeOf(ctx.target))).send(new PutPublicAccessBlockCommand(input));
+  });
+};
+
+const alreadyBlocked = (config: PublicAccessBlockConfiguration | undefined): boolean =>
+  config !== undefined && FLAGS.every((flag) => config[flag] === true);
+
+/**
+ * Turns on all four S3 Block Public Access settings on each bucket the finding names, and only
+ * those buckets. The account-level setting is left alone.
+ */
+export const blockS3PublicAccess: DocumentedAction<BlockS3PublicAccessParams, AwsServices> = {
+  name: 'block-s3-public-access',
+  summary: 'Turn on all four Block Public Access settings of each S3 bucket the finding names.',
+  phase: 'contain',
+  paramsSchema: { type: 'object', additionalProperties: false, properties: {} },
+  permissions: ['s3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock'],
+  resourceKinds: ['s3-bucket'],
+  example: '- action: block-s3-public-access',
+  idempotency: 'Skipped when all four Block Public Access settings of the bucket are already on.',
+  dryRun:
+    "Looks up each bucket's public access block; lists PutPublicAccessBlock with all four settings on and ExpectedBucketOwner.",
+
+  targets: (finding) =>
+    resolved(
+      resourcesOfKind(finding, 's3-bucket').map((bucket) =>
+        targetOf(finding, 's3-bucket', bucket.name, `bucket ${bucket.name}`, { arn: bucket.arn }),
+      ),
+      'the finding names no S3 bucket',
+    ),
+
+  plan: (ctx) =>
+    planAction(async (session) => {
+      const config = await readBlock(ctx, session);
+      if (alreadyBlocked(config)) {
+        return {
+          status: 'no-op',
+          reason: `public access to ${ctx.target.id} is already fully blocked`,
+          calls: [],
+        };
+      }
+      return { status: 'planned', calls: [putBlock(ctx).call] };
+    }),
+
+  execute: (ctx) =>
+    executeAction(ctx.mode, async (session) => {
+      const config = await readBlock(ctx, session);
+      if (alreadyBlocked(config)) {
+        return { status: 'skipped', reason: `public access to ${ctx.target.id} is already fully blocked` };
+      }
+      await session.mutate(putBlock(ctx));
+      return { status: 'applied', outputs: { bucket: ctx.target.id, previous: config } };
+    }),
+};

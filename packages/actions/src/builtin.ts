@@ -1,0 +1,25 @@
+import { blockS3PublicAccess } from './actions/block-s3-public-access.js';
+import { deactivateAccessKey } from './actions/deactivate-access-key.js';
+import { detachInstanceProfile } from './actions/detach-instance-profile.js';
+import { isolateInstance } from './actions/isolate-instance.js';
+import { notify } from './actions/notify.js';
+import { restartCloudTrailLogging } from './actions/restart-cloudtrail-logging.js';
+import { revokeRoleSessions } from './actions/revoke-role-sessions.js';
+import { snapshotVolumes } from './actions/snapshot-volumes.js';
+import { tagResource } from './actions/tag-resource.js';
+import type { AwsServices } from './clients.js';
+import type { DocumentedAction } from './docs.js';
+
+/** The built-in actions, in response order: preserve, contain, revoke, notify. */
+// biome-ignore lint/suspicious/noExplicitAny: each action has its own params type; the registry validates params by schema.
+export const builtinActions: DocumentedAction<any, AwsServices>[] = [
+  snapshotVolumes,
+  tagResource,
+  detachInstanceProfile,
+  isolateInstance,
+  blockS3PublicAccess,
+  restartCloudTrailLogging,
+  revokeRoleSessions,
+  deactivateAccessKey,
+  notify,
+];

@@ -1,0 +1,175 @@
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { STSClient } from '@aws-sdk/client-sts';
+
+/** Where a call goes: the finding's account and region (credentials are chosen per account). */
+export interface AwsScope {
+  accountId: string;
+  region: string;
+}
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+/** Resolves credentials on demand, as the SDK's credential providers do (`fromTemporaryCredentials`, ...). */
+export type AwsCredentialsProvider = () => Promise<AwsCredentials>;
+
+export interface AwsClientConfig {
+  /** Attempts per call, first one included (SDK default 3). */
+  maxAttempts?: number;
+  /** Socket timeout of one attempt, in milliseconds. */
+  requestTimeoutMs?: number;
+  /** One endpoint for every service (LocalStack, moto); `AWS_ENDPOINT_URL` does the same from the environment. */
+  endpoint?: string;
+}
+
+/** The service bag built-in actions run with (`S` in `ActionContext<P, S>`). */
+export interface AwsServices {
+  ec2(scope: AwsScope): Promise<EC2Client>;
+  iam(scope: AwsScope): Promise<IAMClient>;
+  s3(scope: AwsScope): Promise<S3Client>;
+  sns(scope: AwsScope): Promise<SNSClient>;
+  sts(scope: AwsScope): Promise<STSClient>;
+  cloudtrail(scope: AwsScope): Promise<CloudTrailClient>;
+  /**
+   * The identity the clients of this scope run as (STS GetCallerIdentity, cached), so
+   * revoke-role-sessions can refuse the function's own role. `undefined` when it cannot be read.
+   */
+  callerIdentity(scope: AwsScope): Promise<{ account?: string; arn?: string } | undefined>;
+  /** Settings actions read: `RIPOSTE_SNS_TOPIC_ARN`, `RIPOSTE_WEBHOOK_URL`. */
+  env: Record<string, string | undefined>;
+  /** Used by `notify` for the webhook. */
+  fetch: typeof fetch;
+}
+
+/** The SDK client classes, by service. Tests swap them to observe construction. */
+export interface AwsClientClasses {
+  ec2: typeof EC2Client;
+  iam: typeof IAMClient;
+  s3: typeof S3Client;
+  sns: typeof SNSClient;
+  sts: typeof STSClient;
+  cloudtrail: typeof CloudTrailClient;
+}
+
+export interface AwsServicesOptions {
+  /**
+   * Credentials for a scope; `undefined` uses the SDK's default chain. Called once per account and
+   * region. The Lambda adapter returns an assume-role provider for member accounts.
+   */
+  credentialsFor?: (scope: AwsScope) => AwsCredentialsProvider | undefined;
+  clientConfig?: AwsClientConfig;
+  /** Default: `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Default: the global `fetch`. */
+  fetch?: typeof fetch;
+  /** Replacement client classes (tests); the real ones are imported on first use otherwise. */
+  clientClasses?: Partial<AwsClientClasses>;
+}
+
+type ServiceName = keyof AwsClientClasses;
+type ClientOf<K extends ServiceName> = InstanceType<AwsClientClasses[K]>;
+
+// Each SDK module is imported the first time a plan needs it: a Lambda cold start that only
+// notifies never pays for loading the EC2 client.
+const loaders: { [K in ServiceName]: () => Promise<AwsClientClasses[K]> } = {
+  ec2: async () => (await import('@aws-sdk/client-ec2')).EC2Client,
+  iam: async () => (await import('@aws-sdk/client-iam')).IAMClient,
+  s3: async () => (await import('@aws-sdk/client-s3')).S3Client,
+  sns: async () => (await import('@aws-sdk/client-sns')).SNSClient,
+  sts: async () => (await import('@aws-sdk/client-sts')).STSClient,
+  cloudtrail: async () => (await import('@aws-sdk/client-cloudtrail')).CloudTrailClient,
+};
+
+const scopeKey = (scope: AwsScope): string => `${scope.accountId}/${scope.region}`;
+
+/**
+ * Builds the AWS service bag: one client per service, account and region (and so per credentials),
+ * created on first use and reused. Clients use the SDK's standard configuration chain
+ * (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL`) with adaptive retries.
+ */
+export const createAwsServices = (options: AwsServicesOptions = {}): AwsServices => {
+  const env = options.env ?? process.env;
+  const config = options.clientConfig ?? {};
+  const endpoint = config.endpoint;
+  // Path-style addressing keeps bucket names out of the host name, which local endpoints need.
+  const forcePathStyle = Boolean(endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL);
+  const credentials = new Map<string, AwsCredentialsProvider | undefined>();
+  const clients = new Map<string, Promise<unknown>>();
+  const identities = new Map<string, Promise<{ account?: string; arn?: string } | undefined>>();
+
+  const credentialsOf = (scope: AwsScope): AwsCredentialsProvider | undefined => {
+    const key = scopeKey(scope);
+    if (!credentials.has(key)) credentials.set(key, options.credentialsFor?.(scope));
+    return credentials.get(key);
+  };
+
+  const client = <K extends ServiceName>(service: K, scope: AwsScope): Promise<ClientOf<K>> => {
+    const key = `${service}/${scopeKey(scope)}`;
+    let pending = clients.get(key) as Promise<ClientOf<K>> | undefined;
+    if (!pending) {
+      pending = (async () => {
+        const ClientClass = (options.clientClasses?.[service] ?? (await loaders[service]())) as new (
+          configuration: Record<string, unknown>,
+        ) => ClientOf<K>;
+        const provider = credentialsOf(scope);
+        return new ClientClass({
+          region: scope.region,
+          retryMode: 'adaptive',
+          ...(config.maxAttempts === undefined ? {} : { maxAttempts: config.maxAttempts }),
+          // Without throwOnRequestTimeout the SDK only logs a warning when the timeout passes.
+          ...(config.requestTimeoutMs === undefined
+            ? {}
+            : { requestHandler: { requestTimeout: config.requestTimeoutMs, throwOnRequestTimeout: true } }),
+          ...(endpoint === undefined ? {} : { endpoint }),
+          ...(provider === undefined ? {} : { credentials: provider }),
+          // A bucket outside the finding's region answers with a redirect the client then follows.
+          ...(service === 's3' ? { followRegionRedirects: true } : {}),
+          ...(service === 's3' && forcePathStyle ? { forcePathStyle: true } : {}),
+        });
+      })();
+      clients.set(key, pending);
+    }
+    return pending;
+  };
+
+  const callerIdentity = (scope: AwsScope): Promise<{ account?: string; arn?: string } | undefined> => {
+    const key = scopeKey(scope);
+    let pending = identities.get(key);
+    if (!pending) {
+      pending = (async () => {
+        try {
+          const sts = await client('sts', scope);
+          const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+          const output = await sts.send(new GetCallerIdentityCommand({}));
+          return { account: output.Account, arn: output.Arn };
+        } catch {
+          // Unknown identity is an answer, not a failure: the next call may succeed, so forget it.
+          identities.delete(key);
+          return undefined;
+        }
+      })();
+      identities.set(key, pending);
+    }
+    return pending;
+  };
+
+  return {
+    ec2: (scope) => client('ec2', scope),
+    iam: (scope) => client('iam', scope),
+    s3: (scope) => client('s3', scope),
+    sns: (scope) => client('sns', scope),
+    sts: (scope) => client('sts', scope),
+    cloudtrail: (scope) => client('cloudtrail', scope),
+    callerIdentity,
+    env,
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+  };
+};

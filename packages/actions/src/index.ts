@@ -1,0 +1,38 @@
+export { blockS3PublicAccess } from './actions/block-s3-public-access.js';
+export { deactivateAccessKey } from './actions/deactivate-access-key.js';
+export { detachInstanceProfile } from './actions/detach-instance-profile.js';
+export { isolateInstance } from './actions/isolate-instance.js';
+export { notify } from './actions/notify.js';
+export { restartCloudTrailLogging } from './actions/restart-cloudtrail-logging.js';
+export { revokeRoleSessions } from './actions/revoke-role-sessions.js';
+export { snapshotVolumes } from './actions/snapshot-volumes.js';
+export { tagResource } from './actions/tag-resource.js';
+export { errorName, isCredentialsError, isRetryable, toExecutionError } from './aws-errors.js';
+export { builtinActions } from './builtin.js';
+export { awsCall, type CallResult, sendCall } from './call.js';
+export {
+  type AwsClientClasses,
+  type AwsClientConfig,
+  type AwsCredentials,
+  type AwsCredentialsProvider,
+  type AwsScope,
+  type AwsServices,
+  type AwsServicesOptions,
+  createAwsServices,
+} from './clients.js';
+export { type DocumentedAction, renderActionTable } from './docs.js';
+export { createRegistry, type MutableActionRegistry } from './registry.js';
+export {
+  ExecSession,
+  type ExecuteDecision,
+  executeAction,
+  type PlanDecision,
+  PlanSession,
+  placeholder,
+  planAction,
+  type Read,
+  type ReadSpec,
+  type Session,
+  scopeOf,
+} from './session.js';
+export { FINDING_ID_TAG, FINDING_TYPE_TAG, TAGGED_AT_TAG } from './tags.js';

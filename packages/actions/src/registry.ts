@@ -1,0 +1,115 @@
+import {
+  type ActionDefinition,
+  type ActionRegistry,
+  EngineConfigurationError,
+  PHASE_ORDER,
+  RESOURCE_KINDS,
+} from '@riposte/core';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { builtinActions } from './builtin.js';
+import type { AwsServices } from './clients.js';
+
+/** A registry that also accepts new actions (custom ones, under the same contract as the built-ins). */
+export interface MutableActionRegistry<S = AwsServices> extends ActionRegistry<S> {
+  /** Adds an action; throws `EngineConfigurationError` when it breaks the contract. */
+  // biome-ignore lint/suspicious/noExplicitAny: any params type; the compiled schema is what checks params.
+  register(action: ActionDefinition<any, S>): void;
+}
+
+const KEBAB_CASE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+/** `service:Action`, as IAM spells it (`ec2:DisassociateIamInstanceProfile`). */
+const IAM_ACTION = /^[a-z0-9-]+:[A-Za-z0-9]+$/;
+
+const escapePointer = (segment: string): string => segment.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/** A JSON pointer to the offending param itself, not only to its parent object. */
+const problemOf = (error: ErrorObject): { pointer: string; message: string } => {
+  const params = error.params as {
+    missingProperty?: string;
+    additionalProperty?: string;
+    propertyName?: string;
+  };
+  if (error.keyword === 'required' && params.missingProperty !== undefined) {
+    return {
+      pointer: `${error.instancePath}/${escapePointer(params.missingProperty)}`,
+      message: 'is required',
+    };
+  }
+  if (error.keyword === 'additionalProperties' && params.additionalProperty !== undefined) {
+    return {
+      pointer: `${error.instancePath}/${escapePointer(params.additionalProperty)}`,
+      message: 'is not a known param',
+    };
+  }
+  if (error.keyword === 'propertyNames' && params.propertyName !== undefined) {
+    return {
+      pointer: `${error.instancePath}/${escapePointer(params.propertyName)}`,
+      message: 'is not an allowed name',
+    };
+  }
+  return { pointer: error.instancePath, message: error.message ?? `fails ${error.keyword}` };
+};
+
+/**
+ * The action registry, with the built-ins registered by default. Every action is checked when it is
+ * registered, so a broken action fails at load, not at 3 a.m.: a kebab-case unique name, a phase, resource
+ * kinds, IAM permissions, and a params schema that compiles under ajv strict mode (compiled once, here).
+ */
+export const createRegistry = (
+  // biome-ignore lint/suspicious/noExplicitAny: see MutableActionRegistry.register.
+  actions: ActionDefinition<any, AwsServices>[] = builtinActions,
+): MutableActionRegistry => {
+  const ajv = new Ajv({ strict: true, allErrors: true });
+  const entries = new Map<
+    string,
+    { action: ActionDefinition<Record<string, unknown>, AwsServices>; validate: ValidateFunction }
+  >();
+
+  const register: MutableActionRegistry['register'] = (action) => {
+    const fail = (problem: string, details: Record<string, unknown> = {}): never => {
+      throw new EngineConfigurationError(`action "${action.name}": ${problem}`, {
+        action: action.name,
+        ...details,
+      });
+    };
+    if (typeof action.name !== 'string' || !KEBAB_CASE.test(action.name)) fail('the name must be kebab-case');
+    if (entries.has(action.name)) fail('an action with this name is already registered');
+    if (!PHASE_ORDER.includes(action.phase)) fail(`unknown phase "${action.phase}"`, { phases: PHASE_ORDER });
+    if (!Array.isArray(action.permissions) || action.permissions.length === 0)
+      fail('it declares no IAM permissions');
+    const malformed = action.permissions.filter((permission) => !IAM_ACTION.test(permission));
+    if (malformed.length > 0)
+      fail('permissions must be IAM actions like ec2:DescribeInstances', { malformed });
+    const kinds: readonly string[] = [...RESOURCE_KINDS, 'finding'];
+    if (action.resourceKinds.length === 0 || action.resourceKinds.some((kind) => !kinds.includes(kind))) {
+      fail('resourceKinds must name known resource kinds', { resourceKinds: action.resourceKinds });
+    }
+    if (action.paramsSchema.type !== 'object') fail('the params schema must have type "object"');
+    let validate: ValidateFunction | undefined;
+    try {
+      validate = ajv.compile(action.paramsSchema);
+    } catch (error) {
+      throw new EngineConfigurationError(
+        `action "${action.name}": the params schema does not compile: ${String(error)}`,
+        {
+          action: action.name,
+        },
+      );
+    }
+    entries.set(action.name, { action, validate });
+  };
+
+  for (const action of actions) register(action);
+
+  return {
+    register,
+    get: (name) => entries.get(name)?.action,
+    list: () => [...entries.values()].map((entry) => entry.action),
+    validateParams: (name, params) => {
+      const entry = entries.get(name);
+      if (!entry) return [{ pointer: '', message: `unknown action "${name}"` }];
+      if (entry.validate(params ?? {})) return [];
+      return (entry.validate.errors ?? []).map(problemOf);
+    },
+  };
+};

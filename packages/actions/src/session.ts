@@ -1,0 +1,195 @@
+import {
+  type ActionOutcome,
+  type ActionPlan,
+  type ActionTarget,
+  type AwsCall,
+  type CallRecord,
+  type EngineMode,
+  ExecutionError,
+  type Lookup,
+} from '@riposte/core';
+import { errorName, isCredentialsError, toExecutionError } from './aws-errors.js';
+import { type Mutation, sendCall } from './call.js';
+import type { AwsScope } from './clients.js';
+
+/**
+ * What a read found. `absent` is an expected "nothing there" error (NoSuchEntity, NoSuchTagSet...);
+ * `unknown` happens only while planning without credentials.
+ */
+export type Read<O> =
+  | { status: 'found'; output: O }
+  | { status: 'absent'; code: string }
+  | { status: 'unknown' };
+
+export interface ReadSpec<O> {
+  call: AwsCall;
+  send: () => Promise<O>;
+  /** The resource the read is about, for `would look up <Operation> <key>`. */
+  key: string;
+  /** One line on what the read found. */
+  found: (output: O) => string;
+  /** Error names that mean "nothing there", and what to say then. */
+  absent?: { codes: readonly string[]; summary: string };
+}
+
+/**
+ * The read side shared by plan and execute, so execute re-checks state with exactly the reads
+ * planning made.
+ */
+export interface Session {
+  read<O>(spec: ReadSpec<O>): Promise<Read<O>>;
+}
+
+/** Stops a plan or an execution at the first failed call; the runners below turn it into a result. */
+class StepFailure extends Error {
+  constructor(readonly error: ExecutionError) {
+    super(error.message);
+  }
+}
+
+const isAbsent = (spec: ReadSpec<unknown>, error: unknown): string | undefined => {
+  const name = errorName(error);
+  return name !== undefined && spec.absent?.codes.includes(name) ? name : undefined;
+};
+
+/**
+ * Planning reads. Without credentials the first read is recorded as `unavailable`, and every later
+ * read of the step is too, without being sent: `riposte plan` works offline, and a read that needs an
+ * earlier answer is never sent with a placeholder in it.
+ */
+export class PlanSession implements Session {
+  readonly lookups: Lookup[] = [];
+  private offline = false;
+
+  async read<O>(spec: ReadSpec<O>): Promise<Read<O>> {
+    const wouldLookUp = (): Read<O> => {
+      this.lookups.push({
+        call: spec.call,
+        status: 'unavailable',
+        summary: `would look up ${spec.call.operation} ${spec.key}`,
+      });
+      return { status: 'unknown' };
+    };
+    if (this.offline) return wouldLookUp();
+    const result = await sendCall(spec.call, spec.send);
+    const { requestId, errorCode } = result.record;
+    const ids = {
+      ...(requestId === undefined ? {} : { requestId }),
+      ...(errorCode === undefined ? {} : { errorCode }),
+    };
+    if (result.ok) {
+      this.lookups.push({ call: spec.call, status: 'done', summary: spec.found(result.output), ...ids });
+      return { status: 'found', output: result.output };
+    }
+    const absent = isAbsent(spec as ReadSpec<unknown>, result.error);
+    if (absent !== undefined) {
+      this.lookups.push({ call: spec.call, status: 'done', summary: spec.absent?.summary ?? absent, ...ids });
+      return { status: 'absent', code: absent };
+    }
+    if (isCredentialsError(result.error)) {
+      this.offline = true;
+      return wouldLookUp();
+    }
+    const error = toExecutionError(result.error, spec.call);
+    this.lookups.push({ call: spec.call, status: 'failed', summary: error.message, ...ids });
+    throw new StepFailure(error);
+  }
+}
+
+/** Execution: every read and every mutation is recorded; the first failure ends the step. */
+export class ExecSession implements Session {
+  readonly calls: CallRecord[] = [];
+
+  constructor(private readonly mode: EngineMode) {}
+
+  async read<O>(spec: ReadSpec<O>): Promise<Read<O>> {
+    const result = await sendCall(spec.call, spec.send);
+    this.calls.push(result.record);
+    if (result.ok) return { status: 'found', output: result.output };
+    const absent = isAbsent(spec as ReadSpec<unknown>, result.error);
+    if (absent !== undefined) return { status: 'absent', code: absent };
+    throw new StepFailure(toExecutionError(result.error, spec.call));
+  }
+
+  /** Sends a mutating call; the first failure ends the step. */
+  async mutate<O>(mutation: Mutation<O>): Promise<O> {
+    const result = await this.attempt(mutation);
+    if (!result.ok) throw new StepFailure(result.error);
+    return result.output;
+  }
+
+  /** Sends a mutating call and hands back a failure instead of ending the step (notify tries every destination). */
+  async attempt<O>(
+    mutation: Mutation<O>,
+  ): Promise<{ ok: true; output: O } | { ok: false; error: ExecutionError }> {
+    const { call } = mutation;
+    // The engine never executes in dry-run; this keeps a wiring mistake from mutating anything.
+    if (this.mode === 'dry-run') {
+      return {
+        ok: false,
+        error: new ExecutionError(
+          'DRY_RUN_MUTATION',
+          `refused ${call.service} ${call.operation}: the engine is in dry-run mode`,
+          { details: { service: call.service, operation: call.operation } },
+        ),
+      };
+    }
+    const result = await sendCall(call, mutation.send);
+    this.calls.push(result.record);
+    return result.ok ? result : { ok: false, error: toExecutionError(result.error, call) };
+  }
+
+  /** Ends the step as failed. */
+  fail(error: ExecutionError): never {
+    throw new StepFailure(error);
+  }
+}
+
+const unexpected = (error: unknown): ExecutionError =>
+  error instanceof StepFailure
+    ? error.error
+    : new ExecutionError('ACTION_FAILED', `the action failed unexpectedly: ${String(error)}`, {
+        cause: error,
+      });
+
+export type PlanDecision = Pick<ActionPlan, 'status' | 'reason' | 'calls' | 'state'>;
+export type ExecuteDecision = {
+  status: 'applied' | 'skipped';
+  reason?: string;
+  outputs?: Record<string, unknown>;
+};
+
+/** Runs a plan body; a failed lookup becomes a `failed` plan that still lists its lookups. */
+export const planAction = async (
+  body: (session: PlanSession) => Promise<PlanDecision>,
+): Promise<ActionPlan> => {
+  const session = new PlanSession();
+  try {
+    const decision = await body(session);
+    return { ...decision, lookups: session.lookups };
+  } catch (error) {
+    return { status: 'failed', lookups: session.lookups, calls: [], error: unexpected(error) };
+  }
+};
+
+/** Runs an execute body; a failed call becomes a `failed` outcome that lists every call made. */
+export const executeAction = async (
+  mode: EngineMode,
+  body: (session: ExecSession) => Promise<ExecuteDecision>,
+): Promise<ActionOutcome> => {
+  const session = new ExecSession(mode);
+  try {
+    const decision = await body(session);
+    return { ...decision, calls: session.calls };
+  } catch (error) {
+    return { status: 'failed', calls: session.calls, error: unexpected(error) };
+  }
+};
+
+/** Stands in for a value a lookup would have given, in a plan made without credentials. */
+export const placeholder = (field: string, operation: string): string => `<${field} from ${operation}>`;
+
+export const scopeOf = (target: ActionTarget): AwsScope => ({
+  accountId: target.accountId,
+  region: target.region,
+});

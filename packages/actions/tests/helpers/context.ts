@@ -1,0 +1,55 @@
+import type {
+  ActionContext,
+  ActionDefinition,
+  ActionTarget,
+  EngineMode,
+  Finding,
+  StepSummary,
+} from '@riposte/core';
+import type { AwsStub } from 'aws-sdk-client-mock';
+import { type AwsServices, createAwsServices } from '../../src/clients.js';
+
+/** The moment of the response in every action test: after the samples' last update (2022-01-28T21:12:25Z). */
+export const NOW = new Date('2022-01-28T21:30:00.000Z');
+
+export interface ContextOptions<P> {
+  params?: P;
+  target?: ActionTarget;
+  services?: AwsServices;
+  env?: Record<string, string | undefined>;
+  mode?: EngineMode;
+  previous?: Map<string, StepSummary>;
+}
+
+/** The context an engine would build for the action's first target in the finding. */
+export const contextFor = <P>(
+  action: ActionDefinition<P, AwsServices>,
+  finding: Finding,
+  options: ContextOptions<P> = {},
+): ActionContext<P, AwsServices> => {
+  const params = options.params ?? ({} as P);
+  const target = options.target ?? action.targets(finding, params).targets[0];
+  if (!target) throw new Error(`${action.name} has no target in ${finding.type.name}`);
+  return {
+    finding,
+    target,
+    params,
+    services: options.services ?? createAwsServices({ env: options.env ?? {} }),
+    mode: options.mode ?? 'enforce',
+    now: NOW,
+    playbook: 'instance-credential-exfiltration',
+    stepId: action.name,
+    previous: options.previous ?? new Map(),
+  };
+};
+
+/** What the SDK throws when no credential provider in the chain has credentials. */
+export const credentialsError = (): Error =>
+  Object.assign(new Error('Could not load credentials from any providers'), {
+    name: 'CredentialsProviderError',
+  });
+
+/** The class names of every command the mocks received, in order. */
+// biome-ignore lint/suspicious/noExplicitAny: mocks of different clients have unrelated type parameters.
+export const sentCommands = (...mocks: AwsStub<any, any, any>[]): string[] =>
+  mocks.flatMap((mock) => mock.calls().map((call) => (call.args[0] as object).constructor.name));

@@ -1,0 +1,268 @@
+import {
+  DescribeIamInstanceProfileAssociationsCommand,
+  DisassociateIamInstanceProfileCommand,
+  EC2Client,
+  EC2ServiceException,
+  ReplaceIamInstanceProfileAssociationCommand,
+} from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { detachInstanceProfile } from '../../src/actions/detach-instance-profile.js';
+import { contextFor, credentialsError, sentCommands } from '../helpers/context.js';
+import {
+  commandAndControl,
+  INSTANCE_ID,
+  INSTANCE_PROFILE_ARN,
+  instanceCredentialExfiltration,
+  s3Exfiltration,
+} from '../helpers/findings.js';
+
+const ec2 = mockClient(EC2Client);
+
+const associated = {
+  IamInstanceProfileAssociations: [
+    {
+      AssociationId: 'iip-assoc-08049da59357d598c',
+      InstanceId: INSTANCE_ID,
+      IamInstanceProfile: { Arn: INSTANCE_PROFILE_ARN, Id: 'AIPA6FLOREXAMPLEPROF1' },
+      State: 'associated' as const,
+    },
+  ],
+  $metadata: { requestId: 'describe-1' },
+};
+
+const describeInput = {
+  Filters: [
+    { Name: 'instance-id', Values: [INSTANCE_ID] },
+    { Name: 'state', Values: ['associated'] },
+  ],
+};
+
+beforeEach(() => ec2.reset());
+afterAll(() => ec2.restore());
+
+describe('detach-instance-profile targets', () => {
+  it('targets the credential-source instance of an InstanceCredentialExfiltration finding', () => {
+    const { targets } = detachInstanceProfile.targets(instanceCredentialExfiltration(), {});
+
+    expect(targets).toEqual([
+      expect.objectContaining({
+        kind: 'instance',
+        id: INSTANCE_ID,
+        label: `instance ${INSTANCE_ID} (credential source)`,
+      }),
+    ]);
+  });
+
+  it('has no target on an S3 finding whose sample carries a placeholder instanceDetails', () => {
+    const resolution = detachInstanceProfile.targets(s3Exfiltration(), {});
+
+    expect(resolution).toEqual({ targets: [], reason: 'the finding names no EC2 instance' });
+  });
+});
+
+describe('detach-instance-profile plan', () => {
+  it('plans to disassociate only the association of the instance the finding names', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand, describeInput).resolves(associated);
+
+    const plan = await detachInstanceProfile.plan(contextFor(detachInstanceProfile, commandAndControl()));
+
+    expect(plan.status).toBe('planned');
+    expect(plan.calls).toEqual([
+      {
+        service: 'EC2',
+        operation: 'DisassociateIamInstanceProfile',
+        input: { AssociationId: 'iip-assoc-08049da59357d598c' },
+        mutating: true,
+      },
+    ]);
+    expect(plan.lookups).toEqual([
+      expect.objectContaining({
+        status: 'done',
+        requestId: 'describe-1',
+        call: expect.objectContaining({ input: describeInput }),
+      }),
+    ]);
+  });
+
+  it('plans a no-op when no instance profile is associated', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves({ IamInstanceProfileAssociations: [] });
+
+    const plan = await detachInstanceProfile.plan(contextFor(detachInstanceProfile, commandAndControl()));
+
+    expect(plan).toMatchObject({
+      status: 'no-op',
+      reason: `no instance profile is associated with ${INSTANCE_ID}`,
+      calls: [],
+    });
+  });
+
+  it('plans a replacement with the quarantine profile when one is given', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(associated);
+    const ctx = contextFor(detachInstanceProfile, commandAndControl(), {
+      params: { quarantineProfile: 'quarantine' },
+    });
+
+    const plan = await detachInstanceProfile.plan(ctx);
+
+    expect(plan.calls).toEqual([
+      expect.objectContaining({
+        operation: 'ReplaceIamInstanceProfileAssociation',
+        input: { AssociationId: 'iip-assoc-08049da59357d598c', IamInstanceProfile: { Name: 'quarantine' } },
+      }),
+    ]);
+  });
+
+  it('plans with a placeholder association id when no credentials are available', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).rejects(credentialsError());
+
+    const plan = await detachInstanceProfile.plan(contextFor(detachInstanceProfile, commandAndControl()));
+
+    expect(plan.status).toBe('planned');
+    expect(plan.lookups).toEqual([
+      expect.objectContaining({
+        status: 'unavailable',
+        summary: `would look up DescribeIamInstanceProfileAssociations ${INSTANCE_ID}`,
+      }),
+    ]);
+    expect(plan.calls[0]?.input).toEqual({
+      AssociationId: '<AssociationId from DescribeIamInstanceProfileAssociations>',
+    });
+  });
+
+  it('sends no mutating command while planning', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(associated);
+
+    await detachInstanceProfile.plan(contextFor(detachInstanceProfile, commandAndControl()));
+
+    expect(sentCommands(ec2)).toEqual(['DescribeIamInstanceProfileAssociationsCommand']);
+  });
+});
+
+describe('detach-instance-profile execute', () => {
+  it('disassociates the association it re-read and records both calls', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(associated);
+    ec2.on(DisassociateIamInstanceProfileCommand).resolves({ $metadata: { requestId: 'disassociate-1' } });
+    const ctx = contextFor(detachInstanceProfile, commandAndControl());
+
+    const outcome = await detachInstanceProfile.execute(ctx, await detachInstanceProfile.plan(ctx));
+
+    expect(outcome.status).toBe('applied');
+    expect(ec2.commandCalls(DisassociateIamInstanceProfileCommand).map((call) => call.args[0].input)).toEqual(
+      [{ AssociationId: 'iip-assoc-08049da59357d598c' }],
+    );
+    expect(outcome.calls.map((call) => [call.operation, call.requestId])).toEqual([
+      ['DescribeIamInstanceProfileAssociations', 'describe-1'],
+      ['DisassociateIamInstanceProfile', 'disassociate-1'],
+    ]);
+    expect(outcome.outputs).toEqual({ detachedProfiles: [INSTANCE_PROFILE_ARN] });
+  });
+
+  it('replaces the association with the quarantine profile', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(associated);
+    ec2.on(ReplaceIamInstanceProfileAssociationCommand).resolves({});
+    const ctx = contextFor(detachInstanceProfile, commandAndControl(), {
+      params: { quarantineProfile: 'quarantine' },
+    });
+
+    const outcome = await detachInstanceProfile.execute(ctx, await detachInstanceProfile.plan(ctx));
+
+    expect(outcome.status).toBe('applied');
+    expect(ec2.commandCalls(ReplaceIamInstanceProfileAssociationCommand)[0]?.args[0].input).toEqual({
+      AssociationId: 'iip-assoc-08049da59357d598c',
+      IamInstanceProfile: { Name: 'quarantine' },
+    });
+    expect(ec2.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(0);
+  });
+
+  it('skips when the profile was detached since planning', async () => {
+    ec2
+      .on(DescribeIamInstanceProfileAssociationsCommand)
+      .resolvesOnce(associated)
+      .resolves({ IamInstanceProfileAssociations: [] });
+    const ctx = contextFor(detachInstanceProfile, commandAndControl());
+    const plan = await detachInstanceProfile.plan(ctx);
+
+    const outcome = await detachInstanceProfile.execute(ctx, plan);
+
+    expect(outcome).toMatchObject({
+      status: 'skipped',
+      reason: `no instance profile is associated with ${INSTANCE_ID}`,
+    });
+    expect(ec2.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(0);
+  });
+
+  it('skips when the instance already carries only the quarantine profile', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves({
+      IamInstanceProfileAssociations: [
+        {
+          AssociationId: 'iip-assoc-0f1e2d3c4b5a69788',
+          IamInstanceProfile: { Arn: 'arn:aws:iam::973743533182:instance-profile/quarantine' },
+          State: 'associated',
+        },
+      ],
+    });
+    const ctx = contextFor(detachInstanceProfile, commandAndControl(), {
+      params: { quarantineProfile: 'quarantine' },
+    });
+
+    const outcome = await detachInstanceProfile.execute(ctx, await detachInstanceProfile.plan(ctx));
+
+    expect(outcome.status).toBe('skipped');
+    expect(ec2.commandCalls(ReplaceIamInstanceProfileAssociationCommand)).toHaveLength(0);
+  });
+
+  it('fails with the SDK error code when EC2 denies the disassociation', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(associated);
+    ec2.on(DisassociateIamInstanceProfileCommand).rejects(
+      new EC2ServiceException({
+        name: 'UnauthorizedOperation',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403, requestId: 'denied-1' },
+        message: 'You are not authorized to perform this operation.',
+      }),
+    );
+    const ctx = contextFor(detachInstanceProfile, commandAndControl());
+
+    const outcome = await detachInstanceProfile.execute(ctx, await detachInstanceProfile.plan(ctx));
+
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error).toMatchObject({
+      code: 'UnauthorizedOperation',
+      retryable: false,
+      details: { httpStatusCode: 403, requestId: 'denied-1' },
+    });
+    expect(outcome.calls.at(-1)).toMatchObject({
+      operation: 'DisassociateIamInstanceProfile',
+      errorCode: 'UnauthorizedOperation',
+    });
+  });
+
+  it('fails retryably when EC2 throttles the lookup', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).rejects(
+      new EC2ServiceException({
+        name: 'RequestLimitExceeded',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 503, requestId: 'throttled-1' },
+        message: 'Request limit exceeded.',
+      }),
+    );
+    const ctx = contextFor(detachInstanceProfile, commandAndControl());
+
+    const plan = await detachInstanceProfile.plan(ctx);
+
+    expect(plan.status).toBe('failed');
+    expect(plan.error).toMatchObject({ code: 'RequestLimitExceeded', retryable: true });
+    expect(plan.lookups[0]).toMatchObject({ status: 'failed', errorCode: 'RequestLimitExceeded' });
+  });
+
+  it('refuses to mutate when handed a dry-run context', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(associated);
+    const ctx = contextFor(detachInstanceProfile, commandAndControl(), { mode: 'dry-run' });
+
+    const outcome = await detachInstanceProfile.execute(ctx, await detachInstanceProfile.plan(ctx));
+
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'DRY_RUN_MUTATION' } });
+    expect(ec2.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(0);
+  });
+});

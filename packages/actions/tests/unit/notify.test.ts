@@ -1,0 +1,273 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AuthorizationErrorException, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { notificationContent, notify, slackPayload, truncateBytes } from '../../src/actions/notify.js';
+import { contextFor, sentCommands } from '../helpers/context.js';
+import {
+  ACCOUNT,
+  commandAndControl,
+  INSTANCE_ID,
+  instanceCredentialExfiltration,
+} from '../helpers/findings.js';
+
+const sns = mockClient(SNSClient);
+const TOPIC = `arn:aws:sns:us-east-2:${ACCOUNT}:security-alerts`;
+const SECRET_PATH = '/services/T0SECRET/B0SECRET/x7Zq9SecretToken';
+
+interface Received {
+  url?: string;
+  contentType?: string;
+  body: { text: string; blocks: { type: string; text: { text: string } }[] };
+}
+
+let server: Server;
+let webhookUrl: string;
+let received: Received[] = [];
+let status = 200;
+
+const listen = (target: Server): Promise<number> =>
+  new Promise((resolve) =>
+    target.listen(0, '127.0.0.1', () => resolve((target.address() as AddressInfo).port)),
+  );
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => {
+      body += chunk.toString('utf8');
+    });
+    request.on('end', () => {
+      received.push({
+        url: request.url,
+        contentType: request.headers['content-type'],
+        body: JSON.parse(body),
+      });
+      response.statusCode = status;
+      response.end(status === 200 ? 'ok' : 'invalid_payload');
+    });
+  });
+  webhookUrl = `http://127.0.0.1:${await listen(server)}${SECRET_PATH}`;
+});
+
+afterAll(async () => {
+  sns.restore();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+beforeEach(() => {
+  sns.reset();
+  received = [];
+  status = 200;
+});
+
+const previous = new Map([
+  [
+    'detach-instance-profile',
+    {
+      action: 'detach-instance-profile',
+      target: `instance ${INSTANCE_ID} (credential source)`,
+      status: 'applied',
+    },
+  ],
+  [
+    'revoke-role-sessions',
+    {
+      action: 'revoke-role-sessions',
+      target: 'role app-server-s3-full',
+      status: 'skipped',
+      reason: 'already revoked',
+    },
+  ],
+]);
+
+const context = (env: Record<string, string>, params: Record<string, string> = {}) =>
+  contextFor(notify, instanceCredentialExfiltration(), { env, params, previous });
+
+describe('notify targets and content', () => {
+  it('targets the finding itself', () => {
+    const finding = instanceCredentialExfiltration();
+
+    expect(notify.targets(finding, {}).targets).toEqual([
+      expect.objectContaining({ kind: 'finding', id: finding.id, arn: finding.arn }),
+    ]);
+  });
+
+  it("summarises the finding's key facts and what was done", () => {
+    const { subject, body } = notificationContent(context({}, { message: 'Paging the on-call responder.' }));
+
+    expect(subject).toBe(
+      'Riposte: High UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS',
+    );
+    expect(body).toContain('in account 973743533182 (us-east-2)');
+    expect(body).toContain('Severity: 8 (High); seen 4 time(s), last updated 2022-01-28T21:12:25.495Z.');
+    expect(body).toContain(`- EC2 instance ${INSTANCE_ID} (credential source)`);
+    expect(body).toContain('- access key ASIA6FLOREXAMPLEKEY7 (AssumedRole app-server-s3-full)');
+    expect(body).toContain('Actor: 81.2.69.144 (London, United Kingdom) via ExampleNet Ltd');
+    expect(body).toContain(
+      `- detach-instance-profile: detach-instance-profile on instance ${INSTANCE_ID} (credential source): applied`,
+    );
+    expect(body).toContain(
+      '- revoke-role-sessions: revoke-role-sessions on role app-server-s3-full: skipped (already revoked)',
+    );
+    expect(body.endsWith('Paging the on-call responder.')).toBe(true);
+  });
+
+  it('escapes Slack control characters in the webhook payload', () => {
+    const ctx = contextFor(notify, commandAndControl(), { env: {} });
+
+    const payload = slackPayload(notificationContent(ctx));
+
+    expect(payload.text).toContain('Backdoor:EC2/C&amp;CActivity.B');
+    expect(payload.text).not.toMatch(/&(?!amp;|lt;|gt;)/);
+  });
+
+  it('truncates by bytes without splitting a multi-byte character', () => {
+    const text = 'é'.repeat(100);
+
+    const cut = truncateBytes(text, 51);
+
+    expect(new TextEncoder().encode(cut).length).toBeLessThanOrEqual(51);
+    expect(cut).not.toContain('\uFFFD');
+    expect(cut.endsWith('[truncated]')).toBe(true);
+    expect(truncateBytes('short', 51)).toBe('short');
+  });
+});
+
+describe('notify plan', () => {
+  it('plans an SNS publish and a masked webhook post', async () => {
+    const plan = await notify.plan(
+      context({ RIPOSTE_SNS_TOPIC_ARN: TOPIC, RIPOSTE_WEBHOOK_URL: webhookUrl }),
+    );
+
+    expect(plan.status).toBe('planned');
+    expect(plan.calls.map((call) => [call.service, call.operation, call.mutating])).toEqual([
+      ['SNS', 'Publish', true],
+      ['Webhook', 'POST', true],
+    ]);
+    expect(plan.calls[0]?.input).toMatchObject({
+      TopicArn: TOPIC,
+      Subject: 'Riposte: High UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS',
+    });
+    expect(plan.calls[1]?.input).toMatchObject({ destination: `webhook:${new URL(webhookUrl).host}` });
+    expect(JSON.stringify(plan)).not.toContain('SECRET');
+  });
+
+  it('prefers the destinations the playbook gives over the environment', async () => {
+    const other = 'arn:aws:sns:eu-west-1:111122223333:team-alerts';
+
+    const plan = await notify.plan(context({ RIPOSTE_SNS_TOPIC_ARN: TOPIC }, { topicArn: other }));
+
+    expect(plan.calls.map((call) => call.input.TopicArn)).toEqual([other]);
+  });
+
+  it('refuses with a reason when no destination is configured', async () => {
+    const plan = await notify.plan(context({}));
+
+    expect(plan.status).toBe('refused');
+    expect(plan.reason).toContain('RIPOSTE_SNS_TOPIC_ARN');
+  });
+
+  it('refuses a malformed webhook URL without echoing it', async () => {
+    const plan = await notify.plan(context({ RIPOSTE_WEBHOOK_URL: 'hooks.example.com/SECRET' }));
+
+    expect(plan).toMatchObject({ status: 'refused', reason: 'the webhook URL is not a valid http(s) URL' });
+  });
+
+  it('sends nothing while planning', async () => {
+    await notify.plan(context({ RIPOSTE_SNS_TOPIC_ARN: TOPIC, RIPOSTE_WEBHOOK_URL: webhookUrl }));
+
+    expect(sentCommands(sns)).toEqual([]);
+    expect(received).toEqual([]);
+  });
+});
+
+describe('notify execute', () => {
+  it('publishes to SNS in the topic region and posts Slack-compatible JSON', async () => {
+    sns.on(PublishCommand).resolves({ MessageId: 'msg-1', $metadata: { requestId: 'publish-1' } });
+    const ctx = context({ RIPOSTE_SNS_TOPIC_ARN: TOPIC, RIPOSTE_WEBHOOK_URL: webhookUrl });
+    const plan = await notify.plan(ctx);
+
+    const outcome = await notify.execute(ctx, plan);
+
+    expect(outcome.status).toBe('applied');
+    expect(sns.commandCalls(PublishCommand).map((call) => call.args[0].input)).toEqual([
+      plan.calls[0]?.input,
+    ]);
+    expect(await (sns.call(0).thisValue as SNSClient).config.region()).toBe('us-east-2');
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatchObject({ url: SECRET_PATH, contentType: 'application/json' });
+    expect(received[0]?.body.blocks.map((block) => block.type)).toEqual(['header', 'section']);
+    expect(received[0]?.body.text).toContain(
+      'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS',
+    );
+    expect(outcome.calls.map((call) => [call.operation, call.errorCode])).toEqual([
+      ['Publish', undefined],
+      ['POST', undefined],
+    ]);
+    expect(JSON.stringify(outcome)).not.toContain('SECRET');
+  });
+
+  it('sends again when executed again: idempotency is left to the engine', async () => {
+    const ctx = context({ RIPOSTE_WEBHOOK_URL: webhookUrl });
+
+    await notify.execute(ctx, await notify.plan(ctx));
+    await notify.execute(ctx, await notify.plan(ctx));
+
+    expect(received).toHaveLength(2);
+  });
+
+  it('skips with the reason when no destination is configured', async () => {
+    const ctx = context({});
+
+    const outcome = await notify.execute(ctx, await notify.plan(ctx));
+
+    expect(outcome).toMatchObject({ status: 'skipped', calls: [] });
+  });
+
+  it('reports the SNS error code and still posts to the webhook', async () => {
+    sns.on(PublishCommand).rejects(
+      new AuthorizationErrorException({
+        message: 'User is not authorized to perform: SNS:Publish',
+        $metadata: { httpStatusCode: 403, requestId: 'denied-1' },
+      }),
+    );
+    const ctx = context({ RIPOSTE_SNS_TOPIC_ARN: TOPIC, RIPOSTE_WEBHOOK_URL: webhookUrl });
+
+    const outcome = await notify.execute(ctx, await notify.plan(ctx));
+
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: { code: 'AuthorizationErrorException', retryable: false, details: { requestId: 'denied-1' } },
+    });
+    expect(received).toHaveLength(1);
+  });
+
+  it('fails retryably on a 5xx webhook answer without revealing the URL', async () => {
+    status = 503;
+    const ctx = context({ RIPOSTE_WEBHOOK_URL: webhookUrl });
+
+    const outcome = await notify.execute(ctx, await notify.plan(ctx));
+
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: { code: 'WebhookRejected', retryable: true, details: { httpStatusCode: 503 } },
+    });
+    expect(outcome.calls[0]).toMatchObject({ operation: 'POST', errorCode: 'WebhookRejected' });
+    expect(JSON.stringify(outcome)).not.toContain('SECRET');
+    expect(outcome.error?.message).not.toContain('SECRET');
+  });
+
+  it('fails retryably when the webhook cannot be reached', async () => {
+    const closed = createServer();
+    const port = await listen(closed);
+    await new Promise((resolve) => closed.close(resolve));
+    const ctx = context({ RIPOSTE_WEBHOOK_URL: `http://127.0.0.1:${port}${SECRET_PATH}` });
+
+    const outcome = await notify.execute(ctx, await notify.plan(ctx));
+
+    expect(outcome.error).toMatchObject({ code: 'WebhookUnreachable', retryable: true });
+    expect(JSON.stringify(outcome)).not.toContain('SECRET');
+  });
+});

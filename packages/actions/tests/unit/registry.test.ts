@@ -1,0 +1,188 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type ActionDefinition, EngineConfigurationError, PHASE_ORDER } from '@riposte/core';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { snapshotVolumes } from '../../src/actions/snapshot-volumes.js';
+import { builtinActions } from '../../src/builtin.js';
+import type { AwsServices } from '../../src/clients.js';
+import { createRegistry } from '../../src/registry.js';
+
+const actionsDir = fileURLToPath(new URL('../../src/actions/', import.meta.url));
+const testsDir = fileURLToPath(new URL('./', import.meta.url));
+const iamActions = new Set(
+  readFileSync(new URL('../fixtures/iam-actions.txt', import.meta.url), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean),
+);
+const files = readdirSync(actionsDir)
+  .filter((file) => file.endsWith('.ts'))
+  .map((file) => file.replace(/\.ts$/, ''))
+  .sort();
+
+/** A valid action to vary in the refusal tests. */
+const custom = (
+  overrides: Partial<ActionDefinition<Record<string, unknown>, AwsServices>> = {},
+): ActionDefinition<Record<string, unknown>, AwsServices> => ({
+  ...snapshotVolumes,
+  name: 'quarantine-lambda',
+  ...overrides,
+});
+
+describe('built-in actions (meta)', () => {
+  it('has one action per file in src/actions, named after the file', () => {
+    expect(builtinActions.map((action) => action.name).sort()).toEqual(files);
+  });
+
+  it.each(files)('%s is exported by its own file under its own name', async (file) => {
+    const module = (await import(`../../src/actions/${file}.ts`)) as Record<string, unknown>;
+    const actions = Object.values(module).filter(
+      (value): value is ActionDefinition => typeof value === 'object' && value !== null && 'plan' in value,
+    );
+
+    expect(actions.map((action) => action.name)).toEqual([file]);
+  });
+
+  it.each(builtinActions.map((action) => [action.name, action] as const))(
+    '%s has a unit test file',
+    (name) => {
+      expect(existsSync(`${testsDir}${name}.test.ts`)).toBe(true);
+    },
+  );
+
+  it.each(builtinActions.map((action) => [action.name, action] as const))(
+    '%s has a kebab-case name and complete documentation',
+    (name, action) => {
+      expect(name).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
+      expect(PHASE_ORDER).toContain(action.phase);
+      expect(action.summary.length).toBeGreaterThan(20);
+      expect(action.idempotency.length).toBeGreaterThan(20);
+      expect(action.dryRun?.length ?? 0).toBeGreaterThan(20);
+      expect(action.resourceKinds.length).toBeGreaterThan(0);
+      expect(action.example.split('\n')[0]).toBe(`- action: ${name}`);
+    },
+  );
+
+  it.each(builtinActions.map((action) => [action.name, action] as const))(
+    '%s has a closed params schema that compiles under ajv strict mode',
+    (_name, action) => {
+      expect(action.paramsSchema).toMatchObject({ type: 'object', additionalProperties: false });
+      expect(() => new Ajv({ strict: true }).compile(action.paramsSchema)).not.toThrow();
+    },
+  );
+
+  it.each(builtinActions.map((action) => [action.name, action] as const))(
+    '%s declares only real IAM actions',
+    (_name, action) => {
+      expect(action.permissions.length).toBeGreaterThan(0);
+      expect(action.permissions.filter((permission) => !iamActions.has(permission))).toEqual([]);
+    },
+  );
+
+  it('lists the built-ins in response order', () => {
+    const order = builtinActions.map((action) => PHASE_ORDER.indexOf(action.phase));
+
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+});
+
+describe('createRegistry', () => {
+  it('registers the built-ins by default', () => {
+    const registry = createRegistry();
+
+    expect(registry.list().map((action) => action.name)).toEqual(builtinActions.map((action) => action.name));
+    expect(registry.get('detach-instance-profile')?.phase).toBe('contain');
+    expect(registry.get('no-such-action')).toBeUndefined();
+  });
+
+  it('registers a custom action next to the built-ins', () => {
+    const registry = createRegistry();
+
+    registry.register(custom());
+
+    expect(registry.get('quarantine-lambda')?.name).toBe('quarantine-lambda');
+  });
+
+  it('refuses a duplicate name', () => {
+    const registry = createRegistry();
+
+    expect(() => registry.register(custom({ name: 'notify' }))).toThrow(EngineConfigurationError);
+    expect(() => registry.register(custom({ name: 'notify' }))).toThrow('already registered');
+  });
+
+  it('refuses a name that is not kebab-case', () => {
+    expect(() => createRegistry([custom({ name: 'quarantineLambda' })])).toThrow('kebab-case');
+  });
+
+  it('refuses an action without permissions, or with a malformed one', () => {
+    expect(() => createRegistry([custom({ permissions: [] })])).toThrow('declares no IAM permissions');
+    expect(() => createRegistry([custom({ permissions: ['lambda PutFunctionConcurrency'] })])).toThrow(
+      'permissions must be IAM actions',
+    );
+  });
+
+  it('refuses a params schema that does not compile under strict mode', () => {
+    const schema = {
+      type: 'object',
+      additionalProperties: false,
+      properties: { limit: { type: 'integer', minimun: 1 } },
+    };
+
+    expect(() => createRegistry([custom({ paramsSchema: schema })])).toThrow(EngineConfigurationError);
+    expect(() => createRegistry([custom({ paramsSchema: schema })])).toThrow('does not compile');
+  });
+
+  it('refuses a params schema that is not an object schema', () => {
+    expect(() => createRegistry([custom({ paramsSchema: { type: 'string' } })])).toThrow('type "object"');
+  });
+
+  it('carries the action name in the error details', () => {
+    try {
+      createRegistry([custom({ permissions: [] })]);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toMatchObject({
+        code: 'ENGINE_CONFIG_INVALID',
+        details: { action: 'quarantine-lambda' },
+      });
+    }
+  });
+});
+
+describe('validateParams', () => {
+  const registry = createRegistry();
+
+  it('accepts valid params and missing params', () => {
+    expect(registry.validateParams('detach-instance-profile', { quarantineProfile: 'quarantine' })).toEqual(
+      [],
+    );
+    expect(registry.validateParams('notify', undefined)).toEqual([]);
+  });
+
+  it('points at an unknown param', () => {
+    expect(registry.validateParams('detach-instance-profile', { quarantine: 'x' })).toEqual([
+      { pointer: '/quarantine', message: 'is not a known param' },
+    ]);
+  });
+
+  it('points at a param of the wrong type', () => {
+    expect(registry.validateParams('isolate-instance', { includeCredentialSource: 'yes' })).toEqual([
+      { pointer: '/includeCredentialSource', message: 'must be boolean' },
+    ]);
+  });
+
+  it('points inside nested params', () => {
+    const problems = registry.validateParams('tag-resource', { tags: { 'aws:owner': 'me', ok: 'fine!' } });
+
+    expect(problems.map((problem) => problem.pointer)).toEqual(
+      expect.arrayContaining(['/tags/aws:owner', '/tags/ok']),
+    );
+  });
+
+  it('reports an unknown action instead of throwing', () => {
+    expect(registry.validateParams('reboot-instance', {})).toEqual([
+      { pointer: '', message: 'unknown action "reboot-instance"' },
+    ]);
+  });
+});

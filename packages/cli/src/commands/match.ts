@@ -1,0 +1,54 @@
+import { formatFindingHeader } from '@riposte/core';
+import { parseCommandArgs } from '../args.js';
+import { type CliIO, EXIT, UsageError } from '../io.js';
+import { jsonOf, loadEngine, playbookPaths, readFindings } from '../load.js';
+
+export const matchHelp = `riposte match --finding <file|dir> [--playbooks <dir>]... [--explain] [--json]
+  Which playbooks match each finding, and on which criteria. --explain also says, for every playbook
+  that does not match, the first criterion that failed.`;
+
+export const runMatch = async (args: string[], io: CliIO): Promise<number> => {
+  const { values } = parseCommandArgs(
+    args,
+    {
+      finding: { type: 'string' },
+      playbooks: { type: 'string', multiple: true },
+      explain: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    false,
+  );
+  if (!values.finding) throw new UsageError('match needs --finding <file|dir>');
+  const engine = await loadEngine(playbookPaths(values.playbooks, io), 'dry-run', io);
+  const results = [];
+  for (const { file, finding } of await readFindings(values.finding, io)) {
+    const matches = await engine.match(finding);
+    const explanation = values.explain ? await engine.explain(finding) : undefined;
+    results.push({
+      file,
+      findingId: finding.id,
+      findingType: finding.type.name,
+      matches: matches.map(({ playbook, matched }) => ({ playbook: playbook.name, criteria: matched })),
+      ...(explanation ? { explanation } : {}),
+    });
+    if (values.json) continue;
+    io.stdout([io.style('dim', file), ...formatFindingHeader(finding, io.style)].join('\n'));
+    if (matches.length === 0) io.stdout(io.style('dim', '  no playbook matches'));
+    for (const { playbook, matched } of matches) {
+      io.stdout(`  ${io.style('green', 'matches')} ${io.style('bold', playbook.name)}`);
+      for (const criterion of matched)
+        io.stdout(io.style('dim', `    ${criterion.criterion}: ${criterion.detail}`));
+    }
+    for (const entry of explanation ?? []) {
+      if (entry.matched) continue;
+      const why = entry.failed
+        ? `${entry.failed.criterion}: ${entry.failed.reason}`
+        : entry.excludedBy
+          ? `excluded (${'default' in entry.excludedBy ? entry.excludedBy.reason : `exclude[${entry.excludedBy.index}]`})`
+          : 'no match';
+      io.stdout(io.style('dim', `  no match  ${entry.playbook}: ${why}`));
+    }
+  }
+  if (values.json) io.stdout(jsonOf(results));
+  return EXIT.ok;
+};

@@ -1,0 +1,109 @@
+import { dirname, relative, resolve } from 'node:path';
+import { type AwsCredentialsProvider, createAwsServices, createRegistry } from '@riposte/actions';
+import {
+  type CaseFile,
+  type CaseResult,
+  CaseValidationError,
+  createEngine,
+  type Engine,
+  formatCaseResult,
+  formatCaseSummary,
+  formatIssue,
+  loadCases,
+  loadPlaybooks,
+  runCases,
+} from '@riposte/core';
+import { parseCommandArgs } from '../args.js';
+import { type CliIO, EXIT } from '../io.js';
+
+export const testHelp = `riposte test [paths...] [--playbooks <file|dir>]... [--json]
+  Runs playbook test cases: every *.cases.yaml under the paths (default: rules/). A case names a
+  finding (a JSON file, or inline) and what must happen to it: which playbooks match, which steps are
+  planned on which targets, or no match. Plans offline, in dry-run: no AWS call is made, lookups show as
+  "would look up", and notify plans to a placeholder topic unless the playbook names a destination.
+  Playbooks come from each cases file's directory unless --playbooks is given.
+  Prints a check or a cross per case, with expected against actual for each failure, then
+  "N passed, N failed". Exit 0 all pass, 1 any failure or invalid file, 2 usage.`;
+
+/** Where notify plans to when a playbook names no destination, so results never depend on the environment. */
+export const TEST_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:riposte-test-notifications';
+
+// The SDK's own "no credentials" error name: actions then record lookups as "would look up" and go on.
+const noCredentials: AwsCredentialsProvider = async () => {
+  throw Object.assign(new Error('riposte test plans offline and never uses AWS credentials'), {
+    name: 'CredentialsProviderError',
+  });
+};
+
+/** AWS services that can never reach AWS: every call fails for want of credentials before it is sent. */
+const offlineServices = () =>
+  createAwsServices({ env: { RIPOSTE_SNS_TOPIC_ARN: TEST_TOPIC_ARN }, credentialsFor: () => noCredentials });
+
+interface FileResults {
+  file: string;
+  results: CaseResult[];
+}
+
+/** One engine per playbook source: the --playbooks paths, or the cases file's directory. */
+const engineFor = (io: CliIO, given: string[] | undefined) => {
+  const registry = createRegistry();
+  const services = offlineServices();
+  const engines = new Map<string, Promise<Engine>>();
+  return (caseFile: CaseFile): Promise<Engine> => {
+    const paths =
+      given && given.length > 0 ? given.map((path) => resolve(io.cwd, path)) : [dirname(caseFile.file)];
+    const key = paths.join('\u0000');
+    let engine = engines.get(key);
+    if (!engine) {
+      engine = loadPlaybooks(paths, { registry }).then((playbooks) =>
+        createEngine({ playbooks, registry, services, mode: 'dry-run' }),
+      );
+      engines.set(key, engine);
+    }
+    return engine;
+  };
+};
+
+const shown = (io: CliIO, file: string): string => relative(io.cwd, file) || file;
+
+export const runTest = async (args: string[], io: CliIO): Promise<number> => {
+  const { values, positionals } = parseCommandArgs(args, {
+    playbooks: { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+  });
+  const paths = (positionals.length > 0 ? positionals : ['rules']).map((path) => resolve(io.cwd, path));
+  let caseFiles: CaseFile[];
+  try {
+    caseFiles = await loadCases(paths);
+  } catch (error) {
+    if (!(error instanceof CaseValidationError)) throw error;
+    io.stderr(`${io.style('red', 'invalid cases')}: ${error.issues.length} problem(s)`);
+    for (const issue of error.issues) io.stderr(formatIssue({ ...issue, file: shown(io, issue.file) }));
+    return EXIT.failed;
+  }
+
+  const engineOf = engineFor(io, values.playbooks);
+  const files: FileResults[] = [];
+  for (const caseFile of caseFiles) {
+    const engine = await engineOf(caseFile);
+    const results = (await runCases(caseFile.cases, engine)).map((result) => ({
+      ...result,
+      location: { ...result.location, file: shown(io, result.location.file) },
+    }));
+    files.push({ file: shown(io, caseFile.file), results });
+    if (!values.json) {
+      const lines = results.flatMap((result) => formatCaseResult(result, io.style));
+      io.stdout([io.style('bold', shown(io, caseFile.file)), ...lines].join('\n'));
+    }
+  }
+
+  const all = files.flatMap((file) => file.results);
+  const failed = all.filter((result) => !result.passed).length;
+  if (values.json) {
+    io.stdout(JSON.stringify({ passed: all.length - failed, failed, files }, null, 2));
+  } else {
+    io.stdout('');
+    io.stdout(formatCaseSummary(all));
+  }
+  return failed > 0 ? EXIT.failed : EXIT.ok;
+};

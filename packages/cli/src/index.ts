@@ -1,0 +1,2 @@
+export { type CliIO, EXIT, processIO } from './io.js';
+export { main, usage } from './main.js';

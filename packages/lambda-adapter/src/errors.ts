@@ -1,0 +1,70 @@
+import { RiposteError } from '@riposte/core';
+
+/** One environment variable the function cannot start with, and why. */
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
+/**
+ * The function's environment is wrong (an unknown mode, a malformed role name or topic ARN). Thrown at
+ * initialisation: the function refuses every event rather than run half-configured.
+ */
+export class AdapterConfigurationError extends RiposteError {
+  readonly problems: ConfigProblem[];
+
+  constructor(problems: ConfigProblem[]) {
+    super(
+      'LAMBDA_CONFIG_INVALID',
+      [
+        `${problems.length} problem(s) in the function's environment`,
+        ...problems.map(({ variable, message }) => `  ${variable}: ${message}`),
+      ].join('\n'),
+      { details: { problems } },
+    );
+    this.problems = problems;
+  }
+}
+
+/**
+ * Some step failed with an error worth retrying (throttling, 5xx, timeout). Thrown out of the handler
+ * on purpose so Lambda retries the event and its on-failure destination catches what is left.
+ */
+export class RetryableFailureError extends RiposteError {
+  constructor(message: string, details: Record<string, unknown>) {
+    super('RETRYABLE_FAILURE', message, { details });
+  }
+}
+
+/** The idempotency store could not be read or written; the finding is not handled this time. */
+export class IdempotencyStoreError extends RiposteError {
+  readonly retryable: boolean;
+
+  constructor(
+    message: string,
+    options: { retryable: boolean; cause?: unknown; details?: Record<string, unknown> },
+  ) {
+    super('IDEMPOTENCY_STORE_FAILED', message, options);
+    this.retryable = options.retryable;
+  }
+}
+
+/** The playbooks cannot be turned into a deployable template (e.g. none is enabled). */
+export class TemplateError extends RiposteError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('TEMPLATE_INVALID', message, { details });
+  }
+}
+
+/** The member role could not be assumed in the finding's account; nothing was planned there. */
+export class MemberRoleError extends RiposteError {
+  readonly retryable: boolean;
+
+  constructor(
+    message: string,
+    options: { retryable: boolean; cause?: unknown; details?: Record<string, unknown> },
+  ) {
+    super('ASSUME_ROLE_FAILED', message, options);
+    this.retryable = options.retryable;
+  }
+}

@@ -1,0 +1,70 @@
+export {
+  createMemberCredentials,
+  type FindingAccount,
+  type FunctionIdentity,
+  functionIdentity,
+  type MemberCredentials,
+  type MemberCredentialsOptions,
+  memberRoleArn,
+  roleSessionName,
+  type StsLike,
+} from './accounts.js';
+export { bundledPlaybooks, type PlaybookText } from './bundled-playbooks.js';
+export { type AdapterConfig, LOG_LEVELS, type LogLevel, readConfig } from './config.js';
+export {
+  AdapterConfigurationError,
+  type ConfigProblem,
+  IdempotencyStoreError,
+  MemberRoleError,
+  RetryableFailureError,
+  TemplateError,
+} from './errors.js';
+export {
+  classifyInvocation,
+  type FindingInput,
+  findingUnits,
+  type Invocation,
+  type Rejection,
+} from './events.js';
+export {
+  createHandler,
+  type HandlerOptions,
+  handler,
+  type LambdaContext,
+  type RiposteHandler,
+} from './handler.js';
+export { createDynamoDbStore, type DynamoDbLike, type DynamoDbStoreOptions } from './idempotency/dynamodb.js';
+export { createMemoryStore, type MemoryStoreOptions } from './idempotency/memory.js';
+export {
+  type BeginOutcome,
+  type BeginRequest,
+  type CompleteRequest,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  occurrenceOf,
+  type PreviousCompletion,
+} from './idempotency/store.js';
+export {
+  createLogger,
+  createMasker,
+  type LogDestination,
+  type LoggerOptions,
+  maskSecrets,
+} from './logger.js';
+export { compilePlaybookTexts, loadFunctionPlaybooks } from './playbooks.js';
+export type {
+  FindingResult,
+  HandlerResult,
+  InvocationResult,
+  ResultCode,
+  SqsBatchResult,
+  StepResult,
+} from './result.js';
+export {
+  actionPermissions,
+  buildTemplate,
+  type CloudFormationTemplate,
+  DEFAULT_CODE_URI,
+  findingEventPattern,
+  type TemplateOptions,
+} from './template.js';

@@ -1,0 +1,102 @@
+import type { EngineMode, Report, ReportOutcome, StepStatus } from '@riposte/core';
+
+/**
+ * What happened to one finding (or to an input that held none):
+ * - `HANDLED`: playbooks matched (or not) and ran; see `outcome` and `steps`.
+ * - `ALREADY_HANDLED`: this occurrence was handled before; the stored answer is returned, nothing ran.
+ * - `IN_PROGRESS`: another invocation is handling this finding right now; nothing ran.
+ * - `OTHER_ACCOUNT`: the finding belongs to another account and no member role is configured.
+ * - `ASSUME_ROLE_FAILED`: the member role could not be assumed; nothing ran.
+ * - `EVENT_UNSUPPORTED`: not an event Riposte handles (another source or detail-type, a bare value).
+ * - `FINDING_UNSUPPORTED`: a Security Hub finding from another product than GuardDuty.
+ * - `FINDING_INVALID`: the event claims to carry a finding but it is malformed.
+ * - `BODY_INVALID`: an SQS or SNS message whose body is not JSON.
+ * - `IDEMPOTENCY_FAILED`: the idempotency store could not be reached; nothing ran.
+ * - `INTERNAL_ERROR`: a defect in Riposte; nothing is known to have run.
+ */
+export type ResultCode =
+  | 'HANDLED'
+  | 'ALREADY_HANDLED'
+  | 'IN_PROGRESS'
+  | 'OTHER_ACCOUNT'
+  | 'ASSUME_ROLE_FAILED'
+  | 'EVENT_UNSUPPORTED'
+  | 'FINDING_UNSUPPORTED'
+  | 'FINDING_INVALID'
+  | 'BODY_INVALID'
+  | 'IDEMPOTENCY_FAILED'
+  | 'INTERNAL_ERROR';
+
+export interface StepResult {
+  key: string;
+  playbook: string;
+  action: string;
+  /** The target's label, e.g. `instance i-0abc (credential source)`. */
+  target?: string;
+  status: StepStatus;
+  reason?: string;
+  error?: { code: string; message: string; retryable: boolean };
+}
+
+/** The report summary the handler answers with, one per finding. */
+export interface FindingResult {
+  code: ResultCode;
+  message: string;
+  findingId?: string;
+  findingType?: string;
+  accountId?: string;
+  region?: string;
+  updatedAt?: string;
+  mode: EngineMode;
+  outcome?: ReportOutcome;
+  /** Names of the playbooks that matched and ran. */
+  matched: string[];
+  steps: StepResult[];
+  /** True when running the same event again may succeed: the invocation fails so Lambda retries. */
+  retryable: boolean;
+}
+
+/** The answer to an EventBridge or SNS invocation. */
+export interface InvocationResult {
+  results: FindingResult[];
+}
+
+/** The answer to an SQS batch: Lambda's partial-batch response, plus each record's results. */
+export interface SqsBatchResult {
+  batchItemFailures: { itemIdentifier: string }[];
+  records: { messageId: string; results: FindingResult[] }[];
+}
+
+export type HandlerResult = InvocationResult | SqsBatchResult;
+
+const outcomeMessage: Record<ReportOutcome, string> = {
+  'no-match': 'no playbook matched',
+  'dry-run': 'planned in dry-run; nothing was changed',
+  'nothing-to-do': 'matched, and everything was already in the desired state',
+  applied: 'remediation applied',
+  partial: 'remediation partly applied; some steps failed',
+  failed: 'remediation failed',
+};
+
+export const summarizeReport = (report: Report, updatedAt: string | undefined): FindingResult => ({
+  code: 'HANDLED',
+  message: outcomeMessage[report.outcome],
+  findingId: report.findingId,
+  findingType: report.findingType,
+  accountId: report.accountId,
+  region: report.region,
+  ...(updatedAt === undefined ? {} : { updatedAt }),
+  mode: report.mode,
+  outcome: report.outcome,
+  matched: report.matched.map((match) => match.playbook),
+  steps: report.steps.map((step) => ({
+    key: step.key,
+    playbook: step.playbook,
+    action: step.action,
+    ...(step.target ? { target: step.target.label } : {}),
+    status: step.status,
+    ...(step.reason === undefined ? {} : { reason: step.reason }),
+    ...(step.error ? { error: step.error } : {}),
+  })),
+  retryable: report.retryable,
+});

@@ -1,0 +1,345 @@
+import {
+  type ActionRegistry,
+  compileTypePattern,
+  type EngineMode,
+  type Playbook,
+  type SeverityLabel,
+} from '@riposte/core';
+import { TemplateError } from './errors.js';
+
+/** A CloudFormation template as a plain object, ready for JSON or YAML. */
+export interface CloudFormationTemplate {
+  AWSTemplateFormatVersion: '2010-09-09';
+  Description: string;
+  Parameters: Record<string, Record<string, unknown>>;
+  Conditions: Record<string, unknown>;
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown>; [key: string]: unknown }>;
+  Outputs: Record<string, Record<string, unknown>>;
+}
+
+export interface TemplateOptions {
+  /** The playbooks the function will run (the bundled ones): they decide the role and the rule. */
+  playbooks: Playbook[];
+  /** Where each action's IAM permissions come from. */
+  registry: ActionRegistry<unknown>;
+  /** Default of the `MemberRoleName` parameter: the role assumed in member accounts. Default: none. */
+  memberRoleName?: string;
+  /** Default of the `Mode` parameter. Default `dry-run`. */
+  mode?: EngineMode;
+  /** Path of the built `handler.mjs`, relative to where the template is packaged. */
+  codeUri?: string;
+  /** Default 512 MB. */
+  memorySize?: number;
+  /** Seconds; default sized from the number of steps the playbooks can run. */
+  timeout?: number;
+}
+
+export const DEFAULT_CODE_URI = 'packages/lambda-adapter/dist/handler.mjs';
+
+const ref = (name: string) => ({ Ref: name });
+const getAtt = (resource: string, attribute: string) => ({ 'Fn::GetAtt': [resource, attribute] });
+/** `Fn::Sub` over `${Name}` placeholders, written `{Name}` here so they never read as JavaScript's. */
+const sub = (text: string) => ({
+  'Fn::Sub': text.replace(/\{([\w:]+)\}/g, (_, name: string) => `\${${name}}`),
+});
+
+// The lowest severity each label admits: Low < 4 <= Medium < 7 <= High < 9 <= Critical.
+const LABEL_FLOOR: Record<SeverityLabel, number> = { Low: 0, Medium: 4, High: 7, Critical: 9 };
+
+/** The lowest severity a playbook can match; 0 when it does not limit severity. */
+const severityFloor = (playbook: Playbook): number => {
+  const severity = playbook.match.severity;
+  if (!severity) return 0;
+  const fromLabels = severity.labels?.length
+    ? Math.min(...severity.labels.map((label) => LABEL_FLOOR[label]))
+    : 0;
+  return Math.max(severity.min ?? 0, fromLabels);
+};
+
+type TypeMatcher = string | { prefix: string } | { wildcard: string };
+
+/**
+ * One finding-type pattern as an EventBridge matcher: the type itself when exact, `prefix` when
+ * everything after the literal prefix is wildcard, `wildcard` when literal text follows a wildcard
+ * (EventBridge's `*` crosses `:` and `/`, so it admits a superset: the engine matches exactly).
+ * `undefined` when the pattern admits every type.
+ */
+const typeMatcher = (pattern: string): TypeMatcher | undefined => {
+  const compiled = compileTypePattern(pattern);
+  if (compiled.exact) return pattern;
+  const wildcard = pattern.replace(/\*+/g, '*');
+  if (wildcard === '*') return undefined;
+  const rest = wildcard.slice(compiled.literalPrefix.length);
+  return /^\*+$/.test(rest) ? { prefix: compiled.literalPrefix } : { wildcard };
+};
+
+/** Drops exact types and prefixes another prefix already admits; sorts for a stable template. */
+const simplify = (matchers: TypeMatcher[]): TypeMatcher[] => {
+  const prefixes = matchers.flatMap((matcher) =>
+    typeof matcher === 'object' && 'prefix' in matcher ? [matcher.prefix] : [],
+  );
+  const coveredBy = (text: string, self?: string) =>
+    prefixes.some((prefix) => prefix !== self && text.startsWith(prefix));
+  const kept = new Map<string, TypeMatcher>();
+  for (const matcher of matchers) {
+    if (typeof matcher === 'string') {
+      if (!coveredBy(matcher)) kept.set(`=${matcher}`, matcher);
+    } else if ('prefix' in matcher) {
+      if (!coveredBy(matcher.prefix, matcher.prefix)) kept.set(`^${matcher.prefix}`, matcher);
+    } else kept.set(`*${matcher.wildcard}`, matcher);
+  }
+  return [...kept.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, matcher]) => matcher);
+};
+
+const enabledOf = (playbooks: Playbook[]): Playbook[] => {
+  const enabled = playbooks.filter((playbook) => playbook.enabled);
+  if (enabled.length === 0) {
+    throw new TemplateError('no enabled playbook: the deployed function would never act', {
+      playbooks: playbooks.map((playbook) => playbook.name),
+    });
+  }
+  return enabled;
+};
+
+/**
+ * The EventBridge pattern that invokes the function only for findings some enabled playbook may want:
+ * their finding types (prefix matching where possible) and the lowest severity any of them accepts.
+ */
+export const findingEventPattern = (playbooks: Playbook[]): Record<string, unknown> => {
+  const enabled = enabledOf(playbooks);
+  const detail: Record<string, unknown> = {};
+  const perPlaybook = enabled.map((playbook) => playbook.match.types?.map(typeMatcher));
+  // A playbook without types, or with a pattern admitting every type, wants every finding.
+  const everyType = perPlaybook.some((matchers) => matchers === undefined || matchers.includes(undefined));
+  if (!everyType) {
+    detail.type = simplify(
+      perPlaybook.flatMap((matchers) => (matchers ?? []).filter((m) => m !== undefined)),
+    );
+  }
+  const floor = Math.min(...enabled.map(severityFloor));
+  if (floor > 0) detail.severity = [{ numeric: ['>=', floor] }];
+  return {
+    source: ['aws.guardduty'],
+    'detail-type': ['GuardDuty Finding'],
+    ...(Object.keys(detail).length > 0 ? { detail } : {}),
+  };
+};
+
+/** The IAM actions the playbooks' steps declare, sorted and without repeats. */
+export const actionPermissions = (playbooks: Playbook[], registry: ActionRegistry<unknown>): string[] => {
+  const permissions = new Set<string>();
+  for (const playbook of enabledOf(playbooks)) {
+    for (const step of playbook.actions) {
+      const action = registry.get(step.action);
+      if (!action) {
+        throw new TemplateError(`playbook "${playbook.name}" uses unknown action "${step.action}"`, {
+          playbook: playbook.name,
+          action: step.action,
+        });
+      }
+      for (const permission of action.permissions) {
+        if (permission.includes('*')) {
+          throw new TemplateError(`action "${action.name}" declares a wildcard permission "${permission}"`, {
+            action: action.name,
+            permission,
+          });
+        }
+        permissions.add(permission);
+      }
+    }
+  }
+  return [...permissions].sort();
+};
+
+/**
+ * Seconds: each step is a few API calls, each with the SDK's retries and backoff; a finding may match
+ * every playbook. 30 s of headroom (cold start, member-role assumption) plus 10 s a step, within 1-5 min.
+ */
+const timeoutFor = (playbooks: Playbook[]): number => {
+  const steps = playbooks.reduce((total, playbook) => total + playbook.actions.length, 0);
+  return Math.min(300, Math.max(60, 30 + 10 * steps));
+};
+
+/**
+ * The deployable stack: the function (nodejs22.x, arm64), its role with exactly the permissions the
+ * used actions declare, the EventBridge rule derived from the playbooks, the idempotency table (TTL),
+ * the on-failure queue, and parameters for mode, member role, notification topic and log level.
+ * SAM-compatible: `sam deploy` and `aws cloudformation package/deploy` upload `Code` from `codeUri`.
+ */
+export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate => {
+  const enabled = enabledOf(options.playbooks);
+  const permissions = actionPermissions(enabled, options.registry);
+  const pattern = findingEventPattern(enabled);
+
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description: `Riposte: remediates GuardDuty findings with ${enabled.length} playbook(s): ${enabled
+      .map((playbook) => playbook.name)
+      .join(', ')}`.slice(0, 1024),
+    Parameters: {
+      Mode: {
+        Type: 'String',
+        AllowedValues: ['dry-run', 'enforce'],
+        Default: options.mode ?? 'dry-run',
+        Description: 'dry-run plans and reports without changing anything; enforce remediates.',
+      },
+      MemberRoleName: {
+        Type: 'String',
+        Default: options.memberRoleName ?? '',
+        AllowedPattern: '^((?:[\\w+=,.@-]+/)*[\\w+=,.@-]{1,64})?$',
+        Description: 'Role assumed in member accounts for their findings; empty acts in this account only.',
+      },
+      NotificationTopicArn: {
+        Type: 'String',
+        Default: '',
+        Description: 'SNS topic notify publishes to when a playbook names none; empty for none.',
+      },
+      LogLevel: {
+        Type: 'String',
+        AllowedValues: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'],
+        Default: 'info',
+      },
+    },
+    Conditions: {
+      HasMemberRole: { 'Fn::Not': [{ 'Fn::Equals': [ref('MemberRoleName'), ''] }] },
+      HasNotificationTopic: { 'Fn::Not': [{ 'Fn::Equals': [ref('NotificationTopicArn'), ''] }] },
+    },
+    Resources: {
+      RiposteFunction: {
+        Type: 'AWS::Lambda::Function',
+        Properties: {
+          Description: 'Riposte: GuardDuty finding remediation',
+          Runtime: 'nodejs22.x',
+          Architectures: ['arm64'],
+          Handler: 'handler.handler',
+          Code: options.codeUri ?? DEFAULT_CODE_URI,
+          MemorySize: options.memorySize ?? 512,
+          Timeout: options.timeout ?? timeoutFor(enabled),
+          Role: getAtt('RiposteRole', 'Arn'),
+          LoggingConfig: { LogGroup: ref('RiposteLogGroup') },
+          Environment: {
+            Variables: {
+              RIPOSTE_MODE: ref('Mode'),
+              RIPOSTE_IDEMPOTENCY_TABLE: ref('IdempotencyTable'),
+              RIPOSTE_MEMBER_ROLE: {
+                'Fn::If': ['HasMemberRole', ref('MemberRoleName'), ref('AWS::NoValue')],
+              },
+              RIPOSTE_SNS_TOPIC_ARN: {
+                'Fn::If': ['HasNotificationTopic', ref('NotificationTopicArn'), ref('AWS::NoValue')],
+              },
+              LOG_LEVEL: ref('LogLevel'),
+            },
+          },
+        },
+      },
+      RiposteRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          Description: 'Riposte: the permissions its playbooks actions declare, and nothing else',
+          AssumeRolePolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+            ],
+          },
+          Policies: [
+            {
+              PolicyName: 'riposte',
+              PolicyDocument: {
+                Version: '2012-10-17',
+                Statement: [
+                  // Actions act on the resources each finding names, unknown until it arrives.
+                  { Sid: 'PlaybookActions', Effect: 'Allow', Action: permissions, Resource: '*' },
+                  {
+                    Sid: 'Logs',
+                    Effect: 'Allow',
+                    Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+                    Resource: getAtt('RiposteLogGroup', 'Arn'),
+                  },
+                  {
+                    Sid: 'Idempotency',
+                    Effect: 'Allow',
+                    Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+                    Resource: getAtt('IdempotencyTable', 'Arn'),
+                  },
+                  {
+                    Sid: 'OnFailureDestination',
+                    Effect: 'Allow',
+                    Action: ['sqs:SendMessage'],
+                    Resource: getAtt('FailureQueue', 'Arn'),
+                  },
+                  {
+                    'Fn::If': [
+                      'HasMemberRole',
+                      {
+                        Sid: 'AssumeMemberRole',
+                        Effect: 'Allow',
+                        Action: ['sts:AssumeRole'],
+                        Resource: sub('arn:{AWS::Partition}:iam::*:role/{MemberRoleName}'),
+                      },
+                      ref('AWS::NoValue'),
+                    ],
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
+      RiposteLogGroup: {
+        Type: 'AWS::Logs::LogGroup',
+        Properties: { LogGroupName: sub('/riposte/{AWS::StackName}'), RetentionInDays: 365 },
+      },
+      IdempotencyTable: {
+        Type: 'AWS::DynamoDB::Table',
+        Properties: {
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+          SSESpecification: { SSEEnabled: true },
+        },
+      },
+      FailureQueue: {
+        Type: 'AWS::SQS::Queue',
+        Properties: { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true },
+      },
+      RiposteEventInvokeConfig: {
+        Type: 'AWS::Lambda::EventInvokeConfig',
+        Properties: {
+          FunctionName: ref('RiposteFunction'),
+          Qualifier: '$LATEST',
+          MaximumRetryAttempts: 2,
+          MaximumEventAgeInSeconds: 3600,
+          DestinationConfig: { OnFailure: { Destination: getAtt('FailureQueue', 'Arn') } },
+        },
+      },
+      FindingRule: {
+        Type: 'AWS::Events::Rule',
+        Properties: {
+          Description: 'GuardDuty findings some Riposte playbook may act on',
+          State: 'ENABLED',
+          EventPattern: pattern,
+          Targets: [{ Id: 'riposte', Arn: getAtt('RiposteFunction', 'Arn') }],
+        },
+      },
+      FindingRulePermission: {
+        Type: 'AWS::Lambda::Permission',
+        Properties: {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: ref('RiposteFunction'),
+          Principal: 'events.amazonaws.com',
+          SourceArn: getAtt('FindingRule', 'Arn'),
+        },
+      },
+    },
+    Outputs: {
+      FunctionArn: { Value: getAtt('RiposteFunction', 'Arn') },
+      // Member accounts' roles trust this role.
+      FunctionRoleArn: { Value: getAtt('RiposteRole', 'Arn') },
+      FailureQueueUrl: { Value: ref('FailureQueue') },
+      IdempotencyTableName: { Value: ref('IdempotencyTable') },
+      FindingRuleArn: { Value: getAtt('FindingRule', 'Arn') },
+    },
+  };
+};

@@ -1,0 +1,53 @@
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+interface DynaliteServer {
+  listen(port: number, host: string, callback: () => void): void;
+  close(callback: () => void): void;
+  address(): AddressInfo;
+}
+
+type Dynalite = (options: {
+  createTableMs: number;
+  deleteTableMs: number;
+  updateTableMs: number;
+}) => DynaliteServer;
+
+const dynalite = createRequire(import.meta.url)('dynalite') as Dynalite;
+
+export interface LocalDynamoDb {
+  client: DynamoDBClient;
+  /** Creates a table shaped as the template's: partition key `pk`. */
+  createTable(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** dynalite (an in-memory DynamoDB) on 127.0.0.1, with the real SDK client pointed at it. */
+export const startDynalite = async (): Promise<LocalDynamoDb> => {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${server.address().port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'local-dynalite-secret' },
+    maxAttempts: 1,
+  });
+  return {
+    client,
+    createTable: async (name) => {
+      await client.send(
+        new CreateTableCommand({
+          TableName: name,
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+    },
+    close: async () => {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(resolve));
+    },
+  };
+};

@@ -1,0 +1,379 @@
+import { PlaybookValidationError } from '@riposte/core';
+import { describe, expect, it } from 'vitest';
+import {
+  AdapterConfigurationError,
+  createHandler,
+  type FindingResult,
+  type InvocationResult,
+  RetryableFailureError,
+  type SqsBatchResult,
+} from '../../src/index.js';
+import { fixture, lambdaContext, readEvent, testHandler } from '../helpers/harness.js';
+import { createRecorder, recordingRegistry } from '../helpers/test-actions.js';
+
+const ACCOUNT = '111122223333';
+const FINDING_ID = '7ec8a2f6b1d94e3a8c5f0b2d4e6a8c01';
+const SECURITY_HUB_ACCOUNT = '644160558196';
+
+const exfiltrationEvent = () => readEvent('scenario-instance-credential-exfiltration.json');
+const detailOf = (event: Record<string, unknown>) => event.detail as Record<string, unknown>;
+
+/** The same finding re-published by GuardDuty: same id, later updatedAt, higher count. */
+const republished = (event: Record<string, unknown>, updatedAt: string) => {
+  const detail = detailOf(event);
+  const service = detail.service as Record<string, unknown>;
+  return {
+    ...event,
+    detail: { ...detail, updatedAt, service: { ...service, count: Number(service.count) + 1 } },
+  };
+};
+
+const sqsRecord = (messageId: string, body: unknown) => ({
+  messageId,
+  receiptHandle: `handle-${messageId}`,
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+  attributes: { ApproximateReceiveCount: '1' },
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: `arn:aws:sqs:us-east-1:${ACCOUNT}:riposte-findings`,
+  awsRegion: 'us-east-1',
+});
+
+const snsRecord = (message: unknown) => ({
+  EventSource: 'aws:sns',
+  EventVersion: '1.0',
+  EventSubscriptionArn: `arn:aws:sns:us-east-1:${ACCOUNT}:findings:6c7f1a4e-0d6e-4f2a-9a3e-0a1b2c3d4e5f`,
+  Sns: {
+    Type: 'Notification',
+    MessageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e',
+    TopicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:findings`,
+    Message: JSON.stringify(message),
+    Timestamp: '2025-06-03T14:08:00.000Z',
+  },
+});
+
+const only = (response: unknown): FindingResult => {
+  const { results } = response as InvocationResult;
+  expect(results).toHaveLength(1);
+  return results[0]!;
+};
+
+describe('handler: event kinds', () => {
+  it('handles a GuardDuty Finding event and answers with the report summary', async () => {
+    const { handler, recorder } = await testHandler();
+
+    const result = only(await handler(exfiltrationEvent(), lambdaContext(ACCOUNT)));
+
+    expect(result).toMatchObject({
+      code: 'HANDLED',
+      findingId: FINDING_ID,
+      findingType: 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS',
+      accountId: ACCOUNT,
+      mode: 'enforce',
+      outcome: 'applied',
+      matched: ['rerun-credential-exfiltration', 'respond-to-every-finding'],
+      retryable: false,
+    });
+    expect(result.steps.map((step) => [step.playbook, step.action, step.status])).toEqual([
+      ['rerun-credential-exfiltration', 'record-response', 'applied'],
+      ['respond-to-every-finding', 'record-response', 'applied'],
+    ]);
+    expect(recorder.executed).toEqual([
+      `${FINDING_ID}:rerun-credential-exfiltration`,
+      `${FINDING_ID}:respond-to-every-finding`,
+    ]);
+  });
+
+  it('plans without executing anything in dry-run, the default mode', async () => {
+    const { handler, recorder } = await testHandler({});
+
+    const result = only(await handler(exfiltrationEvent(), lambdaContext(ACCOUNT)));
+
+    expect(result.mode).toBe('dry-run');
+    expect(result.outcome).toBe('dry-run');
+    expect(result.steps.map((step) => step.status)).toEqual(['dry-run', 'dry-run']);
+    expect(recorder.executed).toEqual([]);
+  });
+
+  it('handles the GuardDuty finding of a Security Hub Custom Action event', async () => {
+    const { handler, recorder } = await testHandler();
+
+    const result = only(
+      await handler(
+        readEvent('securityhub-custom-action-consolelogin.json'),
+        lambdaContext(SECURITY_HUB_ACCOUNT),
+      ),
+    );
+
+    expect(result.code).toBe('HANDLED');
+    expect(result.findingType).toBe('UnauthorizedAccess:IAMUser/ConsoleLogin');
+    expect(result.matched).toEqual(['respond-to-every-finding']);
+    expect(recorder.executed).toHaveLength(1);
+  });
+
+  it('handles the GuardDuty findings of an Imported event and rejects the other products one by one', async () => {
+    const { handler, recorder } = await testHandler();
+    const envelope = readEvent('securityhub-custom-action-consolelogin.json');
+    const guardduty = readEvent('asff-recon-iamuser-resourcepermissions.json');
+    const inspector = {
+      ...guardduty,
+      Id: 'arn:aws:inspector2:us-east-1:644160558196:finding/0a1b2c3d4e5f',
+      ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/inspector',
+    };
+    const event = {
+      ...envelope,
+      'detail-type': 'Security Hub Findings - Imported',
+      detail: { findings: [inspector, guardduty] },
+    };
+
+    const { results } = (await handler(event, lambdaContext(SECURITY_HUB_ACCOUNT))) as InvocationResult;
+
+    expect(results.map((result) => result.code)).toEqual(['FINDING_UNSUPPORTED', 'HANDLED']);
+    expect(results[0]!.message).toContain('product/aws/inspector');
+    expect(recorder.executed).toHaveLength(1);
+  });
+
+  it('answers each record of an SQS batch and lists only the retryable failures', async () => {
+    const { handler, recorder } = await testHandler();
+    const root = readEvent('finding-policy-rootcredentialusage.json');
+    const throttled = {
+      ...exfiltrationEvent(),
+      detail: { ...detailOf(exfiltrationEvent()), id: 'throttled0000000000000000000000a' },
+    };
+    const denied = {
+      ...exfiltrationEvent(),
+      detail: { ...detailOf(exfiltrationEvent()), id: 'denied000000000000000000000000b' },
+    };
+    recorder.behaviour.set('throttled0000000000000000000000a', 'retryable');
+    recorder.behaviour.set('denied000000000000000000000000b', 'permanent');
+    const event = {
+      Records: [
+        sqsRecord('m-good', exfiltrationEvent()),
+        sqsRecord('m-garbage', '{"not json'),
+        sqsRecord('m-throttled', throttled),
+        sqsRecord('m-denied', denied),
+        sqsRecord('m-bare-finding', root),
+      ],
+    };
+
+    const response = (await handler(event, lambdaContext(ACCOUNT))) as SqsBatchResult;
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-throttled' }]);
+    expect(
+      response.records.map((record) => [record.messageId, record.results.map((result) => result.code)]),
+    ).toEqual([
+      ['m-good', ['HANDLED']],
+      ['m-garbage', ['BODY_INVALID']],
+      ['m-throttled', ['HANDLED']],
+      ['m-denied', ['HANDLED']],
+      ['m-bare-finding', ['OTHER_ACCOUNT']],
+    ]);
+    expect(response.records[2]!.results[0]).toMatchObject({ outcome: 'failed', retryable: true });
+    expect(response.records[3]!.results[0]).toMatchObject({ outcome: 'failed', retryable: false });
+  });
+
+  it('handles an SNS notification carrying the event', async () => {
+    const { handler, recorder } = await testHandler();
+
+    const result = only(await handler({ Records: [snsRecord(exfiltrationEvent())] }, lambdaContext(ACCOUNT)));
+
+    expect(result).toMatchObject({ code: 'HANDLED', findingId: FINDING_ID });
+    expect(recorder.executed).toHaveLength(2);
+  });
+
+  it('unwraps an SNS notification delivered through SQS without raw delivery', async () => {
+    const { handler } = await testHandler();
+    const notification = snsRecord(exfiltrationEvent()).Sns;
+
+    const response = (await handler(
+      { Records: [sqsRecord('m-1', notification)] },
+      lambdaContext(ACCOUNT),
+    )) as SqsBatchResult;
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(response.records[0]!.results[0]).toMatchObject({ code: 'HANDLED', findingId: FINDING_ID });
+  });
+
+  it('answers an event of another source with EVENT_UNSUPPORTED and runs nothing', async () => {
+    const { handler, recorder } = await testHandler();
+    const event = { ...exfiltrationEvent(), source: 'aws.inspector2', 'detail-type': 'Inspector2 Finding' };
+
+    const result = only(await handler(event, lambdaContext(ACCOUNT)));
+
+    expect(result.code).toBe('EVENT_UNSUPPORTED');
+    expect(result.message).toContain('"aws.inspector2"');
+    expect(recorder.executed).toEqual([]);
+  });
+
+  it('answers a malformed GuardDuty finding with FINDING_INVALID and the JSON pointer', async () => {
+    const { handler } = await testHandler();
+    const event = exfiltrationEvent();
+    (detailOf(event) as Record<string, unknown>).severity = 'very high';
+
+    const result = only(await handler(event, lambdaContext(ACCOUNT)));
+
+    expect(result.code).toBe('FINDING_INVALID');
+    expect(result.message).toContain('/detail/severity');
+  });
+});
+
+describe('handler: failures and retries', () => {
+  it('fails the invocation with RetryableFailureError when a step fails with a retryable error', async () => {
+    const { handler, recorder } = await testHandler();
+    recorder.behaviour.set(FINDING_ID, 'retryable');
+
+    const invocation = handler(exfiltrationEvent(), lambdaContext(ACCOUNT));
+
+    await expect(invocation).rejects.toBeInstanceOf(RetryableFailureError);
+    await expect(invocation).rejects.toMatchObject({ code: 'RETRYABLE_FAILURE' });
+  });
+
+  it('runs the finding again on the retry that follows a retryable failure', async () => {
+    const { handler, recorder } = await testHandler();
+    recorder.behaviour.set(FINDING_ID, 'retryable');
+    await handler(exfiltrationEvent(), lambdaContext(ACCOUNT)).catch(() => undefined);
+    recorder.behaviour.delete(FINDING_ID);
+
+    const result = only(await handler(exfiltrationEvent(), lambdaContext(ACCOUNT)));
+
+    expect(result).toMatchObject({ code: 'HANDLED', outcome: 'applied' });
+    expect(recorder.executed).toHaveLength(4);
+  });
+
+  it('reports a non-retryable failure and lets the invocation succeed', async () => {
+    const { handler, recorder } = await testHandler();
+    recorder.behaviour.set(FINDING_ID, 'permanent');
+
+    const result = only(await handler(exfiltrationEvent(), lambdaContext(ACCOUNT)));
+
+    expect(result).toMatchObject({ code: 'HANDLED', outcome: 'failed', retryable: false });
+    expect(result.steps[0]!.error).toMatchObject({ code: 'AuthorizationErrorException', retryable: false });
+  });
+});
+
+describe('handler: idempotency', () => {
+  it('answers a duplicate delivery with the stored report and executes nothing again', async () => {
+    const { handler, recorder } = await testHandler();
+    const first = only(await handler(exfiltrationEvent(), lambdaContext(ACCOUNT)));
+
+    const second = only(await handler(exfiltrationEvent(), lambdaContext(ACCOUNT)));
+    const third = only(await handler(exfiltrationEvent(), lambdaContext(ACCOUNT)));
+
+    expect(recorder.executed).toHaveLength(2);
+    for (const duplicate of [second, third]) {
+      expect(duplicate.code).toBe('ALREADY_HANDLED');
+      expect(duplicate.steps).toEqual(first.steps);
+      expect(duplicate.matched).toEqual(first.matched);
+    }
+  });
+
+  it('runs only the rerunOnUpdate playbooks when GuardDuty re-publishes the finding', async () => {
+    const { handler, recorder } = await testHandler();
+    await handler(exfiltrationEvent(), lambdaContext(ACCOUNT));
+
+    const update = only(
+      await handler(republished(exfiltrationEvent(), '2025-06-03T15:07:12.481Z'), lambdaContext(ACCOUNT)),
+    );
+
+    expect(update.matched).toEqual(['rerun-credential-exfiltration']);
+    expect(recorder.executed).toEqual([
+      `${FINDING_ID}:rerun-credential-exfiltration`,
+      `${FINDING_ID}:respond-to-every-finding`,
+      `${FINDING_ID}:rerun-credential-exfiltration`,
+    ]);
+  });
+
+  it('treats an older occurrence arriving late as already handled', async () => {
+    const { handler, recorder } = await testHandler();
+    await handler(republished(exfiltrationEvent(), '2025-06-03T15:07:12.481Z'), lambdaContext(ACCOUNT));
+
+    const late = only(await handler(exfiltrationEvent(), lambdaContext(ACCOUNT)));
+
+    expect(late.code).toBe('ALREADY_HANDLED');
+    expect(recorder.executed).toHaveLength(2);
+  });
+
+  it('answers IN_PROGRESS to a duplicate that arrives while the first delivery runs', async () => {
+    const { handler, recorder } = await testHandler();
+    let open: () => void = () => undefined;
+    recorder.behaviour.set(FINDING_ID, { gate: new Promise<void>((resolve) => (open = resolve)) });
+    const first = handler(exfiltrationEvent(), lambdaContext(ACCOUNT));
+
+    const duplicate = only(await handler(exfiltrationEvent(), lambdaContext(ACCOUNT)));
+    open();
+    await first;
+
+    expect(duplicate).toMatchObject({ code: 'IN_PROGRESS', retryable: false });
+    expect(recorder.executed).toHaveLength(2);
+  });
+});
+
+describe('handler: initialisation', () => {
+  it('refuses every event when the environment is invalid', async () => {
+    const { handler, recorder } = await testHandler({ RIPOSTE_MODE: 'yolo' });
+
+    await expect(handler.ready).rejects.toBeInstanceOf(AdapterConfigurationError);
+    await expect(handler(exfiltrationEvent(), lambdaContext(ACCOUNT))).rejects.toMatchObject({
+      code: 'LAMBDA_CONFIG_INVALID',
+    });
+    await expect(handler(exfiltrationEvent(), lambdaContext(ACCOUNT))).rejects.toBeInstanceOf(
+      AdapterConfigurationError,
+    );
+    expect(recorder.executed).toEqual([]);
+  });
+
+  it('refuses every event when a playbook of RIPOSTE_PLAYBOOKS is invalid, naming the file', async () => {
+    const recorder = createRecorder();
+    const handler = createHandler({
+      env: { RIPOSTE_MODE: 'enforce', RIPOSTE_PLAYBOOKS: fixture('bad-playbooks') },
+      registry: recordingRegistry(recorder),
+      logDestination: { write: () => undefined },
+    });
+
+    const error = await handler(exfiltrationEvent(), lambdaContext(ACCOUNT)).catch(
+      (caught: unknown) => caught,
+    );
+
+    expect(error).toBeInstanceOf(PlaybookValidationError);
+    expect((error as PlaybookValidationError).message).toContain('unknown-action.yaml');
+    expect((error as PlaybookValidationError).message).toContain('no-such-action');
+  });
+
+  it('refuses to start without a single playbook', async () => {
+    const handler = createHandler({
+      env: { RIPOSTE_MODE: 'enforce' },
+      registry: recordingRegistry(createRecorder()),
+      bundled: async () => [],
+      logDestination: { write: () => undefined },
+    });
+
+    await expect(handler.ready).rejects.toThrow(/no playbooks found/);
+  });
+
+  it('loads and compiles the bundled playbooks once per container', async () => {
+    const recorder = createRecorder();
+    let loads = 0;
+    const text = 'name: respond\nmatch:\n  types: ["**"]\nactions:\n  - action: record-response\n';
+    const handler = createHandler({
+      env: { RIPOSTE_MODE: 'enforce' },
+      registry: recordingRegistry(recorder),
+      bundled: async () => {
+        loads += 1;
+        return [{ file: 'rules/respond.yaml', text }];
+      },
+      logDestination: { write: () => undefined },
+    });
+
+    for (const updatedAt of [
+      '2017-12-08T15:32:49.865Z',
+      '2025-06-03T15:07:12.481Z',
+      '2017-12-08T17:32:49.865Z',
+    ]) {
+      await handler(republished(exfiltrationEvent(), updatedAt), lambdaContext(ACCOUNT));
+    }
+
+    expect(loads).toBe(1);
+    expect(recorder.executed).toEqual([`${FINDING_ID}:respond`]);
+  });
+});

@@ -1,0 +1,24 @@
+import { createRequire } from 'node:module';
+
+/**
+ * The real AWS SDK v3 clients, as installed for @riposte/actions. `testing/` is not a workspace
+ * package, so bare `@aws-sdk/*` specifiers do not resolve from here (and NodeNext refuses a relative
+ * directory import); resolve them from the actions package instead and type them from its
+ * declarations.
+ */
+const requireFromActions = createRequire(new URL('../../packages/actions/package.json', import.meta.url));
+
+type Ec2Module = typeof import('../../packages/actions/node_modules/@aws-sdk/client-ec2/dist-types/index.js');
+type IamModule = typeof import('../../packages/actions/node_modules/@aws-sdk/client-iam/dist-types/index.js');
+type StsModule = typeof import('../../packages/actions/node_modules/@aws-sdk/client-sts/dist-types/index.js');
+type SnsModule = typeof import('../../packages/actions/node_modules/@aws-sdk/client-sns/dist-types/index.js');
+type CloudTrailModule =
+  typeof import('../../packages/actions/node_modules/@aws-sdk/client-cloudtrail/dist-types/index.js');
+type S3Module = typeof import('../../packages/actions/node_modules/@aws-sdk/client-s3/dist-types/index.js');
+
+export const ec2 = requireFromActions('@aws-sdk/client-ec2') as Ec2Module;
+export const iam = requireFromActions('@aws-sdk/client-iam') as IamModule;
+export const sts = requireFromActions('@aws-sdk/client-sts') as StsModule;
+export const sns = requireFromActions('@aws-sdk/client-sns') as SnsModule;
+export const cloudtrail = requireFromActions('@aws-sdk/client-cloudtrail') as CloudTrailModule;
+export const s3 = requireFromActions('@aws-sdk/client-s3') as S3Module;

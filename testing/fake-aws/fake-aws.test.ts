@@ -1,0 +1,1289 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { cloudtrail, ec2, iam, s3, sns, sts } from './aws-sdk.js';
+import {
+  FAKE_CREDENTIALS,
+  type FakeAccountSeed,
+  type FakeAws,
+  FakeAwsError,
+  type FaultRule,
+  SCENARIO,
+  scenarioSeed,
+  startFakeAws,
+} from './index.js';
+
+interface SdkFailure {
+  name: string;
+  message: string;
+  $fault?: string;
+  $metadata: { httpStatusCode?: number; requestId?: string; attempts?: number };
+}
+
+const failureOf = async (call: Promise<unknown>): Promise<SdkFailure> => {
+  try {
+    await call;
+  } catch (caught) {
+    return caught as SdkFailure;
+  }
+  throw new Error('expected the call to fail');
+};
+
+interface ClientOptions {
+  maxAttempts?: number;
+  requestTimeout?: number;
+}
+
+const clientConfig = (fake: FakeAws, options: ClientOptions = {}) => ({
+  endpoint: fake.url,
+  region: 'us-east-1',
+  credentials: FAKE_CREDENTIALS,
+  maxAttempts: options.maxAttempts ?? 1,
+  ...(options.requestTimeout === undefined
+    ? {}
+    : { requestHandler: { requestTimeout: options.requestTimeout, throwOnRequestTimeout: true } }),
+});
+
+const clientsFor = (fake: FakeAws, options: ClientOptions = {}) => {
+  const config = clientConfig(fake, options);
+  return {
+    ec2: new ec2.EC2Client(config),
+    iam: new iam.IAMClient(config),
+    sts: new sts.STSClient(config),
+    sns: new sns.SNSClient(config),
+    cloudtrail: new cloudtrail.CloudTrailClient(config),
+    s3: new s3.S3Client({ ...config, forcePathStyle: true }),
+  };
+};
+
+const withQuarantineProfile = (): FakeAccountSeed => {
+  const seed = scenarioSeed();
+  return {
+    ...seed,
+    roles: [...(seed.roles ?? []), { name: 'quarantine-deny-all' }],
+    instanceProfiles: [
+      ...(seed.instanceProfiles ?? []),
+      { name: 'quarantine-profile', roleName: 'quarantine-deny-all' },
+    ],
+    instances: [
+      ...(seed.instances ?? []),
+      {
+        instanceId: 'i-0bbbbbbbbbbbbbbbb',
+        vpcId: SCENARIO.vpcId,
+        subnetId: SCENARIO.subnetId,
+        networkInterfaces: [
+          { networkInterfaceId: 'eni-0bbbbbbbbbbbbbbbb', groupIds: [SCENARIO.appSecurityGroupId] },
+        ],
+        volumes: [{ volumeId: 'vol-0bbbbbbbbbbbbbbbb', deviceName: '/dev/xvda' }],
+      },
+    ],
+  };
+};
+
+let fake: FakeAws;
+let aws: ReturnType<typeof clientsFor>;
+
+beforeEach(async () => {
+  fake = await startFakeAws({ seed: scenarioSeed() });
+  aws = clientsFor(fake);
+});
+
+afterEach(async () => {
+  await fake.close();
+});
+
+describe('startFakeAws', () => {
+  it('listens on 127.0.0.1 only', () => {
+    expect(fake.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('gives env() that sends an SDK client configured only from the environment to the fake', async () => {
+    for (const [name, value] of Object.entries(fake.env())) vi.stubEnv(name, value);
+    try {
+      const client = new sts.STSClient({ maxAttempts: 1 });
+
+      const identity = await client.send(new sts.GetCallerIdentityCommand({}));
+
+      expect(identity.Account).toBe(SCENARIO.accountId);
+      expect(fake.calls.map((call) => call.operation)).toEqual(['GetCallerIdentity']);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('serves an empty account 111122223333 when given no seed', async () => {
+    const empty = await startFakeAws();
+    try {
+      const output = await clientsFor(empty).ec2.send(new ec2.DescribeInstancesCommand({}));
+
+      expect(output.Reservations).toEqual([]);
+      expect(empty.state.accountId).toBe('111122223333');
+    } finally {
+      await empty.close();
+    }
+  });
+
+  it('refuses a seed whose instance profile names an unseeded role', async () => {
+    const error = await startFakeAws({
+      seed: { accountId: '111122223333', instanceProfiles: [{ name: 'p', roleName: 'missing' }] },
+    }).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(FakeAwsError);
+    expect((error as FakeAwsError).code).toBe('SEED_INVALID');
+  });
+
+  it('refuses a seed whose network interface names an unseeded security group', async () => {
+    const seed = scenarioSeed();
+    seed.securityGroups = [];
+
+    const error = await startFakeAws({ seed }).catch((caught: unknown) => caught);
+
+    expect((error as FakeAwsError).code).toBe('SEED_INVALID');
+  });
+});
+
+describe('call records', () => {
+  it('records service, operation, decoded params and the request id the SDK reports', async () => {
+    const output = await aws.ec2.send(
+      new ec2.DescribeIamInstanceProfileAssociationsCommand({
+        Filters: [{ Name: 'instance-id', Values: [SCENARIO.instanceId, SCENARIO.secondInstanceId] }],
+      }),
+    );
+
+    expect(fake.calls).toHaveLength(1);
+    expect(fake.calls[0]).toMatchObject({
+      service: 'EC2',
+      operation: 'DescribeIamInstanceProfileAssociations',
+      params: { Filter: [{ Name: 'instance-id', Value: [SCENARIO.instanceId, SCENARIO.secondInstanceId] }] },
+      status: 200,
+      accessKeyId: FAKE_CREDENTIALS.accessKeyId,
+    });
+    expect(output.$metadata.requestId).toBe(fake.calls[0]?.requestId);
+  });
+
+  it('decodes awsQuery member lists and entry maps', async () => {
+    await aws.sns.send(
+      new sns.PublishCommand({
+        TopicArn: SCENARIO.topicArn,
+        Message: 'm',
+        MessageAttributes: { severity: { DataType: 'String', StringValue: 'high' } },
+      }),
+    );
+    await aws.iam.send(
+      new iam.TagRoleCommand({ RoleName: SCENARIO.roleName, Tags: [{ Key: 'a', Value: 'b' }] }),
+    );
+
+    expect(fake.calls[0]?.params).toMatchObject({
+      MessageAttributes: { severity: { DataType: 'String', StringValue: 'high' } },
+    });
+    expect(fake.calls[1]?.params).toEqual({ RoleName: SCENARIO.roleName, Tags: [{ Key: 'a', Value: 'b' }] });
+  });
+
+  it('lists only mutating operations in mutatingCalls, in call order', async () => {
+    await aws.ec2.send(new ec2.DescribeInstancesCommand({ InstanceIds: [SCENARIO.instanceId] }));
+    await aws.ec2.send(
+      new ec2.DisassociateIamInstanceProfileCommand({ AssociationId: SCENARIO.associationId }),
+    );
+    await aws.iam.send(new iam.GetRoleCommand({ RoleName: SCENARIO.roleName }));
+    await aws.cloudtrail.send(new cloudtrail.StartLoggingCommand({ Name: SCENARIO.trailArn }));
+    await aws.s3.send(
+      new s3.PutPublicAccessBlockCommand({
+        Bucket: SCENARIO.bucketName,
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true },
+      }),
+    );
+
+    expect(fake.mutatingCalls().map((call) => `${call.service}:${call.operation}`)).toEqual([
+      'EC2:DisassociateIamInstanceProfile',
+      'CloudTrail:StartLogging',
+      'S3:PutPublicAccessBlock',
+    ]);
+  });
+});
+
+describe('EC2 instance profile associations', () => {
+  it('describes the associations of one instance filtered by instance id and state', async () => {
+    const output = await aws.ec2.send(
+      new ec2.DescribeIamInstanceProfileAssociationsCommand({
+        Filters: [
+          { Name: 'instance-id', Values: [SCENARIO.instanceId] },
+          { Name: 'state', Values: ['associated'] },
+        ],
+      }),
+    );
+
+    expect(output.IamInstanceProfileAssociations).toEqual([
+      {
+        AssociationId: SCENARIO.associationId,
+        InstanceId: SCENARIO.instanceId,
+        IamInstanceProfile: {
+          Arn: SCENARIO.instanceProfileArn,
+          Id: fake.state.instanceProfiles.get(SCENARIO.instanceProfileName)?.instanceProfileId,
+        },
+        State: 'associated',
+        Timestamp: new Date('2024-03-01T12:00:00.000Z'),
+      },
+    ]);
+  });
+
+  it('describes associations by association id', async () => {
+    const output = await aws.ec2.send(
+      new ec2.DescribeIamInstanceProfileAssociationsCommand({
+        AssociationIds: [SCENARIO.secondAssociationId],
+      }),
+    );
+
+    expect(output.IamInstanceProfileAssociations?.map((a) => a.InstanceId)).toEqual([
+      SCENARIO.secondInstanceId,
+    ]);
+  });
+
+  it('disassociates only the named association and leaves the other instance associated', async () => {
+    const output = await aws.ec2.send(
+      new ec2.DisassociateIamInstanceProfileCommand({ AssociationId: SCENARIO.associationId }),
+    );
+    const remaining = await aws.ec2.send(new ec2.DescribeIamInstanceProfileAssociationsCommand({}));
+
+    expect(output.IamInstanceProfileAssociation?.State).toBe('disassociating');
+    expect(fake.state.associations.get(SCENARIO.associationId)?.state).toBe('disassociated');
+    expect(remaining.IamInstanceProfileAssociations?.map((a) => a.AssociationId)).toEqual([
+      SCENARIO.secondAssociationId,
+    ]);
+  });
+
+  it('shows a disassociated association only when asked for that state', async () => {
+    await aws.ec2.send(
+      new ec2.DisassociateIamInstanceProfileCommand({ AssociationId: SCENARIO.associationId }),
+    );
+
+    const output = await aws.ec2.send(
+      new ec2.DescribeIamInstanceProfileAssociationsCommand({
+        Filters: [{ Name: 'state', Values: ['disassociated'] }],
+      }),
+    );
+
+    expect(output.IamInstanceProfileAssociations?.map((a) => a.AssociationId)).toEqual([
+      SCENARIO.associationId,
+    ]);
+  });
+
+  it('refuses to disassociate twice with InvalidAssociationID.NotFound', async () => {
+    await aws.ec2.send(
+      new ec2.DisassociateIamInstanceProfileCommand({ AssociationId: SCENARIO.associationId }),
+    );
+
+    const error = await failureOf(
+      aws.ec2.send(new ec2.DisassociateIamInstanceProfileCommand({ AssociationId: SCENARIO.associationId })),
+    );
+
+    expect(error.name).toBe('InvalidAssociationID.NotFound');
+    expect(error.$metadata.httpStatusCode).toBe(400);
+    expect(error.$metadata.requestId).toBe(fake.calls.at(-1)?.requestId);
+  });
+
+  it('replaces an association with a new association id for the new profile', async () => {
+    const seeded = await startFakeAws({ seed: withQuarantineProfile() });
+    try {
+      const client = clientsFor(seeded).ec2;
+
+      const output = await client.send(
+        new ec2.ReplaceIamInstanceProfileAssociationCommand({
+          AssociationId: SCENARIO.associationId,
+          IamInstanceProfile: { Name: 'quarantine-profile' },
+        }),
+      );
+
+      const replacement = output.IamInstanceProfileAssociation;
+      expect(replacement?.State).toBe('associating');
+      expect(replacement?.AssociationId).not.toBe(SCENARIO.associationId);
+      expect(replacement?.IamInstanceProfile?.Arn).toBe(
+        'arn:aws:iam::111122223333:instance-profile/quarantine-profile',
+      );
+      expect(seeded.state.associations.get(SCENARIO.associationId)?.state).toBe('disassociated');
+      expect(seeded.state.associations.get(replacement?.AssociationId ?? '')?.state).toBe('associated');
+    } finally {
+      await seeded.close();
+    }
+  });
+
+  it('associates a profile with an instance that has none and refuses a second association', async () => {
+    const seeded = await startFakeAws({ seed: withQuarantineProfile() });
+    try {
+      const client = clientsFor(seeded).ec2;
+      const associate = () =>
+        client.send(
+          new ec2.AssociateIamInstanceProfileCommand({
+            InstanceId: 'i-0bbbbbbbbbbbbbbbb',
+            IamInstanceProfile: { Arn: 'arn:aws:iam::111122223333:instance-profile/quarantine-profile' },
+          }),
+        );
+
+      const output = await associate();
+      const error = await failureOf(associate());
+
+      expect(output.IamInstanceProfileAssociation).toMatchObject({
+        InstanceId: 'i-0bbbbbbbbbbbbbbbb',
+        State: 'associating',
+      });
+      expect(error.name).toBe('IncorrectState');
+    } finally {
+      await seeded.close();
+    }
+  });
+
+  it('refuses an unknown instance profile name with InvalidParameterValue', async () => {
+    await aws.ec2.send(
+      new ec2.DisassociateIamInstanceProfileCommand({ AssociationId: SCENARIO.associationId }),
+    );
+
+    const error = await failureOf(
+      aws.ec2.send(
+        new ec2.AssociateIamInstanceProfileCommand({
+          InstanceId: SCENARIO.instanceId,
+          IamInstanceProfile: { Name: 'no-such-profile' },
+        }),
+      ),
+    );
+
+    expect(error.name).toBe('InvalidParameterValue');
+  });
+});
+
+describe('EC2 instances', () => {
+  it('describes an instance with its ENI, groups, VPC, subnet, EBS volume, profile and tags', async () => {
+    const output = await aws.ec2.send(
+      new ec2.DescribeInstancesCommand({ InstanceIds: [SCENARIO.instanceId] }),
+    );
+
+    const instance = output.Reservations?.[0]?.Instances?.[0];
+    expect(output.Reservations).toHaveLength(1);
+    expect(output.Reservations?.[0]?.OwnerId).toBe(SCENARIO.accountId);
+    expect(instance).toMatchObject({
+      InstanceId: SCENARIO.instanceId,
+      State: { Code: 16, Name: 'running' },
+      VpcId: SCENARIO.vpcId,
+      SubnetId: SCENARIO.subnetId,
+      IamInstanceProfile: { Arn: SCENARIO.instanceProfileArn },
+      SecurityGroups: [{ GroupId: SCENARIO.appSecurityGroupId, GroupName: 'app-server-sg' }],
+      BlockDeviceMappings: [
+        { DeviceName: '/dev/xvda', Ebs: { VolumeId: SCENARIO.volumeId, Status: 'attached' } },
+      ],
+      NetworkInterfaces: [
+        {
+          NetworkInterfaceId: SCENARIO.networkInterfaceId,
+          VpcId: SCENARIO.vpcId,
+          Groups: [{ GroupId: SCENARIO.appSecurityGroupId, GroupName: 'app-server-sg' }],
+          Attachment: { DeviceIndex: 0, Status: 'attached' },
+        },
+      ],
+      Tags: [{ Key: 'Name', Value: 'app-server' }],
+    });
+  });
+
+  it('omits the instance profile once it is disassociated', async () => {
+    await aws.ec2.send(
+      new ec2.DisassociateIamInstanceProfileCommand({ AssociationId: SCENARIO.associationId }),
+    );
+
+    const output = await aws.ec2.send(
+      new ec2.DescribeInstancesCommand({ InstanceIds: [SCENARIO.instanceId] }),
+    );
+
+    expect(output.Reservations?.[0]?.Instances?.[0]?.IamInstanceProfile).toBeUndefined();
+  });
+
+  it('filters instances by tag', async () => {
+    const output = await aws.ec2.send(
+      new ec2.DescribeInstancesCommand({ Filters: [{ Name: 'tag:Name', Values: ['batch-*'] }] }),
+    );
+
+    expect(output.Reservations?.flatMap((r) => r.Instances?.map((i) => i.InstanceId))).toEqual([
+      SCENARIO.secondInstanceId,
+    ]);
+  });
+
+  it('answers an unknown instance id with InvalidInstanceID.NotFound', async () => {
+    const error = await failureOf(
+      aws.ec2.send(new ec2.DescribeInstancesCommand({ InstanceIds: ['i-0000000000000dead'] })),
+    );
+
+    expect(error.name).toBe('InvalidInstanceID.NotFound');
+    expect(error.message).toBe("The instance ID 'i-0000000000000dead' does not exist");
+  });
+
+  it('answers an unknown filter name with InvalidParameterValue', async () => {
+    const error = await failureOf(
+      aws.ec2.send(
+        new ec2.DescribeInstancesCommand({ Filters: [{ Name: 'no-such-filter', Values: ['x'] }] }),
+      ),
+    );
+
+    expect(error.name).toBe('InvalidParameterValue');
+  });
+});
+
+describe('EC2 security groups and network interfaces', () => {
+  const createQuarantineGroup = () =>
+    aws.ec2.send(
+      new ec2.CreateSecurityGroupCommand({
+        GroupName: 'riposte-quarantine',
+        Description: 'Riposte quarantine',
+        VpcId: SCENARIO.vpcId,
+        TagSpecifications: [
+          { ResourceType: 'security-group', Tags: [{ Key: 'riposte:quarantine', Value: 'true' }] },
+        ],
+      }),
+    );
+
+  it('creates a tagged group with the default allow-all egress rule', async () => {
+    const created = await createQuarantineGroup();
+
+    const described = await aws.ec2.send(
+      new ec2.DescribeSecurityGroupsCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [SCENARIO.vpcId] },
+          { Name: 'tag:riposte:quarantine', Values: ['true'] },
+        ],
+      }),
+    );
+
+    expect(created.GroupId).toMatch(/^sg-[0-9a-f]{17}$/);
+    expect(created.Tags).toEqual([{ Key: 'riposte:quarantine', Value: 'true' }]);
+    expect(described.SecurityGroups).toHaveLength(1);
+    expect(described.SecurityGroups?.[0]).toMatchObject({
+      GroupId: created.GroupId,
+      GroupName: 'riposte-quarantine',
+      Description: 'Riposte quarantine',
+      VpcId: SCENARIO.vpcId,
+      IpPermissions: [],
+      IpPermissionsEgress: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+    });
+  });
+
+  it('refuses a second group with the same name in the VPC', async () => {
+    await createQuarantineGroup();
+
+    const error = await failureOf(createQuarantineGroup());
+
+    expect(error.name).toBe('InvalidGroup.Duplicate');
+  });
+
+  it('revokes the default egress rule and refuses to revoke it again', async () => {
+    const { GroupId } = await createQuarantineGroup();
+    const revoke = () =>
+      aws.ec2.send(
+        new ec2.RevokeSecurityGroupEgressCommand({
+          GroupId,
+          IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+        }),
+      );
+
+    const output = await revoke();
+    const error = await failureOf(revoke());
+
+    expect(output.Return).toBe(true);
+    expect(output.RevokedSecurityGroupRules).toHaveLength(1);
+    expect(fake.state.securityGroups.get(GroupId ?? '')?.egress).toEqual([]);
+    expect(error.name).toBe('InvalidPermission.NotFound');
+  });
+
+  it('describes a group by id and shows its ingress rules', async () => {
+    const output = await aws.ec2.send(
+      new ec2.DescribeSecurityGroupsCommand({ GroupIds: [SCENARIO.appSecurityGroupId] }),
+    );
+
+    expect(output.SecurityGroups?.[0]?.IpPermissions).toEqual([
+      {
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+        UserIdGroupPairs: [],
+        IpRanges: [{ CidrIp: '0.0.0.0/0' }],
+        Ipv6Ranges: [],
+        PrefixListIds: [],
+      },
+    ]);
+  });
+
+  it('answers an unknown group id with InvalidGroup.NotFound', async () => {
+    const error = await failureOf(
+      aws.ec2.send(new ec2.DescribeSecurityGroupsCommand({ GroupIds: ['sg-0000000000000dead'] })),
+    );
+
+    expect(error.name).toBe('InvalidGroup.NotFound');
+  });
+
+  it("replaces a network interface's groups", async () => {
+    const { GroupId } = await createQuarantineGroup();
+
+    await aws.ec2.send(
+      new ec2.ModifyNetworkInterfaceAttributeCommand({
+        NetworkInterfaceId: SCENARIO.networkInterfaceId,
+        Groups: [GroupId ?? ''],
+      }),
+    );
+    const described = await aws.ec2.send(
+      new ec2.DescribeInstancesCommand({ InstanceIds: [SCENARIO.instanceId] }),
+    );
+
+    expect(fake.state.networkInterfaces.get(SCENARIO.networkInterfaceId)?.groupIds).toEqual([GroupId]);
+    expect(fake.state.networkInterfaces.get(SCENARIO.secondNetworkInterfaceId)?.groupIds).toEqual([
+      SCENARIO.appSecurityGroupId,
+    ]);
+    expect(described.Reservations?.[0]?.Instances?.[0]?.NetworkInterfaces?.[0]?.Groups).toEqual([
+      { GroupId, GroupName: 'riposte-quarantine' },
+    ]);
+  });
+
+  it('refuses to put an unknown group on a network interface', async () => {
+    const error = await failureOf(
+      aws.ec2.send(
+        new ec2.ModifyNetworkInterfaceAttributeCommand({
+          NetworkInterfaceId: SCENARIO.networkInterfaceId,
+          Groups: ['sg-0000000000000dead'],
+        }),
+      ),
+    );
+
+    expect(error.name).toBe('InvalidGroup.NotFound');
+    expect(fake.state.networkInterfaces.get(SCENARIO.networkInterfaceId)?.groupIds).toEqual([
+      SCENARIO.appSecurityGroupId,
+    ]);
+  });
+
+  it('answers a DryRun request with DryRunOperation and changes nothing', async () => {
+    const error = await failureOf(
+      aws.ec2.send(
+        new ec2.CreateSecurityGroupCommand({
+          GroupName: 'dry',
+          Description: 'dry',
+          VpcId: SCENARIO.vpcId,
+          DryRun: true,
+        }),
+      ),
+    );
+
+    expect(error.name).toBe('DryRunOperation');
+    expect(error.$metadata.httpStatusCode).toBe(412);
+    expect(fake.state.securityGroups.size).toBe(1);
+    expect(fake.mutatingCalls()).toEqual([]);
+  });
+});
+
+describe('EC2 tags', () => {
+  it('tags an instance so DescribeInstances and DescribeTags show it', async () => {
+    await aws.ec2.send(
+      new ec2.CreateTagsCommand({
+        Resources: [SCENARIO.instanceId],
+        Tags: [{ Key: 'riposte:finding', Value: 'abc123' }],
+      }),
+    );
+    const instances = await aws.ec2.send(
+      new ec2.DescribeInstancesCommand({ InstanceIds: [SCENARIO.instanceId] }),
+    );
+    const tags = await aws.ec2.send(
+      new ec2.DescribeTagsCommand({ Filters: [{ Name: 'key', Values: ['riposte:finding'] }] }),
+    );
+
+    expect(instances.Reservations?.[0]?.Instances?.[0]?.Tags).toContainEqual({
+      Key: 'riposte:finding',
+      Value: 'abc123',
+    });
+    expect(tags.Tags).toEqual([
+      { ResourceId: SCENARIO.instanceId, ResourceType: 'instance', Key: 'riposte:finding', Value: 'abc123' },
+    ]);
+  });
+
+  it('refuses to tag an instance that does not exist', async () => {
+    const error = await failureOf(
+      aws.ec2.send(
+        new ec2.CreateTagsCommand({ Resources: ['i-0000000000000dead'], Tags: [{ Key: 'k', Value: 'v' }] }),
+      ),
+    );
+
+    expect(error.name).toBe('InvalidInstanceID.NotFound');
+  });
+});
+
+describe('EC2 snapshots', () => {
+  const snapshotInstance = (excludeBootVolume = false) =>
+    aws.ec2.send(
+      new ec2.CreateSnapshotsCommand({
+        InstanceSpecification: { InstanceId: SCENARIO.instanceId, ExcludeBootVolume: excludeBootVolume },
+        Description: 'riposte evidence',
+        TagSpecifications: [
+          { ResourceType: 'snapshot', Tags: [{ Key: 'riposte:finding', Value: 'abc123' }] },
+        ],
+        CopyTagsFromSource: 'volume',
+      }),
+    );
+
+  it('snapshots each volume of the instance with the specified and copied tags', async () => {
+    const output = await snapshotInstance();
+
+    expect(output.Snapshots).toHaveLength(1);
+    expect(output.Snapshots?.[0]).toMatchObject({
+      VolumeId: SCENARIO.volumeId,
+      State: 'pending',
+      VolumeSize: 30,
+      OwnerId: SCENARIO.accountId,
+      Description: 'riposte evidence',
+    });
+    expect(output.Snapshots?.[0]?.SnapshotId).toMatch(/^snap-[0-9a-f]{17}$/);
+    expect(output.Snapshots?.[0]?.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'riposte:finding', Value: 'abc123' },
+        { Key: 'Name', Value: 'app-server-root' },
+      ]),
+    );
+  });
+
+  it('finds the snapshots again by tag and owner, completed', async () => {
+    const created = await snapshotInstance();
+
+    const output = await aws.ec2.send(
+      new ec2.DescribeSnapshotsCommand({
+        OwnerIds: ['self'],
+        Filters: [{ Name: 'tag:riposte:finding', Values: ['abc123'] }],
+      }),
+    );
+
+    expect(output.Snapshots?.map((snapshot) => [snapshot.SnapshotId, snapshot.State])).toEqual([
+      [created.Snapshots?.[0]?.SnapshotId, 'completed'],
+    ]);
+  });
+
+  it('creates no snapshot when the only volume is the excluded boot volume', async () => {
+    const output = await snapshotInstance(true);
+
+    expect(output.Snapshots).toEqual([]);
+    expect(fake.state.snapshots.size).toBe(0);
+  });
+
+  it('finds no snapshots owned by another account', async () => {
+    await snapshotInstance();
+
+    const output = await aws.ec2.send(new ec2.DescribeSnapshotsCommand({ OwnerIds: ['444455556666'] }));
+
+    expect(output.Snapshots).toEqual([]);
+  });
+});
+
+describe('IAM', () => {
+  it('gets the instance profile with its role', async () => {
+    const output = await aws.iam.send(
+      new iam.GetInstanceProfileCommand({ InstanceProfileName: SCENARIO.instanceProfileName }),
+    );
+
+    expect(output.InstanceProfile).toMatchObject({
+      InstanceProfileName: SCENARIO.instanceProfileName,
+      Arn: SCENARIO.instanceProfileArn,
+      Path: '/',
+      Roles: [{ RoleName: SCENARIO.roleName, Arn: SCENARIO.roleArn, Path: '/' }],
+    });
+    expect(output.InstanceProfile?.InstanceProfileId).toMatch(/^AIPA[A-Z2-7]{17}$/);
+  });
+
+  it('answers an unknown instance profile with NoSuchEntityException (404)', async () => {
+    const error = await failureOf(
+      aws.iam.send(new iam.GetInstanceProfileCommand({ InstanceProfileName: 'nope' })),
+    );
+
+    expect(error.name).toBe('NoSuchEntityException');
+    expect(error.$metadata.httpStatusCode).toBe(404);
+    expect(error.$fault).toBe('client');
+  });
+
+  it('gets the service-linked role with its service path and URL-encoded trust policy', async () => {
+    const output = await aws.iam.send(new iam.GetRoleCommand({ RoleName: SCENARIO.serviceLinkedRoleName }));
+
+    expect(output.Role?.Path).toBe('/aws-service-role/guardduty.amazonaws.com/');
+    expect(output.Role?.Arn).toBe(
+      'arn:aws:iam::111122223333:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty',
+    );
+    expect(JSON.parse(decodeURIComponent(output.Role?.AssumeRolePolicyDocument ?? ''))).toMatchObject({
+      Statement: [{ Principal: { Service: 'guardduty.amazonaws.com' } }],
+    });
+  });
+
+  it('stores an inline policy and returns it URL-encoded as IAM does', async () => {
+    const document = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }],
+    });
+
+    await aws.iam.send(
+      new iam.PutRolePolicyCommand({
+        RoleName: SCENARIO.roleName,
+        PolicyName: 'riposte-deny-all',
+        PolicyDocument: document,
+      }),
+    );
+    const output = await aws.iam.send(
+      new iam.GetRolePolicyCommand({ RoleName: SCENARIO.roleName, PolicyName: 'riposte-deny-all' }),
+    );
+
+    expect(fake.state.roles.get(SCENARIO.roleName)?.inlinePolicies['riposte-deny-all']).toBe(document);
+    expect(output.PolicyDocument).toBe(encodeURIComponent(document));
+    expect(output).toMatchObject({ RoleName: SCENARIO.roleName, PolicyName: 'riposte-deny-all' });
+  });
+
+  it('answers a missing inline policy with NoSuchEntityException', async () => {
+    const error = await failureOf(
+      aws.iam.send(
+        new iam.GetRolePolicyCommand({ RoleName: SCENARIO.roleName, PolicyName: 'riposte-deny-all' }),
+      ),
+    );
+
+    expect(error.name).toBe('NoSuchEntityException');
+    expect(error.message).toBe('The role policy with name riposte-deny-all cannot be found.');
+  });
+
+  it('refuses an inline policy on the service-linked role with UnmodifiableEntityException', async () => {
+    const error = await failureOf(
+      aws.iam.send(
+        new iam.PutRolePolicyCommand({
+          RoleName: SCENARIO.serviceLinkedRoleName,
+          PolicyName: 'riposte-deny-all',
+          PolicyDocument: '{"Version":"2012-10-17","Statement":[]}',
+        }),
+      ),
+    );
+
+    expect(error.name).toBe('UnmodifiableEntityException');
+    expect(fake.state.roles.get(SCENARIO.serviceLinkedRoleName)?.inlinePolicies).toEqual({});
+  });
+
+  it('refuses a policy document that is not JSON with MalformedPolicyDocumentException', async () => {
+    const error = await failureOf(
+      aws.iam.send(
+        new iam.PutRolePolicyCommand({
+          RoleName: SCENARIO.roleName,
+          PolicyName: 'bad',
+          PolicyDocument: '{not json',
+        }),
+      ),
+    );
+
+    expect(error.name).toBe('MalformedPolicyDocumentException');
+  });
+
+  it("lists a user's access keys and deactivates one", async () => {
+    const before = await aws.iam.send(new iam.ListAccessKeysCommand({ UserName: SCENARIO.userName }));
+
+    await aws.iam.send(
+      new iam.UpdateAccessKeyCommand({
+        UserName: SCENARIO.userName,
+        AccessKeyId: SCENARIO.accessKeyId,
+        Status: 'Inactive',
+      }),
+    );
+    const after = await aws.iam.send(new iam.ListAccessKeysCommand({ UserName: SCENARIO.userName }));
+
+    expect(before.AccessKeyMetadata).toEqual([
+      {
+        UserName: SCENARIO.userName,
+        AccessKeyId: SCENARIO.accessKeyId,
+        Status: 'Active',
+        CreateDate: new Date('2024-03-01T12:00:00.000Z'),
+      },
+    ]);
+    expect(before.IsTruncated).toBe(false);
+    expect(after.AccessKeyMetadata?.[0]?.Status).toBe('Inactive');
+    expect(fake.state.accessKeys.get(SCENARIO.accessKeyId)?.status).toBe('Inactive');
+  });
+
+  it('answers an access key of another user with NoSuchEntityException', async () => {
+    const error = await failureOf(
+      aws.iam.send(
+        new iam.UpdateAccessKeyCommand({ AccessKeyId: 'AKIAEXAMPLEOTHERKEY1', Status: 'Inactive' }),
+      ),
+    );
+
+    expect(error.name).toBe('NoSuchEntityException');
+  });
+
+  it('tags a role and a user', async () => {
+    await aws.iam.send(
+      new iam.TagRoleCommand({
+        RoleName: SCENARIO.roleName,
+        Tags: [{ Key: 'riposte:quarantined', Value: 'yes' }],
+      }),
+    );
+    await aws.iam.send(
+      new iam.TagUserCommand({
+        UserName: SCENARIO.userName,
+        Tags: [{ Key: 'riposte:key-disabled', Value: 'yes' }],
+      }),
+    );
+    const role = await aws.iam.send(new iam.GetRoleCommand({ RoleName: SCENARIO.roleName }));
+    const roleTags = await aws.iam.send(new iam.ListRoleTagsCommand({ RoleName: SCENARIO.roleName }));
+    const userTags = await aws.iam.send(new iam.ListUserTagsCommand({ UserName: SCENARIO.userName }));
+
+    expect(role.Role?.Tags).toEqual([{ Key: 'riposte:quarantined', Value: 'yes' }]);
+    expect(roleTags).toMatchObject({
+      Tags: [{ Key: 'riposte:quarantined', Value: 'yes' }],
+      IsTruncated: false,
+    });
+    expect(userTags.Tags).toEqual([{ Key: 'riposte:key-disabled', Value: 'yes' }]);
+    expect(fake.state.users.get(SCENARIO.userName)?.tags).toEqual({ 'riposte:key-disabled': 'yes' });
+  });
+
+  it('lists no tags for an untagged user', async () => {
+    const output = await aws.iam.send(new iam.ListUserTagsCommand({ UserName: SCENARIO.userName }));
+
+    expect(output.Tags).toEqual([]);
+  });
+});
+
+describe('STS', () => {
+  it('reports the seeded caller identity', async () => {
+    const output = await aws.sts.send(new sts.GetCallerIdentityCommand({}));
+
+    expect(output).toMatchObject({ Account: SCENARIO.accountId, Arn: SCENARIO.callerArn });
+    expect(output.UserId).toMatch(/^AROA[A-Z2-7]{17}:riposte$/);
+  });
+
+  it('assumes a role, records the session and answers as that session afterwards', async () => {
+    const roleArn = 'arn:aws:iam::444455556666:role/riposte-member';
+
+    const output = await aws.sts.send(
+      new sts.AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'riposte' }),
+    );
+    const credentials = output.Credentials;
+    const asMember = new sts.STSClient({
+      ...clientConfig(fake),
+      credentials: {
+        accessKeyId: credentials?.AccessKeyId ?? '',
+        secretAccessKey: credentials?.SecretAccessKey ?? '',
+        sessionToken: credentials?.SessionToken ?? '',
+      },
+    });
+    const identity = await asMember.send(new sts.GetCallerIdentityCommand({}));
+
+    expect(credentials?.AccessKeyId).toMatch(/^ASIA/);
+    expect(credentials?.Expiration).toBeInstanceOf(Date);
+    expect(credentials?.Expiration?.getTime()).toBeGreaterThan(Date.now());
+    expect(output.AssumedRoleUser?.Arn).toBe('arn:aws:sts::444455556666:assumed-role/riposte-member/riposte');
+    expect(fake.state.assumedRoleSessions).toMatchObject([{ roleArn, roleSessionName: 'riposte' }]);
+    expect(identity).toMatchObject({
+      Account: '444455556666',
+      Arn: 'arn:aws:sts::444455556666:assumed-role/riposte-member/riposte',
+    });
+    expect(fake.calls.at(-1)?.accessKeyId).toBe(credentials?.AccessKeyId);
+  });
+
+  it('denies assuming a role the seeded account does not have', async () => {
+    const error = await failureOf(
+      aws.sts.send(
+        new sts.AssumeRoleCommand({
+          RoleArn: 'arn:aws:iam::111122223333:role/missing',
+          RoleSessionName: 'riposte',
+        }),
+      ),
+    );
+
+    expect(error.name).toBe('AccessDenied');
+    expect(error.$metadata.httpStatusCode).toBe(403);
+  });
+});
+
+describe('SNS', () => {
+  it('publishes to the topic and records subject, message and attributes', async () => {
+    const output = await aws.sns.send(
+      new sns.PublishCommand({
+        TopicArn: SCENARIO.topicArn,
+        Subject: 'Riposte: instance contained',
+        Message: '{"finding":"abc123"}',
+        MessageAttributes: { severity: { DataType: 'String', StringValue: 'high' } },
+      }),
+    );
+
+    expect(output.MessageId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(fake.state.topics.get(SCENARIO.topicArn)?.messages).toMatchObject([
+      {
+        messageId: output.MessageId,
+        subject: 'Riposte: instance contained',
+        message: '{"finding":"abc123"}',
+        messageAttributes: { severity: { DataType: 'String', StringValue: 'high' } },
+      },
+    ]);
+  });
+
+  it('answers an unknown topic with NotFoundException (404)', async () => {
+    const error = await failureOf(
+      aws.sns.send(
+        new sns.PublishCommand({ TopicArn: 'arn:aws:sns:us-east-1:111122223333:nope', Message: 'm' }),
+      ),
+    );
+
+    expect(error.name).toBe('NotFoundException');
+    expect(error.$metadata.httpStatusCode).toBe(404);
+  });
+});
+
+describe('CloudTrail', () => {
+  it('starts and stops logging on the trail named by ARN', async () => {
+    const before = await aws.cloudtrail.send(
+      new cloudtrail.GetTrailStatusCommand({ Name: SCENARIO.trailArn }),
+    );
+
+    await aws.cloudtrail.send(new cloudtrail.StartLoggingCommand({ Name: SCENARIO.trailArn }));
+    const started = await aws.cloudtrail.send(
+      new cloudtrail.GetTrailStatusCommand({ Name: SCENARIO.trailArn }),
+    );
+    await aws.cloudtrail.send(new cloudtrail.StopLoggingCommand({ Name: SCENARIO.trailArn }));
+
+    expect(before.IsLogging).toBe(false);
+    expect(started.IsLogging).toBe(true);
+    expect(started.StartLoggingTime).toBeInstanceOf(Date);
+    expect(fake.state.trails.get(SCENARIO.trailArn)?.isLogging).toBe(false);
+  });
+
+  it('accepts the trail name as well as its ARN', async () => {
+    await aws.cloudtrail.send(new cloudtrail.StartLoggingCommand({ Name: SCENARIO.trailName }));
+
+    expect(fake.state.trails.get(SCENARIO.trailArn)?.isLogging).toBe(true);
+  });
+
+  it('answers an unknown trail with TrailNotFoundException (400)', async () => {
+    const error = await failureOf(
+      aws.cloudtrail.send(new cloudtrail.GetTrailStatusCommand({ Name: 'nope' })),
+    );
+
+    expect(error.name).toBe('TrailNotFoundException');
+    expect(error.$metadata.httpStatusCode).toBe(400);
+    expect(error.$metadata.requestId).toBe(fake.calls.at(-1)?.requestId);
+  });
+});
+
+describe('S3', () => {
+  const block = {
+    BlockPublicAcls: true,
+    IgnorePublicAcls: true,
+    BlockPublicPolicy: true,
+    RestrictPublicBuckets: true,
+  };
+
+  it('answers a bucket without a public access block with NoSuchPublicAccessBlockConfiguration (404)', async () => {
+    const error = await failureOf(
+      aws.s3.send(new s3.GetPublicAccessBlockCommand({ Bucket: SCENARIO.bucketName })),
+    );
+
+    expect(error.name).toBe('NoSuchPublicAccessBlockConfiguration');
+    expect(error.$metadata.httpStatusCode).toBe(404);
+    expect(error.$metadata.requestId).toBe(fake.calls[0]?.requestId);
+  });
+
+  it('puts a public access block the bucket then reports', async () => {
+    await aws.s3.send(
+      new s3.PutPublicAccessBlockCommand({
+        Bucket: SCENARIO.bucketName,
+        ExpectedBucketOwner: SCENARIO.accountId,
+        PublicAccessBlockConfiguration: block,
+      }),
+    );
+    const output = await aws.s3.send(new s3.GetPublicAccessBlockCommand({ Bucket: SCENARIO.bucketName }));
+
+    expect(output.PublicAccessBlockConfiguration).toEqual(block);
+    expect(fake.state.buckets.get(SCENARIO.bucketName)?.publicAccessBlock).toEqual(block);
+    expect(fake.state.buckets.get(SCENARIO.secondBucketName)?.publicAccessBlock).toBeUndefined();
+    expect(fake.calls[0]?.params).toEqual({
+      Bucket: SCENARIO.bucketName,
+      ExpectedBucketOwner: SCENARIO.accountId,
+      PublicAccessBlockConfiguration: block,
+    });
+  });
+
+  it('denies a public access block when the expected bucket owner does not match', async () => {
+    const error = await failureOf(
+      aws.s3.send(
+        new s3.PutPublicAccessBlockCommand({
+          Bucket: SCENARIO.bucketName,
+          ExpectedBucketOwner: '444455556666',
+          PublicAccessBlockConfiguration: block,
+        }),
+      ),
+    );
+
+    expect(error.name).toBe('AccessDenied');
+    expect(error.$metadata.httpStatusCode).toBe(403);
+    expect(fake.state.buckets.get(SCENARIO.bucketName)?.publicAccessBlock).toBeUndefined();
+  });
+
+  it('answers a bucket without tags with NoSuchTagSet, then returns the tags put on it', async () => {
+    const error = await failureOf(
+      aws.s3.send(new s3.GetBucketTaggingCommand({ Bucket: SCENARIO.bucketName })),
+    );
+
+    await aws.s3.send(
+      new s3.PutBucketTaggingCommand({
+        Bucket: SCENARIO.bucketName,
+        Tagging: { TagSet: [{ Key: 'riposte:finding', Value: 'abc123' }] },
+      }),
+    );
+    const output = await aws.s3.send(new s3.GetBucketTaggingCommand({ Bucket: SCENARIO.bucketName }));
+
+    expect(error.name).toBe('NoSuchTagSet');
+    expect(output.TagSet).toEqual([{ Key: 'riposte:finding', Value: 'abc123' }]);
+    expect(fake.calls[1]?.status).toBe(204);
+  });
+
+  it('refuses a tagging body that is not well-formed XML with MalformedXML and records it raw', async () => {
+    const response = await fetch(`${fake.url}/${SCENARIO.bucketName}?tagging`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/xml' },
+      body: '<Tagging><TagSet><Tag></TagSet></Tagging>',
+    });
+
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain('<Code>MalformedXML</Code>');
+    expect(response.headers.get('x-amz-request-id')).toBe(fake.calls[0]?.requestId);
+    expect(fake.calls[0]).toMatchObject({
+      operation: 'PutBucketTagging',
+      params: { Bucket: SCENARIO.bucketName, Body: '<Tagging><TagSet><Tag></TagSet></Tagging>' },
+    });
+    expect(fake.state.buckets.get(SCENARIO.bucketName)?.tags).toBeUndefined();
+  });
+
+  it('answers an unknown bucket with NoSuchBucket (404)', async () => {
+    const error = await failureOf(aws.s3.send(new s3.GetBucketTaggingCommand({ Bucket: 'no-such-bucket' })));
+
+    expect(error.name).toBe('NoSuchBucket');
+    expect(error.$metadata.httpStatusCode).toBe(404);
+  });
+
+  it('is reached path-style by a client without forcePathStyle, as the endpoint is an IP address', async () => {
+    const client = new s3.S3Client(clientConfig(fake));
+
+    await client.send(
+      new s3.PutBucketTaggingCommand({ Bucket: SCENARIO.bucketName, Tagging: { TagSet: [] } }),
+    );
+
+    expect(fake.calls[0]).toMatchObject({ service: 'S3', operation: 'PutBucketTagging', status: 204 });
+  });
+});
+
+describe('webhook sink', () => {
+  it('records a JSON POST and answers ok as Slack does', async () => {
+    const response = await fetch(`${fake.url}/webhook/slack/T000/B000`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'Riposte contained i-0a1b2c3d4e5f67890' }),
+    });
+
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('ok');
+    expect(fake.state.webhookPosts).toMatchObject([
+      {
+        path: '/webhook/slack/T000/B000',
+        contentType: 'application/json',
+        body: { text: 'Riposte contained i-0a1b2c3d4e5f67890' },
+      },
+    ]);
+    expect(fake.mutatingCalls().map((call) => call.service)).toEqual(['Webhook']);
+  });
+});
+
+describe('unknown operations', () => {
+  it('answers an EC2 action it does not serve with InvalidAction and records it', async () => {
+    const error = await failureOf(
+      aws.ec2.send(new ec2.TerminateInstancesCommand({ InstanceIds: [SCENARIO.instanceId] })),
+    );
+
+    expect(error.name).toBe('InvalidAction');
+    expect(error.$metadata.httpStatusCode).toBe(400);
+    expect(fake.calls[0]).toMatchObject({
+      service: 'EC2',
+      operation: 'TerminateInstances',
+      errorCode: 'InvalidAction',
+    });
+  });
+
+  it('answers an IAM action it does not serve with InvalidAction', async () => {
+    const error = await failureOf(aws.iam.send(new iam.DeleteRoleCommand({ RoleName: SCENARIO.roleName })));
+
+    expect(error.name).toBe('InvalidAction');
+    expect(fake.calls[0]).toMatchObject({ service: 'IAM', operation: 'DeleteRole', status: 400 });
+  });
+
+  it('answers a CloudTrail operation it does not serve with UnknownOperationException', async () => {
+    const error = await failureOf(
+      aws.cloudtrail.send(new cloudtrail.DeleteTrailCommand({ Name: SCENARIO.trailArn })),
+    );
+
+    expect(error.name).toBe('UnknownOperationException');
+    expect(error.$metadata.httpStatusCode).toBe(400);
+  });
+
+  it('records a JSON request for a service it does not serve as Unknown and refuses it', async () => {
+    const response = await fetch(fake.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.GetItem' },
+      body: '{"TableName":"riposte-idempotency"}',
+    });
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ __type: 'UnknownOperationException' });
+    expect(fake.calls[0]).toMatchObject({ service: 'Unknown', operation: 'DynamoDB_20120810.GetItem' });
+  });
+
+  it('answers an S3 operation it does not serve with NotImplemented (501)', async () => {
+    const error = await failureOf(
+      aws.s3.send(new s3.GetBucketPolicyCommand({ Bucket: SCENARIO.bucketName })),
+    );
+
+    expect(error.name).toBe('NotImplemented');
+    expect(error.$metadata.httpStatusCode).toBe(501);
+    expect(fake.calls[0]).toMatchObject({ service: 'S3', errorCode: 'NotImplemented' });
+  });
+});
+
+describe('injected faults', () => {
+  const probes = {
+    EC2: (clients: ReturnType<typeof clientsFor>) =>
+      clients.ec2.send(new ec2.DescribeInstancesCommand({ InstanceIds: [SCENARIO.instanceId] })),
+    IAM: (clients: ReturnType<typeof clientsFor>) =>
+      clients.iam.send(new iam.GetRoleCommand({ RoleName: SCENARIO.roleName })),
+    STS: (clients: ReturnType<typeof clientsFor>) => clients.sts.send(new sts.GetCallerIdentityCommand({})),
+    SNS: (clients: ReturnType<typeof clientsFor>) =>
+      clients.sns.send(new sns.PublishCommand({ TopicArn: SCENARIO.topicArn, Message: 'm' })),
+    CloudTrail: (clients: ReturnType<typeof clientsFor>) =>
+      clients.cloudtrail.send(new cloudtrail.GetTrailStatusCommand({ Name: SCENARIO.trailArn })),
+    S3: (clients: ReturnType<typeof clientsFor>) =>
+      clients.s3.send(new s3.GetBucketTaggingCommand({ Bucket: SCENARIO.secondBucketName })),
+  } as const;
+
+  it.each([
+    ['EC2', 'RequestLimitExceeded', 503],
+    ['IAM', 'Throttling', 400],
+    ['STS', 'Throttling', 400],
+    ['SNS', 'Throttling', 400],
+    ['CloudTrail', 'ThrottlingException', 400],
+    ['S3', 'SlowDown', 503],
+  ] as const)('throttles %s as %s (%i)', async (service, name, status) => {
+    fake.fail({ service, kind: 'throttle' });
+
+    const error = await failureOf(probes[service](aws));
+
+    expect(error.name).toBe(name);
+    expect(error.$metadata.httpStatusCode).toBe(status);
+    expect(error.$metadata.requestId).toBe(fake.calls[0]?.requestId);
+  });
+
+  it.each(['EC2', 'IAM', 'STS', 'SNS', 'CloudTrail', 'S3'] as const)(
+    'lets the SDK retry succeed after one throttled %s call',
+    async (service) => {
+      fake.state.buckets.set(SCENARIO.secondBucketName, {
+        name: SCENARIO.secondBucketName,
+        ownerAccountId: SCENARIO.accountId,
+        tags: { team: 'web' },
+      });
+      fake.fail({ service, kind: 'throttle', times: 1 });
+
+      const output = await probes[service](clientsFor(fake, { maxAttempts: 3 }));
+
+      expect(output.$metadata.attempts).toBe(2);
+      expect(fake.calls.map((call) => call.status)).toEqual([
+        service === 'EC2' || service === 'S3' ? 503 : 400,
+        200,
+      ]);
+    },
+  );
+
+  it.each([
+    [{ service: 'IAM', kind: 'error500' }, 'ServiceFailureException', 500],
+    [{ service: 'EC2', kind: 'error500' }, 'InternalError', 500],
+    [{ service: 'EC2', kind: 'accessDenied' }, 'UnauthorizedOperation', 403],
+    [{ service: 'S3', kind: 'accessDenied' }, 'AccessDenied', 403],
+    [{ service: 'SNS', kind: 'accessDenied' }, 'AuthorizationErrorException', 403],
+    [{ service: 'CloudTrail', kind: 'accessDenied' }, 'AccessDeniedException', 400],
+    [{ service: 'EC2', kind: 'notFound' }, 'InvalidInstanceID.NotFound', 400],
+    [{ service: 'IAM', kind: 'notFound' }, 'NoSuchEntityException', 404],
+    [{ service: 'CloudTrail', kind: 'notFound' }, 'TrailNotFoundException', 400],
+    [{ service: 'S3', kind: 'slowdown' }, 'SlowDown', 503],
+    [{ service: 'IAM', kind: 'accessDenied', code: 'ExplicitDeny' }, 'ExplicitDeny', 403],
+  ] as const)('surfaces %o as %s (%i)', async (rule: FaultRule, name, status) => {
+    fake.fail(rule);
+
+    const error = await failureOf(probes[rule.service as keyof typeof probes](aws));
+
+    expect(error.name).toBe(name);
+    expect(error.$metadata.httpStatusCode).toBe(status);
+  });
+
+  it('fails only the named operation, only as many times as asked, and changes nothing', async () => {
+    fake.fail({ service: 'IAM', operation: 'PutRolePolicy', kind: 'accessDenied', times: 1 });
+    const put = () =>
+      aws.iam.send(
+        new iam.PutRolePolicyCommand({
+          RoleName: SCENARIO.roleName,
+          PolicyName: 'riposte-deny-all',
+          PolicyDocument: '{"Version":"2012-10-17","Statement":[]}',
+        }),
+      );
+
+    await aws.iam.send(new iam.GetRoleCommand({ RoleName: SCENARIO.roleName }));
+    const error = await failureOf(put());
+    const policiesAfterFault = { ...fake.state.roles.get(SCENARIO.roleName)?.inlinePolicies };
+    await put();
+
+    expect(error.name).toBe('AccessDenied');
+    expect(policiesAfterFault).not.toHaveProperty('riposte-deny-all');
+    expect(fake.state.roles.get(SCENARIO.roleName)?.inlinePolicies).toHaveProperty('riposte-deny-all');
+    expect(fake.calls.map((call) => call.status)).toEqual([200, 403, 200]);
+  });
+
+  it('stops failing after clearFaults', async () => {
+    fake.fail({ kind: 'error500' });
+    fake.clearFaults();
+
+    const output = await probes.STS(aws);
+
+    expect(output.Account).toBe(SCENARIO.accountId);
+  });
+
+  it('holds a timed-out call open until the SDK gives up', async () => {
+    fake.fail({ service: 'IAM', kind: 'timeout', times: 1 });
+
+    const error = await failureOf(probes.IAM(clientsFor(fake, { requestTimeout: 200 })));
+
+    expect(error.name).toBe('TimeoutError');
+    expect(fake.calls[0]).toMatchObject({ service: 'IAM', status: 0, errorCode: 'Timeout' });
+  });
+
+  it('refuses a fault rule it cannot apply', () => {
+    expect(() => fake.fail({ kind: 'meltdown' as FaultRule['kind'] })).toThrow(FakeAwsError);
+    expect(() => fake.fail({ kind: 'throttle', times: 0 })).toThrow(FakeAwsError);
+  });
+});
+
+describe('latency', () => {
+  const getRole = (clients: ReturnType<typeof clientsFor>) =>
+    clients.iam.send(new iam.GetRoleCommand({ RoleName: SCENARIO.roleName }));
+
+  it('delays only the filtered service, and stops when set back to zero', async () => {
+    fake.setLatency(10_000, { service: 'IAM' });
+    const impatient = clientsFor(fake, { requestTimeout: 200 });
+
+    const delayed = await failureOf(getRole(impatient));
+    const unaffected = await impatient.sts.send(new sts.GetCallerIdentityCommand({}));
+    fake.setLatency(0, { service: 'IAM' });
+    const restored = await getRole(impatient);
+
+    expect(delayed.name).toBe('TimeoutError');
+    expect(unaffected.Account).toBe(SCENARIO.accountId);
+    expect(restored.Role?.RoleName).toBe(SCENARIO.roleName);
+  });
+
+  it('applies the start-up latency to every call', async () => {
+    const slow = await startFakeAws({ seed: scenarioSeed(), latencyMs: 10_000 });
+    try {
+      const error = await failureOf(
+        clientsFor(slow, { requestTimeout: 200 }).sts.send(new sts.GetCallerIdentityCommand({})),
+      );
+
+      expect(error.name).toBe('TimeoutError');
+    } finally {
+      await slow.close();
+    }
+  });
+});

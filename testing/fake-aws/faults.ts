@@ -1,0 +1,152 @@
+import { AwsFault, FakeAwsError } from './errors.js';
+
+export type FakeService = 'EC2' | 'IAM' | 'STS' | 'SNS' | 'CloudTrail' | 'S3' | 'Webhook' | 'Unknown';
+
+export type FaultKind = 'throttle' | 'slowdown' | 'error500' | 'timeout' | 'accessDenied' | 'notFound';
+
+export interface FaultRule {
+  /** Omitted: any service. */
+  service?: FakeService;
+  /** Omitted: any operation of the service. */
+  operation?: string;
+  /** How many matching requests fail; omitted: every one until `clearFaults()`. */
+  times?: number;
+  kind: FaultKind;
+  /** Replaces the error code the kind would send (the status stays the kind's). */
+  code?: string;
+}
+
+export interface CallTarget {
+  service: FakeService;
+  operation: string;
+}
+
+const FAULT_KINDS: readonly FaultKind[] = [
+  'throttle',
+  'slowdown',
+  'error500',
+  'timeout',
+  'accessDenied',
+  'notFound',
+];
+
+type ErrorSpec = [code: string, status: number, message: string];
+
+const EC2_NOT_FOUND: Record<string, string> = {
+  DescribeInstances: 'InvalidInstanceID.NotFound',
+  AssociateIamInstanceProfile: 'InvalidInstanceID.NotFound',
+  CreateSnapshots: 'InvalidInstanceID.NotFound',
+  DescribeIamInstanceProfileAssociations: 'InvalidAssociationID.NotFound',
+  DisassociateIamInstanceProfile: 'InvalidAssociationID.NotFound',
+  ReplaceIamInstanceProfileAssociation: 'InvalidAssociationID.NotFound',
+  DescribeSecurityGroups: 'InvalidGroup.NotFound',
+  RevokeSecurityGroupEgress: 'InvalidGroup.NotFound',
+  ModifyNetworkInterfaceAttribute: 'InvalidNetworkInterfaceID.NotFound',
+  DescribeSnapshots: 'InvalidSnapshot.NotFound',
+  CreateSecurityGroup: 'InvalidVpcID.NotFound',
+};
+
+/** The error each service really sends for each kind of fault. */
+const errorFor = (kind: Exclude<FaultKind, 'timeout'>, { service, operation }: CallTarget): ErrorSpec => {
+  switch (service) {
+    case 'EC2':
+      return {
+        throttle: ['RequestLimitExceeded', 503, 'Request limit exceeded.'],
+        slowdown: ['Unavailable', 503, 'The server is overloaded and cannot handle the request.'],
+        error500: ['InternalError', 500, 'An internal error has occurred.'],
+        accessDenied: ['UnauthorizedOperation', 403, 'You are not authorized to perform this operation.'],
+        notFound: [EC2_NOT_FOUND[operation] ?? 'InvalidParameterValue', 400, 'The resource does not exist.'],
+      }[kind] as ErrorSpec;
+    case 'IAM':
+    case 'STS':
+    case 'SNS':
+      return {
+        throttle: ['Throttling', 400, 'Rate exceeded'],
+        slowdown: ['ServiceUnavailable', 503, 'Service is unavailable. Please try again later.'],
+        error500: [
+          service === 'IAM' ? 'ServiceFailure' : service === 'SNS' ? 'InternalError' : 'InternalFailure',
+          500,
+          'The request processing has failed because of an unknown error.',
+        ],
+        accessDenied: [
+          service === 'SNS' ? 'AuthorizationError' : 'AccessDenied',
+          403,
+          `User is not authorized to perform: ${service.toLowerCase()}:${operation}`,
+        ],
+        notFound:
+          service === 'SNS'
+            ? ['NotFound', 404, 'Topic does not exist']
+            : ['NoSuchEntity', 404, 'The entity cannot be found.'],
+      }[kind] as ErrorSpec;
+    case 'CloudTrail':
+      return {
+        throttle: ['ThrottlingException', 400, 'Rate exceeded'],
+        slowdown: ['ServiceUnavailableException', 503, 'Service is unavailable.'],
+        error500: ['InternalFailure', 500, 'The request processing has failed because of an unknown error.'],
+        accessDenied: [
+          'AccessDeniedException',
+          400,
+          `User is not authorized to perform: cloudtrail:${operation}`,
+        ],
+        notFound: ['TrailNotFoundException', 400, 'Unknown trail.'],
+      }[kind] as ErrorSpec;
+    case 'S3':
+      return {
+        throttle: ['SlowDown', 503, 'Please reduce your request rate.'],
+        slowdown: ['SlowDown', 503, 'Please reduce your request rate.'],
+        error500: ['InternalError', 500, 'We encountered an internal error. Please try again.'],
+        accessDenied: ['AccessDenied', 403, 'Access Denied'],
+        notFound: ['NoSuchBucket', 404, 'The specified bucket does not exist'],
+      }[kind] as ErrorSpec;
+    default:
+      return {
+        throttle: ['rate_limited', 429, 'rate_limited'],
+        slowdown: ['service_unavailable', 503, 'service_unavailable'],
+        error500: ['internal_error', 500, 'internal_error'],
+        accessDenied: ['invalid_token', 403, 'invalid_token'],
+        notFound: ['no_service', 404, 'no_service'],
+      }[kind] as ErrorSpec;
+  }
+};
+
+export const faultError = (
+  kind: Exclude<FaultKind, 'timeout'>,
+  target: CallTarget,
+  code?: string,
+): AwsFault => {
+  const [defaultCode, status, message] = errorFor(kind, target);
+  return new AwsFault(code ?? defaultCode, message, status);
+};
+
+/** Pending fault rules, consumed in the order they were added. */
+export class FaultQueue {
+  private rules: FaultRule[] = [];
+
+  add(rule: FaultRule): void {
+    if (!FAULT_KINDS.includes(rule.kind)) {
+      throw new FakeAwsError('FAULT_INVALID', `unknown fault kind ${String(rule.kind)}`, { rule });
+    }
+    if (rule.times !== undefined && (!Number.isInteger(rule.times) || rule.times < 1)) {
+      throw new FakeAwsError('FAULT_INVALID', 'fault times must be a positive integer', { rule });
+    }
+    this.rules.push({ ...rule });
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  /** The first rule matching the call, counted as used; undefined when the call should succeed. */
+  take(target: CallTarget): FaultRule | undefined {
+    const rule = this.rules.find(
+      (candidate) =>
+        (candidate.service === undefined || candidate.service === target.service) &&
+        (candidate.operation === undefined || candidate.operation === target.operation),
+    );
+    if (rule?.times !== undefined) {
+      rule.times -= 1;
+      if (rule.times === 0) this.rules = this.rules.filter((candidate) => candidate !== rule);
+    }
+    return rule;
+  }
+}

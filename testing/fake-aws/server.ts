@@ -1,0 +1,464 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AwsFault } from './errors.js';
+import { type CallTarget, type FakeService, FaultQueue, type FaultRule, faultError } from './faults.js';
+import {
+  ec2Error,
+  ec2Success,
+  type HttpReply,
+  jsonError,
+  jsonSuccess,
+  newS3RequestId,
+  type OperationContext,
+  queryError,
+  querySuccess,
+  s3Error,
+  s3Success,
+  textReply,
+} from './protocols.js';
+import { decodeQuery, type QueryParams } from './query.js';
+import { cloudTrailOperations } from './services/cloudtrail.js';
+import { ec2Operations } from './services/ec2.js';
+import { iamOperations } from './services/iam.js';
+import { s3Operations } from './services/s3.js';
+import { snsOperations } from './services/sns.js';
+import { stsOperations } from './services/sts.js';
+import { createState, type FakeAccountSeed, type FakeAccountState } from './state.js';
+
+export interface RecordedCall {
+  service: FakeService;
+  operation: string;
+  /** The decoded input: Query parameters nested as the SDK serialised them, JSON input, S3 bucket + body. */
+  params: Record<string, unknown>;
+  /** HTTP status sent; 0 while pending and for a call held by a `timeout` fault. */
+  status: number;
+  requestId: string;
+  /** ISO 8601 arrival time. */
+  at: string;
+  /** The error code sent, when the call failed. */
+  errorCode?: string;
+  /** The access key id in the request's SigV4 credential scope (tells base from assumed-role calls apart). */
+  accessKeyId?: string;
+}
+
+/** The operations that change the account or the outside world, per service. */
+export const MUTATING_OPERATIONS: Readonly<Record<FakeService, readonly string[]>> = {
+  EC2: [
+    'AssociateIamInstanceProfile',
+    'DisassociateIamInstanceProfile',
+    'ReplaceIamInstanceProfileAssociation',
+    'CreateSecurityGroup',
+    'RevokeSecurityGroupEgress',
+    'ModifyNetworkInterfaceAttribute',
+    'CreateTags',
+    'CreateSnapshots',
+  ],
+  IAM: ['PutRolePolicy', 'UpdateAccessKey', 'TagRole', 'TagUser'],
+  STS: [],
+  SNS: ['Publish'],
+  CloudTrail: ['StartLogging', 'StopLogging'],
+  S3: ['PutPublicAccessBlock', 'PutBucketTagging'],
+  Webhook: ['Post'],
+  Unknown: [],
+};
+
+export interface LatencyFilter {
+  service?: FakeService;
+  operation?: string;
+}
+
+export interface FakeAws {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  calls: RecordedCall[];
+  /** Calls to a mutating operation (EC2 `DryRun=true` requests excluded), answered or not. */
+  mutatingCalls(): RecordedCall[];
+  state: FakeAccountState;
+  fail(rule: FaultRule): void;
+  clearFaults(): void;
+  /** Delay before answering matching calls; the most recent matching setting wins. */
+  setLatency(ms: number, filter?: LatencyFilter): void;
+  /** The environment a process needs to send its SDK clients here. */
+  env(): Record<string, string>;
+  close(): Promise<void>;
+}
+
+export interface StartFakeAwsOptions {
+  /** Defaults to an empty account 111122223333. */
+  seed?: FakeAccountSeed;
+  latencyMs?: number;
+}
+
+/** AWS's documented example key pair: obviously not a credential. */
+export const FAKE_CREDENTIALS = {
+  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+} as const;
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+const QUERY_VERSIONS: Record<string, FakeService> = {
+  '2016-11-15': 'EC2',
+  '2010-05-08': 'IAM',
+  '2011-06-15': 'STS',
+  '2010-03-31': 'SNS',
+};
+
+const SIGNING_SERVICES: Record<string, FakeService> = {
+  ec2: 'EC2',
+  iam: 'IAM',
+  sts: 'STS',
+  sns: 'SNS',
+  cloudtrail: 'CloudTrail',
+  s3: 'S3',
+};
+
+interface Route extends CallTarget {
+  params: Record<string, unknown>;
+  requestId: string;
+  /** Runs the operation and renders its result or its refusal. */
+  respond(context: OperationContext): HttpReply;
+  /** Renders an injected fault in the service's wire format. */
+  error(fault: AwsFault): HttpReply;
+}
+
+interface IncomingCall {
+  method: string;
+  url: URL;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/** A handler that throws anything but an AwsFault is a defect of the fake: say so, as a 500. */
+const guarded = (run: () => HttpReply, error: (fault: AwsFault) => HttpReply): HttpReply => {
+  try {
+    return run();
+  } catch (caught) {
+    if (caught instanceof AwsFault) return error(caught);
+    const message = caught instanceof Error ? caught.message : String(caught);
+    return error(new AwsFault('InternalError', `fake-aws defect: ${message}`, 500));
+  }
+};
+
+const ec2Route = (action: string, params: QueryParams): Route => {
+  const requestId = randomUUID();
+  const operation = ec2Operations[action];
+  const error = (fault: AwsFault) => ec2Error(fault, requestId);
+  return {
+    service: 'EC2',
+    operation: action,
+    params,
+    requestId,
+    error,
+    respond: (context) =>
+      guarded(() => {
+        if (!operation)
+          throw new AwsFault('InvalidAction', `The action ${action} is not valid for this web service.`);
+        // EC2's DryRun answers "you could" without acting; the fake grants every permission.
+        if (params.DryRun === 'true') {
+          throw new AwsFault('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+        }
+        return ec2Success(action, requestId, operation(params, context));
+      }, error),
+  };
+};
+
+const queryRoute = (
+  service: 'IAM' | 'STS' | 'SNS',
+  action: string,
+  version: string,
+  params: QueryParams,
+): Route => {
+  const requestId = randomUUID();
+  const operations = { IAM: iamOperations, STS: stsOperations, SNS: snsOperations }[service];
+  const operation = operations[action];
+  const error = (fault: AwsFault) => queryError(service, fault, requestId);
+  return {
+    service,
+    operation: action,
+    params,
+    requestId,
+    error,
+    respond: (context) =>
+      guarded(() => {
+        if (!operation) {
+          throw new AwsFault('InvalidAction', `Could not find operation ${action} for version ${version}`);
+        }
+        return querySuccess(service, action, requestId, operation(params, context));
+      }, error),
+  };
+};
+
+const CLOUDTRAIL_TARGET = /^(com\.amazonaws\.cloudtrail\.v20131101\.)?CloudTrail_20131101\./;
+
+const cloudTrailRoute = (target: string, call: IncomingCall): Route => {
+  const requestId = randomUUID();
+  const action = target.split('.').pop() ?? target;
+  const operation = cloudTrailOperations[action];
+  let input: Record<string, unknown> | undefined;
+  try {
+    const parsed: unknown = JSON.parse(call.body === '' ? '{}' : call.body);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+      input = parsed as Record<string, unknown>;
+    }
+  } catch {
+    input = undefined;
+  }
+  const error = (fault: AwsFault) => jsonError(fault, requestId);
+  return {
+    service: 'CloudTrail',
+    operation: action,
+    params: input ?? { Body: call.body },
+    requestId,
+    error,
+    respond: (context) =>
+      guarded(() => {
+        if (!operation) throw new AwsFault('UnknownOperationException', `Unknown operation ${target}`);
+        if (!input) throw new AwsFault('SerializationException', 'The request body is not a JSON object.');
+        return jsonSuccess(requestId, operation(input, context));
+      }, error),
+  };
+};
+
+const s3Route = (call: IncomingCall): Route => {
+  const requestId = newS3RequestId();
+  const [bucket = '', ...keyParts] = call.url.pathname.slice(1).split('/');
+  const key = keyParts.join('/');
+  const subresource = [...call.url.searchParams.keys()].find((name) => name !== 'x-id') ?? '';
+  const entry = key === '' ? s3Operations[`${call.method} ?${subresource}`] : undefined;
+  const expectedOwner = call.headers['x-amz-expected-bucket-owner'];
+  const request = {
+    bucket: decodeURIComponent(bucket),
+    body: call.body,
+    ...(typeof expectedOwner === 'string' ? { expectedBucketOwner: expectedOwner } : {}),
+  };
+  const error = (fault: AwsFault) => s3Error(fault, requestId);
+  const [name, operation] = entry ?? [`${call.method} ${call.url.pathname}${call.url.search}`, undefined];
+  return {
+    service: 'S3',
+    operation: name,
+    params: operation ? operation.params(request) : { Bucket: request.bucket, Body: call.body },
+    requestId,
+    error,
+    respond: (context) =>
+      guarded(() => {
+        if (!operation) {
+          throw new AwsFault(
+            'NotImplemented',
+            'A header you provided implies functionality that is not implemented',
+            501,
+          );
+        }
+        const result = operation.run(request, context);
+        return s3Success(requestId, result.status, result.document);
+      }, error),
+  };
+};
+
+/** Records a Slack-compatible webhook POST and answers as Slack does. */
+const webhookRoute = (call: IncomingCall): Route => {
+  const requestId = randomUUID();
+  let body: unknown = call.body;
+  try {
+    body = JSON.parse(call.body);
+  } catch {
+    body = call.body;
+  }
+  const contentType = call.headers['content-type'];
+  return {
+    service: 'Webhook',
+    operation: 'Post',
+    params: { path: call.url.pathname, body },
+    requestId,
+    error: (fault) => textReply(fault.status, requestId, fault.message, fault.code),
+    respond: ({ state }) => {
+      state.webhookPosts.push({
+        path: call.url.pathname,
+        body,
+        at: new Date().toISOString(),
+        ...(contentType === undefined ? {} : { contentType }),
+      });
+      return textReply(200, requestId, 'ok');
+    },
+  };
+};
+
+/**
+ * A request for a service the fake does not serve (DynamoDB from an idempotency store, say): recorded,
+ * and refused in JSON when the client speaks JSON so its SDK can still read the error.
+ */
+const unknownRoute = (call: IncomingCall, target: string | undefined): Route => {
+  const requestId = randomUUID();
+  const error = (fault: AwsFault) =>
+    target === undefined
+      ? textReply(fault.status, requestId, `${fault.code}: ${fault.message}`, fault.code)
+      : jsonError(fault, requestId);
+  return {
+    service: 'Unknown',
+    operation: target ?? `${call.method} ${call.url.pathname}`,
+    params: { body: call.body },
+    requestId,
+    error,
+    respond: () =>
+      error(
+        target === undefined
+          ? new AwsFault('UnknownService', 'The request matches no service this fake serves.')
+          : new AwsFault('UnknownOperationException', `This fake does not serve ${target}`),
+      ),
+  };
+};
+
+const resolveRoute = (call: IncomingCall): Route => {
+  if (call.method === 'POST' && call.url.pathname.startsWith('/webhook/')) return webhookRoute(call);
+  const target = call.headers['x-amz-target'];
+  if (typeof target === 'string') {
+    return CLOUDTRAIL_TARGET.test(target) ? cloudTrailRoute(target, call) : unknownRoute(call, target);
+  }
+  const scope = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(call.headers.authorization ?? '');
+  const signingService = scope ? SIGNING_SERVICES[scope[1] ?? ''] : undefined;
+  const isForm = (call.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+  if (signingService === 'S3' || (!isForm && call.url.pathname !== '/')) return s3Route(call);
+  if (call.method === 'POST' && isForm) {
+    const { action, version, params } = decodeQuery(call.body);
+    const service = signingService ?? QUERY_VERSIONS[version ?? ''];
+    if (action !== undefined && service === 'EC2') return ec2Route(action, params);
+    if (action !== undefined && (service === 'IAM' || service === 'STS' || service === 'SNS')) {
+      return queryRoute(service, action, version ?? '', params);
+    }
+  }
+  return unknownRoute(call, undefined);
+};
+
+const readBody = (request: IncomingMessage): Promise<string | undefined> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        resolve(undefined);
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+
+const sameFilter = (left: LatencyFilter, right: LatencyFilter): boolean =>
+  left.service === right.service && left.operation === right.operation;
+
+const matchesFilter = (filter: LatencyFilter, target: CallTarget): boolean =>
+  (filter.service === undefined || filter.service === target.service) &&
+  (filter.operation === undefined || filter.operation === target.operation);
+
+/** Starts the fake on an ephemeral 127.0.0.1 port. */
+export const startFakeAws = async (options: StartFakeAwsOptions = {}): Promise<FakeAws> => {
+  const state = createState(options.seed ?? { accountId: '111122223333' });
+  const calls: RecordedCall[] = [];
+  const faults = new FaultQueue();
+  const latencies: Array<LatencyFilter & { ms: number }> =
+    options.latencyMs === undefined ? [] : [{ ms: options.latencyMs }];
+  const timers = new Set<NodeJS.Timeout>();
+
+  const delay = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
+
+  const send = (response: ServerResponse, reply: HttpReply, record: RecordedCall): void => {
+    record.status = reply.status;
+    if (reply.errorCode !== undefined) record.errorCode = reply.errorCode;
+    response.writeHead(reply.status, reply.headers);
+    response.end(reply.body);
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const body = await readBody(request);
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    if (body === undefined) {
+      response.writeHead(413, { 'content-type': 'text/plain' });
+      response.end('request body too large');
+      return;
+    }
+    const call: IncomingCall = { method: request.method ?? 'GET', url, headers: request.headers, body };
+    const route = resolveRoute(call);
+    const accessKeyId = /Credential=([^/]+)\//.exec(request.headers.authorization ?? '')?.[1];
+    const record: RecordedCall = {
+      service: route.service,
+      operation: route.operation,
+      params: route.params,
+      status: 0,
+      requestId: route.requestId,
+      at: new Date().toISOString(),
+      ...(accessKeyId === undefined ? {} : { accessKeyId }),
+    };
+    calls.push(record);
+    const fault = faults.take(route);
+    const latency = latencies.findLast((setting) => matchesFilter(setting, route))?.ms ?? 0;
+    if (latency > 0) await delay(latency);
+    if (fault?.kind === 'timeout') {
+      // Held open until the client gives up or the fake closes.
+      record.errorCode = 'Timeout';
+      return;
+    }
+    const context: OperationContext = {
+      state,
+      requestId: route.requestId,
+      ...(accessKeyId === undefined ? {} : { accessKeyId }),
+    };
+    const reply = fault ? route.error(faultError(fault.kind, route, fault.code)) : route.respond(context);
+    send(response, reply, record);
+  };
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((caught: unknown) => {
+      if (response.headersSent) return;
+      response.writeHead(500, { 'content-type': 'text/plain' });
+      response.end(`fake-aws defect: ${caught instanceof Error ? caught.message : String(caught)}`);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+
+  return {
+    url,
+    calls,
+    state,
+    mutatingCalls: () =>
+      calls.filter(
+        (call) => MUTATING_OPERATIONS[call.service].includes(call.operation) && call.params.DryRun !== 'true',
+      ),
+    fail: (rule) => faults.add(rule),
+    clearFaults: () => faults.clear(),
+    setLatency: (ms, filter = {}) => {
+      const kept = latencies.filter((setting) => !sameFilter(setting, filter));
+      latencies.splice(0, latencies.length, ...kept, { ...filter, ms });
+    },
+    env: () => ({
+      AWS_ENDPOINT_URL: url,
+      AWS_REGION: state.region,
+      AWS_DEFAULT_REGION: state.region,
+      AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+};

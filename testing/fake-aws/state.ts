@@ -1,0 +1,563 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { FakeAwsError } from './errors.js';
+
+// ---------------------------------------------------------------------------------------------
+// Seed: what a test declares about the account before the run.
+// ---------------------------------------------------------------------------------------------
+
+export interface RuleSeed {
+  ipProtocol: string;
+  fromPort?: number;
+  toPort?: number;
+  cidrIpv4?: string;
+  cidrIpv6?: string;
+  referencedGroupId?: string;
+  description?: string;
+}
+
+export interface SecurityGroupSeed {
+  groupId: string;
+  groupName: string;
+  description?: string;
+  vpcId: string;
+  tags?: Record<string, string>;
+  ingress?: RuleSeed[];
+  /** Defaults to the allow-all egress rule every new VPC security group gets. */
+  egress?: RuleSeed[];
+}
+
+export interface InstanceSeed {
+  instanceId: string;
+  vpcId: string;
+  subnetId: string;
+  availabilityZone?: string;
+  imageId?: string;
+  instanceType?: string;
+  privateIpAddress?: string;
+  state?: 'pending' | 'running' | 'stopping' | 'stopped';
+  launchTime?: string;
+  tags?: Record<string, string>;
+  /** The instance profile associated with the instance (by name). */
+  iamInstanceProfile?: { name: string; associationId?: string };
+  networkInterfaces: Array<{ networkInterfaceId: string; groupIds: string[]; privateIpAddress?: string }>;
+  volumes: Array<{ volumeId: string; deviceName: string; sizeGiB?: number; tags?: Record<string, string> }>;
+}
+
+export interface RoleSeed {
+  name: string;
+  path?: string;
+  roleId?: string;
+  description?: string;
+  /** A JSON string or an object; defaults to a trust policy for ec2.amazonaws.com. */
+  assumeRolePolicyDocument?: string | object;
+  inlinePolicies?: Record<string, string | object>;
+  tags?: Record<string, string>;
+}
+
+export interface InstanceProfileSeed {
+  name: string;
+  path?: string;
+  instanceProfileId?: string;
+  roleName?: string;
+}
+
+export interface UserSeed {
+  name: string;
+  path?: string;
+  userId?: string;
+  tags?: Record<string, string>;
+  accessKeys?: Array<{ accessKeyId: string; status?: 'Active' | 'Inactive'; createDate?: string }>;
+}
+
+export interface PublicAccessBlock {
+  BlockPublicAcls: boolean;
+  IgnorePublicAcls: boolean;
+  BlockPublicPolicy: boolean;
+  RestrictPublicBuckets: boolean;
+}
+
+export interface BucketSeed {
+  name: string;
+  /** Defaults to the seeded account. */
+  ownerAccountId?: string;
+  publicAccessBlock?: PublicAccessBlock;
+  tags?: Record<string, string>;
+}
+
+export interface TrailSeed {
+  name: string;
+  homeRegion?: string;
+  isLogging: boolean;
+}
+
+export interface SnapshotSeed {
+  snapshotId: string;
+  volumeId: string;
+  description?: string;
+  tags?: Record<string, string>;
+}
+
+export interface FakeAccountSeed {
+  accountId: string;
+  /** Defaults to us-east-1. */
+  region?: string;
+  /** The identity GetCallerIdentity reports for the dummy credentials. */
+  callerArn?: string;
+  instances?: InstanceSeed[];
+  securityGroups?: SecurityGroupSeed[];
+  roles?: RoleSeed[];
+  instanceProfiles?: InstanceProfileSeed[];
+  users?: UserSeed[];
+  buckets?: BucketSeed[];
+  trails?: TrailSeed[];
+  /** SNS topic ARNs. */
+  topics?: string[];
+  snapshots?: SnapshotSeed[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// State: the live account the server reads and mutates; tests inspect it directly.
+// ---------------------------------------------------------------------------------------------
+
+export interface FakeInstance {
+  instanceId: string;
+  reservationId: string;
+  imageId: string;
+  instanceType: string;
+  state: 'pending' | 'running' | 'stopping' | 'stopped';
+  vpcId: string;
+  subnetId: string;
+  availabilityZone: string;
+  privateIpAddress: string;
+  launchTime: string;
+  rootDeviceName: string;
+  /** Volume ids in device order. */
+  volumeIds: string[];
+  networkInterfaceIds: string[];
+  tags: Record<string, string>;
+}
+
+export interface FakeVolume {
+  volumeId: string;
+  instanceId: string;
+  deviceName: string;
+  sizeGiB: number;
+  attachTime: string;
+  tags: Record<string, string>;
+}
+
+export interface FakeNetworkInterface {
+  networkInterfaceId: string;
+  instanceId: string;
+  attachmentId: string;
+  deviceIndex: number;
+  vpcId: string;
+  subnetId: string;
+  privateIpAddress: string;
+  groupIds: string[];
+  tags: Record<string, string>;
+}
+
+export interface FakeSecurityGroupRule extends RuleSeed {
+  ruleId: string;
+}
+
+export interface FakeSecurityGroup {
+  groupId: string;
+  groupName: string;
+  description: string;
+  vpcId: string;
+  ownerId: string;
+  ingress: FakeSecurityGroupRule[];
+  egress: FakeSecurityGroupRule[];
+  tags: Record<string, string>;
+}
+
+export type AssociationState = 'associating' | 'associated' | 'disassociating' | 'disassociated';
+
+export interface FakeAssociation {
+  associationId: string;
+  instanceId: string;
+  instanceProfileArn: string;
+  instanceProfileId: string;
+  state: AssociationState;
+  timestamp: string;
+}
+
+export interface FakeSnapshot {
+  snapshotId: string;
+  volumeId: string;
+  ownerId: string;
+  state: 'pending' | 'completed' | 'error';
+  progress: string;
+  startTime: string;
+  description: string;
+  volumeSizeGiB: number;
+  encrypted: boolean;
+  tags: Record<string, string>;
+}
+
+export interface FakeRole {
+  roleName: string;
+  roleId: string;
+  path: string;
+  arn: string;
+  createDate: string;
+  description?: string;
+  maxSessionDuration: number;
+  /** Plain JSON text; the wire format URL-encodes it as IAM does. */
+  assumeRolePolicyDocument: string;
+  /** Inline policies by name, as the JSON text PutRolePolicy received. */
+  inlinePolicies: Record<string, string>;
+  tags: Record<string, string>;
+}
+
+export interface FakeInstanceProfile {
+  instanceProfileName: string;
+  instanceProfileId: string;
+  path: string;
+  arn: string;
+  createDate: string;
+  roleNames: string[];
+}
+
+export interface FakeUser {
+  userName: string;
+  userId: string;
+  path: string;
+  arn: string;
+  createDate: string;
+  tags: Record<string, string>;
+}
+
+export interface FakeAccessKey {
+  accessKeyId: string;
+  userName: string;
+  status: 'Active' | 'Inactive';
+  createDate: string;
+}
+
+export interface FakeBucket {
+  name: string;
+  ownerAccountId: string;
+  publicAccessBlock?: PublicAccessBlock;
+  /** Undefined when the bucket has no tag set (GetBucketTagging answers NoSuchTagSet). */
+  tags?: Record<string, string>;
+}
+
+export interface FakeTrail {
+  name: string;
+  arn: string;
+  homeRegion: string;
+  isLogging: boolean;
+  startLoggingTime?: string;
+  stopLoggingTime?: string;
+}
+
+export interface PublishedMessage {
+  messageId: string;
+  subject?: string;
+  message: string;
+  messageAttributes: Record<string, unknown>;
+  at: string;
+}
+
+export interface FakeTopic {
+  arn: string;
+  messages: PublishedMessage[];
+}
+
+export interface AssumedRoleSession {
+  roleArn: string;
+  roleSessionName: string;
+  externalId?: string;
+  durationSeconds: number;
+  accessKeyId: string;
+  expiration: string;
+}
+
+export interface WebhookPost {
+  path: string;
+  contentType?: string;
+  /** The parsed JSON body, or the raw text when it is not JSON. */
+  body: unknown;
+  at: string;
+}
+
+export interface FakeAccountState {
+  accountId: string;
+  region: string;
+  callerArn: string;
+  instances: Map<string, FakeInstance>;
+  volumes: Map<string, FakeVolume>;
+  networkInterfaces: Map<string, FakeNetworkInterface>;
+  securityGroups: Map<string, FakeSecurityGroup>;
+  associations: Map<string, FakeAssociation>;
+  snapshots: Map<string, FakeSnapshot>;
+  roles: Map<string, FakeRole>;
+  instanceProfiles: Map<string, FakeInstanceProfile>;
+  users: Map<string, FakeUser>;
+  accessKeys: Map<string, FakeAccessKey>;
+  buckets: Map<string, FakeBucket>;
+  /** By trail ARN. */
+  trails: Map<string, FakeTrail>;
+  topics: Map<string, FakeTopic>;
+  assumedRoleSessions: AssumedRoleSession[];
+  webhookPosts: WebhookPost[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identifiers
+// ---------------------------------------------------------------------------------------------
+
+/** A fresh EC2-style identifier: `prefix-` and 17 lowercase hex digits. */
+export const newEc2Id = (prefix: string): string => `${prefix}-0${randomBytes(8).toString('hex')}`;
+
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** An IAM unique id (`AROA…`, `AIPA…`, `AIDA…`) derived from a name, so seeded ids are stable. */
+export const derivedIamId = (prefix: string, source: string): string => {
+  const digest = createHash('sha256').update(source).digest();
+  const chars = Array.from(digest.subarray(0, 17), (byte) => ID_ALPHABET[byte % 32]).join('');
+  return `${prefix}${chars}`;
+};
+
+export const randomIamId = (prefix: string, length: number): string =>
+  prefix + Array.from(randomBytes(length), (byte) => ID_ALPHABET[byte % 32]).join('');
+
+const SEEDED_AT = '2024-03-01T12:00:00.000Z';
+
+const iamArn = (accountId: string, kind: string, path: string, name: string): string =>
+  `arn:aws:iam::${accountId}:${kind}${path}${name}`;
+
+const EC2_TRUST_POLICY = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+});
+
+const asJsonText = (document: string | object): string =>
+  typeof document === 'string' ? document : JSON.stringify(document);
+
+export const allowAllEgress = (): FakeSecurityGroupRule => ({
+  ruleId: newEc2Id('sgr'),
+  ipProtocol: '-1',
+  cidrIpv4: '0.0.0.0/0',
+});
+
+const seedError = (message: string, details: Record<string, unknown>): FakeAwsError =>
+  new FakeAwsError('SEED_INVALID', message, details);
+
+// ---------------------------------------------------------------------------------------------
+// Building the state from a seed
+// ---------------------------------------------------------------------------------------------
+
+const buildSecurityGroups = (seed: FakeAccountSeed, state: FakeAccountState): void => {
+  for (const group of seed.securityGroups ?? []) {
+    state.securityGroups.set(group.groupId, {
+      groupId: group.groupId,
+      groupName: group.groupName,
+      description: group.description ?? group.groupName,
+      vpcId: group.vpcId,
+      ownerId: seed.accountId,
+      ingress: (group.ingress ?? []).map((rule) => ({ ...rule, ruleId: newEc2Id('sgr') })),
+      egress: group.egress
+        ? group.egress.map((rule) => ({ ...rule, ruleId: newEc2Id('sgr') }))
+        : [allowAllEgress()],
+      tags: { ...group.tags },
+    });
+  }
+};
+
+const buildIam = (seed: FakeAccountSeed, state: FakeAccountState): void => {
+  for (const role of seed.roles ?? []) {
+    const path = role.path ?? '/';
+    state.roles.set(role.name, {
+      roleName: role.name,
+      roleId: role.roleId ?? derivedIamId('AROA', `${seed.accountId}:role:${role.name}`),
+      path,
+      arn: iamArn(seed.accountId, 'role', path, role.name),
+      createDate: SEEDED_AT,
+      ...(role.description === undefined ? {} : { description: role.description }),
+      maxSessionDuration: 3600,
+      assumeRolePolicyDocument: asJsonText(role.assumeRolePolicyDocument ?? EC2_TRUST_POLICY),
+      inlinePolicies: Object.fromEntries(
+        Object.entries(role.inlinePolicies ?? {}).map(([name, document]) => [name, asJsonText(document)]),
+      ),
+      tags: { ...role.tags },
+    });
+  }
+  for (const profile of seed.instanceProfiles ?? []) {
+    if (profile.roleName !== undefined && !state.roles.has(profile.roleName)) {
+      throw seedError(
+        `instance profile ${profile.name} names role ${profile.roleName}, which is not seeded`,
+        {
+          instanceProfile: profile.name,
+          role: profile.roleName,
+        },
+      );
+    }
+    const path = profile.path ?? '/';
+    state.instanceProfiles.set(profile.name, {
+      instanceProfileName: profile.name,
+      instanceProfileId:
+        profile.instanceProfileId ?? derivedIamId('AIPA', `${seed.accountId}:ip:${profile.name}`),
+      path,
+      arn: iamArn(seed.accountId, 'instance-profile', path, profile.name),
+      createDate: SEEDED_AT,
+      roleNames: profile.roleName === undefined ? [] : [profile.roleName],
+    });
+  }
+  for (const user of seed.users ?? []) {
+    const path = user.path ?? '/';
+    state.users.set(user.name, {
+      userName: user.name,
+      userId: user.userId ?? derivedIamId('AIDA', `${seed.accountId}:user:${user.name}`),
+      path,
+      arn: iamArn(seed.accountId, 'user', path, user.name),
+      createDate: SEEDED_AT,
+      tags: { ...user.tags },
+    });
+    for (const key of user.accessKeys ?? []) {
+      state.accessKeys.set(key.accessKeyId, {
+        accessKeyId: key.accessKeyId,
+        userName: user.name,
+        status: key.status ?? 'Active',
+        createDate: key.createDate ?? SEEDED_AT,
+      });
+    }
+  }
+};
+
+const buildInstances = (seed: FakeAccountSeed, state: FakeAccountState, region: string): void => {
+  for (const instance of seed.instances ?? []) {
+    const launchTime = instance.launchTime ?? SEEDED_AT;
+    instance.networkInterfaces.forEach((eni, deviceIndex) => {
+      const unknown = eni.groupIds.filter((groupId) => !state.securityGroups.has(groupId));
+      if (unknown.length > 0) {
+        throw seedError(`network interface ${eni.networkInterfaceId} names unseeded security groups`, {
+          networkInterface: eni.networkInterfaceId,
+          groups: unknown,
+        });
+      }
+      state.networkInterfaces.set(eni.networkInterfaceId, {
+        networkInterfaceId: eni.networkInterfaceId,
+        instanceId: instance.instanceId,
+        attachmentId: newEc2Id('eni-attach'),
+        deviceIndex,
+        vpcId: instance.vpcId,
+        subnetId: instance.subnetId,
+        privateIpAddress: eni.privateIpAddress ?? instance.privateIpAddress ?? `10.0.1.${10 + deviceIndex}`,
+        groupIds: [...eni.groupIds],
+        tags: {},
+      });
+    });
+    for (const volume of instance.volumes) {
+      state.volumes.set(volume.volumeId, {
+        volumeId: volume.volumeId,
+        instanceId: instance.instanceId,
+        deviceName: volume.deviceName,
+        sizeGiB: volume.sizeGiB ?? 8,
+        attachTime: launchTime,
+        tags: { ...volume.tags },
+      });
+    }
+    state.instances.set(instance.instanceId, {
+      instanceId: instance.instanceId,
+      reservationId: newEc2Id('r'),
+      imageId: instance.imageId ?? 'ami-0abcdef1234567890',
+      instanceType: instance.instanceType ?? 't3.micro',
+      state: instance.state ?? 'running',
+      vpcId: instance.vpcId,
+      subnetId: instance.subnetId,
+      availabilityZone: instance.availabilityZone ?? `${region}a`,
+      privateIpAddress:
+        instance.privateIpAddress ??
+        state.networkInterfaces.get(instance.networkInterfaces[0]?.networkInterfaceId ?? '')
+          ?.privateIpAddress ??
+        '10.0.1.10',
+      launchTime,
+      rootDeviceName: instance.volumes[0]?.deviceName ?? '/dev/xvda',
+      volumeIds: instance.volumes.map((volume) => volume.volumeId),
+      networkInterfaceIds: instance.networkInterfaces.map((eni) => eni.networkInterfaceId),
+      tags: { ...instance.tags },
+    });
+    if (instance.iamInstanceProfile) {
+      const profile = state.instanceProfiles.get(instance.iamInstanceProfile.name);
+      if (!profile) {
+        throw seedError(
+          `instance ${instance.instanceId} names instance profile ${instance.iamInstanceProfile.name}, which is not seeded`,
+          { instance: instance.instanceId, instanceProfile: instance.iamInstanceProfile.name },
+        );
+      }
+      const associationId = instance.iamInstanceProfile.associationId ?? newEc2Id('iip-assoc');
+      state.associations.set(associationId, {
+        associationId,
+        instanceId: instance.instanceId,
+        instanceProfileArn: profile.arn,
+        instanceProfileId: profile.instanceProfileId,
+        state: 'associated',
+        timestamp: launchTime,
+      });
+    }
+  }
+};
+
+const buildSnapshots = (seed: FakeAccountSeed, state: FakeAccountState): void => {
+  for (const snapshot of seed.snapshots ?? []) {
+    state.snapshots.set(snapshot.snapshotId, {
+      snapshotId: snapshot.snapshotId,
+      volumeId: snapshot.volumeId,
+      ownerId: seed.accountId,
+      state: 'completed',
+      progress: '100%',
+      startTime: SEEDED_AT,
+      description: snapshot.description ?? '',
+      volumeSizeGiB: state.volumes.get(snapshot.volumeId)?.sizeGiB ?? 8,
+      encrypted: false,
+      tags: { ...snapshot.tags },
+    });
+  }
+};
+
+export const createState = (seed: FakeAccountSeed): FakeAccountState => {
+  const region = seed.region ?? 'us-east-1';
+  const state: FakeAccountState = {
+    accountId: seed.accountId,
+    region,
+    callerArn: seed.callerArn ?? `arn:aws:sts::${seed.accountId}:assumed-role/riposte-responder/riposte`,
+    instances: new Map(),
+    volumes: new Map(),
+    networkInterfaces: new Map(),
+    securityGroups: new Map(),
+    associations: new Map(),
+    snapshots: new Map(),
+    roles: new Map(),
+    instanceProfiles: new Map(),
+    users: new Map(),
+    accessKeys: new Map(),
+    buckets: new Map(),
+    trails: new Map(),
+    topics: new Map(),
+    assumedRoleSessions: [],
+    webhookPosts: [],
+  };
+  buildSecurityGroups(seed, state);
+  buildIam(seed, state);
+  buildInstances(seed, state, region);
+  buildSnapshots(seed, state);
+  for (const bucket of seed.buckets ?? []) {
+    state.buckets.set(bucket.name, {
+      name: bucket.name,
+      ownerAccountId: bucket.ownerAccountId ?? seed.accountId,
+      ...(bucket.publicAccessBlock ? { publicAccessBlock: { ...bucket.publicAccessBlock } } : {}),
+      ...(bucket.tags ? { tags: { ...bucket.tags } } : {}),
+    });
+  }
+  for (const trail of seed.trails ?? []) {
+    const homeRegion = trail.homeRegion ?? region;
+    const arn = `arn:aws:cloudtrail:${homeRegion}:${seed.accountId}:trail/${trail.name}`;
+    state.trails.set(arn, { name: trail.name, arn, homeRegion, isLogging: trail.isLogging });
+  }
+  for (const arn of seed.topics ?? []) state.topics.set(arn, { arn, messages: [] });
+  return state;
+};
