@@ -26,9 +26,7 @@ const COMMANDS: Record<string, Command> = {
 export const usage = (): string =>
   [
     'riposte: turn GuardDuty findings into safe, automatic remediation',
-    '',
     ...Object.values(COMMANDS).map((command) => command.help),
-    '',
     'Exit codes: 0 success, 1 failures (invalid playbooks, failed cases, bad findings), 2 usage errors.',
   ].join('\n\n');
 
