@@ -13,6 +13,7 @@ import {
   FindingFormatError,
   normalize,
   type Playbook,
+  type PlaybookSource,
   type Report,
 } from '@riposte/core';
 import {
@@ -22,7 +23,7 @@ import {
   type MemberCredentials,
   type StsLike,
 } from './accounts.js';
-import { bundledPlaybooks, type PlaybookText } from './bundled-playbooks.js';
+import { bundledPlaybooks } from './bundled-playbooks.js';
 import { type AdapterConfig, readConfig } from './config.js';
 import { IdempotencyStoreError, MemberRoleError, RetryableFailureError } from './errors.js';
 import { classifyInvocation, type FindingInput, type Rejection } from './events.js';
@@ -55,7 +56,7 @@ export interface HandlerOptions {
   /** Compiled playbooks to use instead of loading `RIPOSTE_PLAYBOOKS` or the bundled ones. */
   playbooks?: Playbook[];
   /** The bundled playbook texts (the bundle embeds them; default: this checkout's `rules/`). */
-  bundled?: () => Promise<PlaybookText[]>;
+  bundled?: () => Promise<PlaybookSource[]>;
   /** Builds the AWS service bag; default `createAwsServices`. Tests point it at a fake. */
   createServices?: (options: AwsServicesOptions) => AwsServices;
   /** Default: DynamoDB when `RIPOSTE_IDEMPOTENCY_TABLE` is set, else memory. */

@@ -9,7 +9,7 @@ export {
   roleSessionName,
   type StsLike,
 } from './accounts.js';
-export { bundledPlaybooks, type PlaybookText } from './bundled-playbooks.js';
+export { bundledPlaybooks } from './bundled-playbooks.js';
 export { type AdapterConfig, LOG_LEVELS, type LogLevel, readConfig } from './config.js';
 export {
   AdapterConfigurationError,
@@ -51,7 +51,7 @@ export {
   type LoggerOptions,
   maskSecrets,
 } from './logger.js';
-export { compilePlaybookTexts, loadFunctionPlaybooks } from './playbooks.js';
+export { loadFunctionPlaybooks } from './playbooks.js';
 export type {
   FindingResult,
   HandlerResult,

@@ -1,3 +1,3 @@
 export { loadPlaybooks } from './load.js';
-export { type LoadOptions, parsePlaybooks } from './parse.js';
+export { compilePlaybooks, type LoadOptions, type PlaybookSource, parsePlaybooks } from './parse.js';
 export { playbookSchema } from './schema.js';

@@ -1,21 +1,19 @@
-import { PlaybookValidationError } from '@riposte/core';
+import { type PlaybookSource, PlaybookValidationError } from '@riposte/core';
 import { describe, expect, it } from 'vitest';
-import { compilePlaybookTexts } from '../../src/index.js';
+import { loadFunctionPlaybooks } from '../../src/index.js';
 import { createRecorder, recordingRegistry } from '../helpers/test-actions.js';
 
 const registry = recordingRegistry(createRecorder());
 const text = (name: string) =>
   `name: ${name}\nmatch:\n  types: ['**']\nactions:\n  - action: record-response\n`;
+const fromBundle = (texts: PlaybookSource[]) => loadFunctionPlaybooks(undefined, registry, async () => texts);
 
-describe('compilePlaybookTexts', () => {
-  it('compiles every file, in order', () => {
-    const playbooks = compilePlaybookTexts(
-      [
-        { file: 'rules/a.yaml', text: text('first') },
-        { file: 'rules/b.yaml', text: `${text('second')}---\n${text('third')}` },
-      ],
-      registry,
-    );
+describe('loadFunctionPlaybooks from the bundle', () => {
+  it('compiles every embedded file, in order', async () => {
+    const playbooks = await fromBundle([
+      { file: 'rules/a.yaml', text: text('first') },
+      { file: 'rules/b.yaml', text: `${text('second')}---\n${text('third')}` },
+    ]);
 
     expect(playbooks.map((playbook) => [playbook.name, playbook.location.file])).toEqual([
       ['first', 'rules/a.yaml'],
@@ -24,42 +22,31 @@ describe('compilePlaybookTexts', () => {
     ]);
   });
 
-  it('refuses a name used in two files, pointing at both', () => {
-    const error = (() => {
-      try {
-        compilePlaybookTexts(
-          [
-            { file: 'rules/a.yaml', text: text('same') },
-            { file: 'rules/b.yaml', text: text('same') },
-          ],
-          registry,
-        );
-      } catch (caught) {
-        return caught;
-      }
-      return undefined;
-    })();
+  it('refuses a name used in two embedded files, pointing at both', async () => {
+    const error = await fromBundle([
+      { file: 'rules/a.yaml', text: text('same') },
+      { file: 'rules/b.yaml', text: text('same') },
+    ]).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(PlaybookValidationError);
-    expect((error as PlaybookValidationError).issues).toEqual([
-      expect.objectContaining({
-        file: 'rules/b.yaml',
-        pointer: '/name',
-        message: expect.stringContaining('rules/a.yaml:1:'),
-      }),
-    ]);
+    expect((error as PlaybookValidationError).issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          file: 'rules/b.yaml',
+          pointer: '/name',
+          message: expect.stringContaining('rules/a.yaml:1:'),
+        }),
+      ]),
+    );
   });
 
-  it('reports the problems of every file at once', () => {
-    expect(() =>
-      compilePlaybookTexts(
-        [
-          { file: 'rules/a.yaml', text: 'name: a\nmatch: {}\nactions: []\n' },
-          { file: 'rules/b.yaml', text: 'name: [unclosed\n' },
-        ],
-        registry,
-      ),
-    ).toThrow(
+  it('reports the problems of every embedded file at once', async () => {
+    await expect(
+      fromBundle([
+        { file: 'rules/a.yaml', text: 'name: a\nmatch: {}\nactions: []\n' },
+        { file: 'rules/b.yaml', text: 'name: [unclosed\n' },
+      ]),
+    ).rejects.toThrow(
       expect.objectContaining({
         issues: expect.arrayContaining([
           expect.objectContaining({ file: 'rules/a.yaml' }),
@@ -67,5 +54,9 @@ describe('compilePlaybookTexts', () => {
         ]),
       }),
     );
+  });
+
+  it('refuses a bundle without playbooks: the function would never act', async () => {
+    await expect(fromBundle([])).rejects.toThrow(/no playbooks found/);
   });
 });
