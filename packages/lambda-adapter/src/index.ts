@@ -65,6 +65,7 @@ export {
   buildTemplate,
   type CloudFormationTemplate,
   DEFAULT_CODE_URI,
+  EVENT_PATTERN_LIMIT,
   findingEventPattern,
   type TemplateOptions,
 } from './template.js';

@@ -1,9 +1,13 @@
 import {
   type ActionRegistry,
+  CTID_FINDING_TYPES,
   compileTypePattern,
   type EngineMode,
   type Playbook,
   type SeverityLabel,
+  techniqueMatches,
+  techniquesForType,
+  threatPurposesForTactic,
 } from '@riposte/core';
 import { TemplateError } from './errors.js';
 
@@ -105,24 +109,74 @@ const enabledOf = (playbooks: Playbook[]): Playbook[] => {
  * The EventBridge pattern that invokes the function only for findings some enabled playbook may want:
  * their finding types (prefix matching where possible) and the lowest severity any of them accepts.
  */
+/** EventBridge's default limit on an event pattern's size, in characters. */
+export const EVENT_PATTERN_LIMIT = 2048;
+
+/** Attack-sequence findings carry their techniques in indicators, so any technique or tactic may come with them. */
+const ATTACK_SEQUENCE: TypeMatcher = { prefix: 'AttackSequence:' };
+
+/** `Exfiltration:S3/ObjectRead.Unusual` -> `Exfiltration:S3/`: the type's purpose and resource. */
+const purposeAndResource = (type: string): TypeMatcher => ({ prefix: type.slice(0, type.indexOf('/') + 1) });
+
+/**
+ * The types a playbook can match: its type patterns; for a playbook that matches by ATT&CK instead,
+ * the types the normalizer's mapping ties to its techniques or tactics (widened to their purpose and
+ * resource, and attack sequences). `undefined` in the list means every type.
+ */
+const reachableTypes = (playbook: Playbook): (TypeMatcher | undefined)[] => {
+  const { types, techniques, tactics } = playbook.match;
+  if (types) return types.map(typeMatcher);
+  if (techniques) {
+    const mapped = CTID_FINDING_TYPES.filter((type) =>
+      techniquesForType(type).some((technique) =>
+        techniques.some((wanted) => techniqueMatches(wanted, technique.id)),
+      ),
+    );
+    return [ATTACK_SEQUENCE, ...mapped.map(purposeAndResource)];
+  }
+  if (tactics) {
+    const mapped = CTID_FINDING_TYPES.filter((type) =>
+      techniquesForType(type).some((technique) =>
+        technique.tactics.some((tactic) => tactics.includes(tactic.id)),
+      ),
+    );
+    const purposes = tactics.flatMap(threatPurposesForTactic).map((purpose) => ({ prefix: `${purpose}:` }));
+    return [ATTACK_SEQUENCE, ...purposes, ...mapped.map(purposeAndResource)];
+  }
+  return [undefined];
+};
+
+const threatPurposeOf = (matcher: TypeMatcher): TypeMatcher => {
+  const text =
+    typeof matcher === 'string' ? matcher : 'prefix' in matcher ? matcher.prefix : matcher.wildcard;
+  const colon = text.indexOf(':');
+  return colon > 0 && !text.slice(0, colon).includes('*') ? { prefix: text.slice(0, colon + 1) } : matcher;
+};
+
+/**
+ * The EventBridge pattern: GuardDuty findings whose type some enabled playbook can match, at or above
+ * the lowest severity any accepts, so findings no playbook wants never invoke the function. It only
+ * ever admits more than the engine matches, never less. Over EventBridge's size limit, type matchers
+ * widen to threat purposes, then to every type.
+ */
 export const findingEventPattern = (playbooks: Playbook[]): Record<string, unknown> => {
   const enabled = enabledOf(playbooks);
-  const detail: Record<string, unknown> = {};
-  const perPlaybook = enabled.map((playbook) => playbook.match.types?.map(typeMatcher));
-  // A playbook without types, or with a pattern admitting every type, wants every finding.
-  const everyType = perPlaybook.some((matchers) => matchers === undefined || matchers.includes(undefined));
-  if (!everyType) {
-    detail.type = simplify(
-      perPlaybook.flatMap((matchers) => (matchers ?? []).filter((m) => m !== undefined)),
-    );
-  }
   const floor = Math.min(...enabled.map(severityFloor));
-  if (floor > 0) detail.severity = [{ numeric: ['>=', floor] }];
-  return {
-    source: ['aws.guardduty'],
-    'detail-type': ['GuardDuty Finding'],
-    ...(Object.keys(detail).length > 0 ? { detail } : {}),
+  const severity = floor > 0 ? { severity: [{ numeric: ['>=', floor] }] } : {};
+  const patternWith = (type?: TypeMatcher[]) => {
+    const detail = { ...(type ? { type } : {}), ...severity };
+    return {
+      source: ['aws.guardduty'],
+      'detail-type': ['GuardDuty Finding'],
+      ...(Object.keys(detail).length > 0 ? { detail } : {}),
+    };
   };
+  const matchers = enabled.flatMap(reachableTypes);
+  if (matchers.includes(undefined)) return patternWith();
+  const exact = simplify(matchers.filter((matcher) => matcher !== undefined));
+  const widened = simplify(exact.map(threatPurposeOf));
+  const fits = (type: TypeMatcher[]) => JSON.stringify(patternWith(type)).length <= EVENT_PATTERN_LIMIT;
+  return patternWith(fits(exact) ? exact : fits(widened) ? widened : undefined);
 };
 
 /** The IAM actions the playbooks' steps declare, sorted and without repeats. */

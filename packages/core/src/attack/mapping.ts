@@ -101,6 +101,9 @@ export const techniquesForType = (typeName: string): Technique[] => [
   ...(techniquesByType.get(typeName) ?? []),
 ];
 
+/** Every finding type the CTID mapping gives techniques to, under its current names. */
+export const CTID_FINDING_TYPES: readonly string[] = Object.freeze([...techniquesByType.keys()]);
+
 const tacticByPurpose = new Map<string, Tactic>();
 for (const entry of [...mapping.threatPurposeToTactic, ...mapping.otherTypePrefixes]) {
   if (entry.attackTacticId)
@@ -113,3 +116,9 @@ for (const entry of [...mapping.threatPurposeToTactic, ...mapping.otherTypePrefi
  */
 export const tacticForThreatPurpose = (purpose: string): Tactic | undefined =>
   tacticByPurpose.get(purpose.toLowerCase());
+
+/** The threat purposes (the part of a type before `:`) that AWS ties to this tactic id. */
+export const threatPurposesForTactic = (tacticId: string): string[] =>
+  [...mapping.threatPurposeToTactic, ...mapping.otherTypePrefixes]
+    .filter((entry) => entry.attackTacticId === tacticId)
+    .map((entry) => entry.threatPurpose);

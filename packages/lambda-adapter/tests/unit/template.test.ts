@@ -1,10 +1,21 @@
-import { createRegistry } from '@riposte/actions';
-import { type ActionRegistry, loadPlaybooks, type Playbook, parsePlaybooks } from '@riposte/core';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createAwsServices, createRegistry } from '@riposte/actions';
+import {
+  type ActionRegistry,
+  createEngine,
+  type Finding,
+  loadPlaybooks,
+  normalize,
+  type Playbook,
+  parsePlaybooks,
+} from '@riposte/core';
 import { describe, expect, it } from 'vitest';
 import {
   actionPermissions,
   buildTemplate,
   type CloudFormationTemplate,
+  EVENT_PATTERN_LIMIT,
   findingEventPattern,
   TemplateError,
 } from '../../src/index.js';
@@ -323,5 +334,75 @@ describe('actionPermissions', () => {
     );
 
     expect(() => actionPermissions(playbooks, wildcard)).toThrow(/wildcard permission "sns:\*"/);
+  });
+});
+
+/** EventBridge's matching of the pattern features the template uses: exact, prefix, wildcard, numeric >=. */
+const admits = (pattern: Record<string, unknown>, finding: Finding): boolean => {
+  const detail = (pattern.detail ?? {}) as { type?: unknown[]; severity?: { numeric: [string, number] }[] };
+  const type = finding.type.name;
+  const typeAdmitted =
+    detail.type === undefined ||
+    detail.type.some((matcher) =>
+      typeof matcher === 'string'
+        ? matcher === type
+        : 'prefix' in (matcher as object)
+          ? type.startsWith((matcher as { prefix: string }).prefix)
+          : new RegExp(
+              `^${(matcher as { wildcard: string }).wildcard
+                .split('*')
+                .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+                .join('.*')}$`,
+            ).test(type),
+    );
+  const floor = detail.severity?.[0]?.numeric[1] ?? 0;
+  return typeAdmitted && finding.severity >= floor;
+};
+
+const findingsUnder = (directory: URL): Finding[] =>
+  readdirSync(directory, { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.json'))
+    .flatMap((name) => {
+      try {
+        return normalize(JSON.parse(readFileSync(join(directory.pathname, name), 'utf8')));
+      } catch {
+        return [];
+      }
+    });
+
+describe('the EventBridge rule of the shipped playbooks', () => {
+  const pattern = findingEventPattern(shipped);
+  const findings = [
+    ...findingsUnder(new URL('../../../../rules/findings/', import.meta.url)),
+    ...findingsUnder(new URL('../../../../examples/scenario/findings/', import.meta.url)),
+    ...findingsUnder(new URL('../../../core/tests/fixtures/findings/', import.meta.url)),
+  ].map((finding) => ({ ...finding, sample: false }));
+
+  it("filters on finding types, within EventBridge's pattern size limit", () => {
+    expect(JSON.stringify(pattern).length).toBeLessThanOrEqual(EVENT_PATTERN_LIMIT);
+    expect((pattern.detail as { type?: unknown[] }).type).toEqual(
+      expect.arrayContaining([
+        { prefix: 'AttackSequence:' },
+        { prefix: 'Stealth:IAMUser/' },
+        { prefix: 'Exfiltration:' },
+      ]),
+    );
+  });
+
+  it('admits every real-shaped finding a shipped playbook matches, and keeps out some that none does', async () => {
+    const engine = createEngine({ playbooks: shipped, registry, services: createAwsServices({ env: {} }) });
+    let matched = 0;
+    let keptOut = 0;
+    for (const finding of findings) {
+      const wanted = (await engine.match(finding)).length > 0;
+      if (wanted) {
+        matched += 1;
+        expect(admits(pattern, finding), finding.type.name).toBe(true);
+      } else if (!admits(pattern, finding)) keptOut += 1;
+    }
+
+    expect(findings.length).toBeGreaterThan(90);
+    expect(matched).toBeGreaterThan(40);
+    expect(keptOut).toBeGreaterThan(0);
   });
 });
