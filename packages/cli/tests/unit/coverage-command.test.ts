@@ -4,22 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCoverage } from '../../src/commands/coverage.js';
-import { type CliIO, EXIT, UsageError } from '../../src/io.js';
+import { EXIT, UsageError } from '../../src/io.js';
+import { recordingIO } from '../helpers/io.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-
-const recorder = (cwd: string) => {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = {
-    stdout: (text) => out.push(text),
-    stderr: (text) => err.push(text),
-    style: (_style, text) => text,
-    cwd,
-    env: {},
-  };
-  return { io, out, err };
-};
 
 let directory: string;
 
@@ -33,7 +21,7 @@ afterEach(async () => {
 
 describe('riposte coverage', () => {
   it('reports handled and unhandled finding types, techniques, tactics and playbooks for the shipped rules', async () => {
-    const { io, out } = recorder(ROOT);
+    const { io, out } = recordingIO(ROOT);
 
     const code = await runCoverage(['--playbooks', 'rules'], io);
     const lines = out.join('\n').split('\n');
@@ -70,7 +58,7 @@ describe('riposte coverage', () => {
   });
 
   it('prints the whole report as JSON', async () => {
-    const { io, out } = recorder(ROOT);
+    const { io, out } = recordingIO(ROOT);
 
     await runCoverage(['--playbooks', 'rules', '--json'], io);
     const coverage = JSON.parse(out.join('\n'));
@@ -87,7 +75,7 @@ describe('riposte coverage', () => {
   });
 
   it('writes an ATT&CK Navigator layer scoring techniques by coverage', async () => {
-    const { io, err } = recorder(directory);
+    const { io, err } = recordingIO(directory);
 
     const code = await runCoverage(['--playbooks', join(ROOT, 'rules'), '--navigator', 'layer.json'], io);
     const layer = JSON.parse(await readFile(join(directory, 'layer.json'), 'utf8'));
@@ -109,7 +97,7 @@ describe('riposte coverage', () => {
       join(directory, 'typo.yaml'),
       'name: typo\nmatch:\n  types: [Exfiltration:S3/MalicousIPCaller]\nactions:\n  - action: notify\n',
     );
-    const { io, out } = recorder(directory);
+    const { io, out } = recordingIO(directory);
 
     await runCoverage(['--playbooks', '.'], io);
 
@@ -120,7 +108,7 @@ describe('riposte coverage', () => {
   });
 
   it('refuses positional arguments and unknown options', async () => {
-    const { io } = recorder(ROOT);
+    const { io } = recordingIO(ROOT);
 
     await expect(runCoverage(['rules'], io)).rejects.toBeInstanceOf(UsageError);
     await expect(runCoverage(['--layer', 'x.json'], io)).rejects.toBeInstanceOf(UsageError);

@@ -8,27 +8,15 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { generateTemplate } from '../../../../examples/05-deploy/generate-template.js';
 import { runTemplate } from '../../src/commands/template.js';
-import { type CliIO, EXIT, UsageError } from '../../src/io.js';
+import { EXIT, UsageError } from '../../src/io.js';
+import { recordingIO } from '../helpers/io.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-
-const recordingIO = (cwd = ROOT) => {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = {
-    stdout: (text) => void out.push(text),
-    stderr: (text) => void err.push(text),
-    style: (_style, text) => text,
-    cwd,
-    env: {},
-  };
-  return { io, out: () => out.join('\n'), err: () => err.join('\n') };
-};
 
 const template = async (args: string[], cwd = ROOT) => {
   const { io, out } = recordingIO(cwd);
   const code = await runTemplate(args, io);
-  return { code, text: out() };
+  return { code, text: out.join('\n') };
 };
 
 describe('riposte template', () => {

@@ -7,23 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { loadCases } from '@riposte/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runTest } from '../../src/commands/test.js';
-import { type CliIO, EXIT, UsageError } from '../../src/io.js';
+import { EXIT, UsageError } from '../../src/io.js';
+import { recordingIO } from '../helpers/io.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const RULES = join(ROOT, 'rules');
-
-const recorder = (cwd: string) => {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = {
-    stdout: (text) => out.push(text),
-    stderr: (text) => err.push(text),
-    style: (_style, text) => text,
-    cwd,
-    env: {},
-  };
-  return { io, out, err };
-};
 
 let directory: string;
 
@@ -37,7 +25,7 @@ afterEach(async () => {
 
 describe('riposte test on the shipped rules', () => {
   it('passes every case of rules/ and ends with the counts alone on the last line', async () => {
-    const { io, out } = recorder(ROOT);
+    const { io, out } = recordingIO(ROOT);
 
     const code = await runTest([], io);
     const lines = out.join('\n').split('\n');
@@ -97,7 +85,7 @@ describe('riposte test on the shipped rules', () => {
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE');
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
     try {
-      const { io } = recorder(ROOT);
+      const { io } = recordingIO(ROOT);
 
       const code = await runTest(['rules/ec2-instance-credential-exfiltration.cases.yaml', '--json'], io);
 
@@ -122,7 +110,7 @@ describe('riposte test on a broken case', () => {
     expect(broken).not.toBe(text);
     await writeFile(file, broken);
     const total = (await loadCases([directory])).flatMap((caseFile) => caseFile.cases).length;
-    const { io, out } = recorder(directory);
+    const { io, out } = recordingIO(directory);
 
     const code = await runTest(['.'], io);
     const lines = out.join('\n').split('\n');
@@ -144,7 +132,7 @@ describe('riposte test on a broken case', () => {
       join(directory, 'bad.cases.yaml'),
       '- name: typo\n  finding: f.json\n  expect:\n    playbook: [x]\n',
     );
-    const { io, out, err } = recorder(directory);
+    const { io, out, err } = recordingIO(directory);
 
     const code = await runTest(['.'], io);
 
@@ -159,7 +147,7 @@ describe('riposte test on a broken case', () => {
 
 describe('riposte test options', () => {
   it('prints machine-readable results with --json', async () => {
-    const { io, out } = recorder(ROOT);
+    const { io, out } = recordingIO(ROOT);
 
     const code = await runTest(['rules/root-credential-usage.cases.yaml', '--json'], io);
     const report = JSON.parse(out.join('\n'));
@@ -182,7 +170,7 @@ describe('riposte test options', () => {
       join(directory, 'mine.cases.yaml'),
       `- name: root is only reported\n  finding: ${finding}\n  expect: { playbooks: [root-credential-usage] }\n`,
     );
-    const { io, out } = recorder(directory);
+    const { io, out } = recordingIO(directory);
 
     const code = await runTest(['mine.cases.yaml', '--playbooks', RULES], io);
 
@@ -191,7 +179,7 @@ describe('riposte test options', () => {
   });
 
   it('refuses an unknown option', async () => {
-    const { io } = recorder(ROOT);
+    const { io } = recordingIO(ROOT);
 
     await expect(runTest(['--bail'], io)).rejects.toBeInstanceOf(UsageError);
   });
