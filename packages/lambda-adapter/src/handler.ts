@@ -312,7 +312,12 @@ export const createHandler = (options: HandlerOptions = {}): RiposteHandler => {
     try {
       if (summary.retryable) await store.release(key, owner);
       else {
-        const playbooks = [...new Set([...(previous?.playbooks ?? []), ...summary.matched])];
+        // Only enforced playbooks count as done: a finding first seen while the function (or the
+        // playbook) was in dry-run is remediated at its next occurrence once enforce is on.
+        const enforced = report.matched
+          .filter((match) => match.mode === 'enforce')
+          .map((match) => match.playbook);
+        const playbooks = [...new Set([...(previous?.playbooks ?? []), ...enforced])];
         const kept = await store.complete({
           key,
           owner,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AdapterConfigurationError,
   createHandler,
+  createMemoryStore,
   type FindingResult,
   type InvocationResult,
   RetryableFailureError,
@@ -281,6 +282,27 @@ describe('handler: idempotency', () => {
       `${FINDING_ID}:rerun-credential-exfiltration`,
       `${FINDING_ID}:respond-to-every-finding`,
       `${FINDING_ID}:rerun-credential-exfiltration`,
+    ]);
+  });
+
+  it('remediates the next occurrence of a finding first handled in dry-run, once enforce is on', async () => {
+    const store = createMemoryStore();
+    const observing = await testHandler({ RIPOSTE_MODE: 'dry-run' }, { store });
+    await observing.handler(exfiltrationEvent(), lambdaContext(ACCOUNT));
+    const enforcing = await testHandler({ RIPOSTE_MODE: 'enforce' }, { store });
+
+    const update = only(
+      await enforcing.handler(
+        republished(exfiltrationEvent(), '2025-06-03T15:07:12.481Z'),
+        lambdaContext(ACCOUNT),
+      ),
+    );
+
+    expect(observing.recorder.executed).toEqual([]);
+    expect(update.matched).toEqual(['rerun-credential-exfiltration', 'respond-to-every-finding']);
+    expect(enforcing.recorder.executed).toEqual([
+      `${FINDING_ID}:rerun-credential-exfiltration`,
+      `${FINDING_ID}:respond-to-every-finding`,
     ]);
   });
 
