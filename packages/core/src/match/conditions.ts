@@ -1,4 +1,4 @@
-import { Engine, type EngineResult, type RuleResult, type TopLevelCondition } from 'json-rules-engine';
+import { Almanac, type PathResolver } from 'json-rules-engine';
 import { RiposteError, type SourceLocation } from '../errors.js';
 import type { Finding } from '../finding.js';
 import type { ConditionTree } from '../playbook.js';
@@ -37,20 +37,74 @@ const FINDING_FIELDS: Record<keyof Finding, true> = {
 };
 const FACTS = new Set(Object.keys(FINDING_FIELDS));
 
-/** json-rules-engine 7's built-in operators and the decorators that may prefix them (`everyFact:equal`). */
-const OPERATORS = new Set([
-  'equal',
-  'notEqual',
-  'in',
-  'notIn',
-  'contains',
-  'doesNotContain',
-  'lessThan',
-  'lessThanInclusive',
-  'greaterThan',
-  'greaterThanInclusive',
-]);
-const OPERATOR_DECORATORS = new Set(['someFact', 'someValue', 'everyFact', 'everyValue', 'swap', 'not']);
+type Comparison = (factValue: unknown, value: unknown) => boolean;
+
+/**
+ * A json-rules-engine operator as the library defines it: a comparison, guarded by a check of the
+ * fact's value (a value the check refuses makes the condition false rather than an error).
+ */
+interface OperatorDefinition {
+  compare: Comparison;
+  accepts?: (factValue: unknown) => boolean;
+}
+
+/** What `in` and `contains` call: an array's or a string's `indexOf`, as json-rules-engine calls it. */
+const searchable = (value: unknown) => value as { indexOf(item: unknown): number };
+const isNumeric = (value: unknown): boolean => Number.parseFloat(value as string).toString() !== 'NaN';
+const items = (value: unknown) => value as unknown[];
+
+/** json-rules-engine 7's built-in operators, defined as it defines them (engine-default-operators.js). */
+const OPERATOR_DEFINITIONS: Record<string, OperatorDefinition> = {
+  equal: { compare: (a, b) => a === b },
+  notEqual: { compare: (a, b) => a !== b },
+  in: { compare: (a, b) => searchable(b).indexOf(a) > -1 },
+  notIn: { compare: (a, b) => searchable(b).indexOf(a) === -1 },
+  contains: { compare: (a, b) => searchable(a).indexOf(b) > -1, accepts: Array.isArray },
+  doesNotContain: { compare: (a, b) => searchable(a).indexOf(b) === -1, accepts: Array.isArray },
+  lessThan: { compare: (a, b) => (a as number) < (b as number), accepts: isNumeric },
+  lessThanInclusive: { compare: (a, b) => (a as number) <= (b as number), accepts: isNumeric },
+  greaterThan: { compare: (a, b) => (a as number) > (b as number), accepts: isNumeric },
+  greaterThanInclusive: { compare: (a, b) => (a as number) >= (b as number), accepts: isNumeric },
+};
+
+interface DecoratorDefinition {
+  wrap(next: Comparison): Comparison;
+  accepts?: (factValue: unknown) => boolean;
+}
+
+/** The decorators that may prefix an operator (`everyFact:equal`), as json-rules-engine 7 defines them. */
+const DECORATOR_DEFINITIONS: Record<string, DecoratorDefinition> = {
+  someFact: { wrap: (next) => (a, b) => items(a).some((item) => next(item, b)), accepts: Array.isArray },
+  someValue: { wrap: (next) => (a, b) => items(b).some((item) => next(a, item)) },
+  everyFact: { wrap: (next) => (a, b) => items(a).every((item) => next(item, b)), accepts: Array.isArray },
+  everyValue: { wrap: (next) => (a, b) => items(b).every((item) => next(a, item)) },
+  swap: { wrap: (next) => (a, b) => next(b, a) },
+  not: { wrap: (next) => (a, b) => !next(a, b) },
+};
+
+const OPERATORS = new Set(Object.keys(OPERATOR_DEFINITIONS));
+const OPERATOR_DECORATORS = new Set(Object.keys(DECORATOR_DEFINITIONS));
+
+const guarded = (compare: Comparison, accepts?: (factValue: unknown) => boolean): Comparison =>
+  accepts ? (a, b) => accepts(a) && compare(a, b) : compare;
+
+/**
+ * The comparison an operator name stands for, decorators applied as json-rules-engine applies them:
+ * the one nearest the operator first, so `not:someFact:equal` negates "some item equals".
+ */
+const comparisonFor = (operator: string): Comparison | undefined => {
+  const decorators = operator.split(':');
+  const base = decorators.pop() as string;
+  const definition = Object.hasOwn(OPERATOR_DEFINITIONS, base) ? OPERATOR_DEFINITIONS[base] : undefined;
+  if (!definition) return undefined;
+  let comparison = guarded(definition.compare, definition.accepts);
+  for (const name of decorators.reverse()) {
+    const decorator = Object.hasOwn(DECORATOR_DEFINITIONS, name) ? DECORATOR_DEFINITIONS[name] : undefined;
+    if (!decorator) return undefined;
+    comparison = guarded(decorator.wrap(comparison), decorator.accepts);
+  }
+  return comparison;
+};
 
 const isKnownOperator = (operator: string): boolean => {
   const parts = operator.split(':');
@@ -146,7 +200,7 @@ export const conditionText = (node: ConditionTree): string => {
 const wrap = (node: ConditionTree): string =>
   'fact' in node ? conditionText(node) : `(${conditionText(node)})`;
 
-/** json-rules-engine's evaluated tree: the same shape as `ConditionTree`, each node with its result. */
+/** An evaluated tree: the same shape as `ConditionTree`, each node with its result (json-rules-engine's). */
 interface EvaluatedNode {
   all?: EvaluatedNode[];
   any?: EvaluatedNode[];
@@ -177,55 +231,156 @@ export interface ConditionOutcome {
   text(): string;
 }
 
-/** Engine rules for a playbook's trees: `match` and `exclude/<index>`. */
+/** The trees of a playbook: `match` and `exclude/<index>`. */
 export const MATCH_RULE = 'match';
 export const excludeRule = (index: number): string => `exclude/${index}`;
 
-/** A top-level leaf is wrapped: json-rules-engine wants all, any or not at the root. */
-const rootCondition = (tree: ConditionTree): TopLevelCondition => ('fact' in tree ? { all: [tree] } : tree);
+/** The JSONPath resolver json-rules-engine itself uses (jsonpath-plus, unwrapped), so paths mean the same. */
+const jsonPath = (new Almanac() as unknown as { pathResolver: PathResolver }).pathResolver;
+
+const SIMPLE_PATH = /^\$(?:\.[A-Za-z_][A-Za-z0-9_]*)+$/;
 
 /**
- * All condition trees of one playbook in one json-rules-engine Engine, built once. One run per finding
- * evaluates them together. Runs on the same Engine are queued: the Engine keeps a single run status,
- * and a run that finishes while another is in flight makes the other skip its rule (found by test).
+ * Compiles a path. `$.a.b` is walked directly, as JSONPath walks it: through own properties of any
+ * truthy value (a string owns its `length`), and to nothing once a step is missing. Anything richer
+ * (wildcards, filters, brackets) goes to JSONPath: building its scalar answer costs an Error object.
+ */
+const compilePath = (path: string): ((value: object) => unknown) => {
+  if (!SIMPLE_PATH.test(path)) return (value) => jsonPath(value, path);
+  const keys = path.slice(2).split('.');
+  return (value) => {
+    let current: unknown = value;
+    for (const key of keys) {
+      if (!current || !Object.hasOwn(current as object, key)) return undefined;
+      current = (current as Record<string, unknown>)[key];
+    }
+    return current;
+  };
+};
+
+type Read = (finding: Finding) => unknown;
+
+/** A fact of the finding, through its path when it is an object (json-rules-engine ignores the path otherwise). */
+const factReader = (fact: unknown, path: unknown): Read => {
+  const walk = typeof path === 'string' && path !== '' ? compilePath(path) : undefined;
+  const key = String(fact);
+  return (finding) => {
+    const value = Object.hasOwn(finding, key)
+      ? (finding as unknown as Record<string, unknown>)[key]
+      : undefined;
+    return walk && typeof value === 'object' && value !== null ? walk(value) : value;
+  };
+};
+
+/** A condition's value: a constant, or `{ fact, path }` naming another fact of the finding. */
+const valueReader = (value: unknown): Read => {
+  if (typeof value === 'object' && value !== null && Object.hasOwn(value, 'fact')) {
+    const reference = value as { fact: unknown; path?: unknown };
+    return factReader(reference.fact, reference.path);
+  }
+  return () => value;
+};
+
+type CompiledNode =
+  | { kind: 'all' | 'any'; children: CompiledNode[] }
+  | { kind: 'not'; child: CompiledNode }
+  | { kind: 'leaf'; leaf: ConditionTree; fact: Read; value: Read; compare: Comparison };
+
+const compileTree = (node: ConditionTree): CompiledNode => {
+  if ('all' in node) return { kind: 'all', children: node.all.map(compileTree) };
+  if ('any' in node) return { kind: 'any', children: node.any.map(compileTree) };
+  if ('not' in node) return { kind: 'not', child: compileTree(node.not) };
+  const compare =
+    comparisonFor(node.operator) ??
+    (() => {
+      throw new Error(`Unknown operator: ${node.operator}`);
+    });
+  return {
+    kind: 'leaf',
+    leaf: node,
+    fact: factReader(node.fact, node.path),
+    value: valueReader(node.value),
+    compare,
+  };
+};
+
+/**
+ * Evaluates a compiled tree. Like json-rules-engine, every child of an `all` or `any` is evaluated
+ * (it runs them together), so a condition that cannot be evaluated is reported wherever it sits.
+ */
+const holds = (node: CompiledNode, finding: Finding): boolean => {
+  switch (node.kind) {
+    case 'leaf':
+      return node.compare(node.fact(finding), node.value(finding)) === true;
+    case 'not':
+      return !holds(node.child, finding);
+    case 'all': {
+      let every = true;
+      for (const child of node.children) every = holds(child, finding) && every;
+      return every;
+    }
+    case 'any': {
+      let some = false;
+      for (const child of node.children) some = holds(child, finding) || some;
+      return some;
+    }
+  }
+};
+
+/** The same evaluation, keeping each node's result and each leaf's fact value, for explanations. */
+const trace = (node: CompiledNode, finding: Finding): EvaluatedNode => {
+  switch (node.kind) {
+    case 'leaf': {
+      const factResult = node.fact(finding);
+      return { ...node.leaf, factResult, result: node.compare(factResult, node.value(finding)) === true };
+    }
+    case 'not': {
+      const child = trace(node.child, finding);
+      return { not: child, result: child.result !== true };
+    }
+    case 'all': {
+      const children = node.children.map((child) => trace(child, finding));
+      return { all: children, result: children.every((child) => child.result === true) };
+    }
+    case 'any': {
+      const children = node.children.map((child) => trace(child, finding));
+      return { any: children, result: children.some((child) => child.result === true) };
+    }
+  }
+};
+
+/**
+ * All condition trees of one playbook, compiled once and evaluated with json-rules-engine's
+ * semantics (its operators, decorators, fact and path resolution, `allowUndefinedFacts`) but
+ * synchronously and without its per-run setup, which hashes and copies every fact of the finding.
  */
 export class PlaybookConditions {
-  readonly #engine: Engine;
-  readonly #texts = new Map<string, string>();
+  readonly #trees = new Map<string, { compiled: CompiledNode; heldText: string }>();
   readonly #playbook: string;
   readonly #location: SourceLocation;
-  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(playbook: string, location: SourceLocation, trees: ReadonlyMap<string, ConditionTree>) {
     this.#playbook = playbook;
     this.#location = location;
-    this.#engine = new Engine([], { allowUndefinedFacts: true });
     for (const [name, tree] of trees) {
-      this.#engine.addRule({ name, conditions: rootCondition(tree), event: { type: name } });
-      this.#texts.set(name, conditionText(tree));
+      this.#trees.set(name, { compiled: compileTree(tree), heldText: conditionText(tree) });
     }
   }
 
-  /** Evaluates every tree of the playbook against the finding; outcomes by rule name. */
-  async evaluate(finding: Finding): Promise<ReadonlyMap<string, ConditionOutcome>> {
-    const run = this.#queue.then(() => this.#engine.run(finding));
-    this.#queue = run.catch(() => undefined);
-    let result: EngineResult;
+  /** Evaluates every tree of the playbook against the finding; outcomes by tree name. */
+  evaluate(finding: Finding): ReadonlyMap<string, ConditionOutcome> {
+    const outcomes = new Map<string, ConditionOutcome>();
     try {
-      result = await run;
+      for (const [name, { compiled, heldText }] of this.#trees) {
+        const held = holds(compiled, finding);
+        outcomes.set(name, {
+          holds: held,
+          text: held ? () => heldText : () => failureText(trace(compiled, finding)),
+        });
+      }
     } catch (cause) {
       throw this.#failure(finding, cause instanceof Error ? cause.message : String(cause), cause);
     }
-    const outcomes = new Map<string, ConditionOutcome>();
-    for (const success of result.results) {
-      const text = this.#texts.get(success.name) as string;
-      outcomes.set(success.name, { holds: true, text: () => text });
-    }
-    for (const failure of result.failureResults) {
-      outcomes.set(failure.name, { holds: false, text: () => failureText(evaluatedTree(failure)) });
-    }
-    // A rule the engine skipped has no outcome; reading that as "did not hold" could drop an exclusion.
-    if (outcomes.size !== this.#texts.size) throw this.#failure(finding, 'json-rules-engine skipped a rule');
     return outcomes;
   }
 
@@ -237,6 +392,3 @@ export class PlaybookConditions {
     );
   }
 }
-
-/** The library types the evaluated tree loosely; its nodes carry the fields `EvaluatedNode` names. */
-const evaluatedTree = (result: RuleResult): EvaluatedNode => result.conditions as EvaluatedNode;

@@ -1,13 +1,7 @@
 import { findTactic } from '../attack/tactics.js';
 import { type Finding, type Resource, resourceTags } from '../finding.js';
 import type { ConditionTree, Criteria } from '../playbook.js';
-import {
-  compileTypePattern,
-  TECHNIQUE_ID,
-  type TypePattern,
-  techniqueMatches,
-  typePatternProblem,
-} from './pattern.js';
+import { compileTypePattern, TECHNIQUE_ID, type TypePattern, typePatternProblem } from './pattern.js';
 
 /** The name of one criterion of a `match` or `exclude` block, as the playbook spells it. */
 export type CriterionName = keyof Criteria;
@@ -94,7 +88,9 @@ const typesCheck = (patterns: readonly TypePattern[]): Check => {
   return {
     criterion: 'types',
     holds: (finding) => hit(finding) !== undefined,
-    detail: (finding) => `${hit(finding)?.source} matched ${finding.type.name}`,
+    // Called only after the check held: a single pattern is the one that matched.
+    detail: (finding) =>
+      `${(patterns.length === 1 ? patterns[0] : hit(finding))?.source} matched ${finding.type.name}`,
     reason: (finding) =>
       `${finding.type.name} matched none of ${list(patterns.map((pattern) => pattern.source))}`,
   };
@@ -163,19 +159,29 @@ const flagCheck = (criterion: 'sample' | 'archived', wanted: boolean): Check => 
   reason: (finding) => `${criterion} is ${finding[criterion]} (wanted ${wanted})`,
 });
 
+/** `techniqueMatches` for one criterion, its sub-technique prefix built once so `holds` allocates nothing. */
+const techniqueTest = (criterion: string): ((techniqueId: string) => boolean) => {
+  const prefix = criterion.includes('.') ? undefined : `${criterion}.`;
+  return (techniqueId) =>
+    techniqueId === criterion || (prefix !== undefined && techniqueId.startsWith(prefix));
+};
+
 const techniquesCheck = (criteria: readonly string[]): Check => {
+  const tests = criteria.map((criterion) => ({ criterion, test: techniqueTest(criterion) }));
   const pairs = (finding: Finding) =>
     finding.techniques.flatMap((technique) =>
-      criteria
-        .filter((criterion) => techniqueMatches(criterion, technique.id))
-        .map((c) => `${c} matched ${technique.id}`),
+      tests
+        .filter(({ test }) => test(technique.id))
+        .map(({ criterion }) => `${criterion} matched ${technique.id}`),
     );
   return {
     criterion: 'techniques',
-    holds: (finding) =>
-      finding.techniques.some((technique) =>
-        criteria.some((criterion) => techniqueMatches(criterion, technique.id)),
-      ),
+    holds: (finding) => {
+      for (const technique of finding.techniques) {
+        for (const { test } of tests) if (test(technique.id)) return true;
+      }
+      return false;
+    },
     detail: (finding) => list(pairs(finding)),
     reason: (finding) =>
       finding.techniques.length === 0

@@ -170,7 +170,7 @@ const resolveDefaults = (
 /**
  * Compiles playbooks into a matcher: validates every criterion and condition (throwing one
  * PlaybookValidationError with every problem), indexes enabled playbooks by finding-type pattern and
- * builds one json-rules-engine Engine per playbook with conditions. Matching does no I/O.
+ * compiles the condition trees of each playbook once. Matching does no I/O.
  */
 export const createMatcher = (playbooks: Playbook[], options: MatcherOptions = {}): Matcher => {
   const defaults = resolveDefaults(options);
@@ -243,13 +243,13 @@ export const createMatcher = (playbooks: Playbook[], options: MatcherOptions = {
     return undefined;
   };
 
-  const judgeWithConditions = async (
+  const judgeWithConditions = (
     entry: CompiledPlaybook,
     conditions: PlaybookConditions,
     finding: Finding,
     from: number,
-  ): Promise<Verdict> => {
-    const outcomes = await conditions.evaluate(finding);
+  ): Verdict => {
+    const outcomes = conditions.evaluate(finding);
     const scan = scanExclusions(entry, finding, from, outcomes);
     if (scan && 'excludedBy' in scan) return { kind: 'excluded', index: scan.excludedBy, outcomes };
     if (outcomes.get(MATCH_RULE)?.holds === false) {
@@ -260,11 +260,11 @@ export const createMatcher = (playbooks: Playbook[], options: MatcherOptions = {
 
   /**
    * Evaluates one playbook: checks cheapest-first, then default exclusions, then exclude entries, then
-   * conditions. Synchronous unless a json-rules-engine run is needed.
+   * conditions (only when everything else holds).
    */
-  const judge = (entry: CompiledPlaybook, finding: Finding): Verdict | Promise<Verdict> => {
+  const judge = (entry: CompiledPlaybook, finding: Finding, from = 0): Verdict => {
     const { checks } = entry.match;
-    for (let at = 0; at < checks.length; at++) {
+    for (let at = from; at < checks.length; at++) {
       if (!checks[at]!.holds(finding)) return { kind: 'failed', at };
     }
     const byDefault = defaultExclusion(entry, finding);
@@ -339,9 +339,9 @@ export const createMatcher = (playbooks: Playbook[], options: MatcherOptions = {
 
     async match(finding) {
       const matches: PlaybookMatch[] = [];
-      for (const entry of index.candidates(finding.type.name)) {
-        const pending = judge(entry, finding);
-        const verdict = pending instanceof Promise ? await pending : pending;
+      for (const entry of index.matching(finding.type.name)) {
+        // The index only yields entries whose type patterns match: their types check (first) holds.
+        const verdict = judge(entry, finding, entry.match.patterns === undefined ? 0 : 1);
         if (verdict.kind === 'matched') {
           matches.push({
             playbook: entry.playbook,
@@ -364,10 +364,7 @@ export const createMatcher = (playbooks: Playbook[], options: MatcherOptions = {
           });
           continue;
         }
-        const pending = judge(entry, finding);
-        explanations.push(
-          explainVerdict(entry, finding, pending instanceof Promise ? await pending : pending),
-        );
+        explanations.push(explainVerdict(entry, finding, judge(entry, finding)));
       }
       return explanations;
     },

@@ -1,5 +1,19 @@
 import type { TypePattern } from './pattern.js';
 
+/** GuardDuty defines a few hundred finding types; room for all of them and then some. */
+const MAX_MEMOIZED_TYPES = 1024;
+
+/** Types come from the input: the memo is bounded so a stream of made-up types cannot grow it forever. */
+const memoized = <T>(memo: Map<string, readonly T[]>, type: string, compute: () => readonly T[]) => {
+  let found = memo.get(type);
+  if (found === undefined) {
+    found = compute();
+    if (memo.size >= MAX_MEMOIZED_TYPES) memo.clear();
+    memo.set(type, found);
+  }
+  return found;
+};
+
 /** What the index holds: anything with a position in the matcher's priority order. */
 export interface Indexed {
   ordinal: number;
@@ -32,9 +46,17 @@ export class TypeIndex<T extends Indexed> {
   readonly #exact = new Map<string, T[]>();
   readonly #byPurpose = new Map<string, T[]>();
   readonly #generic: T[] = [];
+  readonly #patterns = new Map<T, readonly TypePattern[]>();
+  /** Candidates by finding type, merged once: findings of one type keep arriving. */
+  readonly #merged = new Map<string, readonly T[]>();
+  /** The candidates whose patterns match, by finding type. */
+  readonly #matching = new Map<string, readonly T[]>();
 
   /** Files an entry under each of its patterns. Add entries in ordinal order. */
   add(entry: T, patterns: readonly TypePattern[] | undefined): void {
+    this.#merged.clear();
+    this.#matching.clear();
+    if (patterns !== undefined) this.#patterns.set(entry, patterns);
     if (patterns === undefined) {
       append(this.#generic, entry);
       return;
@@ -51,7 +73,20 @@ export class TypeIndex<T extends Indexed> {
   }
 
   /** The entries whose patterns may match `type`, each once, in ordinal order. */
-  candidates(type: string): T[] {
+  candidates(type: string): readonly T[] {
+    return memoized(this.#merged, type, () => this.#merge(type));
+  }
+
+  /** The candidates whose type patterns match `type`, and those without patterns, in ordinal order. */
+  matching(type: string): readonly T[] {
+    return memoized(this.#matching, type, () =>
+      this.candidates(type).filter(
+        (entry) => this.#patterns.get(entry)?.some((pattern) => pattern.test(type)) ?? true,
+      ),
+    );
+  }
+
+  #merge(type: string): readonly T[] {
     const purpose = threatPurpose(type);
     const buckets = [
       this.#exact.get(type),
