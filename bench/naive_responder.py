@@ -25,9 +25,8 @@ def lambda_handler(event, _context):
     disassociated = []
     associations = ec2.describe_iam_instance_profile_associations()["IamInstanceProfileAssociations"]
     for association in associations:
-        if association.get("State") == "associated":
-            ec2.disassociate_iam_instance_profile(AssociationId=association["AssociationId"])
-            disassociated.append(association["AssociationId"])
+        ec2.disassociate_iam_instance_profile(AssociationId=association["AssociationId"])
+        disassociated.append(association["AssociationId"])
     s3.put_public_access_block(
         Bucket=HARD_CODED_BUCKET,
         PublicAccessBlockConfiguration={

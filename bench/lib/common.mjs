@@ -36,7 +36,8 @@ export const seededRandom = (seed) => {
     some: (list, count) => {
       const copy = [...list];
       const picked = [];
-      while (picked.length < count && copy.length > 0) picked.push(copy.splice(Math.floor(next() * copy.length), 1)[0]);
+      while (picked.length < count && copy.length > 0)
+        picked.push(copy.splice(Math.floor(next() * copy.length), 1)[0]);
       return picked;
     },
   };
@@ -49,7 +50,11 @@ export const percentile = (sorted, p) => {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
 };
 
-export const median = (values) => percentile([...values].sort((a, b) => a - b), 50);
+export const median = (values) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 
 export const fixed = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 

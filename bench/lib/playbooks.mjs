@@ -49,7 +49,9 @@ const EXCLUSIONS = [
   { accounts: ['000011112222'] },
   { severity: { max: 3 } },
   { tags: { 'security:ignore': '*' } },
-  { conditions: { fact: 'actor', path: '$.remoteIp', operator: 'in', value: ['198.51.100.7', '203.0.113.9'] } },
+  {
+    conditions: { fact: 'actor', path: '$.remoteIp', operator: 'in', value: ['198.51.100.7', '203.0.113.9'] },
+  },
 ];
 
 /** `Exfiltration:S3/MaliciousIPCaller.Custom` -> head `Exfiltration:S3`, family `MaliciousIPCaller`. */
@@ -63,10 +65,10 @@ const typePatterns = (random) => {
   const entry = random.pick(CATALOG);
   const { head, purpose, resource, family } = partsOf(entry.type);
   const roll = random.next();
-  if (roll < 0.55) return random.some(CATALOG, random.int(1, 3)).map((other) => other.type);
-  if (roll < 0.8) return [`${head}/${family}*`];
-  if (roll < 0.92) return [`${head}/*`];
-  if (roll < 0.97) return [`${purpose}:**`];
+  if (roll < 0.6) return random.some(CATALOG, random.int(1, 3)).map((other) => other.type);
+  if (roll < 0.85) return [`${head}/${family}*`];
+  if (roll < 0.95) return [`${head}/*`];
+  if (roll < 0.98) return [`${purpose}:**`];
   return [`*:${resource}/**`];
 };
 
@@ -79,18 +81,20 @@ export const generatePlaybooks = (count, context, seed = 20261127) => {
   const playbooks = [];
   for (let index = 0; index < count; index++) {
     const match = {};
-    if (random.chance(0.95)) match.types = typePatterns(random);
+    if (random.chance(0.98)) match.types = typePatterns(random);
     else if (random.chance(0.5)) match.tactics = random.some(context.tactics, random.int(1, 2));
     else match.techniques = random.some(context.techniques, random.int(1, 2));
     if (random.chance(0.35)) match.severity = { min: random.pick([2, 4, 5, 7, 8]) };
-    else if (random.chance(0.1)) match.severity = { labels: random.some(['Low', 'Medium', 'High', 'Critical'], 2) };
+    else if (random.chance(0.1))
+      match.severity = { labels: random.some(['Low', 'Medium', 'High', 'Critical'], 2) };
     if (random.chance(0.2) && match.types) {
       const kinds = RESOURCE_KINDS_BY_TYPE[partsOf(match.types[0]).resource] ?? ['instance'];
       match.resources = random.some(kinds, random.int(1, kinds.length));
     }
     if (random.chance(0.08)) match.principals = random.pick([['IAMUser'], ['AssumedRole', 'Root']]);
     if (random.chance(0.1)) match.accounts = [random.pick(context.accounts), '444455556666'];
-    if (random.chance(0.1)) match.regions = random.some(['us-east-1', 'us-east-2', 'us-west-1', 'eu-west-1'], 2);
+    if (random.chance(0.1))
+      match.regions = random.some(['us-east-1', 'us-east-2', 'us-west-1', 'eu-west-1'], 2);
     if (random.chance(0.06)) match.techniques = random.some(context.techniques, 2);
     if (random.chance(0.06)) match.tactics = random.some(context.tactics, 2);
     if (random.chance(0.08)) {
@@ -129,12 +133,15 @@ export const corpusContext = (findings, tactics) => {
   const tags = new Map();
   for (const finding of findings) {
     for (const resource of finding.resources) {
-      for (const [key, value] of Object.entries(resource.tags ?? {})) tags.set(`${key}=${value}`, [key, value]);
+      for (const [key, value] of Object.entries(resource.tags ?? {}))
+        tags.set(`${key}=${value}`, [key, value]);
     }
   }
   return {
     accounts: [...new Set(findings.map((finding) => finding.accountId))].sort(),
-    techniques: [...new Set(findings.flatMap((finding) => finding.techniques.map((technique) => technique.id)))].sort(),
+    techniques: [
+      ...new Set(findings.flatMap((finding) => finding.techniques.map((technique) => technique.id))),
+    ].sort(),
     tactics: tactics.map((tactic) => tactic.id),
     tags: [...tags.values()].sort(),
   };
@@ -160,11 +167,18 @@ export const addNaiveOperators = (engine) => {
   const regexes = new Map();
   const regexOf = (pattern) => {
     let regex = regexes.get(pattern);
-    if (!regex) regexes.set(pattern, (regex = patternRegex(pattern)));
+    if (!regex) {
+      regex = patternRegex(pattern);
+      regexes.set(pattern, regex);
+    }
     return regex;
   };
-  engine.addOperator('typeMatchesAny', (type, patterns) => patterns.some((pattern) => regexOf(pattern).test(type)));
-  engine.addOperator('hasKindIn', (resources, kinds) => resources.some((resource) => kinds.includes(resource.kind)));
+  engine.addOperator('typeMatchesAny', (type, patterns) =>
+    patterns.some((pattern) => regexOf(pattern).test(type)),
+  );
+  engine.addOperator('hasKindIn', (resources, kinds) =>
+    resources.some((resource) => kinds.includes(resource.kind)),
+  );
   engine.addOperator('hasPrincipalIn', (resources, userTypes) =>
     resources.some((resource) => resource.kind === 'access-key' && userTypes.includes(resource.userType)),
   );
@@ -173,7 +187,9 @@ export const addNaiveOperators = (engine) => {
       wanted.some((id) => technique.id === id || (!id.includes('.') && technique.id.startsWith(`${id}.`))),
     ),
   );
-  engine.addOperator('hasTacticIn', (tactics, wanted) => tactics.some((tactic) => wanted.includes(tactic.id)));
+  engine.addOperator('hasTacticIn', (tactics, wanted) =>
+    tactics.some((tactic) => wanted.includes(tactic.id)),
+  );
   engine.addOperator('carriesTags', (resources, wanted) =>
     resources.some((resource) =>
       Object.entries(wanted).every(([key, value]) => {
@@ -188,19 +204,23 @@ export const addNaiveOperators = (engine) => {
 /** The criteria of one `match` or `exclude` block as a json-rules-engine `all`. */
 const criteriaConditions = (criteria) => {
   const all = [];
-  if (criteria.types) all.push({ fact: 'type', path: '$.name', operator: 'typeMatchesAny', value: criteria.types });
+  if (criteria.types)
+    all.push({ fact: 'type', path: '$.name', operator: 'typeMatchesAny', value: criteria.types });
   if (criteria.severity?.min !== undefined) {
     all.push({ fact: 'severity', operator: 'greaterThanInclusive', value: criteria.severity.min });
   }
   if (criteria.severity?.max !== undefined) {
     all.push({ fact: 'severity', operator: 'lessThanInclusive', value: criteria.severity.max });
   }
-  if (criteria.severity?.labels) all.push({ fact: 'severityLabel', operator: 'in', value: criteria.severity.labels });
+  if (criteria.severity?.labels)
+    all.push({ fact: 'severityLabel', operator: 'in', value: criteria.severity.labels });
   if (criteria.accounts) all.push({ fact: 'accountId', operator: 'in', value: criteria.accounts });
   if (criteria.regions) all.push({ fact: 'region', operator: 'in', value: criteria.regions });
   if (criteria.resources) all.push({ fact: 'resources', operator: 'hasKindIn', value: criteria.resources });
-  if (criteria.principals) all.push({ fact: 'resources', operator: 'hasPrincipalIn', value: criteria.principals });
-  if (criteria.techniques) all.push({ fact: 'techniques', operator: 'hasTechniqueIn', value: criteria.techniques });
+  if (criteria.principals)
+    all.push({ fact: 'resources', operator: 'hasPrincipalIn', value: criteria.principals });
+  if (criteria.techniques)
+    all.push({ fact: 'techniques', operator: 'hasTechniqueIn', value: criteria.techniques });
   if (criteria.tactics) all.push({ fact: 'tactics', operator: 'hasTacticIn', value: criteria.tactics });
   if (criteria.tags) all.push({ fact: 'resources', operator: 'carriesTags', value: criteria.tags });
   if (criteria.conditions) all.push(criteria.conditions);
@@ -213,5 +233,10 @@ export const naiveRule = (playbook) => {
   if (playbook.exclude.length > 0) {
     conditions.all.push({ not: { any: playbook.exclude.map(criteriaConditions) } });
   }
-  return { name: playbook.name, priority: 1, conditions, event: { type: 'matched', params: { playbook: playbook.name } } };
+  return {
+    name: playbook.name,
+    priority: 1,
+    conditions,
+    event: { type: 'matched', params: { playbook: playbook.name } },
+  };
 };
