@@ -85,9 +85,13 @@ const collectEvent = (event: JsonObject, path: string, into: Collected): void =>
   );
 };
 
-const collect = (input: unknown, path: string, into: Collected): void => {
+// Lists hold findings or events, never further lists: a nested list is refused, never recursed into
+// (an input of arrays nested thousands deep must be a typed error, not a stack overflow).
+const collect = (input: unknown, path: string, into: Collected, inList = false): void => {
   if (Array.isArray(input)) {
-    for (const [index, element] of input.entries()) collect(element, pointer(path, index), into);
+    if (inList)
+      throw wrongType(path, 'a finding or an EventBridge event (lists of findings do not nest)', input);
+    for (const [index, element] of input.entries()) collect(element, pointer(path, index), into, true);
     return;
   }
   if (!isObject(input)) {
@@ -103,7 +107,7 @@ const collect = (input: unknown, path: string, into: Collected): void => {
       ? 'findings'
       : undefined;
   if (listKey && !('id' in input) && !('Id' in input)) {
-    collect(input[listKey], pointer(path, listKey), into);
+    collect(input[listKey], pointer(path, listKey), into, inList);
     return;
   }
   if (isAsffFinding(input)) collectAsff(input, path, into);

@@ -48,6 +48,13 @@ const without = (input: Json, key: string): Json => {
 };
 
 describe('input that is not a finding', () => {
+  it('refuses a list inside a list of findings, naming the inner list', () => {
+    const error = formatError(() => normalize([finding(), [finding()]]));
+
+    expect(error.path).toBe('/1');
+    expect(error.message).toContain('lists of findings do not nest');
+  });
+
   it.each([42, 'a finding', true, null, undefined])('refuses %j at the root', (input) => {
     const error = formatError(() => normalize(input));
 
