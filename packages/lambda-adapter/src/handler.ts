@@ -48,6 +48,13 @@ export interface LambdaContext {
   getRemainingTimeInMillis?: () => number;
 }
 
+/**
+ * The most one attempt of one AWS call may take. Control-plane calls answer in well under a second;
+ * without a limit, a call that never answers would hold the invocation until Lambda's own timeout and
+ * lose the report. A timed-out attempt is retried by the SDK, then reported as a retryable failure.
+ */
+export const AWS_REQUEST_TIMEOUT_MS = 5_000;
+
 export interface HandlerOptions {
   /** Default: `process.env`. */
   env?: Record<string, string | undefined>;
@@ -141,7 +148,8 @@ export const createHandler = (options: HandlerOptions = {}): RiposteHandler => {
         options.playbooks ??
         (await loadFunctionPlaybooks(config.playbooksDir, registry, options.bundled ?? bundledPlaybooks));
       const createServices = options.createServices ?? createAwsServices;
-      const ownServices = createServices({ env });
+      const clientConfig = { requestTimeoutMs: AWS_REQUEST_TIMEOUT_MS };
+      const ownServices = createServices({ env, clientConfig });
       const members = config.memberRole
         ? createMemberCredentials({
             roleName: config.memberRole,
@@ -156,7 +164,7 @@ export const createHandler = (options: HandlerOptions = {}): RiposteHandler => {
         let services = memberServices.get(finding.accountId);
         if (!services) {
           const account = { accountId: finding.accountId, partition: finding.partition };
-          services = createServices({ env, credentialsFor: () => members.provider(account) });
+          services = createServices({ env, clientConfig, credentialsFor: () => members.provider(account) });
           memberServices.set(finding.accountId, services);
         }
         return services;

@@ -27,6 +27,7 @@ export {
   type Rejection,
 } from './events.js';
 export {
+  AWS_REQUEST_TIMEOUT_MS,
   createHandler,
   type HandlerOptions,
   handler,

@@ -1,7 +1,9 @@
+import type { AwsServicesOptions } from '@riposte/actions';
 import { PlaybookValidationError } from '@riposte/core';
 import { describe, expect, it } from 'vitest';
 import {
   AdapterConfigurationError,
+  AWS_REQUEST_TIMEOUT_MS,
   createHandler,
   createMemoryStore,
   type FindingResult,
@@ -9,7 +11,7 @@ import {
   RetryableFailureError,
   type SqsBatchResult,
 } from '../../src/index.js';
-import { fixture, lambdaContext, readEvent, testHandler } from '../helpers/harness.js';
+import { fixture, lambdaContext, readEvent, taggedServices, testHandler } from '../helpers/harness.js';
 import { createRecorder, recordingRegistry } from '../helpers/test-actions.js';
 
 const ACCOUNT = '111122223333';
@@ -250,6 +252,20 @@ describe('handler: failures and retries', () => {
 
     expect(result).toMatchObject({ code: 'HANDLED', outcome: 'failed', retryable: false });
     expect(result.steps[0]!.error).toMatchObject({ code: 'AuthorizationErrorException', retryable: false });
+  });
+  it('bounds every AWS call attempt, so a call that never answers cannot hold the invocation', async () => {
+    const seen: AwsServicesOptions[] = [];
+    const { handler } = await testHandler(undefined, {
+      createServices: (options) => {
+        seen.push(options);
+        return taggedServices(options);
+      },
+    });
+
+    await handler(exfiltrationEvent(), lambdaContext(ACCOUNT));
+
+    expect(seen.length).toBeGreaterThan(0);
+    for (const options of seen) expect(options.clientConfig?.requestTimeoutMs).toBe(AWS_REQUEST_TIMEOUT_MS);
   });
 });
 
