@@ -14,23 +14,31 @@ const budgetBytes = 1.5 * 1024 * 1024;
 
 const isPlaybookFile = (name) => /\.ya?ml$/.test(name) && !/\.cases\.ya?ml$/.test(name);
 
-/** Replaces src/bundled-playbooks.ts (which reads rules/ at run time) with the texts themselves. */
+/**
+ * Replaces src/bundled-playbooks.ts (which reads and compiles rules/ at run time) with the playbooks
+ * compiled here, by the built core and the built-in actions: a bad playbook fails the build, and a
+ * cold start neither parses YAML nor validates the playbook schema.
+ */
 const embedPlaybooks = {
   name: 'embed-playbooks',
   setup(pluginBuild) {
     pluginBuild.onLoad({ filter: /[\\/]src[\\/]bundled-playbooks\.ts$/ }, async () => {
+      const { compilePlaybooks } = await import(join(root, 'packages', 'core', 'dist', 'index.js'));
+      const { createRegistry } = await import(join(root, 'packages', 'actions', 'dist', 'index.js'));
       const names = (await readdir(rulesDir)).filter(isPlaybookFile).sort();
-      const texts = await Promise.all(
+      const sources = await Promise.all(
         names.map(async (name) => ({
           file: `rules/${name}`,
           text: await readFile(join(rulesDir, name), 'utf8'),
         })),
       );
+      const playbooks = compilePlaybooks(sources, { registry: createRegistry() });
       console.log(
-        `bundle: embedding ${texts.length} playbook file(s) from ${relative(root, rulesDir) || '.'}/`,
+        `bundle: embedding ${playbooks.length} playbook(s) compiled from ${names.length} file(s) in ${relative(root, rulesDir) || '.'}/`,
       );
       return {
-        contents: `export const bundledPlaybooks = async () => ${JSON.stringify(texts)};`,
+        // A JSON string parses faster than the same object literal compiles.
+        contents: `export const bundledPlaybooks = async () => JSON.parse(${JSON.stringify(JSON.stringify(playbooks))});`,
         loader: 'js',
         watchFiles: names.map((name) => join(rulesDir, name)),
       };

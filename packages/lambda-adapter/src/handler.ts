@@ -13,7 +13,6 @@ import {
   FindingFormatError,
   normalize,
   type Playbook,
-  type PlaybookSource,
   type Report,
 } from '@riposte/core';
 import {
@@ -62,8 +61,8 @@ export interface HandlerOptions {
   registry?: ActionRegistry<AwsServices>;
   /** Compiled playbooks to use instead of loading `RIPOSTE_PLAYBOOKS` or the bundled ones. */
   playbooks?: Playbook[];
-  /** The bundled playbook texts (the bundle embeds them; default: this checkout's `rules/`). */
-  bundled?: () => Promise<PlaybookSource[]>;
+  /** The bundled playbooks (the bundle embeds them compiled; default: this checkout's `rules/`). */
+  bundled?: (registry: ActionRegistry<unknown>) => Promise<Playbook[]>;
   /** Builds the AWS service bag; default `createAwsServices`. Tests point it at a fake. */
   createServices?: (options: AwsServicesOptions) => AwsServices;
   /** Default: DynamoDB when `RIPOSTE_IDEMPOTENCY_TABLE` is set, else memory. */

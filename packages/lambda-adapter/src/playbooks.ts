@@ -1,22 +1,13 @@
-import {
-  type ActionRegistry,
-  compilePlaybooks,
-  loadPlaybooks,
-  type Playbook,
-  type PlaybookSource,
-  PlaybookValidationError,
-} from '@riposte/core';
+import { type ActionRegistry, loadPlaybooks, type Playbook, PlaybookValidationError } from '@riposte/core';
 
 /** The playbooks of a directory, or the bundled ones; none at all is a configuration error too. */
 export const loadFunctionPlaybooks = async (
   directory: string | undefined,
   registry: ActionRegistry<unknown>,
-  bundled: () => Promise<PlaybookSource[]>,
+  bundled: (registry: ActionRegistry<unknown>) => Promise<Playbook[]>,
 ): Promise<Playbook[]> => {
   const playbooks =
-    directory === undefined
-      ? compilePlaybooks(await bundled(), { registry })
-      : await loadPlaybooks([directory], { registry });
+    directory === undefined ? await bundled(registry) : await loadPlaybooks([directory], { registry });
   if (playbooks.length === 0) {
     const where = directory ?? 'the bundle';
     throw new PlaybookValidationError([

@@ -15,7 +15,11 @@ let validator: ValidateFunction | undefined;
 /** The compiled schema, built on first use and shared by every load in the process. */
 export const playbookValidator = (): ValidateFunction => {
   // verbose: errors carry the failing schema and data, which union errors need to pick the branch meant.
-  validator ??= new Ajv({ strict: true, allErrors: true, verbose: true }).compile(playbookSchema);
+  // The schema is ours, checked against the meta-schema by its tests: skipping that here saves ~50 ms
+  // of a Lambda cold start.
+  validator ??= new Ajv({ strict: true, allErrors: true, verbose: true, validateSchema: false }).compile(
+    playbookSchema,
+  );
   return validator;
 };
 

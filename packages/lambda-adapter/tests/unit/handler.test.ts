@@ -1,5 +1,5 @@
 import type { AwsServicesOptions } from '@riposte/actions';
-import { PlaybookValidationError } from '@riposte/core';
+import { PlaybookValidationError, parsePlaybooks } from '@riposte/core';
 import { describe, expect, it } from 'vitest';
 import {
   AdapterConfigurationError,
@@ -396,9 +396,9 @@ describe('handler: initialisation', () => {
     const handler = createHandler({
       env: { RIPOSTE_MODE: 'enforce' },
       registry: recordingRegistry(recorder),
-      bundled: async () => {
+      bundled: async (registry) => {
         loads += 1;
-        return [{ file: 'rules/respond.yaml', text }];
+        return parsePlaybooks(text, 'rules/respond.yaml', { registry });
       },
       logDestination: { write: () => undefined },
     });

@@ -1,62 +1,29 @@
-import { type PlaybookSource, PlaybookValidationError } from '@riposte/core';
+import { createRegistry } from '@riposte/actions';
+import { loadPlaybooks } from '@riposte/core';
 import { describe, expect, it } from 'vitest';
-import { loadFunctionPlaybooks } from '../../src/index.js';
-import { createRecorder, recordingRegistry } from '../helpers/test-actions.js';
+import { bundledPlaybooks, loadFunctionPlaybooks } from '../../src/index.js';
 
-const registry = recordingRegistry(createRecorder());
-const text = (name: string) =>
-  `name: ${name}\nmatch:\n  types: ['**']\nactions:\n  - action: record-response\n`;
-const fromBundle = (texts: PlaybookSource[]) => loadFunctionPlaybooks(undefined, registry, async () => texts);
+const registry = createRegistry();
+const RULES = new URL('../../../../rules', import.meta.url).pathname;
 
-describe('loadFunctionPlaybooks from the bundle', () => {
-  it('compiles every embedded file, in order', async () => {
-    const playbooks = await fromBundle([
-      { file: 'rules/a.yaml', text: text('first') },
-      { file: 'rules/b.yaml', text: `${text('second')}---\n${text('third')}` },
-    ]);
+describe('loadFunctionPlaybooks', () => {
+  it('uses the bundled playbooks when no directory is configured: those of rules/', async () => {
+    const playbooks = await loadFunctionPlaybooks(undefined, registry, bundledPlaybooks);
 
-    expect(playbooks.map((playbook) => [playbook.name, playbook.location.file])).toEqual([
-      ['first', 'rules/a.yaml'],
-      ['second', 'rules/b.yaml'],
-      ['third', 'rules/b.yaml'],
-    ]);
+    const names = (await loadPlaybooks([RULES], { registry })).map((playbook) => playbook.name);
+    expect(playbooks.map((playbook) => playbook.name)).toEqual(names);
+    expect(playbooks.map((playbook) => playbook.location.file)).toContain('rules/s3-data-exfiltration.yaml');
   });
 
-  it('refuses a name used in two embedded files, pointing at both', async () => {
-    const error = await fromBundle([
-      { file: 'rules/a.yaml', text: text('same') },
-      { file: 'rules/b.yaml', text: text('same') },
-    ]).catch((caught: unknown) => caught);
+  it('loads the configured directory instead', async () => {
+    const playbooks = await loadFunctionPlaybooks(RULES, registry, async () => []);
 
-    expect(error).toBeInstanceOf(PlaybookValidationError);
-    expect((error as PlaybookValidationError).issues).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({
-          file: 'rules/b.yaml',
-          pointer: '/name',
-          message: expect.stringContaining('rules/a.yaml:1:'),
-        }),
-      ]),
-    );
-  });
-
-  it('reports the problems of every embedded file at once', async () => {
-    await expect(
-      fromBundle([
-        { file: 'rules/a.yaml', text: 'name: a\nmatch: {}\nactions: []\n' },
-        { file: 'rules/b.yaml', text: 'name: [unclosed\n' },
-      ]),
-    ).rejects.toThrow(
-      expect.objectContaining({
-        issues: expect.arrayContaining([
-          expect.objectContaining({ file: 'rules/a.yaml' }),
-          expect.objectContaining({ file: 'rules/b.yaml' }),
-        ]),
-      }),
-    );
+    expect(playbooks.map((playbook) => playbook.name)).toContain('ec2-instance-credential-exfiltration');
   });
 
   it('refuses a bundle without playbooks: the function would never act', async () => {
-    await expect(fromBundle([])).rejects.toThrow(/no playbooks found/);
+    await expect(loadFunctionPlaybooks(undefined, registry, async () => [])).rejects.toThrow(
+      /no playbooks found/,
+    );
   });
 });
