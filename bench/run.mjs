@@ -132,14 +132,15 @@ add(
       ? `; baseline: ${coldStart.naive.walls.map((wall) => fixed(wall, 0)).join(', ')}; ratios: ${coldStart.ratios.map((ratio) => fixed(ratio, 2)).join(', ')}.`
       : '.'),
   '',
-  "**Where Riposte's time goes** (a `node --cpu-prof` of a non-minified build of the same bundle, taken when",
-  "this benchmark was written; the import and handle columns above are this run's). Import is dominated by",
-  "ajv compiling schemas at init (about 30% of import CPU: the registry compiles every action's params schema",
-  'and the playbook schema, and each `new Ajv` compiles the JSON Schema meta-schema first, about 50 ms), V8',
-  'compiling the 1.1 MB module (about 25%), YAML-parsing the embedded playbooks (about 8%) and the',
-  "modules' top-level code. Handling is mostly the SDK's middleware, signing and XML (de)serialisation on the",
-  'first call of each client, and waiting for the endpoint. See bench/README.md for the experiments and the',
-  'changes they suggest.',
+  "**Where Riposte's time goes** (a `node --cpu-prof` of a non-minified build of the same bundle; the import",
+  "and handle columns above are this run's). The bundle embeds the playbooks already compiled at build time",
+  '(no YAML parse at init) and compiles its own schemas without re-checking them against the JSON Schema',
+  'meta-schema (the tests do that), which took import from about 250 ms to about 200 ms. What is left of',
+  'import is mostly V8 compiling the 1.1 MB module (about a third of init CPU), ajv compiling the nine',
+  "actions' params schemas (about 10%) and the modules' top-level code. Handling is mostly the SDK's",
+  'middleware, signing and XML (de)serialisation on the first call of each client, and waiting for the',
+  "endpoint. What would remove more: ajv standalone validators generated at build time, and Node 22's",
+  'compile cache (`NODE_COMPILE_CACHE`) on `nodejs22.x`; see bench/README.md.',
   '',
 );
 
