@@ -7,28 +7,31 @@ export type Style = (style: 'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'cyan'
 
 const plain: Style = (_style, text) => text;
 
+/** One resource of a finding, as a person reads it in a plan, a report or a notification. */
 export const describeResource = (resource: Resource): string => {
   switch (resource.kind) {
     case 'instance':
-      return `instance ${resource.instanceId}${resource.role === 'credential-source' ? ' (credentials leaked from it)' : ''}${resource.instanceProfile?.arn ? ` profile ${resource.instanceProfile.arn}` : ''}`;
-    case 'access-key':
-      return `access key ${resource.accessKeyId ?? '?'} ${resource.userType}${resource.roleName ? ` role ${resource.roleName}` : resource.userName ? ` ${resource.userName}` : ''}`;
+      return `EC2 instance ${resource.instanceId}${resource.role === 'credential-source' ? ' (credential source)' : ''}${resource.instanceProfile?.arn ? `, profile ${resource.instanceProfile.arn}` : ''}`;
+    case 'access-key': {
+      const who = resource.roleName ?? resource.userName ?? resource.principalId ?? 'unknown principal';
+      return `access key ${resource.accessKeyId ?? '(no id)'} (${resource.userType} ${who})`;
+    }
     case 's3-bucket':
-      return `bucket ${resource.name}`;
+      return `S3 bucket ${resource.name}`;
     case 'cloudtrail-trail':
-      return `trail ${resource.arn ?? resource.name}`;
+      return `CloudTrail trail ${resource.arn ?? resource.name}`;
     case 'eks-cluster':
       return `EKS cluster ${resource.name}`;
     case 'ecs-cluster':
-      return `ECS cluster ${resource.arn}`;
+      return `ECS cluster ${resource.name ?? resource.arn}`;
     case 'container':
-      return `container ${resource.name ?? resource.id ?? '?'}${resource.image ? ` (${resource.image})` : ''}`;
+      return `container ${resource.name ?? resource.id ?? '(unnamed)'}${resource.image ? ` (${resource.image})` : ''}`;
     case 'lambda-function':
       return `Lambda function ${resource.name}`;
     case 'rds-instance':
       return `RDS instance ${resource.dbInstanceIdentifier}`;
     case 'ebs-volume':
-      return `EBS volume ${resource.volumeId ?? resource.volumeArn ?? '?'}`;
+      return `EBS volume ${resource.volumeId ?? resource.volumeArn ?? '(unknown)'}`;
   }
 };
 

@@ -1,9 +1,9 @@
 import type { PublishCommandOutput } from '@aws-sdk/client-sns';
 import {
   type ActionContext,
+  describeResource,
   ExecutionError,
   type Finding,
-  type Resource,
   type StepSummary,
 } from '@riposte/core';
 import { type Mutation, mutation } from '../call.js';
@@ -52,33 +52,6 @@ const asciiSubject = (text: string): string =>
 
 /** Shown wherever the webhook appears: the host only, since the path of a Slack webhook is its secret. */
 const maskWebhook = (url: URL): string => `webhook:${url.host}`;
-
-const describeResource = (resource: Resource): string => {
-  switch (resource.kind) {
-    case 'instance':
-      return `EC2 instance ${resource.instanceId}${resource.role === 'credential-source' ? ' (credential source)' : ''}`;
-    case 'access-key': {
-      const who = resource.roleName ?? resource.userName ?? resource.principalId ?? 'unknown principal';
-      return `access key ${resource.accessKeyId ?? '(no id)'} (${resource.userType} ${who})`;
-    }
-    case 's3-bucket':
-      return `S3 bucket ${resource.name}`;
-    case 'cloudtrail-trail':
-      return `CloudTrail trail ${resource.arn ?? resource.name}`;
-    case 'eks-cluster':
-      return `EKS cluster ${resource.name}`;
-    case 'ecs-cluster':
-      return `ECS cluster ${resource.name ?? resource.arn}`;
-    case 'container':
-      return `container ${resource.name ?? resource.id ?? '(unnamed)'}${resource.image ? ` (${resource.image})` : ''}`;
-    case 'lambda-function':
-      return `Lambda function ${resource.name}`;
-    case 'rds-instance':
-      return `RDS instance ${resource.dbInstanceIdentifier}`;
-    case 'ebs-volume':
-      return `EBS volume ${resource.volumeId ?? resource.volumeArn ?? '(unknown)'}`;
-  }
-};
 
 const describeActor = (finding: Finding): string | undefined => {
   const actor = finding.actor;
