@@ -65,8 +65,11 @@ export const createRegistry = (
   // the meta-schema again at every cold start costs ~50 ms, so only actions from elsewhere pay for it.
   const trusted = new Ajv({ strict: true, allErrors: true, validateSchema: false });
   let checked: Ajv | undefined;
-  const compilerFor = (action: ActionDefinition<Record<string, unknown>, AwsServices>): Ajv =>
-    BUILT_IN.has(action) ? trusted : (checked ??= new Ajv({ strict: true, allErrors: true }));
+  const compilerFor = (action: ActionDefinition<Record<string, unknown>, AwsServices>): Ajv => {
+    if (BUILT_IN.has(action)) return trusted;
+    checked ??= new Ajv({ strict: true, allErrors: true });
+    return checked;
+  };
   const entries = new Map<
     string,
     { action: ActionDefinition<Record<string, unknown>, AwsServices>; validate: ValidateFunction }
