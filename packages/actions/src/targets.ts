@@ -1,4 +1,10 @@
-import type { ActionTarget, Finding, InstanceResource, TargetResolution } from '@riposte/core';
+import {
+  type ActionTarget,
+  type Finding,
+  type InstanceResource,
+  resourcesOfKind,
+  type TargetResolution,
+} from '@riposte/core';
 
 /** A target named by the finding, in the finding's account and (unless given) region. */
 export const targetOf = (
@@ -26,6 +32,10 @@ export const instanceTarget = (finding: Finding, instance: InstanceResource): Ac
       : `instance ${instance.instanceId}`,
     { arn: instance.arn },
   );
+
+/** Every EC2 instance the finding names, the credential source of an exfiltration included. */
+export const instanceTargets = (finding: Finding): ActionTarget[] =>
+  resourcesOfKind(finding, 'instance').map((instance) => instanceTarget(finding, instance));
 
 export const resolved = (targets: ActionTarget[], reason: string): TargetResolution =>
   targets.length > 0 ? { targets } : { targets, reason };

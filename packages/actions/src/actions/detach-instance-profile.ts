@@ -1,10 +1,10 @@
 import type { IamInstanceProfileAssociation } from '@aws-sdk/client-ec2';
-import { type ActionContext, resourcesOfKind } from '@riposte/core';
+import type { ActionContext } from '@riposte/core';
 import { awsCall, type Mutation, mutation } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import type { DocumentedAction } from '../docs.js';
 import { executeAction, placeholder, planAction, type Session, scopeOf } from '../session.js';
-import { instanceTarget, nameFromArn, resolved } from '../targets.js';
+import { instanceTargets, nameFromArn, resolved } from '../targets.js';
 
 export type DetachInstanceProfileParams = {
   /** Swap in this instance profile (by name) instead of leaving the instance without one. */
@@ -123,11 +123,7 @@ export const detachInstanceProfile: DocumentedAction<DetachInstanceProfileParams
   dryRun:
     'Looks up the instance profile association of each instance; lists DisassociateIamInstanceProfile (or ReplaceIamInstanceProfileAssociation) with its AssociationId.',
 
-  targets: (finding) =>
-    resolved(
-      resourcesOfKind(finding, 'instance').map((instance) => instanceTarget(finding, instance)),
-      'the finding names no EC2 instance',
-    ),
+  targets: (finding) => resolved(instanceTargets(finding), 'the finding names no EC2 instance'),
 
   plan: (ctx) =>
     planAction(async (session) => {

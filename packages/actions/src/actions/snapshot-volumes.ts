@@ -1,11 +1,11 @@
 import type { CreateSnapshotsCommandOutput } from '@aws-sdk/client-ec2';
-import { type ActionContext, resourcesOfKind } from '@riposte/core';
+import type { ActionContext } from '@riposte/core';
 import { awsCall, type Mutation, mutation } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import type { DocumentedAction } from '../docs.js';
 import { executeAction, planAction, type Session, scopeOf } from '../session.js';
 import { FINDING_ID_TAG, findingTags, tagValue } from '../tags.js';
-import { instanceTarget, resolved } from '../targets.js';
+import { instanceTargets, resolved } from '../targets.js';
 
 export type SnapshotVolumesParams = Record<string, never>;
 
@@ -83,11 +83,7 @@ export const snapshotVolumes: DocumentedAction<SnapshotVolumesParams, AwsService
   dryRun:
     "Looks up this finding's snapshots of the instance; lists CreateSnapshots with the instance, description and tags.",
 
-  targets: (finding) =>
-    resolved(
-      resourcesOfKind(finding, 'instance').map((instance) => instanceTarget(finding, instance)),
-      'the finding names no EC2 instance',
-    ),
+  targets: (finding) => resolved(instanceTargets(finding), 'the finding names no EC2 instance'),
 
   plan: (ctx) =>
     planAction(async (session) => {

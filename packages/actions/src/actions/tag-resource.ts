@@ -10,7 +10,7 @@ import type { AwsServices } from '../clients.js';
 import type { DocumentedAction } from '../docs.js';
 import { executeAction, placeholder, planAction, type Read, type Session, scopeOf } from '../session.js';
 import { FINDING_ID_TAG, findingTags, TAGGED_AT_TAG, type Tag, tagValue } from '../tags.js';
-import { instanceTarget, resolved, targetOf } from '../targets.js';
+import { instanceTargets, resolved, targetOf } from '../targets.js';
 
 export type TagResourceParams = {
   /** Extra tags; the riposte:* tags win on a clash. */
@@ -236,7 +236,7 @@ export const tagResource: DocumentedAction<TagResourceParams, AwsServices> = {
   targets: (finding) =>
     resolved(
       [
-        ...resourcesOfKind(finding, 'instance').map((instance) => instanceTarget(finding, instance)),
+        ...instanceTargets(finding),
         ...resourcesOfKind(finding, 's3-bucket').map((bucket) =>
           targetOf(finding, 's3-bucket', bucket.name, `bucket ${bucket.name}`, { arn: bucket.arn }),
         ),
