@@ -15,6 +15,10 @@ type SnsModule = typeof import('../../packages/actions/node_modules/@aws-sdk/cli
 type CloudTrailModule =
   typeof import('../../packages/actions/node_modules/@aws-sdk/client-cloudtrail/dist-types/index.js');
 type S3Module = typeof import('../../packages/actions/node_modules/@aws-sdk/client-s3/dist-types/index.js');
+type GuardDutyModule =
+  typeof import('../../packages/actions/node_modules/@aws-sdk/client-guardduty/dist-types/index.js');
+type OrganizationsModule =
+  typeof import('../../packages/actions/node_modules/@aws-sdk/client-organizations/dist-types/index.js');
 
 export const ec2 = requireFromActions('@aws-sdk/client-ec2') as Ec2Module;
 export const iam = requireFromActions('@aws-sdk/client-iam') as IamModule;
@@ -22,3 +26,5 @@ export const sts = requireFromActions('@aws-sdk/client-sts') as StsModule;
 export const sns = requireFromActions('@aws-sdk/client-sns') as SnsModule;
 export const cloudtrail = requireFromActions('@aws-sdk/client-cloudtrail') as CloudTrailModule;
 export const s3 = requireFromActions('@aws-sdk/client-s3') as S3Module;
+export const guardduty = requireFromActions('@aws-sdk/client-guardduty') as GuardDutyModule;
+export const organizations = requireFromActions('@aws-sdk/client-organizations') as OrganizationsModule;

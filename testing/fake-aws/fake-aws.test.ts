@@ -1,11 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cloudtrail, ec2, iam, s3, sns, sts } from './aws-sdk.js';
+import { cloudtrail, ec2, guardduty, iam, organizations, s3, sns, sts } from './aws-sdk.js';
 import {
   FAKE_CREDENTIALS,
   type FakeAccountSeed,
   type FakeAws,
   FakeAwsError,
   type FaultRule,
+  type GuardDutyFinding,
+  type OrganizationSeed,
+  putFinding,
   SCENARIO,
   scenarioSeed,
   startFakeAws,
@@ -51,6 +55,8 @@ const clientsFor = (fake: FakeAws, options: ClientOptions = {}) => {
     sns: new sns.SNSClient(config),
     cloudtrail: new cloudtrail.CloudTrailClient(config),
     s3: new s3.S3Client({ ...config, forcePathStyle: true }),
+    guardduty: new guardduty.GuardDutyClient(config),
+    organizations: new organizations.OrganizationsClient(config),
   };
 };
 
@@ -77,6 +83,65 @@ const withQuarantineProfile = (): FakeAccountSeed => {
     ],
   };
 };
+
+const ORGANIZATION: OrganizationSeed = {
+  id: 'o-a1b2c3d4e5',
+  managementAccountId: '999988887777',
+  accounts: ['444455556666'],
+};
+
+/** The scenario's account as a member of an organization with one other member. */
+const withOrganization = (): FakeAccountSeed => ({ ...scenarioSeed(), organization: ORGANIZATION });
+
+/** Two more instances sharing the scenario's profile, so a wildcard can match several of four. */
+const withFleet = (): FakeAccountSeed => {
+  const seed = scenarioSeed();
+  const worker = (suffix: string) => ({
+    instanceId: `i-0c0c0c0c0c0c0c0${suffix}`,
+    vpcId: SCENARIO.vpcId,
+    subnetId: SCENARIO.subnetId,
+    tags: { Name: `worker-${suffix}` },
+    iamInstanceProfile: {
+      name: SCENARIO.instanceProfileName,
+      associationId: `iip-assoc-0c0c0c0c0c0c0c0${suffix}`,
+    },
+    networkInterfaces: [
+      { networkInterfaceId: `eni-0c0c0c0c0c0c0c0${suffix}`, groupIds: [SCENARIO.appSecurityGroupId] },
+    ],
+    volumes: [{ volumeId: `vol-0c0c0c0c0c0c0c0${suffix}`, deviceName: '/dev/xvda' }],
+  });
+  return { ...seed, instances: [...(seed.instances ?? []), worker('01'), worker('02')] };
+};
+
+const instanceIdsOf = (output: { Reservations?: Array<{ Instances?: Array<{ InstanceId?: string }> }> }) =>
+  output.Reservations?.flatMap((reservation) => reservation.Instances?.map((i) => i.InstanceId) ?? []);
+
+/** The canonical scenario's finding, as EventBridge delivered it (`detail` is GuardDuty's API JSON). */
+const scenarioFinding = (): GuardDutyFinding =>
+  (
+    JSON.parse(
+      readFileSync(
+        new URL('../../examples/scenario/findings/01-instance-credential-exfiltration.json', import.meta.url),
+        'utf8',
+      ),
+    ) as { detail: GuardDutyFinding }
+  ).detail;
+
+/** What the SDK makes of lowerCamel JSON: member names capitalised, null members left out. */
+const sdkShape = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(sdkShape);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, member]) => member !== null)
+      .map(([name, member]) => [name.charAt(0).toUpperCase() + name.slice(1), sdkShape(member)]),
+  );
+};
+
+/** A SigV4-looking Authorization header for raw requests: the fake routes by its credential scope. */
+const signedFor = (service: string) => ({
+  authorization: `AWS4-HMAC-SHA256 Credential=${FAKE_CREDENTIALS.accessKeyId}/20250603/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00`,
+});
 
 let fake: FakeAws;
 let aws: ReturnType<typeof clientsFor>;
@@ -345,6 +410,53 @@ describe('EC2 instance profile associations', () => {
 
     expect(error.name).toBe('InvalidParameterValue');
   });
+
+  it('honours association ids and filters together', async () => {
+    const both = [SCENARIO.associationId, SCENARIO.secondAssociationId];
+
+    const byIdAndInstance = await aws.ec2.send(
+      new ec2.DescribeIamInstanceProfileAssociationsCommand({
+        AssociationIds: both,
+        Filters: [{ Name: 'instance-id', Values: [SCENARIO.secondInstanceId] }],
+      }),
+    );
+    const byIdAndState = await aws.ec2.send(
+      new ec2.DescribeIamInstanceProfileAssociationsCommand({
+        AssociationIds: both,
+        Filters: [{ Name: 'state', Values: ['disassociated'] }],
+      }),
+    );
+
+    expect(byIdAndInstance.IamInstanceProfileAssociations?.map((a) => a.AssociationId)).toEqual([
+      SCENARIO.secondAssociationId,
+    ]);
+    expect(byIdAndState.IamInstanceProfileAssociations).toEqual([]);
+  });
+
+  it('answers an unknown association id with InvalidAssociationID.NotFound', async () => {
+    const error = await failureOf(
+      aws.ec2.send(
+        new ec2.DescribeIamInstanceProfileAssociationsCommand({
+          AssociationIds: ['iip-assoc-0000000000000dead'],
+        }),
+      ),
+    );
+
+    expect(error.name).toBe('InvalidAssociationID.NotFound');
+  });
+
+  it('matches several associations with a wildcard instance-id filter', async () => {
+    const output = await aws.ec2.send(
+      new ec2.DescribeIamInstanceProfileAssociationsCommand({
+        Filters: [{ Name: 'instance-id', Values: ['i-0*'] }],
+      }),
+    );
+
+    expect(output.IamInstanceProfileAssociations?.map((a) => a.InstanceId)).toEqual([
+      SCENARIO.instanceId,
+      SCENARIO.secondInstanceId,
+    ]);
+  });
 });
 
 describe('EC2 instances', () => {
@@ -417,6 +529,80 @@ describe('EC2 instances', () => {
     );
 
     expect(error.name).toBe('InvalidParameterValue');
+  });
+
+  it('matches several instances with a wildcard instance-id filter, as EC2 does', async () => {
+    const fleet = await startFakeAws({ seed: withFleet() });
+    try {
+      const client = clientsFor(fleet).ec2;
+
+      const everyOne = await client.send(
+        new ec2.DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: ['i-0*'] }] }),
+      );
+      const workers = await client.send(
+        new ec2.DescribeInstancesCommand({
+          Filters: [{ Name: 'instance-id', Values: ['i-0c0c0c0c0c0c0c0??'] }],
+        }),
+      );
+
+      expect(instanceIdsOf(everyOne)).toEqual([
+        SCENARIO.instanceId,
+        SCENARIO.secondInstanceId,
+        'i-0c0c0c0c0c0c0c001',
+        'i-0c0c0c0c0c0c0c002',
+      ]);
+      expect(instanceIdsOf(workers)).toEqual(['i-0c0c0c0c0c0c0c001', 'i-0c0c0c0c0c0c0c002']);
+    } finally {
+      await fleet.close();
+    }
+  });
+
+  it('filters instances by the ARN of their associated instance profile, wildcards included', async () => {
+    const seeded = await startFakeAws({ seed: withQuarantineProfile() });
+    try {
+      const client = clientsFor(seeded).ec2;
+      await client.send(
+        new ec2.AssociateIamInstanceProfileCommand({
+          InstanceId: 'i-0bbbbbbbbbbbbbbbb',
+          IamInstanceProfile: { Name: 'quarantine-profile' },
+        }),
+      );
+
+      const exact = await client.send(
+        new ec2.DescribeInstancesCommand({
+          Filters: [{ Name: 'iam-instance-profile.arn', Values: [SCENARIO.instanceProfileArn] }],
+        }),
+      );
+      const wildcard = await client.send(
+        new ec2.DescribeInstancesCommand({
+          Filters: [
+            {
+              Name: 'iam-instance-profile.arn',
+              Values: ['arn:aws:iam::111122223333:instance-profile/quarantine-*'],
+            },
+          ],
+        }),
+      );
+
+      expect(instanceIdsOf(exact)).toEqual([SCENARIO.instanceId, SCENARIO.secondInstanceId]);
+      expect(instanceIdsOf(wildcard)).toEqual(['i-0bbbbbbbbbbbbbbbb']);
+    } finally {
+      await seeded.close();
+    }
+  });
+
+  it('stops matching an instance by profile ARN once its profile is disassociated', async () => {
+    await aws.ec2.send(
+      new ec2.DisassociateIamInstanceProfileCommand({ AssociationId: SCENARIO.associationId }),
+    );
+
+    const output = await aws.ec2.send(
+      new ec2.DescribeInstancesCommand({
+        Filters: [{ Name: 'iam-instance-profile.arn', Values: [SCENARIO.instanceProfileArn] }],
+      }),
+    );
+
+    expect(instanceIdsOf(output)).toEqual([SCENARIO.secondInstanceId]);
   });
 });
 
@@ -565,6 +751,83 @@ describe('EC2 security groups and network interfaces', () => {
     expect(error.$metadata.httpStatusCode).toBe(412);
     expect(fake.state.securityGroups.size).toBe(1);
     expect(fake.mutatingCalls()).toEqual([]);
+  });
+});
+
+describe('EC2 seeded security group rules', () => {
+  it('describes seeded ingress and egress rules as IpPermissions and IpPermissionsEgress', async () => {
+    const seed = scenarioSeed();
+    seed.securityGroups = [
+      ...(seed.securityGroups ?? []),
+      {
+        groupId: 'sg-0d0d0d0d0d0d0d0d0',
+        groupName: 'db-sg',
+        vpcId: SCENARIO.vpcId,
+        ingress: [
+          {
+            ipProtocol: 'tcp',
+            fromPort: 5432,
+            toPort: 5432,
+            referencedGroupId: SCENARIO.appSecurityGroupId,
+            description: 'app servers',
+          },
+          { ipProtocol: 'tcp', fromPort: 5432, toPort: 5432, cidrIpv4: '10.0.0.0/16' },
+        ],
+        egress: [
+          { ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIpv4: '0.0.0.0/0' },
+          { ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIpv6: '::/0' },
+        ],
+      },
+    ];
+    const seeded = await startFakeAws({ seed });
+    try {
+      const output = await clientsFor(seeded).ec2.send(
+        new ec2.DescribeSecurityGroupsCommand({ GroupIds: ['sg-0d0d0d0d0d0d0d0d0'] }),
+      );
+
+      expect(output.SecurityGroups?.[0]?.IpPermissions).toEqual([
+        {
+          IpProtocol: 'tcp',
+          FromPort: 5432,
+          ToPort: 5432,
+          UserIdGroupPairs: [
+            { GroupId: SCENARIO.appSecurityGroupId, UserId: SCENARIO.accountId, Description: 'app servers' },
+          ],
+          IpRanges: [{ CidrIp: '10.0.0.0/16' }],
+          Ipv6Ranges: [],
+          PrefixListIds: [],
+        },
+      ]);
+      expect(output.SecurityGroups?.[0]?.IpPermissionsEgress).toEqual([
+        {
+          IpProtocol: 'tcp',
+          FromPort: 443,
+          ToPort: 443,
+          UserIdGroupPairs: [],
+          IpRanges: [{ CidrIp: '0.0.0.0/0' }],
+          Ipv6Ranges: [{ CidrIpv6: '::/0' }],
+          PrefixListIds: [],
+        },
+      ]);
+    } finally {
+      await seeded.close();
+    }
+  });
+
+  it('gives a seeded group without egress rules the default allow-all egress rule', async () => {
+    const output = await aws.ec2.send(
+      new ec2.DescribeSecurityGroupsCommand({ GroupIds: [SCENARIO.appSecurityGroupId] }),
+    );
+
+    expect(output.SecurityGroups?.[0]?.IpPermissionsEgress).toEqual([
+      {
+        IpProtocol: '-1',
+        UserIdGroupPairs: [],
+        IpRanges: [{ CidrIp: '0.0.0.0/0' }],
+        Ipv6Ranges: [],
+        PrefixListIds: [],
+      },
+    ]);
   });
 });
 
@@ -831,6 +1094,473 @@ describe('IAM', () => {
     const output = await aws.iam.send(new iam.ListUserTagsCommand({ UserName: SCENARIO.userName }));
 
     expect(output.Tags).toEqual([]);
+  });
+});
+
+describe('IAM users, instance profiles, protected roles and inline policy deletion', () => {
+  const SSO_ROLE = 'AWSReservedSSO_AdministratorAccess_0123456789abcdef';
+  const SSO_PATH = '/aws-reserved/sso.amazonaws.com/eu-west-1/';
+
+  const withIdentities = (): FakeAccountSeed => {
+    const seed = scenarioSeed();
+    return {
+      ...seed,
+      roles: [
+        ...(seed.roles ?? []),
+        {
+          name: SSO_ROLE,
+          path: SSO_PATH,
+          tags: { 'sso:permission-set': 'AdministratorAccess' },
+          inlinePolicies: { AwsSSOInlinePolicy: { Version: '2012-10-17', Statement: [] } },
+        },
+        { name: 'unattached-role', tags: { team: 'data', env: 'prod' } },
+      ],
+      users: [
+        ...(seed.users ?? []),
+        { name: 'analyst', path: '/people/', userId: 'AIDAEXAMPLEANALYST01', tags: { team: 'security' } },
+      ],
+    };
+  };
+
+  let seeded: FakeAws;
+  let client: InstanceType<typeof iam.IAMClient>;
+
+  beforeEach(async () => {
+    seeded = await startFakeAws({ seed: withIdentities() });
+    client = clientsFor(seeded).iam;
+  });
+
+  afterEach(async () => {
+    await seeded.close();
+  });
+
+  it('gets a user with its path, id, ARN, creation date and tags', async () => {
+    const output = await client.send(new iam.GetUserCommand({ UserName: 'analyst' }));
+
+    expect(output.User).toEqual({
+      Path: '/people/',
+      UserName: 'analyst',
+      UserId: 'AIDAEXAMPLEANALYST01',
+      Arn: 'arn:aws:iam::111122223333:user/people/analyst',
+      CreateDate: new Date('2024-03-01T12:00:00.000Z'),
+      Tags: [{ Key: 'team', Value: 'security' }],
+    });
+  });
+
+  it('answers an unknown user with NoSuchEntityException (404)', async () => {
+    const error = await failureOf(client.send(new iam.GetUserCommand({ UserName: 'nobody' })));
+
+    expect(error.name).toBe('NoSuchEntityException');
+    expect(error.message).toBe('The user with name nobody cannot be found.');
+    expect(error.$metadata.httpStatusCode).toBe(404);
+  });
+
+  it('refuses GetUser without a user name, as IAM does for role-session credentials', async () => {
+    const error = await failureOf(client.send(new iam.GetUserCommand({})));
+
+    expect(error.name).toBe('ValidationError');
+  });
+
+  it('lists the instance profiles of a role with their roles, and none for an unattached role', async () => {
+    const attached = await client.send(
+      new iam.ListInstanceProfilesForRoleCommand({ RoleName: SCENARIO.roleName }),
+    );
+    const unattached = await client.send(
+      new iam.ListInstanceProfilesForRoleCommand({ RoleName: 'unattached-role' }),
+    );
+
+    expect(attached.IsTruncated).toBe(false);
+    expect(attached.InstanceProfiles).toHaveLength(1);
+    expect(attached.InstanceProfiles?.[0]).toMatchObject({
+      InstanceProfileName: SCENARIO.instanceProfileName,
+      Arn: SCENARIO.instanceProfileArn,
+      Path: '/',
+      Roles: [{ RoleName: SCENARIO.roleName, Arn: SCENARIO.roleArn }],
+    });
+    expect(unattached.InstanceProfiles).toEqual([]);
+  });
+
+  it('answers ListInstanceProfilesForRole for an unknown role with NoSuchEntityException', async () => {
+    const error = await failureOf(
+      client.send(new iam.ListInstanceProfilesForRoleCommand({ RoleName: 'no-such-role' })),
+    );
+
+    expect(error.name).toBe('NoSuchEntityException');
+  });
+
+  it('gets an IAM Identity Center role with its reserved path, ARN and tags', async () => {
+    const output = await client.send(new iam.GetRoleCommand({ RoleName: SSO_ROLE }));
+
+    expect(output.Role).toMatchObject({
+      Path: SSO_PATH,
+      Arn: `arn:aws:iam::111122223333:role${SSO_PATH}${SSO_ROLE}`,
+      Tags: [{ Key: 'sso:permission-set', Value: 'AdministratorAccess' }],
+    });
+  });
+
+  it('lists the seeded tags of a role and of a user', async () => {
+    const roleTags = await client.send(new iam.ListRoleTagsCommand({ RoleName: 'unattached-role' }));
+    const userTags = await client.send(new iam.ListUserTagsCommand({ UserName: 'analyst' }));
+
+    expect(roleTags.Tags).toEqual([
+      { Key: 'team', Value: 'data' },
+      { Key: 'env', Value: 'prod' },
+    ]);
+    expect(userTags.Tags).toEqual([{ Key: 'team', Value: 'security' }]);
+  });
+
+  it('deletes an inline policy, records it as mutating and refuses to delete it again', async () => {
+    const remove = () =>
+      client.send(
+        new iam.DeleteRolePolicyCommand({ RoleName: SCENARIO.roleName, PolicyName: 's3-full-access' }),
+      );
+
+    await remove();
+    const error = await failureOf(remove());
+
+    expect(seeded.state.roles.get(SCENARIO.roleName)?.inlinePolicies).toEqual({});
+    expect(error.name).toBe('NoSuchEntityException');
+    expect(error.message).toBe('The role policy with name s3-full-access cannot be found.');
+    expect(seeded.mutatingCalls().map((call) => call.operation)).toEqual([
+      'DeleteRolePolicy',
+      'DeleteRolePolicy',
+    ]);
+  });
+
+  it.each([
+    [SCENARIO.serviceLinkedRoleName, 'any-policy'],
+    [SSO_ROLE, 'AwsSSOInlinePolicy'],
+  ])(
+    'refuses to delete an inline policy of the protected role %s with UnmodifiableEntityException',
+    async (roleName, policyName) => {
+      const error = await failureOf(
+        client.send(new iam.DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })),
+      );
+
+      expect(error.name).toBe('UnmodifiableEntityException');
+      expect(error.message).toBe(
+        `Cannot perform the operation on the protected role '${roleName}' - this role is only modifiable by AWS`,
+      );
+    },
+  );
+
+  it('refuses an inline policy on an IAM Identity Center role with UnmodifiableEntityException', async () => {
+    const error = await failureOf(
+      client.send(
+        new iam.PutRolePolicyCommand({
+          RoleName: SSO_ROLE,
+          PolicyName: 'riposte-deny-all',
+          PolicyDocument: '{"Version":"2012-10-17","Statement":[]}',
+        }),
+      ),
+    );
+
+    expect(error.name).toBe('UnmodifiableEntityException');
+    expect(Object.keys(seeded.state.roles.get(SSO_ROLE)?.inlinePolicies ?? {})).toEqual([
+      'AwsSSOInlinePolicy',
+    ]);
+  });
+
+  it('refuses a seed whose role path does not start and end with /', async () => {
+    const error = await startFakeAws({
+      seed: { accountId: '111122223333', roles: [{ name: 'r', path: 'aws-reserved/sso.amazonaws.com' }] },
+    }).catch((caught: unknown) => caught);
+
+    expect((error as FakeAwsError).code).toBe('SEED_INVALID');
+  });
+});
+
+describe('GuardDuty', () => {
+  const ADMIN_DETECTOR = SCENARIO.detectorId;
+  const OTHER_DETECTOR = '0f0e0d0c0b0a09080706050403020100';
+  const MEMBER_ACCOUNT = '444455556666';
+
+  /** A real-shaped finding of another account and severity, stored under the scenario's detector. */
+  const memberFinding = (id: string, severity: number): GuardDutyFinding => ({
+    ...scenarioFinding(),
+    id,
+    accountId: MEMBER_ACCOUNT,
+    arn: `arn:aws:guardduty:us-east-1:${MEMBER_ACCOUNT}:detector/${OTHER_DETECTOR}/finding/${id}`,
+    severity,
+  });
+
+  const getFindings = (
+    client: InstanceType<typeof guardduty.GuardDutyClient>,
+    findingIds: string[],
+    detectorId: string = ADMIN_DETECTOR,
+  ) => client.send(new guardduty.GetFindingsCommand({ DetectorId: detectorId, FindingIds: findingIds }));
+
+  it('returns a stored finding that the real SDK parses into its API shape', async () => {
+    const finding = scenarioFinding();
+    putFinding(fake.state, ADMIN_DETECTOR, finding);
+
+    const output = await getFindings(aws.guardduty, [finding.id as string]);
+
+    const service = finding.service as { additionalInfo: unknown };
+    const expected = sdkShape(finding) as { Service: Record<string, unknown> };
+    expected.Service.AdditionalInfo = { Value: JSON.stringify(service.additionalInfo), Type: 'default' };
+    expect(output.Findings).toEqual([expected]);
+    expect(output.Findings?.[0]).toMatchObject({
+      Severity: 8,
+      CreatedAt: '2025-06-03T14:07:12.481Z',
+      UpdatedAt: '2025-06-03T14:07:12.481Z',
+      Service: { Count: 1, Archived: false, DetectorId: ADMIN_DETECTOR },
+      Resource: { InstanceDetails: { InstanceId: SCENARIO.instanceId } },
+    });
+  });
+
+  it('answers additionalInfo already in the API shape unchanged', async () => {
+    const finding = scenarioFinding();
+    const service = finding.service as Record<string, unknown>;
+    finding.service = { ...service, additionalInfo: { value: '{"sample":true}', type: 'default' } };
+    putFinding(fake.state, ADMIN_DETECTOR, finding);
+
+    const output = await getFindings(aws.guardduty, [finding.id as string]);
+
+    expect(output.Findings?.[0]?.Service?.AdditionalInfo).toEqual({
+      Value: '{"sample":true}',
+      Type: 'default',
+    });
+  });
+
+  it("reads a member account's finding seeded under the administrator's detector", async () => {
+    const seeded = await startFakeAws({
+      seed: {
+        ...scenarioSeed(),
+        findings: [{ detectorId: ADMIN_DETECTOR, finding: memberFinding('member-finding-1', 5) }],
+      },
+    });
+    try {
+      const output = await getFindings(clientsFor(seeded).guardduty, ['member-finding-1']);
+
+      expect(output.Findings?.map((f) => [f.Id, f.AccountId])).toEqual([
+        ['member-finding-1', MEMBER_ACCOUNT],
+      ]);
+    } finally {
+      await seeded.close();
+    }
+  });
+
+  it('leaves out ids the detector does not hold, as GuardDuty does', async () => {
+    putFinding(fake.state, ADMIN_DETECTOR, memberFinding('held', 5));
+
+    const some = await getFindings(aws.guardduty, ['missing-1', 'held', 'missing-2']);
+    const none = await getFindings(aws.guardduty, ['missing-1']);
+
+    expect(some.Findings?.map((f) => f.Id)).toEqual(['held']);
+    expect(none.Findings).toEqual([]);
+  });
+
+  it('returns only the findings of the detector asked for', async () => {
+    const seeded = await startFakeAws({
+      seed: {
+        ...scenarioSeed(),
+        detectors: [ADMIN_DETECTOR, OTHER_DETECTOR],
+        findings: [{ detectorId: OTHER_DETECTOR, finding: memberFinding('elsewhere', 5) }],
+      },
+    });
+    try {
+      const client = clientsFor(seeded).guardduty;
+
+      const wrongDetector = await getFindings(client, ['elsewhere']);
+      const rightDetector = await getFindings(client, ['elsewhere'], OTHER_DETECTOR);
+
+      expect(wrongDetector.Findings).toEqual([]);
+      expect(rightDetector.Findings?.map((f) => f.Id)).toEqual(['elsewhere']);
+    } finally {
+      await seeded.close();
+    }
+  });
+
+  it('sorts by sortCriteria', async () => {
+    putFinding(fake.state, ADMIN_DETECTOR, memberFinding('low', 2));
+    putFinding(fake.state, ADMIN_DETECTOR, memberFinding('high', 8.5));
+    putFinding(fake.state, ADMIN_DETECTOR, memberFinding('medium', 5));
+
+    const output = await aws.guardduty.send(
+      new guardduty.GetFindingsCommand({
+        DetectorId: ADMIN_DETECTOR,
+        FindingIds: ['low', 'high', 'medium'],
+        SortCriteria: { AttributeName: 'severity', OrderBy: 'DESC' },
+      }),
+    );
+
+    expect(output.Findings?.map((f) => [f.Id, f.Severity])).toEqual([
+      ['high', 8.5],
+      ['medium', 5],
+      ['low', 2],
+    ]);
+    expect(fake.calls[0]?.params).toEqual({
+      DetectorId: ADMIN_DETECTOR,
+      FindingIds: ['low', 'high', 'medium'],
+      SortCriteria: { AttributeName: 'severity', OrderBy: 'DESC' },
+    });
+    expect(fake.mutatingCalls()).toEqual([]);
+  });
+
+  it('answers a detector the account does not own with BadRequestException (400)', async () => {
+    const error = await failureOf(getFindings(aws.guardduty, ['any'], OTHER_DETECTOR));
+
+    expect(error.name).toBe('BadRequestException');
+    expect(error.message).toBe(
+      'The request is rejected because the input detectorId is not owned by the current account.',
+    );
+    expect(error.$fault).toBe('client');
+    expect(error.$metadata.httpStatusCode).toBe(400);
+    expect(error.$metadata.requestId).toBe(fake.calls[0]?.requestId);
+    expect(fake.calls[0]).toMatchObject({
+      service: 'GuardDuty',
+      operation: 'GetFindings',
+      errorCode: 'BadRequestException',
+    });
+  });
+
+  it('sends its errors as GuardDuty does: x-amzn-ErrorType header, message and __type in the body', async () => {
+    const response = await fetch(`${fake.url}/detector/${OTHER_DETECTOR}/findings/get`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signedFor('guardduty') },
+      body: JSON.stringify({ findingIds: ['any'] }),
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get('x-amzn-errortype')).toBe('BadRequestException');
+    expect(response.headers.get('x-amzn-requestid')).toBe(fake.calls[0]?.requestId);
+    expect(await response.json()).toEqual({
+      message: 'The request is rejected because the input detectorId is not owned by the current account.',
+      __type: 'InvalidInputException',
+    });
+  });
+
+  it.each([
+    ['no', []],
+    ['51', Array.from({ length: 51 }, (_, index) => `finding-${index}`)],
+  ])('refuses %s finding ids with BadRequestException', async (_count, findingIds) => {
+    const error = await failureOf(getFindings(aws.guardduty, findingIds));
+
+    expect(error.name).toBe('BadRequestException');
+    expect(error.$metadata.httpStatusCode).toBe(400);
+  });
+
+  it('accepts 50 finding ids', async () => {
+    const output = await getFindings(
+      aws.guardduty,
+      Array.from({ length: 50 }, (_, index) => `finding-${index}`),
+    );
+
+    expect(output.Findings).toEqual([]);
+  });
+
+  it('serves a finding put after the fake started', async () => {
+    const before = await getFindings(aws.guardduty, ['late']);
+    putFinding(fake.state, ADMIN_DETECTOR, memberFinding('late', 7));
+    const after = await getFindings(aws.guardduty, ['late']);
+
+    expect(before.Findings).toEqual([]);
+    expect(after.Findings?.map((f) => f.Id)).toEqual(['late']);
+  });
+
+  it('lists the detectors of the account', async () => {
+    const output = await aws.guardduty.send(new guardduty.ListDetectorsCommand({}));
+
+    expect(output.DetectorIds).toEqual([SCENARIO.detectorId]);
+    expect(fake.calls[0]).toMatchObject({ service: 'GuardDuty', operation: 'ListDetectors', status: 200 });
+  });
+
+  it('refuses a finding under an unseeded detector or without an id', async () => {
+    const seedError = await startFakeAws({
+      seed: {
+        accountId: '111122223333',
+        findings: [{ detectorId: OTHER_DETECTOR, finding: scenarioFinding() }],
+      },
+    }).catch((caught: unknown) => caught);
+
+    expect((seedError as FakeAwsError).code).toBe('SEED_INVALID');
+    expect(() => putFinding(fake.state, OTHER_DETECTOR, scenarioFinding())).toThrow(FakeAwsError);
+    expect(() => putFinding(fake.state, ADMIN_DETECTOR, { severity: 5 })).toThrow(FakeAwsError);
+  });
+});
+
+describe('Organizations', () => {
+  let seeded: FakeAws;
+  let client: InstanceType<typeof organizations.OrganizationsClient>;
+
+  beforeEach(async () => {
+    seeded = await startFakeAws({ seed: withOrganization() });
+    client = clientsFor(seeded).organizations;
+  });
+
+  afterEach(async () => {
+    await seeded.close();
+  });
+
+  it('describes a member account', async () => {
+    const output = await client.send(new organizations.DescribeAccountCommand({ AccountId: '444455556666' }));
+
+    expect(output.Account).toMatchObject({
+      Id: '444455556666',
+      Arn: 'arn:aws:organizations::999988887777:account/o-a1b2c3d4e5/444455556666',
+      Email: 'aws+444455556666@example.com',
+      Name: 'account-444455556666',
+      Status: 'ACTIVE',
+      JoinedMethod: 'INVITED',
+      JoinedTimestamp: new Date('2024-03-01T12:00:00.000Z'),
+    });
+    expect(seeded.calls[0]).toMatchObject({
+      service: 'Organizations',
+      operation: 'DescribeAccount',
+      params: { AccountId: '444455556666' },
+    });
+  });
+
+  it('describes the management account and the seeded account without listing them', async () => {
+    const management = await client.send(
+      new organizations.DescribeAccountCommand({ AccountId: '999988887777' }),
+    );
+    const self = await client.send(
+      new organizations.DescribeAccountCommand({ AccountId: SCENARIO.accountId }),
+    );
+
+    expect(management.Account?.Name).toBe('management');
+    expect(self.Account?.Arn).toBe(
+      `arn:aws:organizations::999988887777:account/o-a1b2c3d4e5/${SCENARIO.accountId}`,
+    );
+  });
+
+  it('answers an account outside the organization with AccountNotFoundException (400)', async () => {
+    const error = await failureOf(
+      client.send(new organizations.DescribeAccountCommand({ AccountId: '123456789012' })),
+    );
+
+    expect(error.name).toBe('AccountNotFoundException');
+    expect(error.message).toBe("You specified an account that doesn't exist.");
+    expect(error.$metadata.httpStatusCode).toBe(400);
+    expect(error.$metadata.requestId).toBe(seeded.calls[0]?.requestId);
+  });
+
+  it('answers a malformed account id with InvalidInputException', async () => {
+    const error = await failureOf(
+      client.send(new organizations.DescribeAccountCommand({ AccountId: 'nope' })),
+    );
+
+    expect(error.name).toBe('InvalidInputException');
+  });
+
+  it('answers an account in no organization with AWSOrganizationsNotInUseException', async () => {
+    const error = await failureOf(
+      aws.organizations.send(new organizations.DescribeAccountCommand({ AccountId: SCENARIO.accountId })),
+    );
+
+    expect(error.name).toBe('AWSOrganizationsNotInUseException');
+    expect(error.message).toBe('Your account is not a member of an organization.');
+    expect(fake.mutatingCalls()).toEqual([]);
+  });
+
+  it('refuses a seed with a malformed organization id', async () => {
+    const error = await startFakeAws({
+      seed: { accountId: '111122223333', organization: { ...ORGANIZATION, id: 'org-1' } },
+    }).catch((caught: unknown) => caught);
+
+    expect((error as FakeAwsError).code).toBe('SEED_INVALID');
   });
 });
 
@@ -1126,6 +1856,28 @@ describe('unknown operations', () => {
     expect(fake.calls[0]).toMatchObject({ service: 'Unknown', operation: 'DynamoDB_20120810.GetItem' });
   });
 
+  it('answers a GuardDuty operation it does not serve with UnknownOperationException and records it', async () => {
+    const error = await failureOf(
+      aws.guardduty.send(
+        new guardduty.ArchiveFindingsCommand({ DetectorId: SCENARIO.detectorId, FindingIds: ['f'] }),
+      ),
+    );
+
+    expect(error.name).toBe('UnknownOperationException');
+    expect(fake.calls[0]).toMatchObject({
+      service: 'GuardDuty',
+      operation: `POST /detector/${SCENARIO.detectorId}/findings/archive`,
+      params: { FindingIds: ['f'] },
+    });
+  });
+
+  it('answers an Organizations operation it does not serve with UnknownOperationException', async () => {
+    const error = await failureOf(aws.organizations.send(new organizations.ListAccountsCommand({})));
+
+    expect(error.name).toBe('UnknownOperationException');
+    expect(fake.calls[0]).toMatchObject({ service: 'Organizations', operation: 'ListAccounts' });
+  });
+
   it('answers an S3 operation it does not serve with NotImplemented (501)', async () => {
     const error = await failureOf(
       aws.s3.send(new s3.GetBucketPolicyCommand({ Bucket: SCENARIO.bucketName })),
@@ -1150,6 +1902,10 @@ describe('injected faults', () => {
       clients.cloudtrail.send(new cloudtrail.GetTrailStatusCommand({ Name: SCENARIO.trailArn })),
     S3: (clients: ReturnType<typeof clientsFor>) =>
       clients.s3.send(new s3.GetBucketTaggingCommand({ Bucket: SCENARIO.secondBucketName })),
+    GuardDuty: (clients: ReturnType<typeof clientsFor>) =>
+      clients.guardduty.send(new guardduty.ListDetectorsCommand({})),
+    Organizations: (clients: ReturnType<typeof clientsFor>) =>
+      clients.organizations.send(new organizations.DescribeAccountCommand({ AccountId: SCENARIO.accountId })),
   } as const;
 
   it.each([
@@ -1159,6 +1915,8 @@ describe('injected faults', () => {
     ['SNS', 'Throttling', 400],
     ['CloudTrail', 'ThrottlingException', 400],
     ['S3', 'SlowDown', 503],
+    ['GuardDuty', 'TooManyRequestsException', 429],
+    ['Organizations', 'TooManyRequestsException', 400],
   ] as const)('throttles %s as %s (%i)', async (service, name, status) => {
     fake.fail({ service, kind: 'throttle' });
 
@@ -1169,23 +1927,28 @@ describe('injected faults', () => {
     expect(error.$metadata.requestId).toBe(fake.calls[0]?.requestId);
   });
 
-  it.each(['EC2', 'IAM', 'STS', 'SNS', 'CloudTrail', 'S3'] as const)(
+  it.each(['EC2', 'IAM', 'STS', 'SNS', 'CloudTrail', 'S3', 'GuardDuty', 'Organizations'] as const)(
     'lets the SDK retry succeed after one throttled %s call',
     async (service) => {
-      fake.state.buckets.set(SCENARIO.secondBucketName, {
-        name: SCENARIO.secondBucketName,
-        ownerAccountId: SCENARIO.accountId,
-        tags: { team: 'web' },
-      });
-      fake.fail({ service, kind: 'throttle', times: 1 });
+      const seeded = await startFakeAws({ seed: withOrganization() });
+      try {
+        seeded.state.buckets.set(SCENARIO.secondBucketName, {
+          name: SCENARIO.secondBucketName,
+          ownerAccountId: SCENARIO.accountId,
+          tags: { team: 'web' },
+        });
+        seeded.fail({ service, kind: 'throttle', times: 1 });
 
-      const output = await probes[service](clientsFor(fake, { maxAttempts: 3 }));
+        const output = await probes[service](clientsFor(seeded, { maxAttempts: 3 }));
 
-      expect(output.$metadata.attempts).toBe(2);
-      expect(fake.calls.map((call) => call.status)).toEqual([
-        service === 'EC2' || service === 'S3' ? 503 : 400,
-        200,
-      ]);
+        expect(output.$metadata.attempts).toBe(2);
+        expect(seeded.calls.map((call) => call.status)).toEqual([
+          { EC2: 503, S3: 503, GuardDuty: 429 }[service as string] ?? 400,
+          200,
+        ]);
+      } finally {
+        await seeded.close();
+      }
     },
   );
 
@@ -1201,6 +1964,13 @@ describe('injected faults', () => {
     [{ service: 'CloudTrail', kind: 'notFound' }, 'TrailNotFoundException', 400],
     [{ service: 'S3', kind: 'slowdown' }, 'SlowDown', 503],
     [{ service: 'IAM', kind: 'accessDenied', code: 'ExplicitDeny' }, 'ExplicitDeny', 403],
+    [{ service: 'GuardDuty', kind: 'error500' }, 'InternalServerErrorException', 500],
+    [{ service: 'GuardDuty', kind: 'slowdown' }, 'ServiceUnavailableException', 503],
+    [{ service: 'GuardDuty', kind: 'accessDenied' }, 'AccessDeniedException', 403],
+    [{ service: 'GuardDuty', kind: 'notFound' }, 'BadRequestException', 400],
+    [{ service: 'Organizations', kind: 'error500' }, 'ServiceException', 500],
+    [{ service: 'Organizations', kind: 'accessDenied' }, 'AccessDeniedException', 400],
+    [{ service: 'Organizations', kind: 'notFound' }, 'AccountNotFoundException', 400],
   ] as const)('surfaces %o as %s (%i)', async (rule: FaultRule, name, status) => {
     fake.fail(rule);
 

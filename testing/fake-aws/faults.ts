@@ -1,6 +1,16 @@
 import { AwsFault, FakeAwsError } from './errors.js';
 
-export type FakeService = 'EC2' | 'IAM' | 'STS' | 'SNS' | 'CloudTrail' | 'S3' | 'Webhook' | 'Unknown';
+export type FakeService =
+  | 'EC2'
+  | 'IAM'
+  | 'STS'
+  | 'SNS'
+  | 'CloudTrail'
+  | 'S3'
+  | 'GuardDuty'
+  | 'Organizations'
+  | 'Webhook'
+  | 'Unknown';
 
 export type FaultKind = 'throttle' | 'slowdown' | 'error500' | 'timeout' | 'accessDenied' | 'notFound';
 
@@ -30,7 +40,11 @@ const FAULT_KINDS: readonly FaultKind[] = [
   'notFound',
 ];
 
-type ErrorSpec = [code: string, status: number, message: string];
+type ErrorSpec = [code: string, status: number, message: string, fields?: Record<string, string>];
+
+/** GuardDuty answers a detector of another account with BadRequestException, its body typed InvalidInputException. */
+export const GUARDDUTY_DETECTOR_NOT_OWNED =
+  'The request is rejected because the input detectorId is not owned by the current account.';
 
 const EC2_NOT_FOUND: Record<string, string> = {
   DescribeInstances: 'InvalidInstanceID.NotFound',
@@ -90,6 +104,43 @@ const errorFor = (kind: Exclude<FaultKind, 'timeout'>, { service, operation }: C
         ],
         notFound: ['TrailNotFoundException', 400, 'Unknown trail.'],
       }[kind] as ErrorSpec;
+    case 'GuardDuty':
+      return {
+        throttle: ['TooManyRequestsException', 429, 'Rate exceeded'],
+        slowdown: ['ServiceUnavailableException', 503, 'Service Unavailable'],
+        error500: ['InternalServerErrorException', 500, 'Internal server error'],
+        accessDenied: [
+          'AccessDeniedException',
+          403,
+          `User is not authorized to perform: guardduty:${operation}`,
+        ],
+        notFound: [
+          'BadRequestException',
+          400,
+          GUARDDUTY_DETECTOR_NOT_OWNED,
+          { __type: 'InvalidInputException' },
+        ],
+      }[kind] as ErrorSpec;
+    case 'Organizations':
+      return {
+        throttle: [
+          'TooManyRequestsException',
+          400,
+          'You have sent too many requests in too short a period of time. The quota helps protect against denial-of-service attacks. Try again later.',
+        ],
+        slowdown: [
+          'ServiceException',
+          503,
+          "AWS Organizations can't complete your request because of an internal service error. Try again later.",
+        ],
+        error500: [
+          'ServiceException',
+          500,
+          "AWS Organizations can't complete your request because of an internal service error. Try again later.",
+        ],
+        accessDenied: ['AccessDeniedException', 400, "You don't have permissions to access this resource."],
+        notFound: ['AccountNotFoundException', 400, "You specified an account that doesn't exist."],
+      }[kind] as ErrorSpec;
     case 'S3':
       return {
         throttle: ['SlowDown', 503, 'Please reduce your request rate.'],
@@ -114,8 +165,8 @@ export const faultError = (
   target: CallTarget,
   code?: string,
 ): AwsFault => {
-  const [defaultCode, status, message] = errorFor(kind, target);
-  return new AwsFault(code ?? defaultCode, message, status);
+  const [defaultCode, status, message, fields] = errorFor(kind, target);
+  return new AwsFault(code ?? defaultCode, message, status, code === undefined ? fields : undefined);
 };
 
 /** Pending fault rules, consumed in the order they were added. */

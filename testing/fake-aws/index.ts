@@ -1,6 +1,6 @@
 export { AwsFault, FakeAwsError } from './errors.js';
 export type { FakeService, FaultKind, FaultRule } from './faults.js';
-export { SCENARIO, scenarioSeed } from './scenario.js';
+export { holdFindings, SCENARIO, scenarioSeed } from './scenario.js';
 export {
   FAKE_CREDENTIALS,
   type FakeAws,
@@ -22,6 +22,8 @@ export type {
   FakeInstance,
   FakeInstanceProfile,
   FakeNetworkInterface,
+  FakeOrganization,
+  FakeOrganizationAccount,
   FakeRole,
   FakeSecurityGroup,
   FakeSecurityGroupRule,
@@ -30,8 +32,11 @@ export type {
   FakeTrail,
   FakeUser,
   FakeVolume,
+  FindingSeed,
+  GuardDutyFinding,
   InstanceProfileSeed,
   InstanceSeed,
+  OrganizationSeed,
   PublicAccessBlock,
   PublishedMessage,
   RoleSeed,
@@ -42,3 +47,4 @@ export type {
   UserSeed,
   WebhookPost,
 } from './state.js';
+export { putFinding } from './state.js';

@@ -93,17 +93,40 @@ export const queryError = (
     fault.code,
   );
 
-/** awsJson1_1 (CloudTrail). */
+/** awsJson1_1 (CloudTrail, Organizations). */
 export const jsonSuccess = (requestId: string, output: Record<string, unknown>): HttpReply => ({
   status: 200,
   headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': requestId },
   body: JSON.stringify(output),
 });
 
-export const jsonError = (fault: AwsFault, requestId: string): HttpReply => ({
+/** CloudTrail spells the error message `message`, Organizations `Message`. */
+export const jsonError = (
+  fault: AwsFault,
+  requestId: string,
+  messageMember: 'message' | 'Message' = 'message',
+): HttpReply => ({
   status: fault.status,
   headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': requestId },
-  body: JSON.stringify({ __type: fault.code, message: fault.message }),
+  body: JSON.stringify({ __type: fault.code, [messageMember]: fault.message, ...fault.fields }),
+  errorCode: fault.code,
+});
+
+/** restJson1 (GuardDuty): the error code travels in `x-amzn-ErrorType`, the body may type it finer. */
+export const restJsonSuccess = (requestId: string, output: Record<string, unknown>): HttpReply => ({
+  status: 200,
+  headers: { 'content-type': 'application/json', 'x-amzn-RequestId': requestId },
+  body: JSON.stringify(output),
+});
+
+export const restJsonError = (fault: AwsFault, requestId: string): HttpReply => ({
+  status: fault.status,
+  headers: {
+    'content-type': 'application/json',
+    'x-amzn-RequestId': requestId,
+    'x-amzn-ErrorType': fault.code,
+  },
+  body: JSON.stringify({ message: fault.message, __type: fault.code, ...fault.fields }),
   errorCode: fault.code,
 });
 

@@ -1,10 +1,11 @@
-import type { FakeAccountSeed } from './state.js';
+import { type FakeAccountSeed, type FakeAccountState, putFinding } from './state.js';
 
 /**
  * The identifiers of the canonical scenario (DESIGN.md): an instance whose over-permissive profile
  * was stolen, a second instance sharing that role (so scoping can be proven), the exfiltrated bucket,
- * the trail the attacker stopped, the alert topic, a service-linked role that must never be touched
- * and a CI user with an active key.
+ * the trail the attacker stopped, the alert topic, a service-linked role that must never be touched,
+ * a CI user with an active key and the account's GuardDuty detector (holding no findings: tests put
+ * the ones they need).
  */
 export const SCENARIO = {
   accountId: '111122223333',
@@ -33,6 +34,7 @@ export const SCENARIO = {
   topicArn: 'arn:aws:sns:us-east-1:111122223333:riposte-alerts',
   userName: 'ci-deployer',
   accessKeyId: 'AKIAEXAMPLEUSERKEY01',
+  detectorId: '12abc34d567e8fa901bc2d34e56789f0',
 } as const;
 
 const S3_FULL_ACCESS = {
@@ -113,4 +115,30 @@ export const scenarioSeed = (): FakeAccountSeed => ({
   buckets: [{ name: SCENARIO.bucketName }, { name: SCENARIO.secondBucketName }],
   trails: [{ name: SCENARIO.trailName, isLogging: false }],
   topics: [SCENARIO.topicArn],
+  detectors: [SCENARIO.detectorId],
 });
+
+const DETECTOR_OF_ARN = /:detector\/([a-z0-9]+)\/finding\//;
+
+/**
+ * Makes GuardDuty hold the findings of these inputs (GuardDuty Finding events or bare findings), as
+ * last updated `at` (GuardDuty re-publishes an active finding with a fresh `updatedAt`; fixtures keep
+ * the time they were captured). Each is stored under the detector its ARN names, or under
+ * `administratorDetectorId`: a GuardDuty administrator reads its members' findings through its own
+ * detector. What a test stores here is genuine; whatever else it delivers is a forgery.
+ */
+export const holdFindings = (
+  state: FakeAccountState,
+  inputs: unknown[],
+  at: Date = new Date(),
+  administratorDetectorId?: string,
+): void => {
+  for (const input of inputs) {
+    const event = input as { detail?: Record<string, unknown> };
+    const finding = structuredClone(event.detail ?? (input as Record<string, unknown>));
+    const detectorId = administratorDetectorId ?? DETECTOR_OF_ARN.exec(String(finding.arn))?.[1];
+    if (detectorId === undefined) throw new Error(`finding ${String(finding.id)} has no GuardDuty ARN`);
+    if (!state.detectors.includes(detectorId)) state.detectors.push(detectorId);
+    putFinding(state, detectorId, { ...finding, updatedAt: at.toISOString() });
+  }
+};

@@ -13,14 +13,18 @@ import {
   type OperationContext,
   queryError,
   querySuccess,
+  restJsonError,
+  restJsonSuccess,
   s3Error,
   s3Success,
   textReply,
 } from './protocols.js';
 import { decodeQuery, type QueryParams } from './query.js';
-import { cloudTrailOperations } from './services/cloudtrail.js';
+import { cloudTrailOperations, type JsonOperation } from './services/cloudtrail.js';
 import { ec2Operations } from './services/ec2.js';
+import { guardDutyOperations, type RestJsonOperation } from './services/guardduty.js';
 import { iamOperations } from './services/iam.js';
+import { organizationsOperations } from './services/organizations.js';
 import { s3Operations } from './services/s3.js';
 import { snsOperations } from './services/sns.js';
 import { stsOperations } from './services/sts.js';
@@ -54,11 +58,13 @@ export const MUTATING_OPERATIONS: Readonly<Record<FakeService, readonly string[]
     'CreateTags',
     'CreateSnapshots',
   ],
-  IAM: ['PutRolePolicy', 'UpdateAccessKey', 'TagRole', 'TagUser'],
+  IAM: ['PutRolePolicy', 'DeleteRolePolicy', 'UpdateAccessKey', 'TagRole', 'TagUser'],
   STS: [],
   SNS: ['Publish'],
   CloudTrail: ['StartLogging', 'StopLogging'],
   S3: ['PutPublicAccessBlock', 'PutBucketTagging'],
+  GuardDuty: [],
+  Organizations: [],
   Webhook: ['Post'],
   Unknown: [],
 };
@@ -112,6 +118,8 @@ const SIGNING_SERVICES: Record<string, FakeService> = {
   sns: 'SNS',
   cloudtrail: 'CloudTrail',
   s3: 'S3',
+  guardduty: 'GuardDuty',
+  organizations: 'Organizations',
 };
 
 interface Route extends CallTarget {
@@ -191,23 +199,31 @@ const queryRoute = (
 };
 
 const CLOUDTRAIL_TARGET = /^(com\.amazonaws\.cloudtrail\.v20131101\.)?CloudTrail_20131101\./;
+const ORGANIZATIONS_TARGET = /^AWSOrganizationsV20161128\./;
 
-const cloudTrailRoute = (target: string, call: IncomingCall): Route => {
+/** A JSON object body (an empty body is `{}`); undefined when the body is anything else. */
+const jsonObject = (body: string): Record<string, unknown> | undefined => {
+  try {
+    const parsed: unknown = JSON.parse(body === '' ? '{}' : body);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const jsonRoute = (service: 'CloudTrail' | 'Organizations', target: string, call: IncomingCall): Route => {
   const requestId = randomUUID();
   const action = target.split('.').pop() ?? target;
-  const operation = cloudTrailOperations[action];
-  let input: Record<string, unknown> | undefined;
-  try {
-    const parsed: unknown = JSON.parse(call.body === '' ? '{}' : call.body);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
-      input = parsed as Record<string, unknown>;
-    }
-  } catch {
-    input = undefined;
-  }
-  const error = (fault: AwsFault) => jsonError(fault, requestId);
+  const operations: Record<string, JsonOperation> =
+    service === 'CloudTrail' ? cloudTrailOperations : organizationsOperations;
+  const operation = operations[action];
+  const input = jsonObject(call.body);
+  const error = (fault: AwsFault) =>
+    jsonError(fault, requestId, service === 'Organizations' ? 'Message' : 'message');
   return {
-    service: 'CloudTrail',
+    service,
     operation: action,
     params: input ?? { Body: call.body },
     requestId,
@@ -217,6 +233,75 @@ const cloudTrailRoute = (target: string, call: IncomingCall): Route => {
         if (!operation) throw new AwsFault('UnknownOperationException', `Unknown operation ${target}`);
         if (!input) throw new AwsFault('SerializationException', 'The request body is not a JSON object.');
         return jsonSuccess(requestId, operation(input, context));
+      }, error),
+  };
+};
+
+/** The SDK's input member for a restJson1 wire name: `findingIds` is `FindingIds`. */
+const sdkNames = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(sdkNames);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([name, member]) => [
+      name.charAt(0).toUpperCase() + name.slice(1),
+      sdkNames(member),
+    ]),
+  );
+};
+
+/** Matches a URI pattern (`/detector/{DetectorId}/findings/get`) and returns its decoded labels. */
+const matchPath = (pattern: string, pathname: string): Record<string, string> | undefined => {
+  const expected = pattern.split('/');
+  const actual = pathname.split('/');
+  if (expected.length !== actual.length) return undefined;
+  const labels: Record<string, string> = {};
+  for (const [index, segment] of expected.entries()) {
+    const value = actual[index] ?? '';
+    const label = /^\{(\w+)\}$/.exec(segment)?.[1];
+    if (label === undefined) {
+      if (segment !== value) return undefined;
+    } else {
+      if (value === '') return undefined;
+      labels[label] = decodeURIComponent(value);
+    }
+  }
+  return labels;
+};
+
+/** restJson1 (GuardDuty): the operation is the method and the URI; recorded with the SDK's input names. */
+const guardDutyRoute = (call: IncomingCall): Route => {
+  const requestId = randomUUID();
+  const pathname = call.url.pathname.replace(/\/+$/, '') || '/';
+  let name = `${call.method} ${call.url.pathname}`;
+  let operation: RestJsonOperation | undefined;
+  let labels: Record<string, string> = {};
+  for (const [candidateName, candidate] of Object.entries(guardDutyOperations)) {
+    const matched = candidate.method === call.method ? matchPath(candidate.path, pathname) : undefined;
+    if (matched) {
+      name = candidateName;
+      operation = candidate;
+      labels = matched;
+      break;
+    }
+  }
+  const query = call.url.searchParams;
+  const body = jsonObject(call.body);
+  const error = (fault: AwsFault) => restJsonError(fault, requestId);
+  return {
+    service: 'GuardDuty',
+    operation: name,
+    params: {
+      ...labels,
+      ...(sdkNames(Object.fromEntries(query)) as Record<string, unknown>),
+      ...(body ? (sdkNames(body) as Record<string, unknown>) : { Body: call.body }),
+    },
+    requestId,
+    error,
+    respond: (context) =>
+      guarded(() => {
+        if (!operation) throw new AwsFault('UnknownOperationException', `This fake does not serve ${name}`);
+        if (!body) throw new AwsFault('SerializationException', 'The request body is not a JSON object.');
+        return restJsonSuccess(requestId, operation.run({ labels, query, body }, context));
       }, error),
   };
 };
@@ -313,10 +398,13 @@ const resolveRoute = (call: IncomingCall): Route => {
   if (call.method === 'POST' && call.url.pathname.startsWith('/webhook/')) return webhookRoute(call);
   const target = call.headers['x-amz-target'];
   if (typeof target === 'string') {
-    return CLOUDTRAIL_TARGET.test(target) ? cloudTrailRoute(target, call) : unknownRoute(call, target);
+    if (CLOUDTRAIL_TARGET.test(target)) return jsonRoute('CloudTrail', target, call);
+    if (ORGANIZATIONS_TARGET.test(target)) return jsonRoute('Organizations', target, call);
+    return unknownRoute(call, target);
   }
   const scope = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(call.headers.authorization ?? '');
   const signingService = scope ? SIGNING_SERVICES[scope[1] ?? ''] : undefined;
+  if (signingService === 'GuardDuty') return guardDutyRoute(call);
   const isForm = (call.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
   if (signingService === 'S3' || (!isForm && call.url.pathname !== '/')) return s3Route(call);
   if (call.method === 'POST' && isForm) {

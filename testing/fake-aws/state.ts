@@ -97,6 +97,29 @@ export interface SnapshotSeed {
   tags?: Record<string, string>;
 }
 
+/**
+ * A GuardDuty finding as the GuardDuty API and EventBridge carry it: lowerCamel JSON, exactly an
+ * EventBridge event's `detail` (`id`, `accountId`, `severity` as a number, ISO 8601 strings for times).
+ */
+export type GuardDutyFinding = Record<string, unknown>;
+
+export interface FindingSeed {
+  /**
+   * The detector the finding is read through. An administrator account reads its members' findings
+   * through its own detector, so a member's finding (its own `accountId`) may be stored here.
+   */
+  detectorId: string;
+  finding: GuardDutyFinding;
+}
+
+export interface OrganizationSeed {
+  /** `o-` and 10 to 32 lowercase letters or digits. */
+  id: string;
+  managementAccountId: string;
+  /** Member account ids; the management account and the seeded account are members whether listed or not. */
+  accounts: string[];
+}
+
 export interface FakeAccountSeed {
   accountId: string;
   /** Defaults to us-east-1. */
@@ -113,6 +136,12 @@ export interface FakeAccountSeed {
   /** SNS topic ARNs. */
   topics?: string[];
   snapshots?: SnapshotSeed[];
+  /** GuardDuty detector ids of the seeded account in its region. */
+  detectors?: string[];
+  /** Each under a seeded detector, with a string `id`. */
+  findings?: FindingSeed[];
+  /** Omitted: the account belongs to no organization. */
+  organization?: OrganizationSeed;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -284,6 +313,25 @@ export interface WebhookPost {
   at: string;
 }
 
+export interface FakeOrganizationAccount {
+  id: string;
+  /** `arn:aws:organizations::<managementAccountId>:account/<organizationId>/<id>` */
+  arn: string;
+  email: string;
+  name: string;
+  status: 'ACTIVE' | 'SUSPENDED' | 'PENDING_CLOSURE';
+  joinedMethod: 'INVITED' | 'CREATED';
+  joinedTimestamp: string;
+}
+
+export interface FakeOrganization {
+  id: string;
+  /** `arn:aws:organizations::<managementAccountId>:organization/<id>` */
+  arn: string;
+  managementAccountId: string;
+  accounts: Map<string, FakeOrganizationAccount>;
+}
+
 export interface FakeAccountState {
   accountId: string;
   region: string;
@@ -304,6 +352,12 @@ export interface FakeAccountState {
   topics: Map<string, FakeTopic>;
   assumedRoleSessions: AssumedRoleSession[];
   webhookPosts: WebhookPost[];
+  /** GuardDuty detector ids of the account in its region. */
+  detectors: string[];
+  /** GuardDuty findings by detector id, then finding id (add one later with `putFinding`). */
+  findings: Map<string, Map<string, GuardDutyFinding>>;
+  /** Undefined when the account belongs to no organization. */
+  organization?: FakeOrganization;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,6 +401,17 @@ export const allowAllEgress = (): FakeSecurityGroupRule => ({
 const seedError = (message: string, details: Record<string, unknown>): FakeAwsError =>
   new FakeAwsError('SEED_INVALID', message, details);
 
+/** IAM paths start and end with `/` (`/`, `/aws-service-role/guardduty.amazonaws.com/`). */
+const IAM_PATH = /^\/(?:[\x21-\x7e]*\/)?$/;
+
+const iamPath = (path: string | undefined, entity: string): string => {
+  const resolved = path ?? '/';
+  if (!IAM_PATH.test(resolved)) {
+    throw seedError(`${entity} has path ${resolved}, which does not start and end with /`, { entity, path });
+  }
+  return resolved;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Building the state from a seed
 // ---------------------------------------------------------------------------------------------
@@ -370,7 +435,7 @@ const buildSecurityGroups = (seed: FakeAccountSeed, state: FakeAccountState): vo
 
 const buildIam = (seed: FakeAccountSeed, state: FakeAccountState): void => {
   for (const role of seed.roles ?? []) {
-    const path = role.path ?? '/';
+    const path = iamPath(role.path, `role ${role.name}`);
     state.roles.set(role.name, {
       roleName: role.name,
       roleId: role.roleId ?? derivedIamId('AROA', `${seed.accountId}:role:${role.name}`),
@@ -396,7 +461,7 @@ const buildIam = (seed: FakeAccountSeed, state: FakeAccountState): void => {
         },
       );
     }
-    const path = profile.path ?? '/';
+    const path = iamPath(profile.path, `instance profile ${profile.name}`);
     state.instanceProfiles.set(profile.name, {
       instanceProfileName: profile.name,
       instanceProfileId:
@@ -408,7 +473,7 @@ const buildIam = (seed: FakeAccountSeed, state: FakeAccountState): void => {
     });
   }
   for (const user of seed.users ?? []) {
-    const path = user.path ?? '/';
+    const path = iamPath(user.path, `user ${user.name}`);
     state.users.set(user.name, {
       userName: user.name,
       userId: user.userId ?? derivedIamId('AIDA', `${seed.accountId}:user:${user.name}`),
@@ -519,6 +584,55 @@ const buildSnapshots = (seed: FakeAccountSeed, state: FakeAccountState): void =>
   }
 };
 
+/**
+ * Stores a copy of a GuardDuty finding under a detector of the account, replacing one with the same
+ * id: how a test makes a finding appear after the fake started. Throws SEED_INVALID for a detector the
+ * account does not own or a finding without a string `id`.
+ */
+export const putFinding = (state: FakeAccountState, detectorId: string, finding: GuardDutyFinding): void => {
+  if (!state.detectors.includes(detectorId)) {
+    throw seedError(`finding is stored under detector ${detectorId}, which is not seeded`, { detectorId });
+  }
+  const id = finding.id;
+  if (typeof id !== 'string' || id === '') {
+    throw seedError('a GuardDuty finding needs a string id', { detectorId });
+  }
+  const stored = state.findings.get(detectorId) ?? new Map<string, GuardDutyFinding>();
+  stored.set(id, structuredClone(finding));
+  state.findings.set(detectorId, stored);
+};
+
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+
+const buildOrganization = (seed: OrganizationSeed, accountId: string): FakeOrganization => {
+  const memberIds = [...new Set([seed.managementAccountId, accountId, ...seed.accounts])];
+  const invalid = [seed.managementAccountId, ...seed.accounts].filter((id) => !ACCOUNT_ID.test(id));
+  if (!ORGANIZATION_ID.test(seed.id) || invalid.length > 0) {
+    throw seedError('organization id or account ids are malformed', { organization: seed.id, invalid });
+  }
+  const prefix = `arn:aws:organizations::${seed.managementAccountId}`;
+  return {
+    id: seed.id,
+    arn: `${prefix}:organization/${seed.id}`,
+    managementAccountId: seed.managementAccountId,
+    accounts: new Map(
+      memberIds.map((id) => [
+        id,
+        {
+          id,
+          arn: `${prefix}:account/${seed.id}/${id}`,
+          email: `aws+${id}@example.com`,
+          name: id === seed.managementAccountId ? 'management' : `account-${id}`,
+          status: 'ACTIVE',
+          joinedMethod: 'INVITED',
+          joinedTimestamp: SEEDED_AT,
+        },
+      ]),
+    ),
+  };
+};
+
 export const createState = (seed: FakeAccountSeed): FakeAccountState => {
   const region = seed.region ?? 'us-east-1';
   const state: FakeAccountState = {
@@ -540,6 +654,9 @@ export const createState = (seed: FakeAccountSeed): FakeAccountState => {
     topics: new Map(),
     assumedRoleSessions: [],
     webhookPosts: [],
+    detectors: [...(seed.detectors ?? [])],
+    findings: new Map((seed.detectors ?? []).map((detectorId) => [detectorId, new Map()])),
+    ...(seed.organization ? { organization: buildOrganization(seed.organization, seed.accountId) } : {}),
   };
   buildSecurityGroups(seed, state);
   buildIam(seed, state);
@@ -559,5 +676,6 @@ export const createState = (seed: FakeAccountSeed): FakeAccountState => {
     state.trails.set(arn, { name: trail.name, arn, homeRegion, isLogging: trail.isLogging });
   }
   for (const arn of seed.topics ?? []) state.topics.set(arn, { arn, messages: [] });
+  for (const { detectorId, finding } of seed.findings ?? []) putFinding(state, detectorId, finding);
   return state;
 };

@@ -273,10 +273,19 @@ const INSTANCE_STATE_CODES = { pending: 0, running: 16, stopping: 64, stopped: 8
 const groupIdentifiers = (state: FakeAccountState, groupIds: string[]): XmlValue[] =>
   groupIds.map((groupId) => ({ groupId, groupName: state.securityGroups.get(groupId)?.groupName }));
 
-const renderInstance = (state: FakeAccountState, instance: FakeInstance): XmlObject => {
-  const association = [...state.associations.values()].find(
-    (candidate) => candidate.instanceId === instance.instanceId && isActive(candidate),
+const activeAssociationOf = (state: FakeAccountState, instanceId: string): FakeAssociation | undefined =>
+  [...state.associations.values()].find(
+    (candidate) => candidate.instanceId === instanceId && isActive(candidate),
   );
+
+/** The ARN of the profile associated with an instance, for the `iam-instance-profile.arn` filter. */
+const profileArns = (state: FakeAccountState, instanceId: string): string[] => {
+  const association = activeAssociationOf(state, instanceId);
+  return association ? [association.instanceProfileArn] : [];
+};
+
+const renderInstance = (state: FakeAccountState, instance: FakeInstance): XmlObject => {
+  const association = activeAssociationOf(state, instance.instanceId);
   const interfaces = instance.networkInterfaceIds.flatMap((id) => {
     const eni = state.networkInterfaces.get(id);
     return eni ? [eni] : [];
@@ -346,6 +355,7 @@ const describeInstances: Ec2Operation = (params, { state }) => {
           'subnet-id': [instance.subnetId],
           'instance-state-name': [instance.state],
           'instance-type': [instance.instanceType],
+          'iam-instance-profile.arn': profileArns(state, instance.instanceId),
         }),
       ),
   );

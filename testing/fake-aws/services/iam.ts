@@ -1,7 +1,7 @@
 import { AwsFault } from '../errors.js';
 import type { QueryOperation } from '../protocols.js';
 import { type QueryParams, stringParam, tagsParam } from '../query.js';
-import type { FakeAccountState, FakeRole, FakeUser } from '../state.js';
+import type { FakeAccountState, FakeInstanceProfile, FakeRole, FakeUser } from '../state.js';
 import type { XmlObject } from '../xml.js';
 
 /** IAM's wording when a required member is absent (the SDK does not check required members). */
@@ -49,24 +49,48 @@ const renderRole = (role: FakeRole): XmlObject => ({
   Tags: Object.keys(role.tags).length === 0 ? undefined : tagList(role.tags),
 });
 
-const isServiceLinked = (role: FakeRole): boolean => role.path.startsWith('/aws-service-role/');
+/**
+ * Service-linked roles (`/aws-service-role/`) and IAM Identity Center roles (`/aws-reserved/`) are
+ * protected: only AWS may change them.
+ */
+const isProtected = (role: FakeRole): boolean =>
+  role.path.startsWith('/aws-service-role/') || role.path.startsWith('/aws-reserved/');
+
+const refuseProtected = (role: FakeRole): void => {
+  if (isProtected(role)) {
+    throw new AwsFault(
+      'UnmodifiableEntity',
+      `Cannot perform the operation on the protected role '${role.roleName}' - this role is only modifiable by AWS`,
+    );
+  }
+};
+
+const renderInstanceProfile = (state: FakeAccountState, profile: FakeInstanceProfile): XmlObject => ({
+  Path: profile.path,
+  InstanceProfileName: profile.instanceProfileName,
+  InstanceProfileId: profile.instanceProfileId,
+  Arn: profile.arn,
+  CreateDate: profile.createDate,
+  Roles: profile.roleNames.flatMap((roleName) => {
+    const role = state.roles.get(roleName);
+    return role ? [renderRole(role)] : [];
+  }),
+});
 
 const getInstanceProfile: QueryOperation = (params, { state }) => {
   const name = required(params, 'InstanceProfileName');
   const profile = state.instanceProfiles.get(name);
   if (!profile) throw noSuchEntity(`Instance Profile ${name} cannot be found.`);
+  return { InstanceProfile: renderInstanceProfile(state, profile) };
+};
+
+const listInstanceProfilesForRole: QueryOperation = (params, { state }) => {
+  const role = roleOrThrow(state, required(params, 'RoleName'));
   return {
-    InstanceProfile: {
-      Path: profile.path,
-      InstanceProfileName: profile.instanceProfileName,
-      InstanceProfileId: profile.instanceProfileId,
-      Arn: profile.arn,
-      CreateDate: profile.createDate,
-      Roles: profile.roleNames.flatMap((roleName) => {
-        const role = state.roles.get(roleName);
-        return role ? [renderRole(role)] : [];
-      }),
-    },
+    InstanceProfiles: [...state.instanceProfiles.values()]
+      .filter((profile) => profile.roleNames.includes(role.roleName))
+      .map((profile) => renderInstanceProfile(state, profile)),
+    IsTruncated: false,
   };
 };
 
@@ -87,12 +111,7 @@ const putRolePolicy: QueryOperation = (params, { state }) => {
         'Member must satisfy regular expression pattern: [\\w+=,.@-]+',
     );
   }
-  if (isServiceLinked(role)) {
-    throw new AwsFault(
-      'UnmodifiableEntity',
-      `Cannot perform the operation on the protected role '${role.roleName}' - this role is only modifiable by AWS`,
-    );
-  }
+  refuseProtected(role);
   let parsed: unknown;
   try {
     parsed = JSON.parse(document);
@@ -114,12 +133,42 @@ const getRolePolicy: QueryOperation = (params, { state }) => {
   return { RoleName: role.roleName, PolicyName: policyName, PolicyDocument: encodePolicy(document) };
 };
 
-const listAccessKeys: QueryOperation = (params, { state }) => {
+const deleteRolePolicy: QueryOperation = (params, { state }) => {
+  const role = roleOrThrow(state, required(params, 'RoleName'));
+  const policyName = required(params, 'PolicyName');
+  refuseProtected(role);
+  if (role.inlinePolicies[policyName] === undefined) {
+    throw noSuchEntity(`The role policy with name ${policyName} cannot be found.`);
+  }
+  delete role.inlinePolicies[policyName];
+  return undefined;
+};
+
+/** The fake's callers sign as a role session, so IAM cannot infer a user from the credentials. */
+const userNameOrThrow = (params: QueryParams): string => {
   const userName = stringParam(params, 'UserName');
   if (userName === undefined) {
-    // The fake's callers sign as a role session, so IAM cannot infer a user from the credentials.
     throw new AwsFault('ValidationError', 'Must specify userName when calling with non-User credentials');
   }
+  return userName;
+};
+
+const getUser: QueryOperation = (params, { state }) => {
+  const user = userOrThrow(state, userNameOrThrow(params));
+  return {
+    User: {
+      Path: user.path,
+      UserName: user.userName,
+      UserId: user.userId,
+      Arn: user.arn,
+      CreateDate: user.createDate,
+      Tags: Object.keys(user.tags).length === 0 ? undefined : tagList(user.tags),
+    },
+  };
+};
+
+const listAccessKeys: QueryOperation = (params, { state }) => {
+  const userName = userNameOrThrow(params);
   userOrThrow(state, userName);
   return {
     AccessKeyMetadata: [...state.accessKeys.values()]
@@ -189,9 +238,12 @@ const listUserTags: QueryOperation = (params, { state }) => ({
 
 export const iamOperations: Record<string, QueryOperation> = {
   GetInstanceProfile: getInstanceProfile,
+  ListInstanceProfilesForRole: listInstanceProfilesForRole,
   GetRole: getRole,
   PutRolePolicy: putRolePolicy,
   GetRolePolicy: getRolePolicy,
+  DeleteRolePolicy: deleteRolePolicy,
+  GetUser: getUser,
   ListAccessKeys: listAccessKeys,
   UpdateAccessKey: updateAccessKey,
   TagRole: tagRole,
