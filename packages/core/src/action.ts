@@ -99,6 +99,8 @@ export interface ActionContext<P = Record<string, unknown>, S = unknown> {
   stepId: string;
   /** Outcomes of the steps this one ran after, by step id (e.g. notify summarises them). */
   previous: ReadonlyMap<string, StepSummary>;
+  /** The playbook's blast-radius limits: an action that reaches beyond its target counts against them. */
+  limits: { maxTargets: number };
 }
 
 export interface StepSummary {

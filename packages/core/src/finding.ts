@@ -77,6 +77,12 @@ export interface AccessKeyResource {
   roleName?: string;
   /** The role session name, where the finding gives it. */
   sessionName?: string;
+  /**
+   * The principal's ARN when the finding gives the user name as one (`arn:aws:sts::...:assumed-role/R/S`),
+   * kept so the scope check can refuse a principal of another partition or account: `roleName` alone
+   * would be acted on in whatever account the response runs in.
+   */
+  principalArn?: string;
 }
 
 export interface S3BucketResource {

@@ -11,7 +11,15 @@ import { normalize } from '../normalize/index.js';
 import type { Playbook } from '../playbook.js';
 import { executeSteps } from './executor.js';
 import { effectiveMode, planPlaybook, stepDependencies } from './planner.js';
-import type { Plan, PlanMatch, Report, ReportOutcome, StepReport, StepStatus } from './types.js';
+import type {
+  MutationGate,
+  Plan,
+  PlanMatch,
+  Report,
+  ReportOutcome,
+  StepReport,
+  StepStatus,
+} from './types.js';
 
 export interface EngineOptions<S> {
   playbooks: Playbook[];
@@ -28,6 +36,8 @@ export interface EngineOptions<S> {
   matcher?: MatcherOptions;
   /** The clock; tests pin it. */
   clock?: () => Date;
+  /** Asked before each enforced step changes its target; a refusal reports the step `held`. */
+  gate?: MutationGate;
 }
 
 export interface PlanOptions {
@@ -110,7 +120,14 @@ export const createEngine = <S>(options: EngineOptions<S>): Engine => {
       steps.push(
         ...(await executeSteps(
           own,
-          { finding: plan.finding, registry, services, now: new Date(plan.plannedAt), clock },
+          {
+            finding: plan.finding,
+            registry,
+            services,
+            now: new Date(plan.plannedAt),
+            clock,
+            ...(options.gate ? { gate: options.gate } : {}),
+          },
           previous,
         )),
       );
@@ -195,6 +212,7 @@ const outcomeOf = (matched: number, counts: Partial<Record<StepStatus, number>>)
   if (matched === 0) return 'no-match';
   const count = (status: StepStatus) => counts[status] ?? 0;
   if (count('failed') > 0) return count('applied') > 0 ? 'partial' : 'failed';
+  if (count('held') > 0) return count('applied') > 0 ? 'partial' : 'held';
   if (count('applied') > 0) return 'applied';
   if (count('dry-run') > 0) return 'dry-run';
   return 'nothing-to-do';

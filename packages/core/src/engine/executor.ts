@@ -7,7 +7,7 @@ import type {
 } from '../action.js';
 import { ExecutionError, isRiposteError } from '../errors.js';
 import type { Finding } from '../finding.js';
-import type { PlannedStep, StepReport, StepStatus } from './types.js';
+import type { MutationGate, PlannedStep, StepReport, StepStatus } from './types.js';
 
 interface ExecuteContext<S> {
   finding: Finding;
@@ -15,6 +15,7 @@ interface ExecuteContext<S> {
   services: S;
   now: Date;
   clock: () => Date;
+  gate?: MutationGate;
 }
 
 const errorSummary = (error: ExecutionError) => ({
@@ -128,6 +129,23 @@ const runStep = async <S>(
 ): Promise<StepReport> => {
   const settled = fromPlan(step);
   if (settled) return settled;
+  if (context.gate) {
+    const decision = await context.gate
+      .admit({ finding: context.finding, target: step.target!, playbook: step.playbook, action: step.action })
+      .catch((error: unknown) => ({
+        admitted: false as const,
+        reason: `the mutation gate could not decide (${error instanceof Error ? error.message : String(error)}); held`,
+      }));
+    if (!decision.admitted) {
+      return {
+        ...baseReport(step),
+        status: 'held',
+        reason: decision.reason,
+        calls: step.plan.calls,
+        durationMs: 0,
+      };
+    }
+  }
 
   const definition = context.registry.get(step.action) as ActionDefinition<Record<string, unknown>, S>;
   const actionContext: ActionContext<Record<string, unknown>, S> = {
@@ -140,6 +158,7 @@ const runStep = async <S>(
     playbook: step.playbook,
     stepId: step.stepId,
     previous: new Map(previous),
+    limits: step.limits,
   };
   const startedAt = context.clock();
   let outcome: ActionOutcome;

@@ -110,6 +110,7 @@ export const planPlaybook = async <S>(
       onError: step.onError,
       params: step.params,
       after,
+      limits: playbook.limits,
     };
     if (resolution.targets.length === 0) {
       const noTarget: ActionPlan = {
@@ -133,7 +134,7 @@ export const planPlaybook = async <S>(
                   `${resolution.targets.length} targets`,
               ),
             )
-          : planTarget(definition, playbook.name, step, target, match.mode, context),
+          : planTarget(definition, playbook, step, target, match.mode, context),
     }));
   });
 
@@ -148,7 +149,7 @@ const stepKeys = (playbook: string, stepId: string, targetCount: number): string
 
 const planTarget = async <S>(
   definition: ActionDefinition<Record<string, unknown>, S>,
-  playbook: string,
+  playbook: Playbook,
   step: PlaybookStep,
   target: ActionTarget,
   mode: EngineMode,
@@ -163,9 +164,10 @@ const planTarget = async <S>(
     services: context.services,
     mode,
     now: context.now,
-    playbook,
+    playbook: playbook.name,
     stepId: step.id,
     previous: NO_PREVIOUS,
+    limits: playbook.limits,
   };
   try {
     return await definition.plan(actionContext);

@@ -38,6 +38,8 @@ export interface PlannedStep {
   target?: ActionTarget;
   /** Keys of the steps that must finish first. */
   after: string[];
+  /** The playbook's blast-radius limits, handed to the action. */
+  limits: { maxTargets: number };
   plan: ActionPlan;
 }
 
@@ -55,9 +57,34 @@ export interface Plan {
  * - `applied` / `skipped` (already in the desired state) / `failed`: execute ran;
  * - `dry-run`: planned, and the mode stopped it before the first mutating call;
  * - `no-op` / `refused`: planning found nothing to do, or a reason not to act;
- * - `not-run`: an earlier step failed with `onError: stop`.
+ * - `not-run`: an earlier step failed with `onError: stop`;
+ * - `held`: the mutation gate (the circuit breaker) held it back; it runs at a later delivery.
  */
-export type StepStatus = 'applied' | 'skipped' | 'failed' | 'dry-run' | 'no-op' | 'refused' | 'not-run';
+export type StepStatus =
+  | 'applied'
+  | 'skipped'
+  | 'failed'
+  | 'dry-run'
+  | 'no-op'
+  | 'refused'
+  | 'not-run'
+  | 'held';
+
+/** What an enforced step asks before it may change its target. */
+export interface MutationRequest {
+  finding: Finding;
+  target: ActionTarget;
+  playbook: string;
+  action: string;
+}
+
+/**
+ * Decides, just before an enforced step executes, whether its target may be changed now (e.g. a
+ * circuit breaker on mutating targets per account and hour). Not asked in dry-run.
+ */
+export interface MutationGate {
+  admit(request: MutationRequest): Promise<{ admitted: true } | { admitted: false; reason: string }>;
+}
 
 export interface StepReport {
   key: string;
@@ -78,7 +105,14 @@ export interface StepReport {
   durationMs: number;
 }
 
-export type ReportOutcome = 'no-match' | 'dry-run' | 'nothing-to-do' | 'applied' | 'partial' | 'failed';
+export type ReportOutcome =
+  | 'no-match'
+  | 'dry-run'
+  | 'nothing-to-do'
+  | 'applied'
+  | 'partial'
+  | 'failed'
+  | 'held';
 
 export interface Report {
   findingId: string;

@@ -13,7 +13,6 @@ import { parseFindingType } from './finding-type.js';
 import { checkedCount, checkedSeverity, isSampleInfo } from './guardduty.js';
 import {
   field,
-  isObject,
   type JsonObject,
   type Located,
   missing,
@@ -46,21 +45,17 @@ import {
   trailsFrom,
 } from './resources.js';
 
-const GUARDDUTY_PRODUCT_ARN = /:product\/aws\/guardduty$/;
+// GuardDuty's own product in Security Hub. A custom integration can call itself GuardDuty in
+// ProductName or ProductFields, but it cannot import findings under this ARN.
+const GUARDDUTY_PRODUCT_ARN = /^arn:aws[a-z-]*:securityhub:[a-z0-9-]+::product\/aws\/guardduty$/;
 
 /** Whether an object is an ASFF finding (GuardDuty's own format has neither field). */
 export const isAsffFinding = (finding: JsonObject): boolean =>
   'AwsAccountId' in finding || 'ProductArn' in finding;
 
 /** Whether an ASFF finding comes from GuardDuty. */
-export const isGuardDutyAsff = (finding: JsonObject): boolean => {
-  const productFields = finding.ProductFields;
-  return (
-    (typeof finding.ProductArn === 'string' && GUARDDUTY_PRODUCT_ARN.test(finding.ProductArn)) ||
-    finding.ProductName === 'GuardDuty' ||
-    (isObject(productFields) && productFields['aws/securityhub/ProductName'] === 'GuardDuty')
-  );
-};
+export const isGuardDutyAsff = (finding: JsonObject): boolean =>
+  typeof finding.ProductArn === 'string' && GUARDDUTY_PRODUCT_ARN.test(finding.ProductArn);
 
 /**
  * ASFF `Types` entries whose GuardDuty type cannot be read back from the text, from the GuardDuty ->

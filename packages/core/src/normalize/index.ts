@@ -18,7 +18,7 @@ import { isAsffFinding, isGuardDutyAsff, normalizeAsffFinding } from './asff.js'
 import { normalizeGuardDutyFinding } from './guardduty.js';
 import { describe, isObject, type JsonObject, missing, pointer, wrongType } from './read.js';
 
-export { findingTypeFromAsffType } from './asff.js';
+export { findingTypeFromAsffType, isGuardDutyAsff } from './asff.js';
 export { parseFindingType } from './finding-type.js';
 
 const GUARDDUTY_DETAIL_TYPE = 'GuardDuty Finding';

@@ -175,6 +175,9 @@ export const accessKeyOf = (
 ): AccessKeyResource => {
   const userType = userTypeOf(userTypeText);
   const resource: AccessKeyResource = { kind: 'access-key', accessKeyId, principalId, userType, userName };
+  // An ARN given as the user name stays on the resource: the role or user name taken from it is only
+  // acted on when the scope check finds the ARN in the finding's partition and account.
+  if (userName?.startsWith('arn:')) resource.principalArn = userName;
   return userType === 'AssumedRole' || userType === 'Role'
     ? { ...resource, ...rolePrincipal(userName, principalId) }
     : resource;

@@ -430,3 +430,77 @@ actions: [{ action: tell-team }]
     expect(report).toMatchObject({ outcome: 'no-match', matched: [], steps: [] });
   });
 });
+
+describe('engine mutation gate', () => {
+  it('holds an enforced step the gate refuses, runs the rest, and reports the reason', async () => {
+    const journal = newJournal();
+    const asked: string[] = [];
+    const engine = createEngine({
+      playbooks: playbook(RESPONSE),
+      registry: standardRegistry(journal),
+      services: {},
+      mode: 'enforce',
+      gate: {
+        admit: async ({ target, action }) => {
+          asked.push(`${action} ${target.id}`);
+          return action === 'contain-instance'
+            ? { admitted: false, reason: 'circuit breaker: 50 targets changed in the last hour' }
+            : { admitted: true };
+        },
+      },
+    });
+
+    const report = await engine.handle(credentialExfiltration());
+
+    const contain = report.steps.find((step) => step.action === 'contain-instance');
+    expect(contain).toMatchObject({
+      status: 'held',
+      reason: 'circuit breaker: 50 targets changed in the last hour',
+    });
+    expect(journal.entries).not.toContain('start contain-instance i-0a1b2c3d4e5f67890');
+    expect(journal.entries).toContain('start tell-team 7ec8a2f6b1d94e3a8c5f0b2d4e6a8c01');
+    expect(report.outcome).toBe('partial');
+    expect(asked).toContain('contain-instance i-0a1b2c3d4e5f67890');
+  });
+
+  it('holds the step, failing closed, when the gate cannot decide', async () => {
+    const journal = newJournal();
+    const engine = createEngine({
+      playbooks: playbook(RESPONSE),
+      registry: standardRegistry(journal),
+      services: {},
+      mode: 'enforce',
+      gate: {
+        admit: async () => {
+          throw new Error('ProvisionedThroughputExceededException');
+        },
+      },
+    });
+
+    const report = await engine.handle(credentialExfiltration());
+
+    expect(report.steps.every((step) => step.status === 'held')).toBe(true);
+    expect(report.outcome).toBe('held');
+    expect(report.steps[0]?.reason).toMatch(/could not decide \(ProvisionedThroughputExceededException\)/);
+    expect(journal.entries.filter((entry) => entry.startsWith('start'))).toEqual([]);
+  });
+
+  it('never asks the gate in dry-run', async () => {
+    let asked = 0;
+    const engine = createEngine({
+      playbooks: playbook(RESPONSE),
+      registry: standardRegistry(newJournal()),
+      services: {},
+      gate: {
+        admit: async () => {
+          asked += 1;
+          return { admitted: true };
+        },
+      },
+    });
+
+    await engine.handle(credentialExfiltration());
+
+    expect(asked).toBe(0);
+  });
+});

@@ -165,6 +165,34 @@ describe('fields of the wrong type', () => {
     expect(formatError(() => normalize(withValue(finding(), [...keys], value))).path).toBe(path);
   });
 
+  it('refuses a finding type longer than 256 characters with FINDING_INVALID at /type', () => {
+    // Arrange: a well-formed type, only too long
+    const type = `Backdoor:EC2/${'A'.repeat(244)}`;
+
+    // Act
+    const error = formatError(() => normalize({ ...finding(), type }));
+
+    // Assert
+    expect(type).toHaveLength(257);
+    expect(error.code).toBe('FINDING_INVALID');
+    expect(error.path).toBe('/type');
+    expect(error.message).toContain('is longer than 256 characters');
+    expect(error.message.length).toBeLessThan(200);
+  });
+
+  it('refuses an over-long type inside an event at /detail/type', () => {
+    const input = event();
+    (input.detail as Json).type = `Backdoor:EC2/${'.'.repeat(300)}Z`;
+
+    expect(formatError(() => normalize(input)).path).toBe('/detail/type');
+  });
+
+  it('accepts a type of exactly 256 characters', () => {
+    const type = `Backdoor:EC2/${'A'.repeat(243)}`;
+
+    expect(normalizeFinding({ ...finding(), type }).type.name).toHaveLength(256);
+  });
+
   it('names a bad bucket inside s3BucketDetails', () => {
     const s3 = fixture('elastic-integrations', '43');
 

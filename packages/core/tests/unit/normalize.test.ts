@@ -388,7 +388,53 @@ describe('affected resources', () => {
       },
     });
 
-    expect(only(finding, 'access-key')).toMatchObject({ roleName: 'ci-deployer', sessionName: 'build-42' });
+    expect(only(finding, 'access-key')).toMatchObject({
+      roleName: 'ci-deployer',
+      sessionName: 'build-42',
+      principalArn: 'arn:aws:sts::973743533182:assumed-role/ci-deployer/build-42',
+    });
+  });
+
+  it('keeps a principal ARN of another account on the key, for the scope check to refuse', () => {
+    // Arrange: a forged finding of account 973743533182 naming a role of account 999999999999
+    const raw = elastic('46');
+    const input = {
+      ...raw,
+      resource: {
+        resourceType: 'AccessKey',
+        accessKeyDetails: {
+          accessKeyId: 'ASIAEXAMPLEKEY000002',
+          principalId: 'AROAEXAMPLEROLEID0002:x',
+          userType: 'AssumedRole',
+          userName: 'arn:aws:iam::999999999999:role/X',
+        },
+      },
+    };
+
+    // Act
+    const finding = normalizeFinding(input);
+
+    // Assert: normalization keeps the finding (notify still runs); the ARN is not reduced to a name
+    expect(only(finding, 'access-key')).toMatchObject({
+      roleName: 'X',
+      principalArn: 'arn:aws:iam::999999999999:role/X',
+    });
+  });
+
+  it('keeps a malformed or wildcard identifier as given, without throwing', () => {
+    const raw = elastic('44');
+    const resource = raw.resource as { instanceDetails: Record<string, unknown> };
+
+    const finding = normalizeFinding({
+      ...raw,
+      resource: { ...resource, instanceDetails: { ...resource.instanceDetails, instanceId: 'i-0*' } },
+    });
+
+    expect(only(finding, 'instance').instanceId).toBe('i-0*');
+  });
+
+  it('sets no principal ARN when the user name is a name', () => {
+    expect(only(normalizeFinding(elastic('46')), 'access-key').principalArn).toBeUndefined();
   });
 
   it('builds ARNs in the finding partition', () => {
