@@ -1,6 +1,8 @@
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { IAMClient } from '@aws-sdk/client-iam';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -30,9 +32,24 @@ export interface AwsClientConfig {
   endpoint?: string;
 }
 
+/**
+ * Principals no action may change, on top of the built-in list (service-linked, SSO, organization
+ * and StackSet roles): what the function runs as, and what its operators name.
+ */
+export interface PrincipalProtection {
+  /** ARNs of the roles the function itself runs as (learned at initialisation). */
+  ownRoleArns: string[];
+  /** The member role's name (with its path, if any), protected in every account. */
+  memberRoleName?: string;
+  /** `RIPOSTE_PROTECTED_PRINCIPALS`: principal names and ARN patterns (`*` and `?` wildcards). */
+  extra: string[];
+}
+
 /** The service bag built-in actions run with (`S` in `ActionContext<P, S>`). */
 export interface AwsServices {
   ec2(scope: AwsScope): Promise<EC2Client>;
+  guardduty(scope: AwsScope): Promise<GuardDutyClient>;
+  organizations(scope: AwsScope): Promise<OrganizationsClient>;
   iam(scope: AwsScope): Promise<IAMClient>;
   s3(scope: AwsScope): Promise<S3Client>;
   sns(scope: AwsScope): Promise<SNSClient>;
@@ -45,6 +62,8 @@ export interface AwsServices {
   callerIdentity(scope: AwsScope): Promise<{ account?: string; arn?: string } | undefined>;
   /** Settings actions read: `RIPOSTE_SNS_TOPIC_ARN`, `RIPOSTE_WEBHOOK_URL`. */
   env: Record<string, string | undefined>;
+  /** Principals that actions refuse to change. */
+  protection: PrincipalProtection;
   /** Used by `notify` for the webhook. */
   fetch: typeof fetch;
 }
@@ -52,6 +71,8 @@ export interface AwsServices {
 /** The SDK client classes, by service. Tests swap them to observe construction. */
 export interface AwsClientClasses {
   ec2: typeof EC2Client;
+  guardduty: typeof GuardDutyClient;
+  organizations: typeof OrganizationsClient;
   iam: typeof IAMClient;
   s3: typeof S3Client;
   sns: typeof SNSClient;
@@ -70,6 +91,8 @@ export interface AwsServicesOptions {
   env?: Record<string, string | undefined>;
   /** Default: the global `fetch`. */
   fetch?: typeof fetch;
+  /** Default: only the built-in protected principals (and the caller's own role, checked per call). */
+  protection?: PrincipalProtection;
   /** Replacement client classes (tests); the real ones are imported on first use otherwise. */
   clientClasses?: Partial<AwsClientClasses>;
 }
@@ -81,6 +104,8 @@ type ClientOf<K extends ServiceName> = InstanceType<AwsClientClasses[K]>;
 // notifies never pays for loading the EC2 client.
 const loaders: { [K in ServiceName]: () => Promise<AwsClientClasses[K]> } = {
   ec2: async () => (await import('@aws-sdk/client-ec2')).EC2Client,
+  guardduty: async () => (await import('@aws-sdk/client-guardduty')).GuardDutyClient,
+  organizations: async () => (await import('@aws-sdk/client-organizations')).OrganizationsClient,
   iam: async () => (await import('@aws-sdk/client-iam')).IAMClient,
   s3: async () => (await import('@aws-sdk/client-s3')).S3Client,
   sns: async () => (await import('@aws-sdk/client-sns')).SNSClient,
@@ -163,6 +188,9 @@ export const createAwsServices = (options: AwsServicesOptions = {}): AwsServices
 
   return {
     ec2: (scope) => client('ec2', scope),
+    guardduty: (scope) => client('guardduty', scope),
+    // Organizations has one endpoint, in us-east-1 for the commercial partition.
+    organizations: (scope) => client('organizations', scope),
     iam: (scope) => client('iam', scope),
     s3: (scope) => client('s3', scope),
     sns: (scope) => client('sns', scope),
@@ -170,6 +198,7 @@ export const createAwsServices = (options: AwsServicesOptions = {}): AwsServices
     cloudtrail: (scope) => client('cloudtrail', scope),
     callerIdentity,
     env,
+    protection: options.protection ?? { ownRoleArns: [], extra: [] },
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
   };
 };

@@ -2,7 +2,7 @@ export { blockS3PublicAccess } from './actions/block-s3-public-access.js';
 export { deactivateAccessKey } from './actions/deactivate-access-key.js';
 export { detachInstanceProfile } from './actions/detach-instance-profile.js';
 export { isolateInstance } from './actions/isolate-instance.js';
-export { notify } from './actions/notify.js';
+export { notify, oneLine, quoted } from './actions/notify.js';
 export { restartCloudTrailLogging } from './actions/restart-cloudtrail-logging.js';
 export { revokeRoleSessions } from './actions/revoke-role-sessions.js';
 export { snapshotVolumes } from './actions/snapshot-volumes.js';
@@ -19,8 +19,20 @@ export {
   type AwsServices,
   type AwsServicesOptions,
   createAwsServices,
+  type PrincipalProtection,
 } from './clients.js';
 export { type DocumentedAction, renderActionTable } from './docs.js';
+export {
+  checkPrincipal,
+  globMatch,
+  invalidPrincipalName,
+  PRINCIPAL_PROTECTED,
+  PROTECTED_TAG,
+  PROTECTION_UNVERIFIED,
+  type Principal,
+  type PrincipalKind,
+  type ProtectionCheck,
+} from './protection.js';
 export { createRegistry, type MutableActionRegistry } from './registry.js';
 export {
   ExecSession,
@@ -36,3 +48,12 @@ export {
   scopeOf,
 } from './session.js';
 export { FINDING_ID_TAG, FINDING_TYPE_TAG, TAGGED_AT_TAG } from './tags.js';
+export {
+  createGuardDutyVerifier,
+  disagreement,
+  type FindingVerifier,
+  type GuardDutyVerifierOptions,
+  type Verification,
+  type VerificationRoute,
+  wireShape,
+} from './verify.js';

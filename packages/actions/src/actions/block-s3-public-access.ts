@@ -4,7 +4,7 @@ import { awsCall, type Mutation, mutation } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import type { DocumentedAction } from '../docs.js';
 import { executeAction, planAction, type Session, scopeOf } from '../session.js';
-import { resolved, targetOf } from '../targets.js';
+import { invalidAccount, invalidId, refusal, resolved, targetOf } from '../targets.js';
 
 export type BlockS3PublicAccessParams = Record<string, never>;
 
@@ -19,6 +19,16 @@ const ALL_BLOCKED = {
 
 const FLAGS = Object.keys(ALL_BLOCKED) as (keyof typeof ALL_BLOCKED)[];
 
+/**
+ * Why this target cannot be acted on at all: checked before any client is made or call is sent. The
+ * bucket must be named as S3 names buckets, and the calls go with `ExpectedBucketOwner` set to the
+ * finding's account, so a bucket of that name in any other account answers 403 and is not touched.
+ */
+const invalidTarget = (ctx: Context): string | undefined => {
+  const invalid = invalidId('s3-bucket-name', ctx.target.id) ?? invalidAccount(ctx.target, ctx.finding);
+  return invalid === undefined ? undefined : `${invalid}; nothing was looked up or changed`;
+};
+
 /** The bucket's current block settings; `undefined` when planning could not read them. */
 const readBlock = async (
   ctx: Context,
@@ -27,7 +37,7 @@ const readBlock = async (
   const s3 = await ctx.services.s3(scopeOf(ctx.target));
   const { GetPublicAccessBlockCommand } = await import('@aws-sdk/client-s3');
   // ExpectedBucketOwner makes S3 refuse (403) if the name now belongs to another account.
-  const input = { Bucket: ctx.target.id, ExpectedBucketOwner: ctx.target.accountId };
+  const input = { Bucket: ctx.target.id, ExpectedBucketOwner: ctx.finding.accountId };
   const read = await session.read({
     call: awsCall('S3', 'GetPublicAccessBlock', input),
     send: () => s3.send(new GetPublicAccessBlockCommand(input)),
@@ -49,7 +59,7 @@ const readBlock = async (
 const putBlock = (ctx: Context): Mutation => {
   const input = {
     Bucket: ctx.target.id,
-    ExpectedBucketOwner: ctx.target.accountId,
+    ExpectedBucketOwner: ctx.finding.accountId,
     PublicAccessBlockConfiguration: ALL_BLOCKED,
   };
   return mutation('S3', 'PutPublicAccessBlock', input, async () => {
@@ -63,7 +73,8 @@ const alreadyBlocked = (config: PublicAccessBlockConfiguration | undefined): boo
 
 /**
  * Turns on all four S3 Block Public Access settings on each bucket the finding names, and only
- * those buckets. The account-level setting is left alone.
+ * those buckets, and only while they belong to the finding's account. A malformed bucket name is
+ * refused before any call. The account-level setting is left alone.
  */
 export const blockS3PublicAccess: DocumentedAction<BlockS3PublicAccessParams, AwsServices> = {
   name: 'block-s3-public-access',
@@ -75,7 +86,7 @@ export const blockS3PublicAccess: DocumentedAction<BlockS3PublicAccessParams, Aw
   example: '- action: block-s3-public-access',
   idempotency: 'Skipped when all four Block Public Access settings of the bucket are already on.',
   dryRun:
-    "Looks up each bucket's public access block; lists PutPublicAccessBlock with all four settings on and ExpectedBucketOwner.",
+    "Refuses a malformed bucket name; looks up the bucket's public access block (ExpectedBucketOwner: the finding's account); lists PutPublicAccessBlock with all four settings on and ExpectedBucketOwner.",
 
   targets: (finding) =>
     resolved(
@@ -87,6 +98,8 @@ export const blockS3PublicAccess: DocumentedAction<BlockS3PublicAccessParams, Aw
 
   plan: (ctx) =>
     planAction(async (session) => {
+      const invalid = invalidTarget(ctx);
+      if (invalid) return { status: 'refused', reason: invalid, calls: [] };
       const config = await readBlock(ctx, session);
       if (alreadyBlocked(config)) {
         return {
@@ -100,6 +113,8 @@ export const blockS3PublicAccess: DocumentedAction<BlockS3PublicAccessParams, Aw
 
   execute: (ctx) =>
     executeAction(ctx.mode, async (session) => {
+      const invalid = invalidTarget(ctx);
+      if (invalid) session.fail(refusal(invalid));
       const config = await readBlock(ctx, session);
       if (alreadyBlocked(config)) {
         return { status: 'skipped', reason: `public access to ${ctx.target.id} is already fully blocked` };

@@ -1,22 +1,40 @@
-import type { CreateSecurityGroupCommandOutput, Instance } from '@aws-sdk/client-ec2';
+import type {
+  CreateSecurityGroupCommandOutput,
+  Instance,
+  IpPermission,
+  SecurityGroup,
+} from '@aws-sdk/client-ec2';
 import { type ActionContext, resourcesOfKind } from '@riposte/core';
 import { awsCall, type Mutation, mutation } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import type { DocumentedAction } from '../docs.js';
-import { executeAction, placeholder, planAction, type Session, scopeOf } from '../session.js';
-import { instanceTarget, resolved } from '../targets.js';
+import { readTargetInstance } from '../instance-read.js';
+import {
+  type ExecSession,
+  executeAction,
+  placeholder,
+  planAction,
+  type Session,
+  scopeOf,
+} from '../session.js';
+import { foreignNote, instanceTarget, invalidId, ownedBy, refusal, resolved, shown } from '../targets.js';
 
 export type IsolateInstanceParams = {
   /** Also isolate the instance whose credentials were stolen (it is not itself compromised). */
   includeCredentialSource?: boolean;
+  /** Use this security group (in the instance's VPC, with no rules at all) instead of Riposte's own. */
+  quarantineGroupId?: string;
 };
 
 type Context = ActionContext<IsolateInstanceParams, AwsServices>;
 
+/** Riposte's own quarantine group is `riposte-quarantine-<vpc id>`, one per VPC. */
 export const QUARANTINE_GROUP_NAME = 'riposte-quarantine';
+export const quarantineGroupName = (vpcId: string): string => `${QUARANTINE_GROUP_NAME}-${vpcId}`;
 export const QUARANTINE_TAG = 'riposte:quarantine';
 export const PREVIOUS_GROUPS_TAG = 'riposte:previous-security-groups';
 const TAG_VALUE_MAX = 256;
+const GROUP_ABSENT = ['InvalidGroup.NotFound', 'InvalidGroupId.NotFound'];
 
 interface NetworkInterface {
   id: string;
@@ -28,9 +46,16 @@ interface InstanceState {
   interfaces: NetworkInterface[];
   /** Groups recorded by an earlier, interrupted isolation, by ENI. */
   recorded: Map<string, string>;
-  /** The quarantine group of the VPC, when it exists. */
-  groupId?: string;
 }
+
+/** The group the interfaces go into: one that was checked to have no rules (or pinned, offline), or a new one. */
+type GroupChoice = { kind: 'use'; groupId: string } | { kind: 'create' };
+
+type Inspection =
+  | { status: 'planned'; state: InstanceState; group: GroupChoice }
+  | { status: 'no-op' | 'refused'; reason: string };
+
+type Refusal = { status: 'no-op' | 'refused'; reason: string };
 
 /** `eni-1=sg-a,sg-b;eni-2=sg-c`, over as many tags as 256-character values need. */
 export const previousGroupsTags = (groups: Map<string, string>): { Key: string; Value: string }[] => {
@@ -61,88 +86,228 @@ const recordedGroups = (instance: Instance): Map<string, string> => {
   return recorded;
 };
 
-/**
- * The instance's interfaces and the VPC's quarantine group. Planning without credentials falls back
- * to the interfaces the finding lists, else a placeholder.
- */
-const inspect = async (ctx: Context, session: Session): Promise<InstanceState | { reason: string }> => {
-  const ec2 = await ctx.services.ec2(scopeOf(ctx.target));
-  const { DescribeInstancesCommand, DescribeSecurityGroupsCommand } = await import('@aws-sdk/client-ec2');
-  const instanceId = ctx.target.id;
-  const input = { InstanceIds: [instanceId] };
-  const read = await session.read({
-    call: awsCall('EC2', 'DescribeInstances', input),
-    send: () => ec2.send(new DescribeInstancesCommand(input)),
-    key: instanceId,
-    found: (output) => {
-      const instance = output.Reservations?.[0]?.Instances?.[0];
-      const interfaces = (instance?.NetworkInterfaces ?? [])
-        .map((eni) => `${eni.NetworkInterfaceId} in ${(eni.Groups ?? []).map((g) => g.GroupId).join(',')}`)
-        .join('; ');
-      return `${instanceId} is ${instance?.State?.Name ?? 'unknown'} in ${instance?.VpcId ?? 'no VPC'}: ${interfaces}`;
-    },
-    absent: { codes: ['InvalidInstanceID.NotFound'], summary: `instance ${instanceId} does not exist` },
-  });
-  if (read.status === 'absent') return { reason: `instance ${instanceId} no longer exists` };
+/** Why this target or these params cannot be acted on at all: checked before any call is sent. */
+const invalidTarget = (ctx: Context): string | undefined => {
+  const invalid =
+    invalidId('instance-id', ctx.target.id) ??
+    (ctx.params.quarantineGroupId === undefined
+      ? undefined
+      : invalidId('security-group-id', ctx.params.quarantineGroupId));
+  return invalid === undefined ? undefined : `${invalid}; nothing was looked up or changed`;
+};
 
-  let state: InstanceState;
-  if (read.status === 'found') {
-    const instance = read.output.Reservations?.[0]?.Instances?.[0];
-    if (!instance) return { reason: `instance ${instanceId} no longer exists` };
-    const status = instance.State?.Name;
-    if (status === 'terminated' || status === 'shutting-down')
-      return { reason: `instance ${instanceId} is ${status}` };
-    if (!instance.VpcId) return { reason: `instance ${instanceId} is not in a VPC` };
-    if (!instance.NetworkInterfaces?.length)
-      return { reason: `instance ${instanceId} has no network interface` };
-    state = {
-      vpcId: instance.VpcId,
-      interfaces: (instance.NetworkInterfaces ?? []).map((eni) => ({
-        id: eni.NetworkInterfaceId ?? '',
-        groups: (eni.Groups ?? []).map((group) => group.GroupId ?? ''),
-      })),
-      recorded: recordedGroups(instance),
-    };
-  } else {
+const ec2Of = (ctx: Context) => ctx.services.ec2(scopeOf(ctx.target));
+
+/**
+ * The instance's VPC and interfaces, read by its id; only the instance whose id is exactly the
+ * target's counts, and each of its interfaces must be a well-formed ENI in the instance's VPC.
+ * Planning without credentials falls back to what the finding lists, else a placeholder.
+ */
+const readInstance = async (ctx: Context, session: Session): Promise<InstanceState | Refusal> => {
+  const instanceId = ctx.target.id;
+  const read = await readTargetInstance(ctx, session, (instance) => {
+    const interfaces = (instance.NetworkInterfaces ?? [])
+      .map((eni) => `${eni.NetworkInterfaceId} in ${(eni.Groups ?? []).map((g) => g.GroupId).join(',')}`)
+      .join('; ');
+    return `${instanceId} is ${instance.State?.Name ?? 'unknown'} in ${instance.VpcId ?? 'no VPC'}: ${interfaces}`;
+  });
+  if (read.status === 'absent') return { status: 'no-op', reason: `instance ${instanceId} no longer exists` };
+
+  if (read.status === 'unknown') {
     const named = resourcesOfKind(ctx.finding, 'instance').find((item) => item.instanceId === instanceId);
     const interfaces = (named?.networkInterfaces ?? []).map((eni) => ({
       id: eni.networkInterfaceId,
       groups: eni.securityGroups.map((group) => group.groupId),
     }));
-    state = {
-      vpcId: named?.vpcId ?? placeholder('VpcId', 'DescribeInstances'),
+    const shownOffline = interfaces.every((eni) => invalidId('network-interface-id', eni.id) === undefined);
+    return {
+      vpcId:
+        named?.vpcId !== undefined && invalidId('vpc-id', named.vpcId) === undefined
+          ? named.vpcId
+          : placeholder('VpcId', 'DescribeInstances'),
       interfaces:
-        interfaces.length > 0
+        interfaces.length > 0 && shownOffline
           ? interfaces
           : [{ id: placeholder('NetworkInterfaceId', 'DescribeInstances'), groups: [] }],
       recorded: new Map(),
     };
   }
 
-  const groupInput = {
-    Filters: [
-      { Name: 'vpc-id', Values: [state.vpcId] },
-      { Name: `tag:${QUARANTINE_TAG}`, Values: ['true'] },
-    ],
+  const { instance } = read;
+  if (!instance) return { status: 'no-op', reason: `instance ${instanceId} no longer exists` };
+  const status = instance.State?.Name;
+  if (status === 'terminated' || status === 'shutting-down')
+    return { status: 'no-op', reason: `instance ${instanceId} is ${status}` };
+  if (!instance.VpcId) return { status: 'no-op', reason: `instance ${instanceId} is not in a VPC` };
+  const invalidVpc = invalidId('vpc-id', instance.VpcId);
+  if (invalidVpc) return { status: 'refused', reason: `instance ${instanceId}: ${invalidVpc}` };
+  if (!instance.NetworkInterfaces?.length)
+    return { status: 'no-op', reason: `instance ${instanceId} has no network interface` };
+  for (const eni of instance.NetworkInterfaces) {
+    const invalidEni = invalidId('network-interface-id', eni.NetworkInterfaceId);
+    if (invalidEni) return { status: 'refused', reason: `instance ${instanceId}: ${invalidEni}` };
+    // A multi-VPC attachment cannot take a group of the instance's VPC: refuse rather than half-isolate.
+    if (eni.VpcId !== undefined && eni.VpcId !== instance.VpcId) {
+      return {
+        status: 'refused',
+        reason: `network interface ${eni.NetworkInterfaceId} of ${instanceId} is in ${shown(eni.VpcId)}, not the instance's VPC ${instance.VpcId}; isolate-instance quarantines one VPC per instance`,
+      };
+    }
+  }
+  return {
+    vpcId: instance.VpcId,
+    interfaces: instance.NetworkInterfaces.map((eni) => ({
+      id: eni.NetworkInterfaceId ?? '',
+      groups: (eni.Groups ?? []).map((group) => group.GroupId ?? ''),
+    })),
+    recorded: recordedGroups(instance),
   };
-  const groups = await session.read({
-    call: awsCall('EC2', 'DescribeSecurityGroups', groupInput),
-    send: () => ec2.send(new DescribeSecurityGroupsCommand(groupInput)),
-    key: state.vpcId,
-    found: (output) =>
-      output.SecurityGroups?.[0]?.GroupId
-        ? `quarantine group ${output.SecurityGroups[0].GroupId} exists in ${state.vpcId}`
-        : `no quarantine group in ${state.vpcId} yet`,
-  });
-  const groupId = groups.status === 'found' ? groups.output.SecurityGroups?.[0]?.GroupId : undefined;
-  return groupId === undefined ? state : { ...state, groupId };
 };
 
-const ec2Of = (ctx: Context) => ctx.services.ec2(scopeOf(ctx.target));
+const ruleCount = (group: SecurityGroup): { inbound: number; outbound: number } => ({
+  inbound: (group.IpPermissions ?? []).length,
+  outbound: (group.IpPermissionsEgress ?? []).length,
+});
+
+/** One security group, read by its id: the group itself (only if it is exactly that id), `absent`, or `undefined` offline. */
+const readGroup = async (
+  ctx: Context,
+  session: Session,
+  groupId: string,
+): Promise<SecurityGroup | 'absent' | undefined> => {
+  const ec2 = await ec2Of(ctx);
+  const { DescribeSecurityGroupsCommand } = await import('@aws-sdk/client-ec2');
+  const input = { GroupIds: [groupId] };
+  const pick = (output: { SecurityGroups?: SecurityGroup[] }) =>
+    ownedBy(output.SecurityGroups ?? [], (group) => group.GroupId, groupId);
+  const read = await session.read({
+    call: awsCall('EC2', 'DescribeSecurityGroups', input),
+    send: () => ec2.send(new DescribeSecurityGroupsCommand(input)),
+    key: groupId,
+    found: (output) => {
+      const { owned, foreign } = pick(output);
+      const [group] = owned;
+      const found = group
+        ? `${groupId} in ${group.VpcId ?? 'no VPC'}: ${ruleCount(group).inbound} inbound, ${ruleCount(group).outbound} outbound rule(s)`
+        : `security group ${groupId} was not returned`;
+      return `${found}${foreignNote(foreign, (item) => item.GroupId, 'other group(s)')}`;
+    },
+    absent: { codes: GROUP_ABSENT, summary: `security group ${groupId} does not exist` },
+  });
+  if (read.status === 'unknown') return undefined;
+  if (read.status === 'absent') return 'absent';
+  return pick(read.output).owned[0] ?? 'absent';
+};
+
+/**
+ * Whether a group may be used as a quarantine group: it is in the instance's VPC and has no
+ * inbound and no outbound rule. A group that fails is refused with the reason; Riposte never
+ * removes rules from a group it did not create in this run, and never uses such a group.
+ * `unknown` only while planning without credentials.
+ */
+const verifyGroup = async (
+  ctx: Context,
+  session: Session,
+  groupId: string,
+  vpcId: string,
+  what: string,
+): Promise<{ status: 'verified' | 'unknown' } | Refusal> => {
+  const group = await readGroup(ctx, session, groupId);
+  if (group === undefined) return { status: 'unknown' };
+  if (group === 'absent') return { status: 'refused', reason: `${what} ${groupId} does not exist` };
+  if (group.VpcId !== vpcId) {
+    return {
+      status: 'refused',
+      reason: `${what} ${groupId} is in ${shown(group.VpcId ?? 'no VPC')}, not the instance's VPC ${vpcId}`,
+    };
+  }
+  const { inbound, outbound } = ruleCount(group);
+  if (inbound > 0 || outbound > 0) {
+    return {
+      status: 'refused',
+      reason: `${what} ${groupId} has ${inbound} inbound and ${outbound} outbound rule(s); a quarantine group must have none, so it is not used (Riposte does not change its rules: remove them, or delete the group, and run again)`,
+    };
+  }
+  return { status: 'verified' };
+};
+
+/**
+ * The quarantine group to use. Pinned by `quarantineGroupId`: that group, once verified. Otherwise
+ * Riposte's own group of the VPC, found by its exact name and VPC (both from EC2, not from the
+ * finding) and its `riposte:quarantine=true` tag, then verified like a pinned one; none yet means
+ * one is created. A tag alone adopts nothing: anyone who can tag can forge it, which is why every
+ * group is verified to have no rules at each use (an empty group is harmless by construction).
+ */
+const chooseGroup = async (
+  ctx: Context,
+  session: Session,
+  state: InstanceState,
+): Promise<GroupChoice | Refusal> => {
+  const pinned = ctx.params.quarantineGroupId;
+  if (pinned !== undefined) {
+    const verified = await verifyGroup(ctx, session, pinned, state.vpcId, 'pinned quarantine group');
+    return 'reason' in verified ? verified : { kind: 'use', groupId: pinned };
+  }
+  const ec2 = await ec2Of(ctx);
+  const { DescribeSecurityGroupsCommand } = await import('@aws-sdk/client-ec2');
+  const name = quarantineGroupName(state.vpcId);
+  const input = {
+    Filters: [
+      { Name: 'vpc-id', Values: [state.vpcId] },
+      { Name: 'group-name', Values: [name] },
+    ],
+  };
+  // Only a group of exactly that name in exactly that VPC counts, whatever else the answer holds.
+  const split = (output: { SecurityGroups?: SecurityGroup[] }) => {
+    const groups = output.SecurityGroups ?? [];
+    const named = groups.filter((group) => group.GroupName === name && group.VpcId === state.vpcId);
+    return { named, others: groups.filter((group) => !named.includes(group)) };
+  };
+  const read = await session.read({
+    call: awsCall('EC2', 'DescribeSecurityGroups', input),
+    send: () => ec2.send(new DescribeSecurityGroupsCommand(input)),
+    key: `${state.vpcId} ${name}`,
+    found: (output) => {
+      const { named, others } = split(output);
+      const found =
+        named.length === 0
+          ? `no quarantine group ${name} in ${state.vpcId} yet`
+          : `${name} is ${named.map((group) => group.GroupId).join(', ')}`;
+      return `${found}${foreignNote(others, (group) => group.GroupId, 'group(s) of another name or VPC')}`;
+    },
+  });
+  if (read.status !== 'found') return { kind: 'create' };
+  const [group] = split(read.output).named;
+  if (!group) return { kind: 'create' };
+  const groupId = group.GroupId;
+  const invalid = invalidId('security-group-id', groupId);
+  if (invalid || groupId === undefined)
+    return { status: 'refused', reason: `quarantine group ${name}: ${invalid}` };
+  const tagged = (group.Tags ?? []).some((tag) => tag.Key === QUARANTINE_TAG && tag.Value === 'true');
+  if (!tagged) {
+    return {
+      status: 'refused',
+      reason: `security group ${groupId} is named ${name} but is not tagged ${QUARANTINE_TAG}=true, so Riposte did not create it and does not use it`,
+    };
+  }
+  const verified = await verifyGroup(ctx, session, groupId, state.vpcId, 'quarantine group');
+  return 'reason' in verified ? verified : { kind: 'use', groupId };
+};
+
+const inspect = async (ctx: Context, session: Session): Promise<Inspection> => {
+  const invalid = invalidTarget(ctx);
+  if (invalid) return { status: 'refused', reason: invalid };
+  const state = await readInstance(ctx, session);
+  if ('reason' in state) return state;
+  const group = await chooseGroup(ctx, session, state);
+  if ('reason' in group) return group;
+  return { status: 'planned', state, group };
+};
 
 const createGroup = (ctx: Context, vpcId: string): Mutation<CreateSecurityGroupCommandOutput> => {
+  const name = quarantineGroupName(vpcId);
   const input = {
-    GroupName: QUARANTINE_GROUP_NAME,
+    GroupName: name,
     Description: 'Riposte quarantine: no inbound or outbound rules',
     VpcId: vpcId,
     TagSpecifications: [
@@ -150,7 +315,7 @@ const createGroup = (ctx: Context, vpcId: string): Mutation<CreateSecurityGroupC
         ResourceType: 'security-group' as const,
         Tags: [
           { Key: QUARANTINE_TAG, Value: 'true' },
-          { Key: 'Name', Value: QUARANTINE_GROUP_NAME },
+          { Key: 'Name', Value: name },
         ],
       },
     ],
@@ -161,15 +326,37 @@ const createGroup = (ctx: Context, vpcId: string): Mutation<CreateSecurityGroupC
   });
 };
 
-/** A new group allows all outbound IPv4 traffic; the quarantine group must allow nothing. */
-const revokeEgress = (ctx: Context, groupId: string): Mutation => {
-  const input = {
-    GroupId: groupId,
-    IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
-  };
+/** An egress rule as RevokeSecurityGroupEgress takes it back: its protocol, ports and destinations only. */
+const revocable = (permission: IpPermission): IpPermission => ({
+  ...(permission.IpProtocol === undefined ? {} : { IpProtocol: permission.IpProtocol }),
+  ...(permission.FromPort === undefined ? {} : { FromPort: permission.FromPort }),
+  ...(permission.ToPort === undefined ? {} : { ToPort: permission.ToPort }),
+  ...(permission.IpRanges?.length ? { IpRanges: permission.IpRanges.map(({ CidrIp }) => ({ CidrIp })) } : {}),
+  ...(permission.Ipv6Ranges?.length
+    ? { Ipv6Ranges: permission.Ipv6Ranges.map(({ CidrIpv6 }) => ({ CidrIpv6 })) }
+    : {}),
+  ...(permission.PrefixListIds?.length
+    ? { PrefixListIds: permission.PrefixListIds.map(({ PrefixListId }) => ({ PrefixListId })) }
+    : {}),
+  ...(permission.UserIdGroupPairs?.length
+    ? { UserIdGroupPairs: permission.UserIdGroupPairs.map(({ GroupId }) => ({ GroupId })) }
+    : {}),
+});
+
+/**
+ * A new group allows all outbound traffic (IPv4, and IPv6 in a dual-stack VPC); the quarantine group
+ * must allow nothing, so every egress rule the new group was read to have is revoked.
+ */
+const revokeEgress = (ctx: Context, groupId: string, permissions: IpPermission[] | string): Mutation => {
+  const input = { GroupId: groupId, IpPermissions: permissions };
   return mutation('EC2', 'RevokeSecurityGroupEgress', input, async () => {
     const { RevokeSecurityGroupEgressCommand } = await import('@aws-sdk/client-ec2');
-    return (await ec2Of(ctx)).send(new RevokeSecurityGroupEgressCommand(input));
+    return (await ec2Of(ctx)).send(
+      new RevokeSecurityGroupEgressCommand({
+        GroupId: groupId,
+        IpPermissions: permissions as IpPermission[],
+      }),
+    );
   });
 };
 
@@ -201,20 +388,45 @@ const moveInterfaces = (ctx: Context, state: InstanceState, groupId: string): Mu
   return [record, ...moves];
 };
 
-const alreadyIsolated = (ctx: Context, state: InstanceState): string | undefined => {
-  const { groupId } = state;
-  return groupId !== undefined && state.interfaces.every((eni) => isIsolated(eni, groupId))
-    ? `every network interface of ${ctx.target.id} is already only in quarantine group ${groupId}`
+const alreadyIsolated = (ctx: Context, state: InstanceState, group: GroupChoice): string | undefined =>
+  group.kind === 'use' && state.interfaces.every((eni) => isIsolated(eni, group.groupId))
+    ? `every network interface of ${ctx.target.id} is already only in quarantine group ${group.groupId}`
     : undefined;
+
+/**
+ * Creates Riposte's quarantine group for the VPC, revokes the egress rules AWS gives a new group,
+ * and reads it again: the group is used only once it has no rule at all.
+ */
+const createEmptyGroup = async (ctx: Context, session: ExecSession, vpcId: string): Promise<string> => {
+  const created = await session.mutate(createGroup(ctx, vpcId));
+  const groupId = created.GroupId;
+  const invalid = invalidId('security-group-id', groupId);
+  if (invalid || groupId === undefined)
+    return session.fail(refusal(`CreateSecurityGroup answered ${invalid}`));
+  const group = await readGroup(ctx, session, groupId);
+  const egress = typeof group === 'object' ? (group.IpPermissionsEgress ?? []) : [];
+  if (egress.length > 0) await session.mutate(revokeEgress(ctx, groupId, egress.map(revocable)));
+  const verified = await verifyGroup(ctx, session, groupId, vpcId, 'new quarantine group');
+  if ('reason' in verified) session.fail(refusal(verified.reason));
+  return groupId;
 };
 
 /**
  * Moves every network interface of the affected instance into a quarantine security group with no
- * rules (created once per VPC, tagged `riposte:quarantine=true`), after recording the previous
- * groups in the instance tag `riposte:previous-security-groups`. Caveat: security groups are
- * stateful, so connections already tracked (e.g. an open SSH session) persist until they time out;
- * untracked ones are cut at once. Pair with snapshot-volumes first, and stop the instance if a live
- * session must end now.
+ * rules, after recording the previous groups in the instance tag `riposte:previous-security-groups`.
+ *
+ * The quarantine group is either pinned by `quarantineGroupId` or Riposte's own: created by this
+ * action as `riposte-quarantine-<vpc id>` with the tag `riposte:quarantine=true`, its default egress
+ * revoked, then read again to check it has no rule. Any group is checked to have no inbound and no
+ * outbound rule, and to be in the instance's VPC, each time it is about to be used; otherwise the step
+ * is refused with the reason, and Riposte neither uses the group nor changes its rules. So a group an
+ * attacker made and tagged (or named) like Riposte's is refused unless it is empty, and an empty group
+ * is harmless by construction. A tagged group of any other name is ignored.
+ *
+ * Caveat: security groups are stateful, so connections already tracked (e.g. an open SSH session)
+ * persist until they time out; untracked ones are cut at once. Pair with snapshot-volumes first, and
+ * stop the instance if a live session must end now. An instance with interfaces in several VPCs is
+ * refused.
  */
 export const isolateInstance: DocumentedAction<IsolateInstanceParams, AwsServices> = {
   name: 'isolate-instance',
@@ -230,6 +442,12 @@ export const isolateInstance: DocumentedAction<IsolateInstanceParams, AwsService
         description: 'Also isolate the instance whose credentials were exfiltrated.',
         default: false,
       },
+      quarantineGroupId: {
+        type: 'string',
+        description:
+          "Security group to use instead of Riposte's own riposte-quarantine-<vpc id>; must be in the instance's VPC and have no inbound or outbound rule, or the step is refused.",
+        pattern: '^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$',
+      },
     },
   },
   permissions: [
@@ -241,11 +459,14 @@ export const isolateInstance: DocumentedAction<IsolateInstanceParams, AwsService
     'ec2:ModifyNetworkInterfaceAttribute',
   ],
   resourceKinds: ['instance'],
-  example: ['- action: isolate-instance', '  # params: { includeCredentialSource: true }'].join('\n'),
+  example: [
+    '- action: isolate-instance',
+    '  # params: { includeCredentialSource: true, quarantineGroupId: sg-0123456789abcdef0 }',
+  ].join('\n'),
   idempotency:
-    'Skipped when every network interface of the instance is already only in the quarantine group.',
+    'Skipped when every network interface of the instance is already only in the (verified empty) quarantine group.',
   dryRun:
-    "Looks up the instance's interfaces and the VPC's quarantine group; lists CreateSecurityGroup and RevokeSecurityGroupEgress (first use in the VPC), CreateTags with the previous groups, and ModifyNetworkInterfaceAttribute per interface.",
+    "Refuses a malformed instance or group id; looks up the instance's interfaces and the quarantine group, refusing a group with any rule; lists CreateSecurityGroup and RevokeSecurityGroupEgress (first use in the VPC), CreateTags with the previous groups, and ModifyNetworkInterfaceAttribute per interface.",
 
   targets: (finding, params) =>
     resolved(
@@ -259,13 +480,20 @@ export const isolateInstance: DocumentedAction<IsolateInstanceParams, AwsService
 
   plan: (ctx) =>
     planAction(async (session) => {
-      const state = await inspect(ctx, session);
-      if ('reason' in state) return { status: 'no-op', reason: state.reason, calls: [] };
-      const done = alreadyIsolated(ctx, state);
+      const inspection = await inspect(ctx, session);
+      if (inspection.status !== 'planned')
+        return { status: inspection.status, reason: inspection.reason, calls: [] };
+      const { state, group } = inspection;
+      const done = alreadyIsolated(ctx, state, group);
       if (done) return { status: 'no-op', reason: done, calls: [] };
-      const groupId = state.groupId ?? placeholder('GroupId', 'CreateSecurityGroup');
+      const groupId = group.kind === 'use' ? group.groupId : placeholder('GroupId', 'CreateSecurityGroup');
       const mutations = [
-        ...(state.groupId === undefined ? [createGroup(ctx, state.vpcId), revokeEgress(ctx, groupId)] : []),
+        ...(group.kind === 'create'
+          ? [
+              createGroup(ctx, state.vpcId),
+              revokeEgress(ctx, groupId, placeholder('IpPermissionsEgress', 'DescribeSecurityGroups')),
+            ]
+          : []),
         ...moveInterfaces(ctx, state, groupId),
       ];
       return { status: 'planned', calls: mutations.map((item) => item.call) };
@@ -273,21 +501,20 @@ export const isolateInstance: DocumentedAction<IsolateInstanceParams, AwsService
 
   execute: (ctx) =>
     executeAction(ctx.mode, async (session) => {
-      const state = await inspect(ctx, session);
-      if ('reason' in state) return { status: 'skipped', reason: state.reason };
-      const done = alreadyIsolated(ctx, state);
+      const inspection = await inspect(ctx, session);
+      if (inspection.status === 'refused') session.fail(refusal(inspection.reason));
+      if (inspection.status !== 'planned') return { status: 'skipped', reason: inspection.reason };
+      const { state, group } = inspection;
+      const done = alreadyIsolated(ctx, state, group);
       if (done) return { status: 'skipped', reason: done };
-      let groupId = state.groupId;
-      if (groupId === undefined) {
-        const created = await session.mutate(createGroup(ctx, state.vpcId));
-        groupId = created.GroupId ?? '';
-        await session.mutate(revokeEgress(ctx, groupId));
-      }
+      const groupId =
+        group.kind === 'use' ? group.groupId : await createEmptyGroup(ctx, session, state.vpcId);
       for (const item of moveInterfaces(ctx, state, groupId)) await session.mutate(item);
       return {
         status: 'applied',
         outputs: {
           quarantineGroupId: groupId,
+          createdQuarantineGroup: group.kind === 'create',
           previousSecurityGroups: Object.fromEntries(state.interfaces.map((eni) => [eni.id, eni.groups])),
         },
       };

@@ -10,7 +10,7 @@ import { type Mutation, mutation } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import type { DocumentedAction } from '../docs.js';
 import { executeAction, planAction } from '../session.js';
-import { targetOf } from '../targets.js';
+import { refusal, shown, targetOf } from '../targets.js';
 
 export type NotifyParams = {
   topicArn?: string;
@@ -28,6 +28,9 @@ const SLACK_HEADER_MAX = 150;
 const SLACK_SECTION_MAX = 3000;
 const WEBHOOK_TIMEOUT_MS = 10_000;
 const TRUNCATED = '\n[truncated]';
+// Each value from the finding is cut to this many characters; at most this many resources are listed.
+const FIELD_MAX = 200;
+const RESOURCES_MAX = 20;
 const TOPIC_ARN_PATTERN = '^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$';
 
 /** Cuts text to a UTF-8 byte budget without splitting a character. */
@@ -53,48 +56,98 @@ const asciiSubject = (text: string): string =>
 /** Shown wherever the webhook appears: the host only, since the path of a Slack webhook is its secret. */
 const maskWebhook = (url: URL): string => `webhook:${url.host}`;
 
+// Control, format (bidi overrides, zero-width), line/paragraph separator and lone surrogate characters.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu;
+
+/**
+ * A value from the finding, fit for one line of the report: every control or separator character
+ * (`\r`, `\n`, `\t`, U+2028, U+2029, bidi overrides...) becomes a space, and it is cut to `max`
+ * characters with an ellipsis. Nothing a finding holds can start a line of its own.
+ */
+export const oneLine = (value: unknown, max = FIELD_MAX): string => {
+  const chars = [...String(value).replace(UNPRINTABLE, ' ')];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : chars.join('');
+};
+
+/** Free text from the finding (title, description, user agent, reasons): one line, capped, in double quotes. */
+export const quoted = (value: unknown, max = FIELD_MAX): string => JSON.stringify(oneLine(value, max));
+
 const describeActor = (finding: Finding): string | undefined => {
   const actor = finding.actor;
   if (!actor?.remoteIp && !actor?.country) return undefined;
   const place = [actor.city, actor.country].filter(Boolean).join(', ');
   const org = actor.asnOrg ?? actor.org ?? actor.isp;
-  return [actor.remoteIp ?? 'unknown address', place && `(${place})`, org && `via ${org}`]
-    .filter(Boolean)
-    .join(' ');
+  return oneLine(
+    [actor.remoteIp ?? 'unknown address', place && `(${place})`, org && `via ${org}`]
+      .filter(Boolean)
+      .join(' '),
+  );
 };
 
+/** Steps that did not do what the playbook asked: a human must look at these first. */
+const NOT_DONE = new Set(['refused', 'failed', 'not-run']);
+
 const describeStep = ([stepId, step]: [string, StepSummary]): string =>
-  `- ${stepId}: ${step.action} on ${step.target}: ${step.status}${step.reason ? ` (${step.reason})` : ''}`;
+  `- ${oneLine(stepId, 100)}: ${oneLine(step.action, 100)} on ${oneLine(step.target)}: ${oneLine(step.status, 20)}${step.reason ? ` (${quoted(step.reason)})` : ''}`;
+
+const describeNotDone = (step: StepSummary): string =>
+  `- ${oneLine(step.action, 100)} on ${oneLine(step.target)}: ${oneLine(step.status, 20)}${step.reason ? `: ${quoted(step.reason)}` : ''}`;
+
+const capped = <T>(items: readonly T[], max: number, render: (item: T) => string): string[] => [
+  ...items.slice(0, max).map(render),
+  ...(items.length > max ? [`- ... and ${items.length - max} more`] : []),
+];
 
 export interface NotificationContent {
   subject: string;
   body: string;
 }
 
-/** What a human needs first: what happened, where, to what, by whom, and what Riposte did about it. */
+/**
+ * What a human needs first: what happened, where, to what, by whom, and what Riposte did about it,
+ * starting with what it refused or could not do (and so which principal or resource it protected).
+ * Every value from the finding is rendered on its own line's terms (see `oneLine` and `quoted`), so a
+ * forged title or reason cannot add lines to the report.
+ */
 export const notificationContent = (ctx: Context): NotificationContent => {
   const { finding } = ctx;
-  const subject = `Riposte: ${finding.severityLabel} ${finding.type.name}`;
+  const type = oneLine(finding.type.name, 120);
+  const label = oneLine(finding.severityLabel, 10);
+  const subject = `Riposte: ${label} ${type}`;
   const actor = describeActor(finding);
+  const steps = [...ctx.previous];
+  const notDone = steps.filter(([, step]) => NOT_DONE.has(step.status));
   const lines = [
-    `${finding.severityLabel} GuardDuty finding ${finding.type.name} in account ${finding.accountId} (${finding.region}).`,
-    ...(finding.title ? [finding.title] : []),
+    `${label} GuardDuty finding ${type} in account ${oneLine(finding.accountId, 20)} (${oneLine(finding.region, 30)}).`,
+    ...(finding.title ? [`Title: ${quoted(finding.title)}`] : []),
+    ...(finding.description ? [`Description: ${quoted(finding.description, 500)}`] : []),
     '',
-    `Severity: ${finding.severity} (${finding.severityLabel}); seen ${finding.count} time(s)${finding.updatedAt ? `, last updated ${finding.updatedAt}` : ''}.`,
-    `Finding: ${finding.arn ?? finding.id}${finding.sample ? ' (GuardDuty sample finding)' : ''}`,
+    `Severity: ${oneLine(finding.severity, 10)} (${label}); seen ${oneLine(finding.count, 10)} time(s)${finding.updatedAt ? `, last updated ${oneLine(finding.updatedAt, 40)}` : ''}.`,
+    `Finding: ${oneLine(finding.arn ?? finding.id)}${finding.sample ? ' (GuardDuty sample finding)' : ''}`,
     'Resources:',
     ...(finding.resources.length > 0
-      ? finding.resources.map((r) => `- ${describeResource(r)}`)
+      ? capped(finding.resources, RESOURCES_MAX, (resource) => `- ${oneLine(describeResource(resource))}`)
       : ['- none named']),
     ...(actor ? [`Actor: ${actor}`] : []),
+    ...(finding.actor?.userAgent ? [`User agent: ${quoted(finding.actor.userAgent)}`] : []),
     ...(finding.techniques.length > 0
-      ? [`ATT&CK: ${finding.techniques.map((technique) => `${technique.id} ${technique.name}`).join(', ')}`]
+      ? [
+          `ATT&CK: ${oneLine(
+            finding.techniques.map((technique) => `${technique.id} ${technique.name}`).join(', '),
+            FIELD_MAX * 2,
+          )}`,
+        ]
       : []),
     '',
-    `Response (playbook ${ctx.playbook}, ${ctx.mode}):`,
-    ...(ctx.previous.size > 0
-      ? [...ctx.previous].map(describeStep)
-      : ['- no steps ran before this notification']),
+    ...(notDone.length > 0
+      ? [
+          `Not done (${notDone.length} step(s) refused, failed or not run; see why):`,
+          ...notDone.map(([, step]) => describeNotDone(step)),
+          '',
+        ]
+      : []),
+    `Response (playbook ${oneLine(ctx.playbook, 100)}, ${ctx.mode}):`,
+    ...(steps.length > 0 ? steps.map(describeStep) : ['- no steps ran before this notification']),
     ...(ctx.params.message ? ['', ctx.params.message] : []),
   ];
   return { subject, body: lines.join('\n') };
@@ -120,23 +173,28 @@ interface Destinations {
   webhook?: URL;
 }
 
-const destinationsOf = (ctx: Context): Destinations | { reason: string } => {
+type NoDestination = { invalid: boolean; reason: string };
+
+/** Where to send, or why not: none configured, or one that is not valid (then the step is refused). */
+const destinationsOf = (ctx: Context): Destinations | NoDestination => {
   const topicArn = ctx.params.topicArn ?? ctx.services.env.RIPOSTE_SNS_TOPIC_ARN;
   const webhookUrl = ctx.params.webhookUrl ?? ctx.services.env.RIPOSTE_WEBHOOK_URL;
   if (!topicArn && !webhookUrl) {
     return {
+      invalid: false,
       reason:
         'no destination: give params.topicArn or params.webhookUrl, or set RIPOSTE_SNS_TOPIC_ARN or RIPOSTE_WEBHOOK_URL',
     };
   }
   if (topicArn && !new RegExp(TOPIC_ARN_PATTERN).test(topicArn)) {
-    return { reason: `the SNS topic ARN ${topicArn} is not a valid topic ARN` };
+    return { invalid: true, reason: `the SNS topic ARN ${shown(topicArn)} is not a valid topic ARN` };
   }
   let webhook: URL | undefined;
   if (webhookUrl) {
     // The URL is a secret: a bad one is reported without echoing it.
-    if (!URL.canParse(webhookUrl) || !/^https?:$/.test(new URL(webhookUrl).protocol)) {
-      return { reason: 'the webhook URL is not a valid http(s) URL' };
+    // Only https: the payload names the finding's resources, and the URL's path is a credential.
+    if (!URL.canParse(webhookUrl) || new URL(webhookUrl).protocol !== 'https:') {
+      return { invalid: true, reason: 'the webhook URL is not a valid https:// URL (value not shown)' };
     }
     webhook = new URL(webhookUrl);
   }
@@ -209,7 +267,9 @@ const mutations = (ctx: Context, destinations: Destinations, content: Notificati
 /**
  * Tells people what happened and what Riposte did: SNS and/or a Slack-compatible webhook. Not
  * idempotent by design: each handling of a finding sends one notification; the engine's idempotency
- * store is what keeps a redelivered finding from notifying twice.
+ * store is what keeps a redelivered finding from notifying twice. A webhook must be `https://` (the
+ * params schema and the run both refuse anything else, without showing the URL); steps that were
+ * refused, failed or did not run are listed first, with their reasons.
  */
 export const notify: DocumentedAction<NotifyParams, AwsServices> = {
   name: 'notify',
@@ -227,8 +287,9 @@ export const notify: DocumentedAction<NotifyParams, AwsServices> = {
       },
       webhookUrl: {
         type: 'string',
-        description: 'Slack-compatible incoming webhook (default: RIPOSTE_WEBHOOK_URL). Never logged.',
-        pattern: '^https?://',
+        description:
+          'Slack-compatible incoming webhook, https:// only (default: RIPOSTE_WEBHOOK_URL, also https:// only). Never logged.',
+        pattern: '^https://',
       },
       message: { type: 'string', description: 'Extra text appended to the notification.', maxLength: 4000 },
     },
@@ -239,7 +300,7 @@ export const notify: DocumentedAction<NotifyParams, AwsServices> = {
   idempotency:
     "None by design: one notification per handling; the engine's idempotency store stops duplicate deliveries.",
   dryRun:
-    'Lists SNS Publish with the exact subject and message, and the webhook POST (destination masked as webhook:<host>) with its payload.',
+    'Lists SNS Publish with the exact subject and message, and the webhook POST (destination masked as webhook:<host>) with its payload; refuses a webhook URL that is not https://. Values from the finding are rendered one line each, quoted and capped.',
 
   targets: (finding) => ({
     targets: [
@@ -262,7 +323,10 @@ export const notify: DocumentedAction<NotifyParams, AwsServices> = {
   execute: (ctx) =>
     executeAction(ctx.mode, async (session) => {
       const destinations = destinationsOf(ctx);
-      if ('reason' in destinations) return { status: 'skipped', reason: destinations.reason };
+      if ('reason' in destinations) {
+        if (destinations.invalid) session.fail(refusal(destinations.reason));
+        return { status: 'skipped', reason: destinations.reason };
+      }
       const errors: ExecutionError[] = [];
       // Every destination is tried, even after one fails: a broken webhook must not silence SNS.
       for (const item of mutations(ctx, destinations, notificationContent(ctx))) {

@@ -3,11 +3,27 @@ import { awsCall, type Mutation, mutation } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import type { DocumentedAction } from '../docs.js';
 import { executeAction, planAction, type Session, scopeOf } from '../session.js';
-import { resolved, targetOf } from '../targets.js';
+import { invalidAccount, invalidTrail, refusal, resolved, targetOf, trailHomeRegion } from '../targets.js';
 
 export type RestartCloudTrailLoggingParams = Record<string, never>;
 
 type Context = ActionContext<RestartCloudTrailLoggingParams, AwsServices>;
+
+/**
+ * Why this target cannot be acted on at all: checked before any client is made or call is sent. A
+ * trail name must be one CloudTrail accepts; a trail ARN must also carry the finding's partition and
+ * account and the target's region (where the calls go).
+ */
+const invalidTarget = (ctx: Context): string | undefined => {
+  const invalid =
+    invalidAccount(ctx.target, ctx.finding) ??
+    invalidTrail(ctx.target.id, {
+      partition: ctx.finding.partition,
+      accountId: ctx.finding.accountId,
+      region: ctx.target.region,
+    });
+  return invalid === undefined ? undefined : `${invalid}; nothing was looked up or changed`;
+};
 
 /** Whether the trail logs now; `undefined` when planning could not ask. */
 const readStatus = async (ctx: Context, session: Session): Promise<boolean | 'missing' | undefined> => {
@@ -43,12 +59,11 @@ const startLogging = (ctx: Context): Mutation => {
   });
 };
 
-/** The home region of a trail ARN (`arn:aws:cloudtrail:<region>:<account>:trail/<name>`): trails are managed there. */
-const homeRegion = (arn: string | undefined): string | undefined => arn?.split(':')[3] || undefined;
-
 /**
  * Turns logging back on for the trail the finding says was stopped
- * (`Stealth:IAMUser/CloudTrailLoggingDisabled`), addressing it by ARN in its home region.
+ * (`Stealth:IAMUser/CloudTrailLoggingDisabled`), addressing it by ARN in its home region. A trail
+ * name or ARN that does not validate, or an ARN of another partition or account, is refused before
+ * any call.
  */
 export const restartCloudTrailLogging: DocumentedAction<RestartCloudTrailLoggingParams, AwsServices> = {
   name: 'restart-cloudtrail-logging',
@@ -59,12 +74,15 @@ export const restartCloudTrailLogging: DocumentedAction<RestartCloudTrailLogging
   resourceKinds: ['cloudtrail-trail'],
   example: '- action: restart-cloudtrail-logging',
   idempotency: 'Skipped when the trail is already logging.',
-  dryRun: 'Looks up the trail status; lists StartLogging with the trail ARN.',
+  dryRun:
+    "Refuses a malformed trail name or an ARN outside the finding's partition and account; looks up the trail status; lists StartLogging with the trail ARN.",
 
   targets: (finding) =>
     resolved(
       resourcesOfKind(finding, 'cloudtrail-trail').map((trail) => {
-        const region = homeRegion(trail.arn);
+        // Only an ARN of the finding's partition and account moves the target to the trail's home
+        // region; any other ARN stays in the finding's region, and planning refuses it.
+        const region = trail.arn === undefined ? undefined : trailHomeRegion(trail.arn, finding);
         return targetOf(finding, 'cloudtrail-trail', trail.arn ?? trail.name, `trail ${trail.name}`, {
           ...(trail.arn === undefined ? {} : { arn: trail.arn }),
           ...(region === undefined ? {} : { region }),
@@ -75,6 +93,8 @@ export const restartCloudTrailLogging: DocumentedAction<RestartCloudTrailLogging
 
   plan: (ctx) =>
     planAction(async (session) => {
+      const invalid = invalidTarget(ctx);
+      if (invalid) return { status: 'refused', reason: invalid, calls: [] };
       const reason = noNeed(ctx, await readStatus(ctx, session));
       if (reason) return { status: 'no-op', reason, calls: [] };
       return { status: 'planned', calls: [startLogging(ctx).call] };
@@ -82,6 +102,8 @@ export const restartCloudTrailLogging: DocumentedAction<RestartCloudTrailLogging
 
   execute: (ctx) =>
     executeAction(ctx.mode, async (session) => {
+      const invalid = invalidTarget(ctx);
+      if (invalid) session.fail(refusal(invalid));
       const reason = noNeed(ctx, await readStatus(ctx, session));
       if (reason) return { status: 'skipped', reason };
       await session.mutate(startLogging(ctx));

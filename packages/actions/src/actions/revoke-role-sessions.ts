@@ -1,16 +1,37 @@
-import { type ActionContext, type ActionTarget, resourcesOfKind } from '@riposte/core';
+import {
+  type ActionContext,
+  type ActionTarget,
+  arnProblem,
+  ExecutionError,
+  type Finding,
+  identifierProblem,
+  resourcesOfKind,
+} from '@riposte/core';
 import { awsCall, type Mutation, mutation } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import type { DocumentedAction } from '../docs.js';
+import { checkPrincipal } from '../protection.js';
 import { executeAction, placeholder, planAction, type Session, scopeOf } from '../session.js';
-import { nameFromArn, resolved, targetOf } from '../targets.js';
+import { invalidEc2Id, nameFromArn, ownedBy, refusal, resolved, shown, targetOf } from '../targets.js';
 
-export type RevokeRoleSessionsParams = Record<string, never>;
+export type RevokeRoleSessionsParams = {
+  /**
+   * `instance` (default): only the sessions issued to the EC2 instance the credentials came from.
+   * `role`: every session of the role.
+   */
+  scope?: 'instance' | 'role';
+};
 
 type Context = ActionContext<RevokeRoleSessionsParams, AwsServices>;
 
-/** The inline policy name and shape the IAM console's "Revoke active sessions" writes. */
+/** The inline policy name and shape the IAM console's "Revoke active sessions" writes (whole role). */
 export const REVOKE_POLICY_NAME = 'AWSRevokeOlderSessions';
+
+/** One inline policy per instance, so revoking two instances that share the role keeps both. */
+export const instancePolicyName = (instanceId: string): string => `RiposteRevokeInstance-${instanceId}`;
+
+/** Code of the refusal of a whole-role revocation that would reach more instances than the playbook allows. */
+export const BLAST_RADIUS_EXCEEDED = 'BLAST_RADIUS_EXCEEDED';
 
 export const revokePolicyDocument = (issuedBefore: Date): string =>
   JSON.stringify({
@@ -25,47 +46,129 @@ export const revokePolicyDocument = (issuedBefore: Date): string =>
     ],
   });
 
-const NO_SUCH_ENTITY = ['NoSuchEntityException', 'NoSuchEntity'];
+/**
+ * Denies the sessions issued to one instance before `issuedBefore`; sessions of other instances
+ * with the same role, and the instance's own later sessions, are untouched.
+ *
+ * `ec2:SourceInstanceARN` is a property of the session, not of where a request comes from: the IAM
+ * User Guide (AWS global condition context keys, `ec2:SourceInstanceArn`) says it is "included in the
+ * request context whenever the role session is created by an Amazon EC2 instance", so it is present
+ * when credentials taken from the instance metadata service are used from outside AWS
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-ec2-source-instance-arn).
+ *
+ * The second statement covers sessions whose name is the instance id (`aws:userid` is
+ * `ROLEID:session-name`) but that were not created by EC2: anyone who may call sts:AssumeRole on the
+ * role can name a session after the instance, and such a session carries no `ec2:SourceInstanceARN`.
+ */
+export const instanceRevokePolicyDocument = (
+  instanceArn: string,
+  instanceId: string,
+  issuedBefore: Date,
+): string => {
+  const before = { 'aws:TokenIssueTime': issuedBefore.toISOString() };
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'RevokeSessionsIssuedToInstance',
+        Effect: 'Deny',
+        Action: ['*'],
+        Resource: ['*'],
+        Condition: { StringEquals: { 'ec2:SourceInstanceARN': instanceArn }, DateLessThan: before },
+      },
+      {
+        Sid: 'RevokeSessionsNamedAfterInstance',
+        Effect: 'Deny',
+        Action: ['*'],
+        Resource: ['*'],
+        Condition: { StringLike: { 'aws:userid': `*:${instanceId}` }, DateLessThan: before },
+      },
+    ],
+  });
+};
 
-type RoleResolution = { roleName: string } | { reason: string };
+const NO_SUCH_ENTITY = ['NoSuchEntityException', 'NoSuchEntity'];
+/** Instance states whose instances hold (or will fetch again) sessions of the role. */
+const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
+/** EC2 accepts up to 200 values in one filter. */
+const FILTER_VALUES_MAX = 200;
+
+type Refusal = { status: 'refused'; reason: string; error: ExecutionError };
+
+const refused = (reason: string): Refusal => ({ status: 'refused', reason, error: refusal(reason) });
+
+// ---------------------------------------------------------------------------------------------
+// The role
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The instance profile named in the finding's instance: an `instance-profile/` ARN of the finding's
+ * partition and the target's account, never cut down to a bare name otherwise.
+ */
+const profileFromFinding = (ctx: Context, arn: string): { name: string } | Refusal => {
+  const problem = arnProblem(arn, {
+    partition: ctx.finding.partition,
+    accountId: ctx.target.accountId,
+    service: 'iam',
+    resourcePrefix: 'instance-profile/',
+  });
+  const name = problem === undefined ? nameFromArn(arn) : undefined;
+  if (name === undefined) {
+    const why = problem ?? `${shown(arn)} names no instance profile`;
+    return refused(`refused: the finding's instance profile ${why}; nothing was changed`);
+  }
+  return { name };
+};
 
 /** The instance profile of a credential-source instance: from the finding's ARN, else from EC2. */
 const instanceProfileName = async (
   ctx: Context,
   session: Session,
-): Promise<{ name: string } | { reason: string }> => {
-  const instance = resourcesOfKind(ctx.finding, 'instance').find((item) => item.instanceId === ctx.target.id);
-  const fromFinding = instance?.instanceProfile?.arn ? nameFromArn(instance.instanceProfile.arn) : undefined;
-  if (fromFinding !== undefined) return { name: fromFinding };
+): Promise<{ name: string } | { reason: string } | Refusal> => {
+  const instanceId = ctx.target.id;
+  const instance = resourcesOfKind(ctx.finding, 'instance').find((item) => item.instanceId === instanceId);
+  if (instance?.instanceProfile?.arn !== undefined)
+    return profileFromFinding(ctx, instance.instanceProfile.arn);
   const ec2 = await ctx.services.ec2(scopeOf(ctx.target));
   const { DescribeIamInstanceProfileAssociationsCommand } = await import('@aws-sdk/client-ec2');
   // No state filter: after detach-instance-profile ran, the association is `disassociated` for a while
   // and still names the profile whose role must be revoked.
-  const input = { Filters: [{ Name: 'instance-id', Values: [ctx.target.id] }] };
+  const input = { Filters: [{ Name: 'instance-id', Values: [instanceId] }] };
   const read = await session.read({
     call: awsCall('EC2', 'DescribeIamInstanceProfileAssociations', input),
     send: () => ec2.send(new DescribeIamInstanceProfileAssociationsCommand(input)),
-    key: ctx.target.id,
+    key: instanceId,
     found: (output) =>
-      (output.IamInstanceProfileAssociations ?? [])
-        .map((a) => `${a.IamInstanceProfile?.Arn} (${a.State})`)
-        .join('; ') || `no instance profile association for ${ctx.target.id}`,
+      ownedBy(output.IamInstanceProfileAssociations ?? [], (a) => a.InstanceId, instanceId)
+        .owned.map((a) => `${a.IamInstanceProfile?.Arn} (${a.State})`)
+        .join('; ') || `no instance profile association for ${instanceId}`,
   });
   if (read.status !== 'found') {
     return { name: placeholder('InstanceProfileName', 'DescribeIamInstanceProfileAssociations') };
   }
-  const associations = read.output.IamInstanceProfileAssociations ?? [];
-  const association = associations.find((a) => a.State === 'associated') ?? associations[0];
+  // Only associations of this very instance count, whatever else the filter let through.
+  const { owned } = ownedBy(
+    read.output.IamInstanceProfileAssociations ?? [],
+    (a) => a.InstanceId,
+    instanceId,
+  );
+  const association = owned.find((a) => a.State === 'associated') ?? owned[0];
   const name = association?.IamInstanceProfile?.Arn
     ? nameFromArn(association.IamInstanceProfile.Arn)
     : undefined;
   return name === undefined
-    ? { reason: `no instance profile is or was associated with ${ctx.target.id}, so no role to revoke` }
+    ? { reason: `no instance profile is or was associated with ${instanceId}, so no role to revoke` }
     : { name };
 };
 
-const roleOf = async (ctx: Context, session: Session): Promise<RoleResolution> => {
-  if (ctx.target.kind === 'access-key') return { roleName: ctx.target.id };
+/** The role to revoke; `known: false` only in a plan made without credentials (a placeholder name). */
+const roleOf = async (
+  ctx: Context,
+  session: Session,
+): Promise<{ roleName: string; known: boolean } | { reason: string } | Refusal> => {
+  if (ctx.target.kind === 'access-key') return { roleName: ctx.target.id, known: true };
+  const invalid = invalidEc2Id('instance', ctx.target.id);
+  if (invalid !== undefined) return refused(`refused: ${invalid}; nothing was looked up or changed`);
   const profile = await instanceProfileName(ctx, session);
   if ('reason' in profile) return profile;
   const iam = await ctx.services.iam(scopeOf(ctx.target));
@@ -79,103 +182,340 @@ const roleOf = async (ctx: Context, session: Session): Promise<RoleResolution> =
       `instance profile ${profile.name} holds role ${output.InstanceProfile?.Roles?.[0]?.RoleName ?? '(none)'}`,
     absent: { codes: NO_SUCH_ENTITY, summary: `instance profile ${profile.name} does not exist` },
   });
-  if (read.status === 'unknown') return { roleName: placeholder('RoleName', 'GetInstanceProfile') };
+  if (read.status === 'unknown')
+    return { roleName: placeholder('RoleName', 'GetInstanceProfile'), known: false };
   if (read.status === 'absent') return { reason: `instance profile ${profile.name} no longer exists` };
   const roleName = read.output.InstanceProfile?.Roles?.[0]?.RoleName;
-  return roleName === undefined ? { reason: `instance profile ${profile.name} holds no role` } : { roleName };
+  return roleName === undefined
+    ? { reason: `instance profile ${profile.name} holds no role` }
+    : { roleName, known: true };
 };
 
-/** `arn:aws:sts::111122223333:assumed-role/riposte-responder/session` -> `riposte-responder`. */
-const assumedRoleName = (arn: string | undefined): string | undefined => {
-  const match = arn?.match(/^arn:[^:]+:sts::\d+:assumed-role\/([^/]+)\//);
-  return match?.[1];
+// ---------------------------------------------------------------------------------------------
+// Which sessions
+// ---------------------------------------------------------------------------------------------
+
+const isInstanceId = (value: string | undefined): value is string =>
+  value !== undefined && invalidEc2Id('instance', value) === undefined;
+
+/**
+ * The EC2 instances the credentials were issued to: the credential-source instance of the target,
+ * or the instance ids that are the session names of the finding's assumed-role keys of this role
+ * (`AROA...:i-0abc...`). Empty when any key of the role is not an instance session: then only a
+ * whole-role revocation reaches it.
+ */
+const credentialInstances = (ctx: Context): string[] => {
+  if (ctx.target.kind === 'instance') return [ctx.target.id];
+  const ids = new Set<string>();
+  for (const key of resourcesOfKind(ctx.finding, 'access-key')) {
+    if (key.userType !== 'AssumedRole' || key.roleName !== ctx.target.id) continue;
+    const colon = key.principalId?.indexOf(':') ?? -1;
+    const session = key.sessionName ?? (colon >= 0 ? key.principalId?.slice(colon + 1) : undefined);
+    if (!isInstanceId(session)) return [];
+    ids.add(session);
+  }
+  return [...ids];
 };
 
-/** The time before which the existing revoke policy denies sessions, if the role has one. */
-const revokedBefore = (encodedDocument: string | undefined): number | undefined => {
-  if (encodedDocument === undefined) return undefined;
+interface InstanceSessions {
+  id: string;
+  arn: string;
+}
+
+/** `arn:<partition>:ec2:<region>:<account>:instance/<id>` from the finding's partition, region and account. */
+const instanceArns = (ctx: Context, ids: string[]): InstanceSessions[] | Refusal => {
+  const { partition } = ctx.finding;
+  const { region, accountId } = ctx.target;
+  const problem =
+    identifierProblem('partition', partition) ??
+    identifierProblem('region', region) ??
+    identifierProblem('account-id', accountId);
+  if (problem !== undefined) {
+    return refused(`refused: ${problem}, so no instance ARN can be built; nothing was changed`);
+  }
+  return ids.map((id) => ({ id, arn: `arn:${partition}:ec2:${region}:${accountId}:instance/${id}` }));
+};
+
+// ---------------------------------------------------------------------------------------------
+// Existing revocations
+// ---------------------------------------------------------------------------------------------
+
+interface Statement {
+  Effect?: unknown;
+  Condition?: Record<string, Record<string, unknown> | undefined>;
+}
+
+/** The statements of a policy document as IAM returns it (URL-encoded, RFC 3986). */
+const statementsOf = (encodedDocument: string | undefined): Statement[] => {
+  if (encodedDocument === undefined) return [];
   try {
-    // IAM returns policy documents URL-encoded (RFC 3986).
-    const document = JSON.parse(decodeURIComponent(encodedDocument)) as {
-      Statement?: { Condition?: { DateLessThan?: Record<string, string> } }[];
-    };
-    const times = (document.Statement ?? [])
-      .map((statement) => Date.parse(statement.Condition?.DateLessThan?.['aws:TokenIssueTime'] ?? ''))
-      .filter((time) => !Number.isNaN(time));
-    return times.length === 0 ? undefined : Math.max(...times);
+    const document = JSON.parse(decodeURIComponent(encodedDocument)) as { Statement?: unknown };
+    const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
+    return statements.filter((item): item is Statement => typeof item === 'object' && item !== null);
   } catch {
-    return undefined;
+    return [];
   }
 };
 
-type Inspection = { status: 'planned'; roleName: string } | { status: 'no-op' | 'refused'; reason: string };
+const issueTimeOf = (statement: Statement): number => {
+  const value = statement.Condition?.DateLessThan?.['aws:TokenIssueTime'];
+  return typeof value === 'string' ? Date.parse(value) : Number.NaN;
+};
 
-/** Resolves the role, refuses roles Riposte must not touch, and checks whether sessions are already revoked. */
-const inspect = async (ctx: Context, session: Session): Promise<Inspection> => {
-  const role = await roleOf(ctx, session);
-  if ('reason' in role) return { status: 'no-op', reason: role.reason };
-  const { roleName } = role;
+const latest = (times: number[]): number | undefined => {
+  const valid = times.filter((time) => !Number.isNaN(time));
+  return valid.length === 0 ? undefined : Math.max(...valid);
+};
+
+/** Up to when the role-wide policy denies every session: deny statements conditioned on the issue time only. */
+const roleRevokedBefore = (encodedDocument: string | undefined): number | undefined =>
+  latest(
+    statementsOf(encodedDocument)
+      .filter(
+        (s) => s.Effect === 'Deny' && Object.keys(s.Condition ?? {}).every((op) => op === 'DateLessThan'),
+      )
+      .map(issueTimeOf),
+  );
+
+/** Up to when the instance policy denies the sessions issued to `instanceArn`. */
+const instanceRevokedBefore = (
+  encodedDocument: string | undefined,
+  instanceArn: string,
+): number | undefined =>
+  latest(
+    statementsOf(encodedDocument)
+      .filter((s) => {
+        const source = s.Condition?.StringEquals?.['ec2:SourceInstanceARN'];
+        return (
+          s.Effect === 'Deny' &&
+          (source === instanceArn || (Array.isArray(source) && source.includes(instanceArn)))
+        );
+      })
+      .map(issueTimeOf),
+  );
+
+/** The moment the finding was last updated: sessions issued up to then must be denied. */
+const lastUpdate = (finding: Finding): number =>
+  Date.parse(finding.updatedAt ?? finding.lastSeen ?? finding.createdAt ?? '');
+
+/** Reads one inline policy of the role; `undefined` when it is absent or could not be read offline. */
+const readPolicy = async (
+  ctx: Context,
+  session: Session,
+  roleName: string,
+  policyName: string,
+  describeFound: (document: string | undefined) => string,
+): Promise<string | undefined> => {
   const iam = await ctx.services.iam(scopeOf(ctx.target));
-  const { GetRoleCommand, GetRolePolicyCommand } = await import('@aws-sdk/client-iam');
-
-  const getRole = await session.read({
-    call: awsCall('IAM', 'GetRole', { RoleName: roleName }),
-    send: () => iam.send(new GetRoleCommand({ RoleName: roleName })),
-    key: roleName,
-    found: (output) => `role ${output.Role?.Arn ?? roleName} (path ${output.Role?.Path ?? '/'})`,
-    absent: { codes: NO_SUCH_ENTITY, summary: `role ${roleName} does not exist` },
+  const { GetRolePolicyCommand } = await import('@aws-sdk/client-iam');
+  const input = { RoleName: roleName, PolicyName: policyName };
+  const read = await session.read({
+    call: awsCall('IAM', 'GetRolePolicy', input),
+    send: () => iam.send(new GetRolePolicyCommand(input)),
+    key: `${roleName} ${policyName}`,
+    found: (output) => describeFound(output.PolicyDocument),
+    absent: { codes: NO_SUCH_ENTITY, summary: `role ${roleName} has no ${policyName} policy yet` },
   });
-  if (getRole.status === 'absent') return { status: 'no-op', reason: `role ${roleName} no longer exists` };
-  if (getRole.status === 'found') {
-    if (getRole.output.Role?.Path?.startsWith('/aws-service-role/')) {
-      return { status: 'refused', reason: `${roleName} is a service-linked role; AWS manages its sessions` };
+  return read.status === 'found' ? read.output.PolicyDocument : undefined;
+};
+
+const sinceText = (before: number | undefined, what: string): string =>
+  before === undefined
+    ? `${what} has no token-issue-time condition`
+    : `${what} denies sessions issued before ${new Date(before).toISOString()}`;
+
+/** Whether the role-wide policy already covers the finding; the reason when it does. */
+const roleCovered = async (ctx: Context, session: Session, roleName: string): Promise<string | undefined> => {
+  const document = await readPolicy(ctx, session, roleName, REVOKE_POLICY_NAME, (doc) =>
+    sinceText(roleRevokedBefore(doc), REVOKE_POLICY_NAME),
+  );
+  const before = roleRevokedBefore(document);
+  const seen = lastUpdate(ctx.finding);
+  return before !== undefined && !Number.isNaN(seen) && before >= seen
+    ? `sessions of ${roleName} issued before ${new Date(before).toISOString()} are already revoked, which covers the finding (updated ${new Date(seen).toISOString()})`
+    : undefined;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Blast radius of a whole-role revocation
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * How many instances hold sessions of the role: ListInstanceProfilesForRole, then DescribeInstances
+ * filtered by the exact instance profile ARNs IAM returned (never a value from the finding).
+ * `undefined` when a plan could not read them (execute always can, or fails).
+ */
+const instancesUsingRole = async (
+  ctx: Context,
+  session: Session,
+  roleName: string,
+): Promise<number | undefined> => {
+  const scope = scopeOf(ctx.target);
+  const iam = await ctx.services.iam(scope);
+  const { ListInstanceProfilesForRoleCommand } = await import('@aws-sdk/client-iam');
+  const profileArns: string[] = [];
+  let unknown = false;
+  let marker: string | undefined;
+  do {
+    const input = { RoleName: roleName, ...(marker === undefined ? {} : { Marker: marker }) };
+    const read = await session.read({
+      call: awsCall('IAM', 'ListInstanceProfilesForRole', input),
+      send: () => iam.send(new ListInstanceProfilesForRoleCommand(input)),
+      key: roleName,
+      found: (output) =>
+        `${roleName} is in ${output.InstanceProfiles?.length ?? 0} instance profile(s)${
+          output.InstanceProfiles?.length ? `: ${output.InstanceProfiles.map((p) => p.Arn).join(', ')}` : ''
+        }`,
+      absent: { codes: NO_SUCH_ENTITY, summary: `role ${roleName} does not exist` },
+    });
+    if (read.status !== 'found') {
+      unknown = read.status === 'unknown';
+      break;
     }
-    const identity = await ctx.services.callerIdentity(scopeOf(ctx.target));
-    if (assumedRoleName(identity?.arn) === roleName && identity?.account === ctx.target.accountId) {
-      return {
-        status: 'refused',
-        reason: `${roleName} is the role Riposte runs as; revoking it would cut off this response`,
+    profileArns.push(...(read.output.InstanceProfiles ?? []).flatMap((profile) => profile.Arn ?? []));
+    marker = read.output.IsTruncated ? read.output.Marker : undefined;
+  } while (marker !== undefined);
+  if (!unknown && profileArns.length === 0) return 0;
+
+  const ec2 = await ctx.services.ec2(scope);
+  const { DescribeInstancesCommand } = await import('@aws-sdk/client-ec2');
+  const values = unknown ? [placeholder('InstanceProfile ARNs', 'ListInstanceProfilesForRole')] : profileArns;
+  let count = 0;
+  for (let start = 0; start < values.length; start += FILTER_VALUES_MAX) {
+    let nextToken: string | undefined;
+    do {
+      const input = {
+        Filters: [
+          { Name: 'iam-instance-profile.arn', Values: values.slice(start, start + FILTER_VALUES_MAX) },
+          { Name: 'instance-state-name', Values: LIVE_STATES },
+        ],
+        ...(nextToken === undefined ? {} : { NextToken: nextToken }),
       };
+      const read = await session.read({
+        call: awsCall('EC2', 'DescribeInstances', input),
+        send: () => ec2.send(new DescribeInstancesCommand(input)),
+        key: `instances with the instance profile(s) of ${roleName}`,
+        found: (output) => {
+          const ids = (output.Reservations ?? []).flatMap((r) =>
+            (r.Instances ?? []).map((i) => i.InstanceId),
+          );
+          return `${ids.length} instance(s) use ${roleName}${ids.length ? `: ${ids.slice(0, 10).join(', ')}` : ''}${
+            ids.length > 10 ? ', ...' : ''
+          }`;
+        },
+      });
+      if (read.status !== 'found') return undefined;
+      count += (read.output.Reservations ?? []).reduce((sum, r) => sum + (r.Instances?.length ?? 0), 0);
+      nextToken = read.output.NextToken || undefined;
+    } while (nextToken !== undefined);
+  }
+  return unknown ? undefined : count;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Inspection: shared by plan and execute
+// ---------------------------------------------------------------------------------------------
+
+type Revocation =
+  | { scope: 'instance'; roleName: string; instances: InstanceSessions[] }
+  | { scope: 'role'; roleName: string };
+
+type Inspection =
+  | { status: 'planned'; revocation: Revocation }
+  | { status: 'no-op'; reason: string }
+  | Refusal;
+
+const inspectInstances = async (
+  ctx: Context,
+  session: Session,
+  roleName: string,
+  instances: InstanceSessions[],
+): Promise<Inspection> => {
+  const seen = lastUpdate(ctx.finding);
+  const pending: InstanceSessions[] = [];
+  const done: string[] = [];
+  for (const instance of instances) {
+    const name = instancePolicyName(instance.id);
+    const document = await readPolicy(ctx, session, roleName, name, (doc) =>
+      sinceText(instanceRevokedBefore(doc, instance.arn), name),
+    );
+    const before = instanceRevokedBefore(document, instance.arn);
+    if (before !== undefined && !Number.isNaN(seen) && before >= seen) {
+      done.push(`${instance.id} before ${new Date(before).toISOString()}`);
+    } else {
+      pending.push(instance);
     }
   }
-
-  const policyInput = { RoleName: roleName, PolicyName: REVOKE_POLICY_NAME };
-  const getPolicy = await session.read({
-    call: awsCall('IAM', 'GetRolePolicy', policyInput),
-    send: () => iam.send(new GetRolePolicyCommand(policyInput)),
-    key: `${roleName} ${REVOKE_POLICY_NAME}`,
-    found: (output) => {
-      const before = revokedBefore(output.PolicyDocument);
-      return before === undefined
-        ? `${REVOKE_POLICY_NAME} has no token-issue-time condition`
-        : `${REVOKE_POLICY_NAME} denies sessions issued before ${new Date(before).toISOString()}`;
-    },
-    absent: { codes: NO_SUCH_ENTITY, summary: `role ${roleName} has no ${REVOKE_POLICY_NAME} policy yet` },
-  });
-  const before = getPolicy.status === 'found' ? revokedBefore(getPolicy.output.PolicyDocument) : undefined;
-  const seen = Date.parse(ctx.finding.updatedAt ?? ctx.finding.lastSeen ?? ctx.finding.createdAt ?? '');
-  if (before !== undefined && !Number.isNaN(seen) && before >= seen) {
+  if (pending.length === 0) {
     return {
       status: 'no-op',
-      reason: `sessions of ${roleName} issued before ${new Date(before).toISOString()} are already revoked, which covers the finding (updated ${new Date(seen).toISOString()})`,
+      reason: `sessions of ${roleName} issued to ${done.join(', ')} are already revoked, which covers the finding (updated ${new Date(seen).toISOString()})`,
     };
   }
-  return { status: 'planned', roleName };
+  const covered = await roleCovered(ctx, session, roleName);
+  if (covered !== undefined) return { status: 'no-op', reason: covered };
+  return { status: 'planned', revocation: { scope: 'instance', roleName, instances: pending } };
 };
 
-const putPolicy = (ctx: Context, roleName: string): Mutation => {
-  const input = {
-    RoleName: roleName,
-    PolicyName: REVOKE_POLICY_NAME,
-    PolicyDocument: revokePolicyDocument(ctx.now),
+const inspectRole = async (ctx: Context, session: Session, roleName: string): Promise<Inspection> => {
+  const covered = await roleCovered(ctx, session, roleName);
+  if (covered !== undefined) return { status: 'no-op', reason: covered };
+  const count = await instancesUsingRole(ctx, session, roleName);
+  const { maxTargets } = ctx.limits;
+  if (count !== undefined && count > maxTargets) {
+    const reason = `revoking every session of role ${roleName} would cut off ${count} instances that use it, more than limits.maxTargets (${maxTargets}); not changed (scope: instance revokes only the sessions of the instance the credentials were issued to)`;
+    return {
+      status: 'refused',
+      reason,
+      error: new ExecutionError(BLAST_RADIUS_EXCEEDED, reason, {
+        retryable: false,
+        details: { roleName, instances: count, maxTargets },
+      }),
+    };
+  }
+  return { status: 'planned', revocation: { scope: 'role', roleName } };
+};
+
+/** Resolves the role, refuses protected roles and bad identifiers, and checks what is already revoked. */
+const inspect = async (ctx: Context, session: Session): Promise<Inspection> => {
+  const role = await roleOf(ctx, session);
+  if ('status' in role) return role;
+  if ('reason' in role) return { status: 'no-op', reason: role.reason };
+  let { roleName } = role;
+  // Offline, a role behind an instance profile is only a placeholder: execute resolves and checks it.
+  if (role.known) {
+    const protection = await checkPrincipal(ctx, session, 'role', roleName);
+    if (protection.status === 'refused') return protection;
+    if (protection.status === 'absent') return { status: 'no-op', reason: protection.reason };
+    roleName = protection.principal.name;
+  }
+
+  const ids = ctx.params.scope === 'role' ? [] : credentialInstances(ctx);
+  if (ids.length === 0) return inspectRole(ctx, session, roleName);
+  const instances = instanceArns(ctx, ids);
+  if ('status' in instances) return instances;
+  return inspectInstances(ctx, session, roleName, instances);
+};
+
+const putPolicies = (ctx: Context, revocation: Revocation): Mutation[] => {
+  const put = (PolicyName: string, PolicyDocument: string): Mutation => {
+    const input = { RoleName: revocation.roleName, PolicyName, PolicyDocument };
+    return mutation('IAM', 'PutRolePolicy', input, async () => {
+      const { PutRolePolicyCommand } = await import('@aws-sdk/client-iam');
+      return (await ctx.services.iam(scopeOf(ctx.target))).send(new PutRolePolicyCommand(input));
+    });
   };
-  return mutation('IAM', 'PutRolePolicy', input, async () => {
-    const { PutRolePolicyCommand } = await import('@aws-sdk/client-iam');
-    return (await ctx.services.iam(scopeOf(ctx.target))).send(new PutRolePolicyCommand(input));
-  });
+  return revocation.scope === 'role'
+    ? [put(REVOKE_POLICY_NAME, revokePolicyDocument(ctx.now))]
+    : revocation.instances.map((instance) =>
+        put(
+          instancePolicyName(instance.id),
+          instanceRevokePolicyDocument(instance.arn, instance.id, ctx.now),
+        ),
+      );
 };
 
-const roleTargets = (finding: Parameters<typeof resourcesOfKind>[0]): ActionTarget[] => {
+const roleTargets = (finding: Finding): ActionTarget[] => {
   const roles = new Map<string, ActionTarget>();
   for (const key of resourcesOfKind(finding, 'access-key')) {
     if (key.userType !== 'AssumedRole' || key.roleName === undefined || roles.has(key.roleName)) continue;
@@ -202,29 +542,52 @@ const roleTargets = (finding: Parameters<typeof resourcesOfKind>[0]): ActionTarg
 };
 
 /**
- * Revokes every session of the role behind the finding that was issued before now, the way the IAM
- * console's "Revoke active sessions" does: an inline deny-all policy conditioned on
- * `aws:TokenIssueTime`. New sessions (after the instance profile is fixed) keep working.
+ * Revokes the sessions behind the finding that were issued before now, with an inline deny-all
+ * policy conditioned on `aws:TokenIssueTime` (as the IAM console's "Revoke active sessions" does).
+ *
+ * `scope: instance` (the default): when the credentials were issued to an EC2 instance (a
+ * credential-source instance, or an assumed-role key whose session name is an instance id), only
+ * that instance's sessions are denied, by `ec2:SourceInstanceARN`; other instances sharing the role
+ * keep working. Assumed-role credentials not issued to an instance can only be revoked with the whole
+ * role, so for them `instance` falls back to `role`.
+ *
+ * `scope: role`: every session of the role, refused when more instances than `limits.maxTargets` use
+ * the role. Protected roles (see protection.ts) are refused; new sessions keep working either way.
  */
 export const revokeRoleSessions: DocumentedAction<RevokeRoleSessionsParams, AwsServices> = {
   name: 'revoke-role-sessions',
   summary:
-    'Deny every session of the role behind the finding issued before the response (inline AWSRevokeOlderSessions policy).',
+    'Deny the sessions behind the finding issued before the response: only those of the EC2 instance the credentials were issued to (inline RiposteRevokeInstance-<instance id> policy), or every session of the role (inline AWSRevokeOlderSessions policy, within limits.maxTargets). Refuses protected roles.',
   phase: 'revoke',
-  paramsSchema: { type: 'object', additionalProperties: false, properties: {} },
+  paramsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      scope: {
+        type: 'string',
+        enum: ['instance', 'role'],
+        default: 'instance',
+        description:
+          'instance: only sessions issued to the EC2 instance the credentials came from (other instances sharing the role keep working); credentials not issued to an instance can only be revoked with the whole role. role: every session of the role, refused when more instances than limits.maxTargets use it.',
+      },
+    },
+  },
   permissions: [
     'ec2:DescribeIamInstanceProfileAssociations',
+    'ec2:DescribeInstances',
     'iam:GetInstanceProfile',
     'iam:GetRole',
     'iam:GetRolePolicy',
+    'iam:ListInstanceProfilesForRole',
+    'iam:ListRoleTags',
     'iam:PutRolePolicy',
   ],
   resourceKinds: ['access-key', 'instance'],
-  example: '- action: revoke-role-sessions',
+  example: ['- action: revoke-role-sessions', '  params:', '    scope: instance'].join('\n'),
   idempotency:
-    "Skipped when the role's AWSRevokeOlderSessions policy already denies sessions issued up to the finding's last update.",
+    "Skipped when the instance's RiposteRevokeInstance-<instance id> policy (or the role's AWSRevokeOlderSessions policy) already denies sessions issued up to the finding's last update.",
   dryRun:
-    'Looks up the role (via the instance profile for a credential-source instance) and its AWSRevokeOlderSessions policy; lists PutRolePolicy with the exact policy document.',
+    'Refuses protected roles and invalid or foreign identifiers; looks up the role (via the instance profile for a credential-source instance), its tags and its revoke policies, and for a whole-role revocation the instances using the role; lists PutRolePolicy with the exact policy document.',
 
   targets: (finding) =>
     resolved(
@@ -237,17 +600,26 @@ export const revokeRoleSessions: DocumentedAction<RevokeRoleSessionsParams, AwsS
       const inspection = await inspect(ctx, session);
       if (inspection.status !== 'planned')
         return { status: inspection.status, reason: inspection.reason, calls: [] };
-      return { status: 'planned', calls: [putPolicy(ctx, inspection.roleName).call] };
+      return { status: 'planned', calls: putPolicies(ctx, inspection.revocation).map((put) => put.call) };
     }),
 
   execute: (ctx) =>
     executeAction(ctx.mode, async (session) => {
       const inspection = await inspect(ctx, session);
-      if (inspection.status !== 'planned') return { status: 'skipped', reason: inspection.reason };
-      await session.mutate(putPolicy(ctx, inspection.roleName));
+      if (inspection.status === 'refused') return session.fail(inspection.error);
+      if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
+      const puts = putPolicies(ctx, inspection.revocation);
+      for (const put of puts) await session.mutate(put);
+      const { revocation } = inspection;
       return {
         status: 'applied',
-        outputs: { roleName: inspection.roleName, revokedBefore: ctx.now.toISOString() },
+        outputs: {
+          roleName: revocation.roleName,
+          scope: revocation.scope,
+          policyNames: puts.map((put) => put.call.input.PolicyName),
+          ...(revocation.scope === 'instance' ? { instanceIds: revocation.instances.map((i) => i.id) } : {}),
+          revokedBefore: ctx.now.toISOString(),
+        },
       };
     }),
 };

@@ -2,15 +2,17 @@ import {
   type ActionContext,
   type ActionTarget,
   type AwsCall,
+  type ExecutionError,
   type Finding,
   resourcesOfKind,
 } from '@riposte/core';
 import { awsCall, type Mutation, mutation } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import type { DocumentedAction } from '../docs.js';
+import { checkPrincipal } from '../protection.js';
 import { executeAction, placeholder, planAction, type Read, type Session, scopeOf } from '../session.js';
 import { FINDING_ID_TAG, findingTags, TAGGED_AT_TAG, type Tag, tagValue } from '../tags.js';
-import { instanceTargets, resolved, targetOf } from '../targets.js';
+import { instanceTargets, invalidBucketName, invalidEc2Id, refusal, resolved, targetOf } from '../targets.js';
 
 export type TagResourceParams = {
   /** Extra tags; the riposte:* tags win on a clash. */
@@ -20,8 +22,6 @@ export type TagResourceParams = {
 type Context = ActionContext<TagResourceParams, AwsServices>;
 
 type Principal = { kind: 'user' | 'role'; name: string };
-
-const NO_SUCH_ENTITY = ['NoSuchEntityException', 'NoSuchEntity'];
 
 /** Which IAM principal an access-key target stands for: the key's user, or its assumed role. */
 const principalOf = (finding: Finding, target: ActionTarget): Principal | undefined => {
@@ -77,11 +77,24 @@ const summarise = (tags: { Key?: string; Value?: string }[] | undefined): string
   return mark ? `${FINDING_ID_TAG} is ${mark.Value}` : `${tags?.length ?? 0} tag(s), no ${FINDING_ID_TAG}`;
 };
 
-/** Reads the current tags with the read that suits the target's kind. */
-const readTags = async (ctx: Context, session: Session): Promise<Current> => {
+type Refusal = { status: 'refused'; reason: string; error: ExecutionError };
+
+/** What execute builds on: the resource's current tags, and its name as AWS spells it. */
+type Inspection = { status: 'inspected'; current: Current; name: string } | Refusal;
+
+const refused = (reason: string): Refusal => ({ status: 'refused', reason, error: refusal(reason) });
+
+/**
+ * Validates the target's identifier and reads its current tags with the read that suits its kind.
+ * An IAM role or user goes through the protected-principal check first, whose tag read also serves
+ * the idempotency check.
+ */
+const inspect = async (ctx: Context, session: Session): Promise<Inspection> => {
   const scope = scopeOf(ctx.target);
   const id = ctx.target.id;
   if (ctx.target.kind === 'instance') {
+    const invalid = invalidEc2Id('instance', id);
+    if (invalid !== undefined) return refused(`refused: ${invalid}; nothing was looked up or changed`);
     const ec2 = await ctx.services.ec2(scope);
     const { DescribeTagsCommand } = await import('@aws-sdk/client-ec2');
     const input = {
@@ -96,9 +109,11 @@ const readTags = async (ctx: Context, session: Session): Promise<Current> => {
       key: id,
       found: (output) => summarise(output.Tags),
     });
-    return currentOf(read, (output) => output.Tags);
+    return { status: 'inspected', current: currentOf(read, (output) => output.Tags), name: id };
   }
   if (ctx.target.kind === 's3-bucket') {
+    const invalid = invalidBucketName(id);
+    if (invalid !== undefined) return refused(`refused: ${invalid}; nothing was looked up or changed`);
     const s3 = await ctx.services.s3(scope);
     const { GetBucketTaggingCommand } = await import('@aws-sdk/client-s3');
     const input = { Bucket: id, ExpectedBucketOwner: ctx.target.accountId };
@@ -110,34 +125,19 @@ const readTags = async (ctx: Context, session: Session): Promise<Current> => {
       absent: { codes: ['NoSuchTagSet'], summary: `bucket ${id} has no tags` },
     });
     // NoSuchTagSet means "no tags", not "no bucket".
-    return read.status === 'absent' ? [] : currentOf(read, (output) => output.TagSet);
+    const current = read.status === 'absent' ? [] : currentOf(read, (output) => output.TagSet);
+    return { status: 'inspected', current, name: id };
   }
   const principal = principalOf(ctx.finding, ctx.target);
-  if (!principal) return 'missing';
-  const iam = await ctx.services.iam(scope);
-  const { ListRoleTagsCommand, ListUserTagsCommand } = await import('@aws-sdk/client-iam');
-  const absent = { codes: NO_SUCH_ENTITY, summary: `IAM ${principal.kind} ${principal.name} does not exist` };
-  const read =
-    principal.kind === 'role'
-      ? await session.read({
-          call: awsCall('IAM', 'ListRoleTags', { RoleName: principal.name }),
-          send: () => iam.send(new ListRoleTagsCommand({ RoleName: principal.name })),
-          key: principal.name,
-          found: (output) => summarise(output.Tags),
-          absent,
-        })
-      : await session.read({
-          call: awsCall('IAM', 'ListUserTags', { UserName: principal.name }),
-          send: () => iam.send(new ListUserTagsCommand({ UserName: principal.name })),
-          key: principal.name,
-          found: (output) => summarise(output.Tags),
-          absent,
-        });
-  return currentOf(read, (output) => output.Tags);
+  if (!principal) return { status: 'inspected', current: 'missing', name: id };
+  const protection = await checkPrincipal(ctx, session, principal.kind, principal.name);
+  if (protection.status === 'refused') return protection;
+  if (protection.status === 'absent') return { status: 'inspected', current: 'missing', name: id };
+  return { status: 'inspected', current: protection.tags, name: protection.principal.name };
 };
 
 /** The single mutating call that adds the tags; for S3 it carries the whole merged set it replaces. */
-const tagMutation = (ctx: Context, current: Tag[]): Mutation => {
+const tagMutation = (ctx: Context, current: Tag[], name: string): Mutation => {
   const tags = newTags(ctx);
   const scope = scopeOf(ctx.target);
   const id = ctx.target.id;
@@ -162,13 +162,13 @@ const tagMutation = (ctx: Context, current: Tag[]): Mutation => {
     });
   }
   if (principalOf(ctx.finding, ctx.target)?.kind === 'role') {
-    const input = { RoleName: id, Tags: tags };
+    const input = { RoleName: name, Tags: tags };
     return mutation('IAM', 'TagRole', input, async () => {
       const { TagRoleCommand } = await import('@aws-sdk/client-iam');
       return (await ctx.services.iam(scope)).send(new TagRoleCommand(input));
     });
   }
-  const input = { UserName: id, Tags: tags };
+  const input = { UserName: name, Tags: tags };
   return mutation('IAM', 'TagUser', input, async () => {
     const { TagUserCommand } = await import('@aws-sdk/client-iam');
     return (await ctx.services.iam(scope)).send(new TagUserCommand(input));
@@ -176,8 +176,9 @@ const tagMutation = (ctx: Context, current: Tag[]): Mutation => {
 };
 
 /** What plan lists. Without credentials the bucket's current tags are unknown, and the input says so. */
-const plannedCall = (ctx: Context, current: Tag[] | undefined): AwsCall => {
-  if (current !== undefined || ctx.target.kind !== 's3-bucket') return tagMutation(ctx, current ?? []).call;
+const plannedCall = (ctx: Context, current: Tag[] | undefined, name: string): AwsCall => {
+  if (current !== undefined || ctx.target.kind !== 's3-bucket')
+    return tagMutation(ctx, current ?? [], name).call;
   const TagSet = [placeholder('TagSet', 'GetBucketTagging'), ...newTags(ctx)];
   return awsCall(
     'S3',
@@ -197,7 +198,9 @@ const noNeed = (ctx: Context, current: Current): string | undefined => {
 
 /**
  * Marks each resource of the finding (instances, buckets, the IAM user or role behind an access key)
- * with the finding id, its type and when it was handled, so responders can find them later.
+ * with the finding id, its type and when it was handled, so responders can find them later. Tagging
+ * an IAM role or user changes a principal, so protected ones are refused (see protection.ts);
+ * evidence tags on instances and buckets are always allowed.
  */
 export const tagResource: DocumentedAction<TagResourceParams, AwsServices> = {
   name: 'tag-resource',
@@ -222,8 +225,10 @@ export const tagResource: DocumentedAction<TagResourceParams, AwsServices> = {
     'ec2:CreateTags',
     's3:GetBucketTagging',
     's3:PutBucketTagging',
+    'iam:GetRole',
     'iam:ListRoleTags',
     'iam:TagRole',
+    'iam:GetUser',
     'iam:ListUserTags',
     'iam:TagUser',
   ],
@@ -231,7 +236,7 @@ export const tagResource: DocumentedAction<TagResourceParams, AwsServices> = {
   example: ['- action: tag-resource', '  params:', '    tags:', '      incident: IR-2024-001'].join('\n'),
   idempotency: "Skipped when the resource's riposte:finding-id tag already holds this finding's id.",
   dryRun:
-    "Looks up the resource's tags; lists CreateTags, PutBucketTagging (with the merged tag set), TagRole or TagUser with the exact tags.",
+    "Refuses invalid identifiers and protected IAM roles and users; looks up the resource's tags (and the role or user); lists CreateTags, PutBucketTagging (with the merged tag set), TagRole or TagUser with the exact tags.",
 
   targets: (finding) =>
     resolved(
@@ -247,18 +252,27 @@ export const tagResource: DocumentedAction<TagResourceParams, AwsServices> = {
 
   plan: (ctx) =>
     planAction(async (session) => {
-      const current = await readTags(ctx, session);
+      const inspection = await inspect(ctx, session);
+      if (inspection.status === 'refused') return { status: 'refused', reason: inspection.reason, calls: [] };
+      const { current, name } = inspection;
       const reason = noNeed(ctx, current);
       if (reason) return { status: 'no-op', reason, calls: [] };
-      return { status: 'planned', calls: [plannedCall(ctx, current === 'missing' ? undefined : current)] };
+      return {
+        status: 'planned',
+        calls: [plannedCall(ctx, current === 'missing' ? undefined : current, name)],
+      };
     }),
 
   execute: (ctx) =>
     executeAction(ctx.mode, async (session) => {
-      const current = await readTags(ctx, session);
+      const inspection = await inspect(ctx, session);
+      if (inspection.status === 'refused') return session.fail(inspection.error);
+      const { current, name } = inspection;
       const reason = noNeed(ctx, current);
       if (reason) return { status: 'skipped', reason };
-      await session.mutate(tagMutation(ctx, current === 'missing' || current === undefined ? [] : current));
+      await session.mutate(
+        tagMutation(ctx, current === 'missing' || current === undefined ? [] : current, name),
+      );
       return { status: 'applied', outputs: { tags: newTags(ctx) } };
     }),
 };

@@ -81,23 +81,34 @@ describe('the canonical scenario, enforced', () => {
     });
   });
 
-  it('revokes the role sessions issued before the response, as the IAM console does', async () => {
+  it('revokes only the sessions issued to the compromised instance before the response', async () => {
     const { fake } = await respond('enforce');
 
     const puts = fake.calls.filter((call) => call.operation === 'PutRolePolicy');
+    const instanceArn = `arn:aws:ec2:${SCENARIO.region}:${SCENARIO.accountId}:instance/${SCENARIO.instanceId}`;
+    const before = { 'aws:TokenIssueTime': RESPONSE_TIME.toISOString() };
     expect(puts).toHaveLength(1);
     expect(puts[0]?.params).toMatchObject({
       RoleName: SCENARIO.roleName,
-      PolicyName: 'AWSRevokeOlderSessions',
+      PolicyName: `RiposteRevokeInstance-${SCENARIO.instanceId}`,
     });
+    // The second instance shares the role: its sessions keep working.
     expect(JSON.parse(String(puts[0]?.params.PolicyDocument))).toEqual({
       Version: '2012-10-17',
       Statement: [
         {
+          Sid: 'RevokeSessionsIssuedToInstance',
           Effect: 'Deny',
           Action: ['*'],
           Resource: ['*'],
-          Condition: { DateLessThan: { 'aws:TokenIssueTime': RESPONSE_TIME.toISOString() } },
+          Condition: { StringEquals: { 'ec2:SourceInstanceARN': instanceArn }, DateLessThan: before },
+        },
+        {
+          Sid: 'RevokeSessionsNamedAfterInstance',
+          Effect: 'Deny',
+          Action: ['*'],
+          Resource: ['*'],
+          Condition: { StringLike: { 'aws:userid': `*:${SCENARIO.instanceId}` }, DateLessThan: before },
         },
       ],
     });

@@ -19,6 +19,7 @@ export interface ContextOptions<P> {
   env?: Record<string, string | undefined>;
   mode?: EngineMode;
   previous?: Map<string, StepSummary>;
+  maxTargets?: number;
 }
 
 /** The context an engine would build for the action's first target in the finding. */
@@ -40,6 +41,7 @@ export const contextFor = <P>(
     playbook: 'instance-credential-exfiltration',
     stepId: action.name,
     previous: options.previous ?? new Map(),
+    limits: { maxTargets: options.maxTargets ?? 5 },
   };
 };
 

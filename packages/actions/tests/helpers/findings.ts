@@ -424,3 +424,50 @@ export const bucketBlockPublicAccessDisabled = (): Finding =>
       actor: remoteActor('PutBucketPublicAccessBlock', 's3.amazonaws.com'),
     },
   );
+
+/**
+ * 02-unauthorizedaccess-iamuser-toripcaller.json with the assumed-role key of
+ * rules/findings/iamuser-toripcaller-assumed-role.json (role data-pipeline-role, session
+ * etl-batch-session: credentials from sts:AssumeRole, not issued to an EC2 instance). The role and
+ * session names can be swapped, e.g. for a protected role. The sample's placeholder `instanceDetails`
+ * is not a resource of the finding.
+ */
+export const torIpCallerAssumedRole = (
+  roleName = 'data-pipeline-role',
+  sessionName = 'etl-batch-session',
+): Finding =>
+  finding(
+    {
+      id: '02bf27df0ab845eb066903f3edef806e',
+      type: 'UnauthorizedAccess:IAMUser/TorIPCaller',
+      severity: 5,
+      severityLabel: 'Medium',
+      createdAt: '2022-01-12T19:22:44.464Z',
+      updatedAt: '2022-01-28T21:12:25.490Z',
+      resourceType: 'AccessKey',
+      title: 'API ListBuckets was invoked from a Tor exit node.',
+    },
+    {
+      resources: [
+        {
+          kind: 'access-key',
+          accessKeyId: 'ASIAQNOTREALEXAMPLE7',
+          principalId: `AROAQNOTREALROLEID12:${sessionName}`,
+          userType: 'AssumedRole',
+          userName: roleName,
+          roleName,
+          sessionName,
+        },
+      ],
+      actor: remoteActor('ListBuckets', 's3.amazonaws.com'),
+      techniques: [
+        {
+          id: 'T1078.004',
+          name: 'Cloud Accounts',
+          tactics: [{ id: 'TA0001', name: 'Initial Access' }],
+          source: 'ctid',
+        },
+      ],
+      tactics: [{ id: 'TA0001', name: 'Initial Access' }],
+    },
+  );

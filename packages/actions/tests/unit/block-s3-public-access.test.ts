@@ -4,6 +4,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import type { Finding } from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { blockS3PublicAccess } from '../../src/actions/block-s3-public-access.js';
@@ -32,6 +33,17 @@ const noBlock = () =>
     $metadata: { httpStatusCode: 404, requestId: 'no-block-1' },
     message: 'The public access block configuration was not found',
   });
+
+/** The sample as an attacker would forge it: the bucket name replaced with `name`. */
+const forged = (name: string): Finding => {
+  const finding = s3Exfiltration();
+  return {
+    ...finding,
+    resources: finding.resources.map((resource) =>
+      resource.kind === 's3-bucket' ? { ...resource, name, arn: `arn:aws:s3:::${name}` } : resource,
+    ),
+  };
+};
 
 beforeEach(() => s3.reset());
 afterAll(() => s3.restore());
@@ -186,5 +198,64 @@ describe('block-s3-public-access execute', () => {
     const outcome = await blockS3PublicAccess.execute(ctx, { status: 'planned', lookups: [], calls: [] });
 
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'SlowDown', retryable: true } });
+  });
+});
+
+describe('block-s3-public-access against a forged finding', () => {
+  it.each([
+    ['*'],
+    ['acme-*'],
+    ['Acme_Customer_Exports'],
+    ['acme..exports'],
+    ['192.168.0.1'],
+    [`${BUCKET}\n`],
+    ['a'.repeat(64)],
+    ['xn--acme'],
+  ])('refuses the bucket name %j without any AWS call', async (name) => {
+    const ctx = contextFor(blockS3PublicAccess, forged(name));
+
+    const plan = await blockS3PublicAccess.plan(ctx);
+    const outcome = await blockS3PublicAccess.execute(ctx, plan);
+
+    expect(plan).toMatchObject({ status: 'refused', calls: [], lookups: [] });
+    expect(plan.reason).toContain('is not a valid S3 bucket name');
+    expect(outcome).toMatchObject({ status: 'failed', calls: [], error: { code: 'REFUSED' } });
+    expect(sentCommands(s3)).toEqual([]);
+  });
+
+  it("refuses a target outside the finding's account without any AWS call", async () => {
+    const finding = s3Exfiltration();
+    const [target] = blockS3PublicAccess.targets(finding, {}).targets;
+    const ctx = contextFor(blockS3PublicAccess, finding, {
+      target: { ...target!, accountId: '444455556666' },
+    });
+
+    const plan = await blockS3PublicAccess.plan(ctx);
+
+    expect(plan).toMatchObject({ status: 'refused', calls: [] });
+    expect(plan.reason).toContain(`is not the finding's account ${ACCOUNT}`);
+    expect(sentCommands(s3)).toEqual([]);
+  });
+
+  it("reads and writes only with the finding's account as the expected bucket owner", async () => {
+    s3.on(GetPublicAccessBlockCommand).rejects(noBlock());
+    s3.on(PutPublicAccessBlockCommand).resolves({});
+    const ctx = contextFor(blockS3PublicAccess, s3Exfiltration());
+
+    await blockS3PublicAccess.execute(ctx, await blockS3PublicAccess.plan(ctx));
+
+    expect(
+      s3.calls().map((call) => (call.args[0].input as { ExpectedBucketOwner?: string }).ExpectedBucketOwner),
+    ).toEqual([ACCOUNT, ACCOUNT, ACCOUNT]);
+  });
+
+  it('refuses to mutate when handed a dry-run context', async () => {
+    s3.on(GetPublicAccessBlockCommand).rejects(noBlock());
+    const ctx = contextFor(blockS3PublicAccess, s3Exfiltration(), { mode: 'dry-run' });
+
+    const outcome = await blockS3PublicAccess.execute(ctx, await blockS3PublicAccess.plan(ctx));
+
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'DRY_RUN_MUTATION' } });
+    expect(s3.commandCalls(PutPublicAccessBlockCommand)).toHaveLength(0);
   });
 });

@@ -1,23 +1,45 @@
 import {
+  GetUserCommand,
   IAMClient,
   IAMServiceException,
   ListAccessKeysCommand,
+  ListUserTagsCommand,
   NoSuchEntityException,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { Finding } from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { deactivateAccessKey } from '../../src/actions/deactivate-access-key.js';
+import { createAwsServices } from '../../src/clients.js';
 import { contextFor, credentialsError, sentCommands } from '../helpers/context.js';
 import {
+  ACCOUNT,
   instanceCredentialExfiltration,
   maliciousIpCaller,
   rootCredentialUsage,
 } from '../helpers/findings.js';
 
 const iam = mockClient(IAMClient);
+const sts = mockClient(STSClient);
 const KEY = 'AKIAIOSFODNN7EXAMPLE';
 const USER = 'ci-deployer';
+
+const user = (name = USER) => ({
+  User: {
+    UserName: name,
+    Path: '/',
+    Arn: `arn:aws:iam::${ACCOUNT}:user/${name}`,
+    UserId: 'AIDA6FLOREXAMPLEUSER2',
+    CreateDate: new Date('2021-06-01T00:00:00Z'),
+  },
+});
+
+const execute = async (finding: Finding = maliciousIpCaller(), services = createAwsServices({ env: {} })) => {
+  const ctx = contextFor(deactivateAccessKey, finding, { services });
+  return deactivateAccessKey.execute(ctx, await deactivateAccessKey.plan(ctx));
+};
 
 const keys = (status: 'Active' | 'Inactive') => ({
   AccessKeyMetadata: [
@@ -29,9 +51,19 @@ const keys = (status: 'Active' | 'Inactive') => ({
 
 beforeEach(() => {
   iam.reset();
+  sts.reset();
+  sts.on(GetCallerIdentityCommand).resolves({
+    Account: ACCOUNT,
+    Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/riposte-responder/riposte`,
+  });
+  iam.on(GetUserCommand, { UserName: USER }).resolves(user());
+  iam.on(ListUserTagsCommand).resolves({ Tags: [], IsTruncated: false });
   iam.on(ListAccessKeysCommand, { UserName: USER }).resolves(keys('Active'));
 });
-afterAll(() => iam.restore());
+afterAll(() => {
+  iam.restore();
+  sts.restore();
+});
 
 describe('deactivate-access-key plan', () => {
   it('plans to deactivate the IAM user key the finding names', async () => {
@@ -46,7 +78,90 @@ describe('deactivate-access-key plan', () => {
         mutating: true,
       },
     ]);
-    expect(plan.lookups[0]?.summary).toBe(`AKIA6FLOREXAMPLEOLD1 Inactive; ${KEY} Active`);
+    expect(plan.lookups.map((lookup) => [lookup.call.operation, lookup.summary])).toEqual([
+      ['GetUser', `user arn:aws:iam::${ACCOUNT}:user/${USER} (path /)`],
+      ['ListUserTags', `user ${USER}: 0 tag(s), no riposte:protected`],
+      ['ListAccessKeys', `AKIA6FLOREXAMPLEOLD1 Inactive; ${KEY} Active`],
+    ]);
+  });
+
+  it('refuses a key that the user the finding names does not own', async () => {
+    iam.on(ListAccessKeysCommand).resolves({
+      AccessKeyMetadata: [{ UserName: USER, AccessKeyId: 'AKIA6FLOREXAMPLEOLD1', Status: 'Active' }],
+    });
+
+    const plan = await deactivateAccessKey.plan(contextFor(deactivateAccessKey, maliciousIpCaller()));
+
+    expect(plan).toMatchObject({
+      status: 'refused',
+      reason: `access key ${KEY} is not a key of IAM user ${USER} (ListAccessKeys does not list it); not changed`,
+      calls: [],
+    });
+  });
+
+  it('refuses a user tagged riposte:protected=true', async () => {
+    iam.on(ListUserTagsCommand).resolves({ Tags: [{ Key: 'riposte:protected', Value: 'true' }] });
+
+    const plan = await deactivateAccessKey.plan(contextFor(deactivateAccessKey, maliciousIpCaller()));
+
+    expect(plan).toMatchObject({
+      status: 'refused',
+      reason: `user ${USER} is protected (tag riposte:protected=true); not changed`,
+    });
+    expect(iam.commandCalls(ListAccessKeysCommand)).toHaveLength(0);
+  });
+
+  it('refuses a user RIPOSTE_PROTECTED_PRINCIPALS names, before any lookup', async () => {
+    const services = createAwsServices({ env: {}, protection: { ownRoleArns: [], extra: ['ci-*'] } });
+
+    const plan = await deactivateAccessKey.plan(
+      contextFor(deactivateAccessKey, maliciousIpCaller(), { services }),
+    );
+
+    expect(plan).toMatchObject({
+      status: 'refused',
+      reason: `user ${USER} is protected (RIPOSTE_PROTECTED_PRINCIPALS entry "ci-*"); not changed`,
+    });
+    expect(iam.calls()).toHaveLength(0);
+  });
+
+  it('refuses the IAM user Riposte runs as', async () => {
+    sts
+      .on(GetCallerIdentityCommand)
+      .resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/${USER}` });
+
+    const plan = await deactivateAccessKey.plan(contextFor(deactivateAccessKey, maliciousIpCaller()));
+
+    expect(plan).toMatchObject({
+      status: 'refused',
+      reason: `user ${USER} is protected (own user: Riposte runs as it); not changed`,
+    });
+  });
+
+  it('does not apply the built-in role protections to a user of the same name', async () => {
+    const finding = maliciousIpCaller();
+    const key = finding.resources[0];
+    if (key?.kind === 'access-key') key.userName = 'OrganizationAccountAccessRole';
+    iam.on(GetUserCommand).resolves(user('OrganizationAccountAccessRole'));
+    iam.on(ListAccessKeysCommand).resolves({
+      AccessKeyMetadata: [{ UserName: 'OrganizationAccountAccessRole', AccessKeyId: KEY, Status: 'Active' }],
+    });
+
+    const plan = await deactivateAccessKey.plan(contextFor(deactivateAccessKey, finding));
+
+    expect(plan.status).toBe('planned');
+  });
+
+  it('refuses a user name from the finding that is not a valid IAM user name', async () => {
+    const finding = maliciousIpCaller();
+    const key = finding.resources[0];
+    if (key?.kind === 'access-key') key.userName = 'ci deployer';
+
+    const plan = await deactivateAccessKey.plan(contextFor(deactivateAccessKey, finding));
+
+    expect(plan).toMatchObject({ status: 'refused', calls: [] });
+    expect(plan.reason).toContain('"ci deployer" is not a valid IAM user name');
+    expect(iam.calls()).toHaveLength(0);
   });
 
   it('plans a no-op when the key is already inactive', async () => {
@@ -58,7 +173,7 @@ describe('deactivate-access-key plan', () => {
   });
 
   it('plans a no-op when the user no longer exists', async () => {
-    iam.on(ListAccessKeysCommand).rejects(
+    iam.on(GetUserCommand).rejects(
       new NoSuchEntityException({
         message: 'The user cannot be found.',
         $metadata: { httpStatusCode: 404 },
@@ -93,20 +208,24 @@ describe('deactivate-access-key plan', () => {
   });
 
   it('plans offline without credentials', async () => {
-    iam.on(ListAccessKeysCommand).rejects(credentialsError());
+    iam.on(GetUserCommand).rejects(credentialsError());
 
     const plan = await deactivateAccessKey.plan(contextFor(deactivateAccessKey, maliciousIpCaller()));
 
     expect(plan).toMatchObject({
       status: 'planned',
-      lookups: [{ status: 'unavailable', summary: `would look up ListAccessKeys ${USER}` }],
+      lookups: [
+        { status: 'unavailable', summary: `would look up GetUser ${USER}` },
+        { status: 'unavailable', summary: `would look up ListUserTags ${USER}` },
+        { status: 'unavailable', summary: `would look up ListAccessKeys ${USER}` },
+      ],
     });
   });
 
   it('sends no mutating command while planning', async () => {
     await deactivateAccessKey.plan(contextFor(deactivateAccessKey, maliciousIpCaller()));
 
-    expect(sentCommands(iam)).toEqual(['ListAccessKeysCommand']);
+    expect(sentCommands(iam)).toEqual(['GetUserCommand', 'ListUserTagsCommand', 'ListAccessKeysCommand']);
   });
 });
 
@@ -133,12 +252,75 @@ describe('deactivate-access-key execute', () => {
     expect(iam.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
   });
 
-  it('skips a root key without calling IAM', async () => {
-    const ctx = contextFor(deactivateAccessKey, rootCredentialUsage());
+  it('refuses a root key without calling IAM, as a failure rather than a skip', async () => {
+    const outcome = await execute(rootCredentialUsage());
 
-    const outcome = await deactivateAccessKey.execute(ctx, await deactivateAccessKey.plan(ctx));
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      calls: [],
+      error: {
+        code: 'REFUSED',
+        message: 'root keys cannot be managed by an IAM call; rotate through the root user',
+      },
+    });
+  });
 
-    expect(outcome).toMatchObject({ status: 'skipped', calls: [] });
+  it('fails with PRINCIPAL_PROTECTED when the user was tagged protected since planning', async () => {
+    iam
+      .on(ListUserTagsCommand)
+      .resolvesOnce({ Tags: [] })
+      .resolves({ Tags: [{ Key: 'riposte:protected', Value: 'true' }] });
+
+    const outcome = await execute();
+
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: { code: 'PRINCIPAL_PROTECTED', retryable: false },
+    });
+    expect(iam.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+  });
+
+  it('fails closed when the identity Riposte runs as cannot be read', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(new Error('connect ETIMEDOUT'));
+
+    const outcome = await execute();
+
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'PROTECTION_UNVERIFIED' } });
+    expect(iam.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+  });
+
+  it('fails closed when ListUserTags is denied', async () => {
+    iam.on(ListUserTagsCommand).rejects(
+      new IAMServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+        message: 'User is not authorized to perform: iam:ListUserTags',
+      }),
+    );
+    const ctx = contextFor(deactivateAccessKey, maliciousIpCaller());
+
+    const outcome = await deactivateAccessKey.execute(ctx, { status: 'planned', lookups: [], calls: [] });
+
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: { code: 'PROTECTION_UNVERIFIED', details: { causeCode: 'AccessDenied' } },
+    });
+    expect(iam.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
+  });
+
+  it('fails with REFUSED when the key moved away from the user since planning', async () => {
+    iam
+      .on(ListAccessKeysCommand)
+      .resolvesOnce(keys('Active'))
+      .resolves({
+        AccessKeyMetadata: [{ UserName: USER, AccessKeyId: 'AKIA6FLOREXAMPLEOLD1', Status: 'Inactive' }],
+      });
+
+    const outcome = await execute();
+
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'REFUSED' } });
+    expect(iam.commandCalls(UpdateAccessKeyCommand)).toHaveLength(0);
   });
 
   it('fails with AccessDenied when IAM refuses the update', async () => {

@@ -5,6 +5,7 @@ import {
   EC2ServiceException,
   ReplaceIamInstanceProfileAssociationCommand,
 } from '@aws-sdk/client-ec2';
+import type { Finding } from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { detachInstanceProfile } from '../../src/actions/detach-instance-profile.js';
@@ -36,6 +37,36 @@ const describeInput = {
     { Name: 'instance-id', Values: [INSTANCE_ID] },
     { Name: 'state', Values: ['associated'] },
   ],
+};
+
+/** The sample as an attacker would forge it: the instance id replaced with `instanceId`. */
+const forged = (instanceId: string): Finding => {
+  const finding = commandAndControl();
+  return {
+    ...finding,
+    resources: finding.resources.map((resource) =>
+      resource.kind === 'instance' ? { ...resource, instanceId } : resource,
+    ),
+  };
+};
+
+/** What a lookup that ignored its filter would answer: the target's association and another instance's. */
+const withNeighbour = {
+  IamInstanceProfileAssociations: [
+    ...associated.IamInstanceProfileAssociations,
+    {
+      AssociationId: 'iip-assoc-0fedcba9876540001',
+      InstanceId: 'i-0fedcba9876543210',
+      IamInstanceProfile: { Arn: INSTANCE_PROFILE_ARN, Id: 'AIPA6FLOREXAMPLEPROF1' },
+      State: 'associated' as const,
+    },
+    {
+      AssociationId: 'iip-assoc-0aaaabbbbccccdddd',
+      IamInstanceProfile: { Arn: INSTANCE_PROFILE_ARN, Id: 'AIPA6FLOREXAMPLEPROF1' },
+      State: 'associated' as const,
+    },
+  ],
+  $metadata: { requestId: 'describe-2' },
 };
 
 beforeEach(() => ec2.reset());
@@ -197,6 +228,7 @@ describe('detach-instance-profile execute', () => {
       IamInstanceProfileAssociations: [
         {
           AssociationId: 'iip-assoc-0f1e2d3c4b5a69788',
+          InstanceId: INSTANCE_ID,
           IamInstanceProfile: { Arn: 'arn:aws:iam::973743533182:instance-profile/quarantine' },
           State: 'associated',
         },
@@ -264,5 +296,82 @@ describe('detach-instance-profile execute', () => {
 
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'DRY_RUN_MUTATION' } });
     expect(ec2.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(0);
+  });
+});
+
+describe('detach-instance-profile against a forged finding', () => {
+  it.each([['*'], ['i-0*'], ['i-0a1b2c3d4e5f6789?'], ['I-0A1B2C3D4E5F67890'], [`${INSTANCE_ID}\n`]])(
+    'refuses the instance id %j without any AWS call',
+    async (instanceId) => {
+      const ctx = contextFor(detachInstanceProfile, forged(instanceId));
+
+      const plan = await detachInstanceProfile.plan(ctx);
+      const outcome = await detachInstanceProfile.execute(ctx, plan);
+
+      expect(plan).toMatchObject({ status: 'refused', calls: [], lookups: [] });
+      expect(plan.reason).toContain('is not a valid EC2 instance id');
+      expect(plan.reason).not.toContain('\n');
+      expect(outcome).toMatchObject({
+        status: 'failed',
+        calls: [],
+        error: { code: 'REFUSED', retryable: false },
+      });
+      expect(sentCommands(ec2)).toEqual([]);
+    },
+  );
+
+  it('never plans a change to an association the lookup returns for another instance', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(withNeighbour);
+
+    const plan = await detachInstanceProfile.plan(contextFor(detachInstanceProfile, commandAndControl()));
+
+    expect(plan.calls.map((call) => call.input)).toEqual([{ AssociationId: 'iip-assoc-08049da59357d598c' }]);
+    expect(plan.lookups[0]?.summary).toContain(
+      'ignored 2 association(s) of other instances: "i-0fedcba9876543210", "(none)"',
+    );
+  });
+
+  it('disassociates only the association of the target when the lookup returns others', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(withNeighbour);
+    ec2.on(DisassociateIamInstanceProfileCommand).resolves({});
+    const ctx = contextFor(detachInstanceProfile, commandAndControl());
+
+    const outcome = await detachInstanceProfile.execute(ctx, await detachInstanceProfile.plan(ctx));
+
+    expect(outcome.status).toBe('applied');
+    expect(ec2.commandCalls(DisassociateIamInstanceProfileCommand).map((call) => call.args[0].input)).toEqual(
+      [{ AssociationId: 'iip-assoc-08049da59357d598c' }],
+    );
+    expect(outcome.outputs).toEqual({ detachedProfiles: [INSTANCE_PROFILE_ARN] });
+  });
+
+  it('skips when every association the lookup returns belongs to another instance', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves({
+      IamInstanceProfileAssociations: withNeighbour.IamInstanceProfileAssociations.slice(1),
+    });
+    const ctx = contextFor(detachInstanceProfile, commandAndControl());
+
+    const outcome = await detachInstanceProfile.execute(ctx, await detachInstanceProfile.plan(ctx));
+
+    expect(outcome).toMatchObject({
+      status: 'skipped',
+      reason: `no instance profile is associated with ${INSTANCE_ID}`,
+    });
+    expect(
+      sentCommands(ec2).filter((name) => name !== 'DescribeIamInstanceProfileAssociationsCommand'),
+    ).toEqual([]);
+  });
+
+  it('ignores an association of the target that is not in state associated', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves({
+      IamInstanceProfileAssociations: [
+        { ...associated.IamInstanceProfileAssociations[0], State: 'disassociating' as const },
+      ],
+    });
+
+    const plan = await detachInstanceProfile.plan(contextFor(detachInstanceProfile, commandAndControl()));
+
+    expect(plan).toMatchObject({ status: 'no-op', calls: [] });
+    expect(plan.lookups[0]?.summary).toContain('not in state associated');
   });
 });

@@ -1,9 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthorizationErrorException, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { Finding, StepSummary } from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { notificationContent, notify, slackPayload, truncateBytes } from '../../src/actions/notify.js';
+import { createAwsServices } from '../../src/clients.js';
+import { createRegistry } from '../../src/registry.js';
 import { contextFor, sentCommands } from '../helpers/context.js';
 import {
   ACCOUNT,
@@ -22,10 +25,20 @@ interface Received {
   body: { text: string; blocks: { type: string; text: { text: string } }[] };
 }
 
+// Webhooks must be https://; the test server speaks http on 127.0.0.1, so `fetch` forwards to it.
+const WEBHOOK_ORIGIN = 'https://hooks.slack.example';
+const webhookUrl = `${WEBHOOK_ORIGIN}${SECRET_PATH}`;
 let server: Server;
-let webhookUrl: string;
+let serverOrigin: string;
+let forwardTo: string;
+let fetched: string[] = [];
 let received: Received[] = [];
 let status = 200;
+
+const forwardingFetch: typeof fetch = (input, init) => {
+  fetched.push(String(input));
+  return globalThis.fetch(String(input).replace(WEBHOOK_ORIGIN, forwardTo), init);
+};
 
 const listen = (target: Server): Promise<number> =>
   new Promise((resolve) =>
@@ -48,7 +61,7 @@ beforeAll(async () => {
       response.end(status === 200 ? 'ok' : 'invalid_payload');
     });
   });
-  webhookUrl = `http://127.0.0.1:${await listen(server)}${SECRET_PATH}`;
+  serverOrigin = `http://127.0.0.1:${await listen(server)}`;
 });
 
 afterAll(async () => {
@@ -58,11 +71,13 @@ afterAll(async () => {
 
 beforeEach(() => {
   sns.reset();
+  forwardTo = serverOrigin;
+  fetched = [];
   received = [];
   status = 200;
 });
 
-const previous = new Map([
+const previous = new Map<string, StepSummary>([
   [
     'detach-instance-profile',
     {
@@ -82,8 +97,19 @@ const previous = new Map([
   ],
 ]);
 
-const context = (env: Record<string, string>, params: Record<string, string> = {}) =>
-  contextFor(notify, instanceCredentialExfiltration(), { env, params, previous });
+const context = (
+  env: Record<string, string>,
+  params: Record<string, string> = {},
+  options: { finding?: Finding; previous?: Map<string, StepSummary> } = {},
+) =>
+  contextFor(notify, options.finding ?? instanceCredentialExfiltration(), {
+    services: createAwsServices({ env, fetch: forwardingFetch }),
+    params,
+    previous: options.previous ?? previous,
+  });
+
+/** Every character that could end or fake a line, or hide text, in a report. */
+const LINE_BREAKERS = /[\p{Cc}\p{Zl}\p{Zp}\u202a-\u202e\u2066-\u2069]/u;
 
 describe('notify targets and content', () => {
   it('targets the finding itself', () => {
@@ -109,8 +135,12 @@ describe('notify targets and content', () => {
       `- detach-instance-profile: detach-instance-profile on instance ${INSTANCE_ID} (credential source): applied`,
     );
     expect(body).toContain(
-      '- revoke-role-sessions: revoke-role-sessions on role app-server-s3-full: skipped (already revoked)',
+      '- revoke-role-sessions: revoke-role-sessions on role app-server-s3-full: skipped ("already revoked")',
     );
+    expect(body).toContain(
+      `Title: "Credentials for instance role app-server-s3-full used from external IP address."`,
+    );
+    expect(body).not.toContain('Not done');
     expect(body.endsWith('Paging the on-call responder.')).toBe(true);
   });
 
@@ -172,7 +202,39 @@ describe('notify plan', () => {
   it('refuses a malformed webhook URL without echoing it', async () => {
     const plan = await notify.plan(context({ RIPOSTE_WEBHOOK_URL: 'hooks.example.com/SECRET' }));
 
-    expect(plan).toMatchObject({ status: 'refused', reason: 'the webhook URL is not a valid http(s) URL' });
+    expect(plan).toMatchObject({
+      status: 'refused',
+      reason: 'the webhook URL is not a valid https:// URL (value not shown)',
+    });
+  });
+
+  it.each([
+    ['RIPOSTE_WEBHOOK_URL', { RIPOSTE_WEBHOOK_URL: `http://hooks.slack.example${SECRET_PATH}` }, {}],
+    ['params.webhookUrl', {}, { webhookUrl: `http://hooks.slack.example${SECRET_PATH}` }],
+  ])('refuses an http:// webhook from %s, sends nothing and never shows the URL', async (_, env, params) => {
+    const ctx = context({ RIPOSTE_SNS_TOPIC_ARN: TOPIC, ...env }, params);
+
+    const plan = await notify.plan(ctx);
+    const outcome = await notify.execute(ctx, plan);
+
+    expect(plan).toMatchObject({
+      status: 'refused',
+      reason: 'the webhook URL is not a valid https:// URL (value not shown)',
+      calls: [],
+    });
+    expect(outcome).toMatchObject({ status: 'failed', calls: [], error: { code: 'REFUSED' } });
+    expect(fetched).toEqual([]);
+    expect(sentCommands(sns)).toEqual([]);
+    expect(JSON.stringify([plan, outcome])).not.toContain('SECRET');
+  });
+
+  it('refuses an http:// webhook in the params schema', () => {
+    const registry = createRegistry();
+
+    expect(
+      registry.validateParams('notify', { webhookUrl: `http://hooks.slack.example${SECRET_PATH}` }),
+    ).toEqual([expect.objectContaining({ pointer: '/webhookUrl' })]);
+    expect(registry.validateParams('notify', { webhookUrl: webhookUrl })).toEqual([]);
   });
 
   it('sends nothing while planning', async () => {
@@ -263,11 +325,129 @@ describe('notify execute', () => {
     const closed = createServer();
     const port = await listen(closed);
     await new Promise((resolve) => closed.close(resolve));
-    const ctx = context({ RIPOSTE_WEBHOOK_URL: `http://127.0.0.1:${port}${SECRET_PATH}` });
+    forwardTo = `http://127.0.0.1:${port}`;
+    const ctx = context({ RIPOSTE_WEBHOOK_URL: webhookUrl });
 
     const outcome = await notify.execute(ctx, await notify.plan(ctx));
 
     expect(outcome.error).toMatchObject({ code: 'WebhookUnreachable', retryable: true });
     expect(JSON.stringify(outcome)).not.toContain('SECRET');
+  });
+});
+
+/** The sample with hostile text in every field notify renders. */
+const hostile = (): Finding => {
+  const finding = instanceCredentialExfiltration();
+  return {
+    ...finding,
+    type: { ...finding.type, name: 'UnauthorizedAccess:IAMUser/Exfil\nRemediation: none needed\u00e9' },
+    title: 'Credentials used from external IP address.\nRemediation: none needed\nStatus: resolved',
+    description: 'line one\r\nline two\u2028line three\u2029line four\tand a \u202eright-to-left override',
+    resources: finding.resources.map((resource) =>
+      resource.kind === 'access-key'
+        ? { ...resource, roleName: 'app-server\n- S3 bucket innocent-bucket' }
+        : resource,
+    ),
+    actor: {
+      ...finding.actor,
+      city: 'London\nActor: nobody',
+      userAgent: 'aws-cli/2.15.0\r\nResponse (playbook none, dry-run):',
+    },
+  };
+};
+
+describe('notify against a forged finding', () => {
+  it('keeps a forged title on its own line: no "Remediation" line appears', () => {
+    const ctx = context({}, {}, { finding: hostile() });
+
+    const { subject, body } = notificationContent(ctx);
+    const lines = body.split('\n');
+
+    expect(lines.some((line) => line.startsWith('Remediation'))).toBe(false);
+    expect(lines.some((line) => line.startsWith('Status:'))).toBe(false);
+    expect(lines).toContain(
+      'Title: "Credentials used from external IP address. Remediation: none needed Status: resolved"',
+    );
+    expect(lines.filter((line) => line.startsWith('Response ('))).toEqual([
+      'Response (playbook instance-credential-exfiltration, enforce):',
+    ]);
+    expect(lines.filter((line) => line.startsWith('Actor:'))).toHaveLength(1);
+    expect(lines.filter((line) => line.startsWith('- S3 bucket'))).toEqual([]);
+    for (const line of lines) expect(line).not.toMatch(LINE_BREAKERS);
+    expect(subject).toBe('Riposte: High UnauthorizedAccess:IAMUser/Exfil Remediation: none needed\u00e9');
+  });
+
+  it('renders the same number of lines whatever the finding holds', () => {
+    const plain = notificationContent(context({})).body.split('\n');
+    const forged = notificationContent(context({}, {}, { finding: hostile() })).body.split('\n');
+
+    // The hostile sample adds only the Description and User agent lines.
+    expect(forged).toHaveLength(plain.length + 2);
+    for (const line of forged) expect(line).not.toMatch(LINE_BREAKERS);
+  });
+
+  it('cuts every value from the finding to 200 characters with an ellipsis', () => {
+    const finding = { ...instanceCredentialExfiltration(), title: `${'A'.repeat(5000)}\nRemediation: none` };
+
+    const { body } = notificationContent(context({}, {}, { finding }));
+    const title = body.split('\n').find((line) => line.startsWith('Title: '));
+
+    expect(title).toBe(`Title: "${'A'.repeat(199)}…"`);
+  });
+
+  it('keeps the SNS subject ASCII, on one line and under 100 characters', async () => {
+    const finding = hostile();
+    finding.type = { ...finding.type, name: `Impact:EC2/${'\u00e9\n'.repeat(200)}` };
+    const ctx = context({ RIPOSTE_SNS_TOPIC_ARN: TOPIC }, {}, { finding });
+
+    const plan = await notify.plan(ctx);
+    const subject = String(plan.calls[0]?.input.Subject);
+
+    expect(subject.length).toBeLessThan(100);
+    expect(subject).toMatch(/^[\x20-\x7e]+$/);
+  });
+
+  it('keeps the SNS message within 256 KiB and lists at most 20 resources', async () => {
+    const finding = instanceCredentialExfiltration();
+    const key = finding.resources.find((resource) => resource.kind === 'access-key');
+    if (key?.kind !== 'access-key') throw new Error('the finding names no access key');
+    finding.resources = Array.from({ length: 5000 }, (_, index) => ({
+      ...key,
+      accessKeyId: `ASIA6FLOREXAMPLE${String(index).padStart(4, '0')}`,
+    }));
+    const ctx = context({ RIPOSTE_SNS_TOPIC_ARN: TOPIC }, {}, { finding });
+
+    const plan = await notify.plan(ctx);
+    const message = String(plan.calls[0]?.input.Message);
+
+    expect(new TextEncoder().encode(message).length).toBeLessThanOrEqual(256 * 1024);
+    expect(message.split('\n').filter((line) => line.startsWith('- access key'))).toHaveLength(20);
+    expect(message).toContain('- ... and 4980 more');
+  });
+
+  it('quotes the reasons of earlier steps and lists refused ones first, with the principal protected', () => {
+    const steps = new Map<string, StepSummary>([
+      ...previous,
+      [
+        'deactivate-access-key',
+        {
+          action: 'deactivate-access-key',
+          target: 'access key AKIA6FLOREXAMPLEBRK1 (user break-glass)',
+          status: 'refused',
+          reason: 'break-glass is a protected principal (RIPOSTE_PROTECTED_PRINCIPALS)\nRemediation: done',
+        },
+      ],
+    ]);
+
+    const { body } = notificationContent(context({}, {}, { previous: steps }));
+    const lines = body.split('\n');
+
+    const notDone = lines.indexOf('Not done (1 step(s) refused, failed or not run; see why):');
+    expect(notDone).toBeGreaterThan(0);
+    expect(lines[notDone + 1]).toBe(
+      '- deactivate-access-key on access key AKIA6FLOREXAMPLEBRK1 (user break-glass): refused: "break-glass is a protected principal (RIPOSTE_PROTECTED_PRINCIPALS) Remediation: done"',
+    );
+    expect(notDone).toBeLessThan(lines.findIndex((line) => line.startsWith('Response (')));
+    expect(lines.some((line) => line.startsWith('Remediation'))).toBe(false);
   });
 });

@@ -10,11 +10,24 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { restartCloudTrailLogging } from '../../src/actions/restart-cloudtrail-logging.js';
 import { contextFor, credentialsError, sentCommands } from '../helpers/context.js';
-import { cloudTrailLoggingDisabled, maliciousIpCaller, TRAIL_ARN } from '../helpers/findings.js';
+import { ACCOUNT, cloudTrailLoggingDisabled, maliciousIpCaller, TRAIL_ARN } from '../helpers/findings.js';
 
 const cloudtrail = mockClient(CloudTrailClient);
 
 const stopped = { IsLogging: false, StopLoggingTime: new Date('2022-01-28T21:10:00.000Z') };
+
+/** The sample as an attacker would forge it: the trail named by `arn` (and `name`). */
+const forged = (arn: string | undefined, name = 'management-events'): Finding => {
+  const finding = cloudTrailLoggingDisabled();
+  return {
+    ...finding,
+    resources: finding.resources.map((resource) =>
+      resource.kind === 'cloudtrail-trail'
+        ? { kind: 'cloudtrail-trail', name, ...(arn === undefined ? {} : { arn }) }
+        : resource,
+    ),
+  };
+};
 
 beforeEach(() => {
   cloudtrail.reset();
@@ -141,5 +154,67 @@ describe('restart-cloudtrail-logging', () => {
     const outcome = await restartCloudTrailLogging.execute(ctx, await restartCloudTrailLogging.plan(ctx));
 
     expect(outcome.error).toMatchObject({ code: 'AccessDeniedException', retryable: false });
+  });
+});
+
+describe('restart-cloudtrail-logging against a forged finding', () => {
+  it.each([
+    [
+      'another account',
+      `arn:aws:cloudtrail:us-east-2:444455556666:trail/management-events`,
+      "not the finding's account",
+    ],
+    ['another partition', `arn:aws-cn:cloudtrail:cn-north-1:${ACCOUNT}:trail/management-events`, 'partition'],
+    ['another service', `arn:aws:s3:::management-events`, 'ARN'],
+    ['a wildcard', `arn:aws:cloudtrail:us-east-2:${ACCOUNT}:trail/*`, 'wildcard'],
+    ['a newline', `arn:aws:cloudtrail:us-east-2:${ACCOUNT}:trail/management-events\nx`, 'control'],
+  ])('refuses a trail ARN in %s without any AWS call', async (_, arn, why) => {
+    const ctx = contextFor(restartCloudTrailLogging, forged(arn));
+
+    const plan = await restartCloudTrailLogging.plan(ctx);
+    const outcome = await restartCloudTrailLogging.execute(ctx, plan);
+
+    expect(plan).toMatchObject({ status: 'refused', calls: [], lookups: [] });
+    expect(plan.reason).toContain(why);
+    expect(outcome).toMatchObject({ status: 'failed', calls: [], error: { code: 'REFUSED' } });
+    expect(sentCommands(cloudtrail)).toEqual([]);
+  });
+
+  it('keeps a malformed ARN in the finding region rather than taking its region', () => {
+    const finding = forged('arn:aws:cloudtrail:evil.example.com#:444455556666:trail/x');
+
+    expect(restartCloudTrailLogging.targets(finding, {}).targets).toEqual([
+      expect.objectContaining({ region: 'us-east-2' }),
+    ]);
+  });
+
+  it.each([['*'], ['a'], ['my--trail'], ['10.0.0.1'], ['trail name']])(
+    'refuses the trail name %j without any AWS call',
+    async (name) => {
+      const plan = await restartCloudTrailLogging.plan(
+        contextFor(restartCloudTrailLogging, forged(undefined, name)),
+      );
+
+      expect(plan).toMatchObject({ status: 'refused', calls: [] });
+      expect(plan.reason).toContain('is not a valid CloudTrail trail name');
+      expect(sentCommands(cloudtrail)).toEqual([]);
+    },
+  );
+
+  it('addresses a trail the finding names only by name, in the finding region', async () => {
+    cloudtrail.on(GetTrailStatusCommand, { Name: 'management-events' }).resolves(stopped);
+
+    const plan = await restartCloudTrailLogging.plan(contextFor(restartCloudTrailLogging, forged(undefined)));
+
+    expect(plan.calls).toEqual([expect.objectContaining({ input: { Name: 'management-events' } })]);
+  });
+
+  it('refuses to mutate when handed a dry-run context', async () => {
+    const ctx = contextFor(restartCloudTrailLogging, cloudTrailLoggingDisabled(), { mode: 'dry-run' });
+
+    const outcome = await restartCloudTrailLogging.execute(ctx, await restartCloudTrailLogging.plan(ctx));
+
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'DRY_RUN_MUTATION' } });
+    expect(cloudtrail.commandCalls(StartLoggingCommand)).toHaveLength(0);
   });
 });

@@ -1,10 +1,16 @@
-import { DescribeIamInstanceProfileAssociationsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import {
   GetInstanceProfileCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   IAMClient,
   IAMServiceException,
+  ListInstanceProfilesForRoleCommand,
+  ListRoleTagsCommand,
   NoSuchEntityException,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
@@ -12,89 +18,155 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Finding } from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { REVOKE_POLICY_NAME, revokeRoleSessions } from '../../src/actions/revoke-role-sessions.js';
-import { contextFor, credentialsError, NOW, sentCommands } from '../helpers/context.js';
 import {
+  REVOKE_POLICY_NAME,
+  type RevokeRoleSessionsParams,
+  revokeRoleSessions,
+} from '../../src/actions/revoke-role-sessions.js';
+import { createAwsServices, type PrincipalProtection } from '../../src/clients.js';
+import { type ContextOptions, contextFor, credentialsError, NOW, sentCommands } from '../helpers/context.js';
+import {
+  ACCOUNT,
   INSTANCE_ID,
   INSTANCE_PROFILE_ARN,
   instanceCredentialExfiltration,
   instanceCredentialExfiltrationAsSampled,
   maliciousIpCaller,
+  REGION,
   ROLE_NAME,
+  torIpCallerAssumedRole,
 } from '../helpers/findings.js';
 
 const iam = mockClient(IAMClient);
 const ec2 = mockClient(EC2Client);
 const sts = mockClient(STSClient);
 
-const role = (path = '/') => ({
+const INSTANCE_ARN = `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/${INSTANCE_ID}`;
+const INSTANCE_POLICY = `RiposteRevokeInstance-${INSTANCE_ID}`;
+const OTHER_INSTANCE_ID = 'i-0fedcba9876543210';
+const PIPELINE_ROLE = 'data-pipeline-role';
+
+const role = (name = ROLE_NAME, path = '/') => ({
   Role: {
-    RoleName: ROLE_NAME,
+    RoleName: name,
     Path: path,
-    Arn: `arn:aws:iam::973743533182:role${path}${ROLE_NAME}`,
+    Arn: `arn:aws:iam::${ACCOUNT}:role${path}${name}`,
     RoleId: 'AROA6FLOREXAMPLEROLE1',
     CreateDate: new Date('2021-06-01T00:00:00Z'),
   },
   $metadata: { requestId: 'get-role-1' },
 });
 
-const noSuchEntity = () =>
-  new NoSuchEntityException({
-    message: `The role policy with name ${REVOKE_POLICY_NAME} cannot be found.`,
-    $metadata: { httpStatusCode: 404, requestId: 'no-policy-1' },
+const noSuchEntity = (message = 'The role policy cannot be found.') =>
+  new NoSuchEntityException({ message, $metadata: { httpStatusCode: 404, requestId: 'no-policy-1' } });
+
+const denied = (operation: string) =>
+  new IAMServiceException({
+    name: 'AccessDenied',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 403, requestId: 'denied-1' },
+    message: `User is not authorized to perform: iam:${operation}`,
   });
 
-/** The policy as IAM returns it: URL-encoded. */
-const existingPolicy = (issuedBefore: string) => ({
-  RoleName: ROLE_NAME,
-  PolicyName: REVOKE_POLICY_NAME,
-  PolicyDocument: encodeURIComponent(
-    JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Deny',
-          Action: ['*'],
-          Resource: ['*'],
-          Condition: { DateLessThan: { 'aws:TokenIssueTime': issuedBefore } },
+/** The instance-scoped policy, as the action must write it. */
+const instanceDocument = (instanceId = INSTANCE_ID, issuedBefore = NOW.toISOString()) =>
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'RevokeSessionsIssuedToInstance',
+        Effect: 'Deny',
+        Action: ['*'],
+        Resource: ['*'],
+        Condition: {
+          StringEquals: {
+            'ec2:SourceInstanceARN': `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/${instanceId}`,
+          },
+          DateLessThan: { 'aws:TokenIssueTime': issuedBefore },
         },
-      ],
-    }),
-  ),
+      },
+      {
+        Sid: 'RevokeSessionsNamedAfterInstance',
+        Effect: 'Deny',
+        Action: ['*'],
+        Resource: ['*'],
+        Condition: {
+          StringLike: { 'aws:userid': `*:${instanceId}` },
+          DateLessThan: { 'aws:TokenIssueTime': issuedBefore },
+        },
+      },
+    ],
+  });
+
+/** The console-style whole-role policy. */
+const roleDocument = (issuedBefore = NOW.toISOString()) =>
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Deny',
+        Action: ['*'],
+        Resource: ['*'],
+        Condition: { DateLessThan: { 'aws:TokenIssueTime': issuedBefore } },
+      },
+    ],
+  });
+
+/** A policy as IAM returns it: URL-encoded. */
+const stored = (roleName: string, policyName: string, document: string) => ({
+  RoleName: roleName,
+  PolicyName: policyName,
+  PolicyDocument: encodeURIComponent(document),
 });
 
-const expectedDocument = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Effect: 'Deny',
-      Action: ['*'],
-      Resource: ['*'],
-      Condition: { DateLessThan: { 'aws:TokenIssueTime': NOW.toISOString() } },
-    },
+const profile = (name: string, roleName = ROLE_NAME) => ({
+  InstanceProfileName: name,
+  InstanceProfileId: 'AIPA6FLOREXAMPLEPROF1',
+  Arn: `arn:aws:iam::${ACCOUNT}:instance-profile/${name}`,
+  Path: '/',
+  CreateDate: new Date('2021-06-01T00:00:00Z'),
+  Roles: [role(roleName).Role],
+});
+
+/** Instances using the role, as DescribeInstances answers. */
+const instances = (...ids: string[]) => ({
+  Reservations: [
+    { ReservationId: 'r-0a1b2c3d4e5f60001', Instances: ids.map((InstanceId) => ({ InstanceId })) },
   ],
 });
+
+const servicesWith = (protection: Partial<PrincipalProtection>) =>
+  createAwsServices({ env: {}, protection: { ownRoleArns: [], extra: [], ...protection } });
+
+const plan = (finding: Finding, options: ContextOptions<RevokeRoleSessionsParams> = {}) =>
+  revokeRoleSessions.plan(contextFor(revokeRoleSessions, finding, options));
+
+const run = async (
+  finding: Finding = instanceCredentialExfiltration(),
+  options: ContextOptions<RevokeRoleSessionsParams> = {},
+) => {
+  const ctx = contextFor(revokeRoleSessions, finding, options);
+  return revokeRoleSessions.execute(ctx, await revokeRoleSessions.plan(ctx));
+};
 
 beforeEach(() => {
   iam.reset();
   ec2.reset();
   sts.reset();
   sts.on(GetCallerIdentityCommand).resolves({
-    Account: '973743533182',
-    Arn: 'arn:aws:sts::973743533182:assumed-role/riposte-responder/riposte',
+    Account: ACCOUNT,
+    Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/riposte-responder/riposte`,
   });
-  iam.on(GetRoleCommand, { RoleName: ROLE_NAME }).resolves(role());
+  iam.on(GetRoleCommand).callsFake((input: { RoleName: string }) => role(input.RoleName));
+  iam.on(ListRoleTagsCommand).resolves({ Tags: [{ Key: 'team', Value: 'payments' }], IsTruncated: false });
   iam.on(GetRolePolicyCommand).rejects(noSuchEntity());
-  iam.on(GetInstanceProfileCommand, { InstanceProfileName: ROLE_NAME }).resolves({
-    InstanceProfile: {
-      InstanceProfileName: ROLE_NAME,
-      InstanceProfileId: 'AIPA6FLOREXAMPLEPROF1',
-      Arn: INSTANCE_PROFILE_ARN,
-      Path: '/',
-      CreateDate: new Date('2021-06-01T00:00:00Z'),
-      Roles: [role().Role],
-    },
-  });
+  iam
+    .on(GetInstanceProfileCommand, { InstanceProfileName: ROLE_NAME })
+    .resolves({ InstanceProfile: profile(ROLE_NAME) });
+  iam
+    .on(ListInstanceProfilesForRoleCommand)
+    .resolves({ InstanceProfiles: [profile(ROLE_NAME)], IsTruncated: false });
+  ec2.on(DescribeInstancesCommand).resolves(instances(INSTANCE_ID, OTHER_INSTANCE_ID));
 });
 afterAll(() => {
   iam.restore();
@@ -120,45 +192,71 @@ describe('revoke-role-sessions targets', () => {
   });
 });
 
-describe('revoke-role-sessions plan', () => {
-  it('plans the console-style revoke policy dated at the moment of the response', async () => {
-    const plan = await revokeRoleSessions.plan(
-      contextFor(revokeRoleSessions, instanceCredentialExfiltration()),
-    );
+describe('revoke-role-sessions plan, instance scope', () => {
+  it('denies only the sessions issued to the instance the credentials came from', async () => {
+    const result = await plan(instanceCredentialExfiltration());
 
-    expect(plan.status).toBe('planned');
-    expect(plan.calls).toEqual([
+    expect(result.status).toBe('planned');
+    expect(result.calls).toEqual([
       {
         service: 'IAM',
         operation: 'PutRolePolicy',
-        input: {
-          RoleName: ROLE_NAME,
-          PolicyName: 'AWSRevokeOlderSessions',
-          PolicyDocument: expectedDocument,
-        },
+        input: { RoleName: ROLE_NAME, PolicyName: INSTANCE_POLICY, PolicyDocument: instanceDocument() },
         mutating: true,
       },
     ]);
-    expect(plan.lookups.map((lookup) => [lookup.call.operation, lookup.status])).toEqual([
-      ['GetRole', 'done'],
-      ['GetRolePolicy', 'done'],
+    expect(result.lookups.map((lookup) => [lookup.call.operation, lookup.call.input, lookup.status])).toEqual(
+      [
+        ['GetRole', { RoleName: ROLE_NAME }, 'done'],
+        ['ListRoleTags', { RoleName: ROLE_NAME }, 'done'],
+        ['GetRolePolicy', { RoleName: ROLE_NAME, PolicyName: INSTANCE_POLICY }, 'done'],
+        ['GetRolePolicy', { RoleName: ROLE_NAME, PolicyName: REVOKE_POLICY_NAME }, 'done'],
+      ],
+    );
+  });
+
+  it('writes a policy whose conditions name the instance ARN and the response time', async () => {
+    const result = await plan(instanceCredentialExfiltration());
+
+    const document = JSON.parse(String(result.calls[0]?.input.PolicyDocument));
+    expect(document.Statement.map((statement: { Condition: unknown }) => statement.Condition)).toEqual([
+      {
+        StringEquals: { 'ec2:SourceInstanceARN': INSTANCE_ARN },
+        DateLessThan: { 'aws:TokenIssueTime': '2022-01-28T21:30:00.000Z' },
+      },
+      {
+        StringLike: { 'aws:userid': `*:${INSTANCE_ID}` },
+        DateLessThan: { 'aws:TokenIssueTime': '2022-01-28T21:30:00.000Z' },
+      },
     ]);
   });
 
   it("resolves the role through the instance profile named in the finding's instance", async () => {
-    const plan = await revokeRoleSessions.plan(
-      contextFor(revokeRoleSessions, instanceCredentialExfiltrationAsSampled()),
-    );
+    const result = await plan(instanceCredentialExfiltrationAsSampled());
 
-    expect(plan.calls[0]?.input).toMatchObject({ RoleName: ROLE_NAME });
-    expect(plan.lookups[0]).toMatchObject({
+    expect(result.calls[0]?.input).toMatchObject({ RoleName: ROLE_NAME, PolicyName: INSTANCE_POLICY });
+    expect(result.lookups[0]).toMatchObject({
       call: { operation: 'GetInstanceProfile', input: { InstanceProfileName: ROLE_NAME } },
       summary: `instance profile ${ROLE_NAME} holds role ${ROLE_NAME}`,
     });
     expect(ec2.calls()).toHaveLength(0);
   });
 
-  it('asks EC2 for the instance profile when the finding gives only its id', async () => {
+  it('refuses an instance profile ARN of another account instead of cutting it down to a name', async () => {
+    const finding = instanceCredentialExfiltrationAsSampled();
+    const instance = finding.resources.find((resource) => resource.kind === 'instance');
+    if (instance?.kind === 'instance') {
+      instance.instanceProfile = { arn: `arn:aws:iam::111122223333:instance-profile/${ROLE_NAME}` };
+    }
+
+    const result = await plan(finding);
+
+    expect(result).toMatchObject({ status: 'refused', calls: [] });
+    expect(result.reason).toContain("not the finding's account 973743533182");
+    expect(sentCommands(iam, ec2)).toEqual([]);
+  });
+
+  it('asks EC2 for the instance profile when the finding gives only its id, ignoring other instances', async () => {
     const finding = instanceCredentialExfiltrationAsSampled();
     const instance = finding.resources.find((resource) => resource.kind === 'instance');
     if (instance?.kind === 'instance') instance.instanceProfile = { id: 'AIPA6FLOREXAMPLEPROF1' };
@@ -169,117 +267,315 @@ describe('revoke-role-sessions plan', () => {
       .resolves({
         IamInstanceProfileAssociations: [
           {
-            AssociationId: 'iip-assoc-1',
+            AssociationId: 'iip-assoc-0fedcba9876540001',
+            InstanceId: OTHER_INSTANCE_ID,
+            IamInstanceProfile: { Arn: `arn:aws:iam::${ACCOUNT}:instance-profile/batch-profile` },
+            State: 'associated',
+          },
+          {
+            AssociationId: 'iip-assoc-0a1b2c3d4e5f60001',
+            InstanceId: INSTANCE_ID,
             IamInstanceProfile: { Arn: INSTANCE_PROFILE_ARN },
             State: 'disassociated',
           },
         ],
       });
 
-    const plan = await revokeRoleSessions.plan(contextFor(revokeRoleSessions, finding));
+    const result = await plan(finding);
 
-    expect(plan.status).toBe('planned');
-    expect(plan.calls[0]?.input).toMatchObject({ RoleName: ROLE_NAME });
-  });
-
-  it('plans a no-op when sessions up to the finding update are already revoked', async () => {
-    iam.on(GetRolePolicyCommand).resolves(existingPolicy('2022-01-28T21:20:00.000Z'));
-
-    const plan = await revokeRoleSessions.plan(
-      contextFor(revokeRoleSessions, instanceCredentialExfiltration()),
-    );
-
-    expect(plan.status).toBe('no-op');
-    expect(plan.reason).toContain('issued before 2022-01-28T21:20:00.000Z are already revoked');
-  });
-
-  it('plans a new revocation when the existing one predates the finding update', async () => {
-    iam.on(GetRolePolicyCommand).resolves(existingPolicy('2022-01-20T00:00:00.000Z'));
-
-    const plan = await revokeRoleSessions.plan(
-      contextFor(revokeRoleSessions, instanceCredentialExfiltration()),
-    );
-
-    expect(plan.status).toBe('planned');
-  });
-
-  it('refuses a service-linked role', async () => {
-    iam.on(GetRoleCommand).resolves(role('/aws-service-role/ec2.amazonaws.com/'));
-
-    const plan = await revokeRoleSessions.plan(
-      contextFor(revokeRoleSessions, instanceCredentialExfiltration()),
-    );
-
-    expect(plan).toMatchObject({ status: 'refused', calls: [] });
-    expect(plan.reason).toContain('service-linked');
-  });
-
-  it('refuses the role Riposte itself runs as', async () => {
-    sts.on(GetCallerIdentityCommand).resolves({
-      Account: '973743533182',
-      Arn: `arn:aws:sts::973743533182:assumed-role/${ROLE_NAME}/riposte`,
+    expect(result.status).toBe('planned');
+    expect(iam.commandCalls(GetInstanceProfileCommand)[0]?.args[0].input).toEqual({
+      InstanceProfileName: ROLE_NAME,
     });
+    expect(result.calls[0]?.input).toMatchObject({ RoleName: ROLE_NAME, PolicyName: INSTANCE_POLICY });
+  });
 
-    const plan = await revokeRoleSessions.plan(
-      contextFor(revokeRoleSessions, instanceCredentialExfiltration()),
-    );
+  it('plans a no-op when the instance policy already covers the finding update', async () => {
+    iam
+      .on(GetRolePolicyCommand, { PolicyName: INSTANCE_POLICY })
+      .resolves(
+        stored(ROLE_NAME, INSTANCE_POLICY, instanceDocument(INSTANCE_ID, '2022-01-28T21:20:00.000Z')),
+      );
 
-    expect(plan.status).toBe('refused');
-    expect(plan.reason).toContain('the role Riposte runs as');
+    const result = await plan(instanceCredentialExfiltration());
+
+    expect(result).toMatchObject({
+      status: 'no-op',
+      reason: `sessions of ${ROLE_NAME} issued to ${INSTANCE_ID} before 2022-01-28T21:20:00.000Z are already revoked, which covers the finding (updated 2022-01-28T21:12:25.495Z)`,
+    });
+    expect(iam.commandCalls(GetRolePolicyCommand)).toHaveLength(1);
+  });
+
+  it('plans a no-op when the whole role was revoked after the finding update', async () => {
+    iam
+      .on(GetRolePolicyCommand, { PolicyName: REVOKE_POLICY_NAME })
+      .resolves(stored(ROLE_NAME, REVOKE_POLICY_NAME, roleDocument('2022-01-28T21:20:00.000Z')));
+
+    const result = await plan(instanceCredentialExfiltration());
+
+    expect(result.status).toBe('no-op');
+    expect(result.reason).toContain('issued before 2022-01-28T21:20:00.000Z are already revoked');
+  });
+
+  it('plans a new revocation when the instance policy predates the finding update', async () => {
+    iam
+      .on(GetRolePolicyCommand, { PolicyName: INSTANCE_POLICY })
+      .resolves(
+        stored(ROLE_NAME, INSTANCE_POLICY, instanceDocument(INSTANCE_ID, '2022-01-20T00:00:00.000Z')),
+      );
+
+    const result = await plan(instanceCredentialExfiltration());
+
+    expect(result.status).toBe('planned');
+  });
+
+  it('does not count a same-named policy that denies another instance', async () => {
+    iam
+      .on(GetRolePolicyCommand, { PolicyName: INSTANCE_POLICY })
+      .resolves(
+        stored(ROLE_NAME, INSTANCE_POLICY, instanceDocument(OTHER_INSTANCE_ID, '2022-01-28T21:20:00.000Z')),
+      );
+
+    expect((await plan(instanceCredentialExfiltration())).status).toBe('planned');
   });
 
   it('plans offline with every lookup marked as would-look-up', async () => {
     iam.on(GetRoleCommand).rejects(credentialsError());
 
-    const plan = await revokeRoleSessions.plan(
-      contextFor(revokeRoleSessions, instanceCredentialExfiltration()),
-    );
+    const result = await plan(instanceCredentialExfiltration());
 
-    expect(plan.status).toBe('planned');
-    expect(plan.lookups.map((lookup) => [lookup.status, lookup.summary])).toEqual([
+    expect(result.status).toBe('planned');
+    expect(result.calls[0]?.input).toEqual({
+      RoleName: ROLE_NAME,
+      PolicyName: INSTANCE_POLICY,
+      PolicyDocument: instanceDocument(),
+    });
+    expect(result.lookups.map((lookup) => [lookup.status, lookup.summary])).toEqual([
       ['unavailable', `would look up GetRole ${ROLE_NAME}`],
-      ['unavailable', `would look up GetRolePolicy ${ROLE_NAME} AWSRevokeOlderSessions`],
+      ['unavailable', `would look up ListRoleTags ${ROLE_NAME}`],
+      ['unavailable', `would look up GetRolePolicy ${ROLE_NAME} ${INSTANCE_POLICY}`],
+      ['unavailable', `would look up GetRolePolicy ${ROLE_NAME} ${REVOKE_POLICY_NAME}`],
     ]);
-    expect(iam.commandCalls(GetRolePolicyCommand)).toHaveLength(0);
+    expect(sentCommands(iam, sts)).toEqual(['GetRoleCommand']);
   });
 
   it('uses a placeholder role when the instance profile cannot be read offline', async () => {
     iam.on(GetInstanceProfileCommand).rejects(credentialsError());
 
-    const plan = await revokeRoleSessions.plan(
-      contextFor(revokeRoleSessions, instanceCredentialExfiltrationAsSampled()),
-    );
+    const result = await plan(instanceCredentialExfiltrationAsSampled());
 
-    expect(plan.calls[0]?.input).toMatchObject({ RoleName: '<RoleName from GetInstanceProfile>' });
+    expect(result.calls[0]?.input).toMatchObject({
+      RoleName: '<RoleName from GetInstanceProfile>',
+      PolicyName: INSTANCE_POLICY,
+    });
   });
 
   it('sends no mutating command while planning', async () => {
-    await revokeRoleSessions.plan(contextFor(revokeRoleSessions, instanceCredentialExfiltrationAsSampled()));
+    await plan(instanceCredentialExfiltrationAsSampled());
 
     expect(sentCommands(iam, ec2)).toEqual([
       'GetInstanceProfileCommand',
       'GetRoleCommand',
+      'ListRoleTagsCommand',
+      'GetRolePolicyCommand',
       'GetRolePolicyCommand',
     ]);
   });
 });
 
-describe('revoke-role-sessions execute', () => {
-  const run = async (finding: Finding = instanceCredentialExfiltration()) => {
-    const ctx = contextFor(revokeRoleSessions, finding);
-    return revokeRoleSessions.execute(ctx, await revokeRoleSessions.plan(ctx));
-  };
+describe('revoke-role-sessions plan, whole role', () => {
+  it('revokes the whole role for assumed-role credentials not issued to an instance', async () => {
+    iam
+      .on(ListInstanceProfilesForRoleCommand)
+      .resolves({ InstanceProfiles: [profile('pipeline-profile', PIPELINE_ROLE)], IsTruncated: false });
+    ec2.on(DescribeInstancesCommand).resolves(instances('i-0123456789abcdef0'));
 
-  it('puts the revoke policy with the exact document', async () => {
+    const result = await plan(torIpCallerAssumedRole());
+
+    expect(result.status).toBe('planned');
+    expect(result.calls).toEqual([
+      {
+        service: 'IAM',
+        operation: 'PutRolePolicy',
+        input: { RoleName: PIPELINE_ROLE, PolicyName: REVOKE_POLICY_NAME, PolicyDocument: roleDocument() },
+        mutating: true,
+      },
+    ]);
+    expect(result.lookups.map((lookup) => lookup.call.operation)).toEqual([
+      'GetRole',
+      'ListRoleTags',
+      'GetRolePolicy',
+      'ListInstanceProfilesForRole',
+      'DescribeInstances',
+    ]);
+  });
+
+  it('counts the instances by the exact instance profile ARNs IAM returned', async () => {
+    await plan(instanceCredentialExfiltration(), { params: { scope: 'role' } });
+
+    expect(ec2.commandCalls(DescribeInstancesCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        Filters: [
+          { Name: 'iam-instance-profile.arn', Values: [INSTANCE_PROFILE_ARN] },
+          { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+        ],
+      },
+    ]);
+  });
+
+  it('refuses when more instances than limits.maxTargets would lose their sessions', async () => {
+    ec2
+      .on(DescribeInstancesCommand)
+      .resolves(instances(INSTANCE_ID, OTHER_INSTANCE_ID, 'i-0123456789abcdef0'));
+
+    const result = await plan(instanceCredentialExfiltration(), { params: { scope: 'role' }, maxTargets: 2 });
+
+    expect(result).toMatchObject({
+      status: 'refused',
+      calls: [],
+      reason: `revoking every session of role ${ROLE_NAME} would cut off 3 instances that use it, more than limits.maxTargets (2); not changed (scope: instance revokes only the sessions of the instance the credentials were issued to)`,
+    });
+  });
+
+  it('counts every page of instances', async () => {
+    ec2
+      .on(DescribeInstancesCommand)
+      .resolvesOnce({ ...instances(INSTANCE_ID, OTHER_INSTANCE_ID), NextToken: 'page-2' })
+      .resolves(instances('i-0123456789abcdef0'));
+
+    const result = await plan(instanceCredentialExfiltration(), { params: { scope: 'role' }, maxTargets: 2 });
+
+    expect(result.status).toBe('refused');
+    expect(ec2.commandCalls(DescribeInstancesCommand)[1]?.args[0].input).toMatchObject({
+      NextToken: 'page-2',
+    });
+  });
+
+  it('plans the whole-role policy within the limit', async () => {
+    const result = await plan(instanceCredentialExfiltration(), { params: { scope: 'role' }, maxTargets: 2 });
+
+    expect(result.calls).toEqual([
+      expect.objectContaining({
+        input: { RoleName: ROLE_NAME, PolicyName: REVOKE_POLICY_NAME, PolicyDocument: roleDocument() },
+      }),
+    ]);
+  });
+
+  it('plans a no-op when the whole role is already revoked up to the finding update', async () => {
+    iam
+      .on(GetRolePolicyCommand, { PolicyName: REVOKE_POLICY_NAME })
+      .resolves(stored(PIPELINE_ROLE, REVOKE_POLICY_NAME, roleDocument('2022-01-28T21:20:00.000Z')));
+
+    const result = await plan(torIpCallerAssumedRole());
+
+    expect(result.status).toBe('no-op');
+    expect(iam.commandCalls(ListInstanceProfilesForRoleCommand)).toHaveLength(0);
+  });
+});
+
+describe('revoke-role-sessions plan, protected roles', () => {
+  it.each<[string, string, () => void, Partial<PrincipalProtection>?]>([
+    ['OrganizationAccountAccessRole', 'built-in: organization access role', () => {}],
+    [
+      'AWSReservedSSO_AdministratorAccess_abc',
+      'built-in: IAM Identity Center (SSO) role',
+      () => {
+        iam
+          .on(GetRoleCommand)
+          .resolves(role('AWSReservedSSO_AdministratorAccess_abc', '/aws-reserved/sso.amazonaws.com/'));
+      },
+    ],
+    [
+      'AWSServiceRoleForAutoScaling',
+      'built-in: service-linked role',
+      () => {
+        iam
+          .on(GetRoleCommand)
+          .resolves(role('AWSServiceRoleForAutoScaling', '/aws-service-role/autoscaling.amazonaws.com/'));
+      },
+    ],
+    ['stacksets-exec-123', 'built-in: StackSets execution role', () => {}],
+    [
+      'riposte-responder',
+      'own role: Riposte runs as it',
+      () => {
+        // the beforeEach caller identity is assumed-role/riposte-responder
+      },
+    ],
+    [
+      'riposte-function',
+      'own role: Riposte runs as it',
+      () => {},
+      {
+        ownRoleArns: [`arn:aws:iam::${ACCOUNT}:role/riposte-function`],
+      },
+    ],
+    [
+      'RiposteMember',
+      'member role: Riposte assumes it in member accounts',
+      () => {},
+      { memberRoleName: 'RiposteMember' },
+    ],
+    [
+      'breakglass-admin',
+      'RIPOSTE_PROTECTED_PRINCIPALS entry "arn:aws:iam::*:role/breakglass-*"',
+      () => {},
+      { extra: ['arn:aws:iam::*:role/breakglass-*'] },
+    ],
+    [
+      PIPELINE_ROLE,
+      'tag riposte:protected=true',
+      () => {
+        iam.on(ListRoleTagsCommand).resolves({ Tags: [{ Key: 'riposte:protected', Value: 'true' }] });
+      },
+    ],
+  ])('refuses %s (%s) without any mutating call', async (name, rule, arrange, protection) => {
+    arrange();
+
+    const result = await plan(torIpCallerAssumedRole(name), { services: servicesWith(protection ?? {}) });
+
+    expect(result).toMatchObject({
+      status: 'refused',
+      reason: `role ${name} is protected (${rule}); not changed`,
+      calls: [],
+    });
+    expect(iam.commandCalls(GetRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('refuses a role name from the finding that is not a valid IAM role name', async () => {
+    const result = await plan(torIpCallerAssumedRole('data pipeline*'));
+
+    expect(result).toMatchObject({ status: 'refused', calls: [] });
+    expect(result.reason).toContain('is not a valid IAM role name');
+    expect(sentCommands(iam, ec2)).toEqual([]);
+  });
+
+  it('plans a no-op when the role no longer exists', async () => {
+    iam.on(GetRoleCommand).rejects(noSuchEntity('The role cannot be found.'));
+
+    const result = await plan(instanceCredentialExfiltration());
+
+    expect(result).toMatchObject({ status: 'no-op', reason: `IAM role ${ROLE_NAME} no longer exists` });
+  });
+});
+
+describe('revoke-role-sessions execute', () => {
+  it('puts the instance policy with the exact document', async () => {
     iam.on(PutRolePolicyCommand).resolves({ $metadata: { requestId: 'put-1' } });
 
     const outcome = await run();
 
     expect(outcome.status).toBe('applied');
     expect(iam.commandCalls(PutRolePolicyCommand).map((call) => call.args[0].input)).toEqual([
-      { RoleName: ROLE_NAME, PolicyName: 'AWSRevokeOlderSessions', PolicyDocument: expectedDocument },
+      { RoleName: ROLE_NAME, PolicyName: INSTANCE_POLICY, PolicyDocument: instanceDocument() },
     ]);
-    expect(outcome.outputs).toEqual({ roleName: ROLE_NAME, revokedBefore: NOW.toISOString() });
+    expect(outcome.outputs).toEqual({
+      roleName: ROLE_NAME,
+      scope: 'instance',
+      policyNames: [INSTANCE_POLICY],
+      instanceIds: [INSTANCE_ID],
+      revokedBefore: NOW.toISOString(),
+    });
     expect(outcome.calls.at(-1)).toMatchObject({
       operation: 'PutRolePolicy',
       requestId: 'put-1',
@@ -287,11 +583,34 @@ describe('revoke-role-sessions execute', () => {
     });
   });
 
+  it('keeps one policy per instance, so two instances of one role are both revoked', async () => {
+    iam.on(PutRolePolicyCommand).resolves({});
+    const other = instanceCredentialExfiltration();
+    const key = other.resources.find((resource) => resource.kind === 'access-key');
+    if (key?.kind === 'access-key') {
+      key.sessionName = OTHER_INSTANCE_ID;
+      key.principalId = `AROA6FLOREXAMPLEROLE1:${OTHER_INSTANCE_ID}`;
+    }
+
+    await run(instanceCredentialExfiltration());
+    await run(other);
+
+    expect(iam.commandCalls(PutRolePolicyCommand).map((call) => call.args[0].input.PolicyName)).toEqual([
+      INSTANCE_POLICY,
+      `RiposteRevokeInstance-${OTHER_INSTANCE_ID}`,
+    ]);
+    expect(iam.commandCalls(PutRolePolicyCommand)[1]?.args[0].input.PolicyDocument).toBe(
+      instanceDocument(OTHER_INSTANCE_ID),
+    );
+  });
+
   it('skips when the sessions were revoked since planning', async () => {
     iam
-      .on(GetRolePolicyCommand)
+      .on(GetRolePolicyCommand, { PolicyName: INSTANCE_POLICY })
       .rejectsOnce(noSuchEntity())
-      .resolves(existingPolicy('2022-01-28T21:25:00.000Z'));
+      .resolves(
+        stored(ROLE_NAME, INSTANCE_POLICY, instanceDocument(INSTANCE_ID, '2022-01-28T21:25:00.000Z')),
+      );
 
     const outcome = await run();
 
@@ -299,24 +618,72 @@ describe('revoke-role-sessions execute', () => {
     expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
   });
 
-  it('skips a refused role without mutating', async () => {
-    iam.on(GetRoleCommand).resolves(role('/aws-service-role/ec2.amazonaws.com/'));
+  it('fails with PRINCIPAL_PROTECTED when the role was tagged protected since planning', async () => {
+    iam
+      .on(ListRoleTagsCommand)
+      .resolvesOnce({ Tags: [] })
+      .resolves({ Tags: [{ Key: 'riposte:protected', Value: 'true' }] });
 
     const outcome = await run();
 
-    expect(outcome.status).toBe('skipped');
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: {
+        code: 'PRINCIPAL_PROTECTED',
+        retryable: false,
+        message: `role ${ROLE_NAME} is protected (tag riposte:protected=true); not changed`,
+      },
+    });
+    expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('fails closed when the identity Riposte runs as cannot be read', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(new Error('connect ETIMEDOUT'));
+
+    const outcome = await run();
+
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'PROTECTION_UNVERIFIED' } });
+    expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('fails closed when ListRoleTags is denied', async () => {
+    iam.on(ListRoleTagsCommand).rejects(denied('ListRoleTags'));
+    const ctx = contextFor(revokeRoleSessions, instanceCredentialExfiltration());
+
+    const outcome = await revokeRoleSessions.execute(ctx, {
+      status: 'planned',
+      lookups: [],
+      calls: [],
+    });
+
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: { code: 'PROTECTION_UNVERIFIED', retryable: false, details: { causeCode: 'AccessDenied' } },
+    });
+    expect(outcome.calls.map((call) => [call.operation, call.errorCode])).toEqual([
+      ['GetRole', undefined],
+      ['ListRoleTags', 'AccessDenied'],
+    ]);
+    expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('fails with BLAST_RADIUS_EXCEEDED when more instances took up the role since planning', async () => {
+    ec2
+      .on(DescribeInstancesCommand)
+      .resolvesOnce(instances(INSTANCE_ID))
+      .resolves(instances(INSTANCE_ID, OTHER_INSTANCE_ID, 'i-0123456789abcdef0'));
+
+    const outcome = await run(instanceCredentialExfiltration(), { params: { scope: 'role' }, maxTargets: 2 });
+
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: { code: 'BLAST_RADIUS_EXCEEDED', details: { roleName: ROLE_NAME, instances: 3, maxTargets: 2 } },
+    });
     expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
   });
 
   it('fails with AccessDenied, not retryable, when IAM refuses the policy', async () => {
-    iam.on(PutRolePolicyCommand).rejects(
-      new IAMServiceException({
-        name: 'AccessDenied',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 403, requestId: 'denied-1' },
-        message: 'User is not authorized to perform: iam:PutRolePolicy',
-      }),
-    );
+    iam.on(PutRolePolicyCommand).rejects(denied('PutRolePolicy'));
 
     const outcome = await run();
 
@@ -343,5 +710,12 @@ describe('revoke-role-sessions execute', () => {
     const outcome = await run();
 
     expect(outcome.error).toMatchObject({ code: 'Throttling', retryable: true });
+  });
+
+  it('refuses to mutate in dry-run mode', async () => {
+    const outcome = await run(instanceCredentialExfiltration(), { mode: 'dry-run' });
+
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'DRY_RUN_MUTATION' } });
+    expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
   });
 });

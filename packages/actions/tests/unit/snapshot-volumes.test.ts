@@ -1,9 +1,12 @@
 import {
   CreateSnapshotsCommand,
+  DescribeInstancesCommand,
   DescribeSnapshotsCommand,
   EC2Client,
   EC2ServiceException,
+  type Instance,
 } from '@aws-sdk/client-ec2';
+import type { Finding } from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { snapshotVolumes } from '../../src/actions/snapshot-volumes.js';
@@ -38,8 +41,51 @@ const createInput = {
   CopyTagsFromSource: 'volume',
 };
 
+const ROOT_VOLUME = 'vol-0a1b2c3d4e5f60001';
+const DATA_VOLUME = 'vol-0a1b2c3d4e5f60002';
+
+const instance = (fields: Partial<Instance> = {}) => ({
+  Reservations: [
+    {
+      Instances: [
+        {
+          InstanceId: INSTANCE_ID,
+          State: { Name: 'running' as const, Code: 16 },
+          BlockDeviceMappings: [
+            { DeviceName: '/dev/xvda', Ebs: { VolumeId: ROOT_VOLUME, Status: 'attached' as const } },
+            { DeviceName: '/dev/xvdf', Ebs: { VolumeId: DATA_VOLUME, Status: 'attached' as const } },
+          ],
+          ...fields,
+        },
+      ],
+    },
+  ],
+  $metadata: { requestId: 'describe-instances-1' },
+});
+
+/** A snapshot carrying the tags this step writes for `instanceId` and `findingId`. */
+const snapshot = (SnapshotId: string, instanceId = INSTANCE_ID, findingId = FINDING_ID) => ({
+  SnapshotId,
+  Tags: [
+    { Key: 'riposte:finding-id', Value: findingId },
+    { Key: 'riposte:instance-id', Value: instanceId },
+  ],
+});
+
+/** The sample as an attacker would forge it: the instance id replaced with `instanceId`. */
+const forged = (instanceId: string): Finding => {
+  const finding = commandAndControl();
+  return {
+    ...finding,
+    resources: finding.resources.map((resource) =>
+      resource.kind === 'instance' ? { ...resource, instanceId } : resource,
+    ),
+  };
+};
+
 beforeEach(() => {
   ec2.reset();
+  ec2.on(DescribeInstancesCommand, { InstanceIds: [INSTANCE_ID] }).resolves(instance());
   ec2.on(DescribeSnapshotsCommand, describeInput).resolves({ Snapshots: [] });
 });
 afterAll(() => ec2.restore());
@@ -59,14 +105,23 @@ describe('snapshot-volumes', () => {
     expect(plan.calls).toEqual([
       { service: 'EC2', operation: 'CreateSnapshots', input: createInput, mutating: true },
     ]);
-    expect(plan.lookups[0]).toMatchObject({
-      call: { operation: 'DescribeSnapshots', input: describeInput },
-      summary: `no snapshot of ${INSTANCE_ID} for this finding yet`,
-    });
+    expect(plan.lookups).toEqual([
+      expect.objectContaining({
+        call: expect.objectContaining({
+          operation: 'DescribeInstances',
+          input: { InstanceIds: [INSTANCE_ID] },
+        }),
+        summary: `${INSTANCE_ID} is running with EBS volumes "${ROOT_VOLUME}", "${DATA_VOLUME}"`,
+      }),
+      expect.objectContaining({
+        call: expect.objectContaining({ operation: 'DescribeSnapshots', input: describeInput }),
+        summary: `no snapshot of ${INSTANCE_ID} for this finding yet`,
+      }),
+    ]);
   });
 
   it('plans a no-op when this finding already has snapshots of the instance', async () => {
-    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0a1b2c3d4e5f60718' }] });
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [snapshot('snap-0a1b2c3d4e5f60718')] });
 
     const plan = await snapshotVolumes.plan(contextFor(snapshotVolumes, commandAndControl()));
 
@@ -76,18 +131,34 @@ describe('snapshot-volumes', () => {
     });
   });
 
-  it('plans offline without credentials', async () => {
-    ec2.on(DescribeSnapshotsCommand).rejects(credentialsError());
+  it('plans a no-op when the instance is terminated', async () => {
+    ec2.on(DescribeInstancesCommand).resolves(instance({ State: { Name: 'terminated', Code: 48 } }));
 
     const plan = await snapshotVolumes.plan(contextFor(snapshotVolumes, commandAndControl()));
 
-    expect(plan).toMatchObject({ status: 'planned', lookups: [{ status: 'unavailable' }] });
+    expect(plan).toMatchObject({
+      status: 'no-op',
+      reason: `instance ${INSTANCE_ID} is terminated; its volumes cannot be copied`,
+    });
+  });
+
+  it('plans offline without credentials', async () => {
+    ec2.on(DescribeInstancesCommand).rejects(credentialsError());
+
+    const plan = await snapshotVolumes.plan(contextFor(snapshotVolumes, commandAndControl()));
+
+    expect(plan).toMatchObject({
+      status: 'planned',
+      lookups: [{ status: 'unavailable' }, { status: 'unavailable' }],
+      calls: [{ operation: 'CreateSnapshots', input: createInput }],
+    });
+    expect(sentCommands(ec2)).toEqual(['DescribeInstancesCommand']);
   });
 
   it('sends no mutating command while planning', async () => {
     await snapshotVolumes.plan(contextFor(snapshotVolumes, commandAndControl()));
 
-    expect(sentCommands(ec2)).toEqual(['DescribeSnapshotsCommand']);
+    expect(sentCommands(ec2)).toEqual(['DescribeInstancesCommand', 'DescribeSnapshotsCommand']);
   });
 
   it('creates the snapshots with the exact planned input and reports their ids', async () => {
@@ -100,14 +171,17 @@ describe('snapshot-volumes', () => {
 
     expect(outcome.status).toBe('applied');
     expect(ec2.commandCalls(CreateSnapshotsCommand).map((call) => call.args[0].input)).toEqual([createInput]);
-    expect(outcome.outputs).toEqual({ snapshotIds: ['snap-0aaa1111bbbb2222c', 'snap-0ddd3333eeee4444f'] });
+    expect(outcome.outputs).toEqual({
+      snapshotIds: ['snap-0aaa1111bbbb2222c', 'snap-0ddd3333eeee4444f'],
+      volumeIds: [ROOT_VOLUME, DATA_VOLUME],
+    });
   });
 
   it('skips when the snapshots were taken since planning', async () => {
     ec2
       .on(DescribeSnapshotsCommand)
       .resolvesOnce({ Snapshots: [] })
-      .resolves({ Snapshots: [{ SnapshotId: 'snap-0a1b2c3d4e5f60718' }] });
+      .resolves({ Snapshots: [snapshot('snap-0a1b2c3d4e5f60718')] });
     const ctx = contextFor(snapshotVolumes, commandAndControl());
 
     const outcome = await snapshotVolumes.execute(ctx, await snapshotVolumes.plan(ctx));
@@ -146,5 +220,88 @@ describe('snapshot-volumes', () => {
     const outcome = await snapshotVolumes.execute(ctx, await snapshotVolumes.plan(ctx));
 
     expect(outcome.error).toMatchObject({ code: 'UnauthorizedOperation', retryable: false });
+  });
+});
+
+describe('snapshot-volumes against a forged finding', () => {
+  it.each([['*'], ['i-0*'], ['i-????????'], [`${INSTANCE_ID} `]])(
+    'refuses the instance id %j without any AWS call',
+    async (instanceId) => {
+      const ctx = contextFor(snapshotVolumes, forged(instanceId));
+
+      const plan = await snapshotVolumes.plan(ctx);
+      const outcome = await snapshotVolumes.execute(ctx, plan);
+
+      expect(plan).toMatchObject({ status: 'refused', calls: [], lookups: [] });
+      expect(plan.reason).toContain('is not a valid EC2 instance id');
+      expect(outcome).toMatchObject({ status: 'failed', calls: [], error: { code: 'REFUSED' } });
+      expect(sentCommands(ec2)).toEqual([]);
+    },
+  );
+
+  it('does not take snapshots of other instances or findings for evidence already kept', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [
+        snapshot('snap-0a1b2c3d4e5f60718', 'i-0fedcba9876543210'),
+        snapshot('snap-0a1b2c3d4e5f60719', INSTANCE_ID, 'otherfinding0000000000000000000a'),
+        { SnapshotId: 'snap-0a1b2c3d4e5f6071a' },
+      ],
+    });
+
+    const plan = await snapshotVolumes.plan(contextFor(snapshotVolumes, commandAndControl()));
+
+    expect(plan.status).toBe('planned');
+    expect(plan.lookups[1]?.summary).toBe(
+      `no snapshot of ${INSTANCE_ID} for this finding yet; ignored 3 snapshot(s) of other instances or findings: "snap-0a1b2c3d4e5f60718", "snap-0a1b2c3d4e5f60719", "snap-0a1b2c3d4e5f6071a"`,
+    );
+  });
+
+  it('plans a no-op when the lookup returns only another instance', async () => {
+    ec2.on(DescribeInstancesCommand).resolves(instance({ InstanceId: 'i-0fedcba9876543210' }));
+
+    const plan = await snapshotVolumes.plan(contextFor(snapshotVolumes, commandAndControl()));
+
+    expect(plan).toMatchObject({ status: 'no-op', reason: `instance ${INSTANCE_ID} no longer exists` });
+    expect(plan.lookups[0]?.summary).toContain('ignored 1 other instance(s): "i-0fedcba9876543210"');
+    expect(sentCommands(ec2)).toEqual(['DescribeInstancesCommand']);
+  });
+
+  it('plans a no-op when the instance no longer exists', async () => {
+    ec2.on(DescribeInstancesCommand).rejects(
+      new EC2ServiceException({
+        name: 'InvalidInstanceID.NotFound',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: `The instance ID '${INSTANCE_ID}' does not exist`,
+      }),
+    );
+
+    const plan = await snapshotVolumes.plan(contextFor(snapshotVolumes, commandAndControl()));
+
+    expect(plan).toMatchObject({ status: 'no-op', reason: `instance ${INSTANCE_ID} no longer exists` });
+  });
+
+  it('refuses when the lookup answers a volume id that does not validate', async () => {
+    ec2
+      .on(DescribeInstancesCommand)
+      .resolves(instance({ BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeId: 'vol-*' } }] }));
+    const ctx = contextFor(snapshotVolumes, commandAndControl());
+
+    const plan = await snapshotVolumes.plan(ctx);
+    const outcome = await snapshotVolumes.execute(ctx, plan);
+
+    expect(plan).toMatchObject({ status: 'refused', calls: [] });
+    expect(plan.reason).toContain('"vol-*" is not a valid EBS volume id');
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'REFUSED' } });
+    expect(ec2.commandCalls(CreateSnapshotsCommand)).toHaveLength(0);
+  });
+
+  it('refuses to mutate when handed a dry-run context', async () => {
+    const ctx = contextFor(snapshotVolumes, commandAndControl(), { mode: 'dry-run' });
+
+    const outcome = await snapshotVolumes.execute(ctx, await snapshotVolumes.plan(ctx));
+
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'DRY_RUN_MUTATION' } });
+    expect(ec2.commandCalls(CreateSnapshotsCommand)).toHaveLength(0);
   });
 });

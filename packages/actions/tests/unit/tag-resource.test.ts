@@ -1,5 +1,7 @@
 import { CreateTagsCommand, DescribeTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
+  GetRoleCommand,
+  GetUserCommand,
   IAMClient,
   IAMServiceException,
   ListRoleTagsCommand,
@@ -13,6 +15,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { ActionTarget, Finding } from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -27,11 +30,13 @@ import {
   ROLE_NAME,
   rootCredentialUsage,
   s3Exfiltration,
+  torIpCallerAssumedRole,
 } from '../helpers/findings.js';
 
 const ec2 = mockClient(EC2Client);
 const s3 = mockClient(S3Client);
 const iam = mockClient(IAMClient);
+const sts = mockClient(STSClient);
 
 const riposteTags = (finding: Finding, type = finding.type.name) => [
   { Key: 'riposte:finding-id', Value: finding.id },
@@ -53,12 +58,43 @@ const noTagSet = () =>
     message: 'The TagSet does not exist',
   });
 
+const deniedTags = () =>
+  new IAMServiceException({
+    name: 'AccessDenied',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 403, requestId: 'denied-tags-1' },
+    message: 'User is not authorized to perform: iam:ListRoleTags',
+  });
+
 beforeEach(() => {
   ec2.reset();
   s3.reset();
   iam.reset();
+  sts.reset();
+  sts.on(GetCallerIdentityCommand).resolves({
+    Account: ACCOUNT,
+    Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/riposte-responder/riposte`,
+  });
   ec2.on(DescribeTagsCommand).resolves({ Tags: [] });
   s3.on(GetBucketTaggingCommand).resolves({ TagSet: [{ Key: 'foo', Value: 'bar' }] });
+  iam.on(GetRoleCommand).callsFake((input: { RoleName: string }) => ({
+    Role: {
+      RoleName: input.RoleName,
+      Path: '/',
+      Arn: `arn:aws:iam::${ACCOUNT}:role/${input.RoleName}`,
+      RoleId: 'AROA6FLOREXAMPLEROLE1',
+      CreateDate: new Date('2021-06-01T00:00:00Z'),
+    },
+  }));
+  iam.on(GetUserCommand).callsFake((input: { UserName: string }) => ({
+    User: {
+      UserName: input.UserName,
+      Path: '/',
+      Arn: `arn:aws:iam::${ACCOUNT}:user/${input.UserName}`,
+      UserId: 'AIDA6FLOREXAMPLEUSER4',
+      CreateDate: new Date('2021-06-01T00:00:00Z'),
+    },
+  }));
   iam.on(ListRoleTagsCommand).resolves({ Tags: [{ Key: 'team', Value: 'payments' }] });
   iam.on(ListUserTagsCommand).resolves({ Tags: [] });
 });
@@ -66,6 +102,7 @@ afterAll(() => {
   ec2.restore();
   s3.restore();
   iam.restore();
+  sts.restore();
 });
 
 describe('tag-resource targets', () => {
@@ -200,7 +237,106 @@ describe('tag-resource plan', () => {
       await tagResource.plan(contextFor(tagResource, finding, { target }));
     }
 
-    expect(sentCommands(ec2, s3, iam)).toEqual(['GetBucketTaggingCommand', 'ListUserTagsCommand']);
+    expect(sentCommands(ec2, s3, iam)).toEqual([
+      'GetBucketTaggingCommand',
+      'GetUserCommand',
+      'ListUserTagsCommand',
+    ]);
+  });
+});
+
+describe('tag-resource on protected principals', () => {
+  it('refuses to tag a built-in protected role', async () => {
+    const finding = torIpCallerAssumedRole('OrganizationAccountAccessRole');
+
+    const plan = await tagResource.plan(contextFor(tagResource, finding));
+
+    expect(plan).toMatchObject({
+      status: 'refused',
+      reason:
+        'role OrganizationAccountAccessRole is protected (built-in: organization access role); not changed',
+      calls: [],
+    });
+    expect(iam.calls()).toHaveLength(0);
+  });
+
+  it('refuses to tag a role carrying riposte:protected=true, and reads its tags once', async () => {
+    iam.on(ListRoleTagsCommand).resolves({ Tags: [{ Key: 'riposte:protected', Value: 'true' }] });
+    const finding = instanceCredentialExfiltration();
+    const ctx = contextFor(tagResource, finding, {
+      target: targetLabelled(finding, `IAM role ${ROLE_NAME}`),
+    });
+
+    const plan = await tagResource.plan(ctx);
+
+    expect(plan).toMatchObject({
+      status: 'refused',
+      reason: `role ${ROLE_NAME} is protected (tag riposte:protected=true); not changed`,
+    });
+    expect(sentCommands(iam)).toEqual(['GetRoleCommand', 'ListRoleTagsCommand']);
+  });
+
+  it('still tags the instance as evidence when its role is protected', async () => {
+    iam.on(ListRoleTagsCommand).resolves({ Tags: [{ Key: 'riposte:protected', Value: 'true' }] });
+
+    const plan = await tagResource.plan(contextFor(tagResource, instanceCredentialExfiltration()));
+
+    expect(plan.status).toBe('planned');
+    expect(plan.calls[0]?.operation).toBe('CreateTags');
+  });
+
+  it('refuses an instance id from the finding that is not a valid EC2 id', async () => {
+    const finding = commandAndControl();
+    const instance = finding.resources[0];
+    if (instance?.kind === 'instance') instance.instanceId = 'i-0*';
+
+    const plan = await tagResource.plan(contextFor(tagResource, finding));
+
+    expect(plan).toMatchObject({ status: 'refused', calls: [] });
+    expect(sentCommands(ec2)).toEqual([]);
+  });
+
+  it('fails with PRINCIPAL_PROTECTED, not applied, when the role became protected since planning', async () => {
+    iam
+      .on(ListRoleTagsCommand)
+      .resolvesOnce({ Tags: [] })
+      .resolves({ Tags: [{ Key: 'riposte:protected', Value: 'true' }] });
+    const finding = instanceCredentialExfiltration();
+    const ctx = contextFor(tagResource, finding, {
+      target: targetLabelled(finding, `IAM role ${ROLE_NAME}`),
+    });
+
+    const outcome = await tagResource.execute(ctx, await tagResource.plan(ctx));
+
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'PRINCIPAL_PROTECTED' } });
+    expect(iam.commandCalls(TagRoleCommand)).toHaveLength(0);
+  });
+
+  it('fails closed when the identity Riposte runs as cannot be read', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(new Error('connect ETIMEDOUT'));
+    const finding = s3Exfiltration();
+    const ctx = contextFor(tagResource, finding, { target: targetLabelled(finding, 'IAM user etl-batch') });
+
+    const outcome = await tagResource.execute(ctx, await tagResource.plan(ctx));
+
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'PROTECTION_UNVERIFIED' } });
+    expect(iam.commandCalls(TagUserCommand)).toHaveLength(0);
+  });
+
+  it('fails closed when ListRoleTags is denied', async () => {
+    iam.on(ListRoleTagsCommand).rejects(deniedTags());
+    const finding = instanceCredentialExfiltration();
+    const ctx = contextFor(tagResource, finding, {
+      target: targetLabelled(finding, `IAM role ${ROLE_NAME}`),
+    });
+
+    const outcome = await tagResource.execute(ctx, { status: 'planned', lookups: [], calls: [] });
+
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: { code: 'PROTECTION_UNVERIFIED', details: { causeCode: 'AccessDenied' } },
+    });
+    expect(iam.commandCalls(TagRoleCommand)).toHaveLength(0);
   });
 });
 
