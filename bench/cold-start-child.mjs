@@ -28,6 +28,7 @@ writeFileSync(
     returnedAtMs: returned,
     peakRssKb: kilobytes('VmHWM'),
     outcome: response.results?.[0]?.outcome,
+    verifyMs: response.results?.[0]?.verification?.durationMs,
     code: response.results?.[0]?.code,
   }),
 );

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAwsServices, createRegistry } from '@riposte/actions';
+import { createAwsServices, createGuardDutyVerifier, createRegistry } from '@riposte/actions';
 import {
   createEngine,
   type EngineMode,
@@ -21,7 +21,12 @@ export const playbookPaths = (given: string[] | undefined, io: CliIO): string[] 
 export const loadEngine = async (paths: string[], mode: EngineMode, io: CliIO) => {
   const registry = createRegistry();
   const playbooks = await loadPlaybooks(paths, { registry });
-  return createEngine({ playbooks, registry, services: createAwsServices({ env: io.env }), mode });
+  const services = createAwsServices({ env: io.env });
+  return {
+    engine: createEngine({ playbooks, registry, services, mode }),
+    /** Re-reads a finding from GuardDuty with the caller's credentials, as the deployed function does. */
+    verifier: createGuardDutyVerifier({ services }),
+  };
 };
 
 export interface LoadedFinding {

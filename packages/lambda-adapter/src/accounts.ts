@@ -1,22 +1,128 @@
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentials, AwsCredentialsProvider } from '@riposte/actions';
-import { MemberRoleError } from './errors.js';
+import { IdentityError, MemberRoleError } from './errors.js';
 
-/** Who the function is: read from the invoked function's ARN. */
+/** Who the function runs as, asked of STS at initialisation. */
 export interface FunctionIdentity {
   accountId: string;
   partition: string;
-  region: string;
+  /** The caller ARN STS reports (`arn:aws:sts::1:assumed-role/NAME/SESSION` for a Lambda). */
+  arn: string;
+  /** The role behind an assumed-role identity, as an IAM role ARN without its path. */
+  roleArn?: string;
 }
 
-const FUNCTION_ARN = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:/;
+const CALLER_ARN = /^arn:(aws[a-z-]*):(?:sts|iam)::(\d{12}):(.+)$/;
 
-/** The function's own account, partition and region, or undefined when the ARN is not a Lambda ARN. */
-export const functionIdentity = (invokedFunctionArn: unknown): FunctionIdentity | undefined => {
-  if (typeof invokedFunctionArn !== 'string') return undefined;
-  const match = FUNCTION_ARN.exec(invokedFunctionArn);
-  return match ? { partition: match[1]!, region: match[2]!, accountId: match[3]! } : undefined;
+/**
+ * Asks STS who the function is. Without an answer the function cannot tell its own account (and role)
+ * from a finding's, so it does not start: Lambda retries the initialisation.
+ */
+export const learnIdentity = async (sts: StsLike): Promise<FunctionIdentity> => {
+  let output: { Account?: string; Arn?: string };
+  try {
+    output = await sts.send(new GetCallerIdentityCommand({}));
+  } catch (error) {
+    const name = (error as { name?: unknown })?.name;
+    throw new IdentityError(
+      `STS GetCallerIdentity failed (${typeof name === 'string' ? name : 'UnknownError'}): the function cannot tell its own account and role, so it does not start`,
+      error,
+    );
+  }
+  const match = CALLER_ARN.exec(output.Arn ?? '');
+  if (!match || match[2] !== output.Account) {
+    throw new IdentityError(
+      `STS GetCallerIdentity answered an unreadable identity ${JSON.stringify(output.Arn)}`,
+    );
+  }
+  const [, partition, accountId, resource] = match as unknown as [string, string, string, string];
+  const assumed = /^assumed-role\/([\w+=,.@-]{1,64})\//.exec(resource);
+  return {
+    accountId,
+    partition,
+    arn: output.Arn!,
+    ...(assumed ? { roleArn: `arn:${partition}:iam::${accountId}:role/${assumed[1]}` } : {}),
+  };
 };
+
+/** Whether the function may act in an account; the check may ask AWS Organizations. */
+export type AccountDecision = { allowed: true } | { allowed: false; reason: string; retryable: boolean };
+
+export interface AccountPolicyOptions {
+  own: FunctionIdentity;
+  /** `RIPOSTE_ACCOUNTS`. */
+  accounts: readonly string[];
+  /** `RIPOSTE_ORGANIZATION_ID`. */
+  organizationId?: string;
+  /** The organization an account belongs to (Organizations DescribeAccount's account ARN names it). */
+  organizationOf?: (accountId: string) => Promise<string | undefined>;
+  clock?: () => Date;
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+// Organization membership changes rarely; an answer is kept this long per container.
+const MEMBERSHIP_TTL_MS = 15 * 60_000;
+
+/**
+ * Where the function may act: its own account when nothing else is configured; otherwise the listed
+ * accounts and the organization's. Unknown membership is a refusal, never a yes.
+ */
+export const createAccountPolicy = (options: AccountPolicyOptions) => {
+  const clock = options.clock ?? (() => new Date());
+  const listed = new Set(options.accounts);
+  const open = listed.size === 0 && options.organizationId === undefined;
+  const memberships = new Map<string, { organization: string | undefined; at: number }>();
+
+  const check = async (accountId: string): Promise<AccountDecision> => {
+    if (!ACCOUNT_ID.test(accountId)) {
+      return {
+        allowed: false,
+        reason: `${JSON.stringify(accountId.slice(0, 40))} is not an account id`,
+        retryable: false,
+      };
+    }
+    if (open) {
+      return accountId === options.own.accountId
+        ? { allowed: true }
+        : {
+            allowed: false,
+            reason: `account ${accountId} is not this function's (${options.own.accountId}); set RIPOSTE_ACCOUNTS or RIPOSTE_ORGANIZATION_ID (and RIPOSTE_MEMBER_ROLE) to act in other accounts`,
+            retryable: false,
+          };
+    }
+    if (listed.has(accountId)) return { allowed: true };
+    const organizationId = options.organizationId;
+    if (organizationId === undefined || options.organizationOf === undefined) {
+      return { allowed: false, reason: `account ${accountId} is not in RIPOSTE_ACCOUNTS`, retryable: false };
+    }
+    const now = clock().getTime();
+    let membership = memberships.get(accountId);
+    if (!membership || now - membership.at > MEMBERSHIP_TTL_MS) {
+      try {
+        membership = { organization: await options.organizationOf(accountId), at: now };
+      } catch (error) {
+        const name = (error as { name?: unknown })?.name;
+        return {
+          allowed: false,
+          reason: `cannot tell whether account ${accountId} belongs to ${organizationId} (Organizations DescribeAccount: ${typeof name === 'string' ? name : 'UnknownError'}); refused`,
+          retryable: name !== 'AccessDeniedException' && name !== 'AccountNotFoundException',
+        };
+      }
+      memberships.set(accountId, membership);
+    }
+    return membership.organization === organizationId
+      ? { allowed: true }
+      : {
+          allowed: false,
+          reason: `account ${accountId} is neither in RIPOSTE_ACCOUNTS nor in organization ${organizationId}`,
+          retryable: false,
+        };
+  };
+
+  return { check };
+};
+
+export type AccountPolicy = ReturnType<typeof createAccountPolicy>;
 
 export const memberRoleArn = (partition: string, accountId: string, roleName: string): string =>
   `arn:${partition}:iam::${accountId}:role/${roleName}`;
@@ -30,6 +136,7 @@ export const roleSessionName = (findingId: string): string =>
 
 /** The STS calls this module makes; tests pass a mocked client. */
 export interface StsLike {
+  send(command: GetCallerIdentityCommand): Promise<{ Account?: string; Arn?: string }>;
   send(command: AssumeRoleCommand): Promise<{
     Credentials?: {
       AccessKeyId?: string;

@@ -19,7 +19,35 @@ export interface AdapterConfig {
   /** Where `notify` posts when a playbook names no webhook. A secret: never logged. */
   webhookUrl?: string;
   logLevel: LogLevel;
+  /** `RIPOSTE_ACCOUNTS`: the accounts the function may act in (with the organization's, if given). */
+  accounts: string[];
+  /** `RIPOSTE_ORGANIZATION_ID`: every account of this organization may be acted in. */
+  organizationId?: string;
+  /** `RIPOSTE_PROTECTED_PRINCIPALS`: names and ARN patterns no action may change. */
+  protectedPrincipals: string[];
+  /** `RIPOSTE_MAX_TARGETS_PER_HOUR`: mutated targets per account over a rolling hour. */
+  maxTargetsPerHour: number;
+  /** `RIPOSTE_MAX_FINDING_AGE` in seconds: older findings (by their last update) are refused. */
+  maxFindingAgeSeconds: number;
 }
+
+/** Idempotency records outlive the oldest finding the function accepts, so a replay is always recognised. */
+export const IDEMPOTENCY_TTL_SECONDS = 30 * 24 * 3600;
+
+const ACCOUNT = /^\d{12}$/;
+const ORGANIZATION = /^o-[a-z0-9]{10,32}$/;
+// A principal's name, or an IAM/STS ARN pattern (`*` and `?` allowed) such as `arn:aws:iam::*:role/breakglass-*`.
+const PRINCIPAL = /^(?:[\w+=,.@*?-]{1,64}|arn:[\w*?-]+:(?:iam|sts)::[\d*?]{1,12}:[\w+=,.@/*?-]{1,512})$/;
+const DURATION = /^(\d{1,7})([smhd]?)$/;
+const UNIT_SECONDS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 };
+
+const list = (value: string | undefined): string[] =>
+  value === undefined
+    ? []
+    : value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
 
 // DynamoDB accepts a table's name or its ARN wherever it takes a TableName.
 const TABLE =
@@ -48,7 +76,14 @@ const isHttpsUrl = (text: string): boolean => {
  */
 export const readConfig = (env: Record<string, string | undefined>): AdapterConfig => {
   const problems: ConfigProblem[] = [];
-  const config: AdapterConfig = { mode: 'dry-run', logLevel: 'info' };
+  const config: AdapterConfig = {
+    mode: 'dry-run',
+    logLevel: 'info',
+    accounts: [],
+    protectedPrincipals: [],
+    maxTargetsPerHour: 50,
+    maxFindingAgeSeconds: 7 * 86_400,
+  };
 
   const mode = read(env, 'RIPOSTE_MODE');
   if (mode === 'dry-run' || mode === 'enforce') config.mode = mode;
@@ -92,6 +127,63 @@ export const readConfig = (env: Record<string, string | undefined>): AdapterConf
       message: `must be one of ${LOG_LEVELS.join(', ')}, not "${level}"`,
     });
   } else if (level !== undefined) config.logLevel = level as LogLevel;
+
+  const accounts = list(read(env, 'RIPOSTE_ACCOUNTS'));
+  const badAccounts = accounts.filter((account) => !ACCOUNT.test(account));
+  if (badAccounts.length > 0) {
+    problems.push({
+      variable: 'RIPOSTE_ACCOUNTS',
+      message: `${badAccounts.map((account) => JSON.stringify(account.slice(0, 40))).join(', ')} is not a 12-digit account id`,
+    });
+  } else config.accounts = [...new Set(accounts)];
+
+  const organization = read(env, 'RIPOSTE_ORGANIZATION_ID');
+  if (organization !== undefined && !ORGANIZATION.test(organization)) {
+    problems.push({
+      variable: 'RIPOSTE_ORGANIZATION_ID',
+      message: `"${organization}" is not an organization id (o-...)`,
+    });
+  } else if (organization !== undefined) config.organizationId = organization;
+
+  if (config.memberRole !== undefined && accounts.length === 0 && organization === undefined) {
+    problems.push({
+      variable: 'RIPOSTE_MEMBER_ROLE',
+      message:
+        'acting in member accounts needs RIPOSTE_ACCOUNTS and/or RIPOSTE_ORGANIZATION_ID: a finding alone must never choose the account to assume into',
+    });
+  }
+
+  const principals = list(read(env, 'RIPOSTE_PROTECTED_PRINCIPALS'));
+  const badPrincipals = principals.filter((principal) => !PRINCIPAL.test(principal));
+  if (badPrincipals.length > 0) {
+    problems.push({
+      variable: 'RIPOSTE_PROTECTED_PRINCIPALS',
+      message: `${badPrincipals.map((item) => JSON.stringify(item.slice(0, 80))).join(', ')} is neither a principal name nor an IAM/STS ARN pattern`,
+    });
+  } else config.protectedPrincipals = principals;
+
+  const cap = read(env, 'RIPOSTE_MAX_TARGETS_PER_HOUR');
+  if (cap !== undefined) {
+    const value = /^\d{1,5}$/.test(cap) ? Number(cap) : Number.NaN;
+    if (!(value >= 1 && value <= 10_000)) {
+      problems.push({
+        variable: 'RIPOSTE_MAX_TARGETS_PER_HOUR',
+        message: `must be a whole number from 1 to 10000, not "${cap}"`,
+      });
+    } else config.maxTargetsPerHour = value;
+  }
+
+  const age = read(env, 'RIPOSTE_MAX_FINDING_AGE');
+  if (age !== undefined) {
+    const match = DURATION.exec(age);
+    const seconds = match ? Number(match[1]) * UNIT_SECONDS[match[2] ?? '']! : Number.NaN;
+    if (!(seconds >= 60 && seconds < IDEMPOTENCY_TTL_SECONDS)) {
+      problems.push({
+        variable: 'RIPOSTE_MAX_FINDING_AGE',
+        message: `must be a duration such as 7d, 12h or 3600 (seconds), from 1 minute to under the 30-day idempotency TTL, not "${age}"`,
+      });
+    } else config.maxFindingAgeSeconds = seconds;
+  }
 
   if (problems.length > 0) throw new AdapterConfigurationError(problems);
   return config;

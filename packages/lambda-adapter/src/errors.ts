@@ -68,3 +68,10 @@ export class MemberRoleError extends RiposteError {
     this.retryable = options.retryable;
   }
 }
+
+/** STS could not say who the function is; it does not start rather than guess its own account. */
+export class IdentityError extends RiposteError {
+  constructor(message: string, cause?: unknown) {
+    super('IDENTITY_UNKNOWN', message, cause === undefined ? {} : { cause });
+  }
+}

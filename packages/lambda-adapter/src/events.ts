@@ -1,3 +1,4 @@
+import { isGuardDutyAsff } from '@riposte/core';
 import type { ResultCode } from './result.js';
 
 /** An input that will not be handled, and why. */
@@ -42,11 +43,6 @@ const SECURITY_HUB_DETAIL_TYPES = new Set([
   'Security Hub Findings - Imported',
   'Security Hub Findings - Custom Action',
 ]);
-
-/** A Security Hub finding GuardDuty produced (ASFF `ProductArn` `.../product/aws/guardduty`). */
-const isGuardDutyAsff = (finding: JsonObject): boolean =>
-  (typeof finding.ProductArn === 'string' && /:product\/aws\/guardduty$/.test(finding.ProductArn)) ||
-  finding.ProductName === 'GuardDuty';
 
 const looksLikeFinding = (value: JsonObject): boolean =>
   ('schemaVersion' in value && 'type' in value && 'id' in value) ||

@@ -1,36 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type AwsServices,
-  type AwsServicesOptions,
-  createAwsServices,
-  createRegistry,
-} from '@riposte/actions';
-import {
-  type ActionRegistry,
-  createEngine,
-  type Engine,
-  type Finding,
-  FindingFormatError,
-  normalize,
-  type Playbook,
-  type Report,
-} from '@riposte/core';
-import {
-  createMemberCredentials,
-  type FunctionIdentity,
-  functionIdentity,
-  type MemberCredentials,
-  type StsLike,
-} from './accounts.js';
-import { bundledPlaybooks } from './bundled-playbooks.js';
-import { type AdapterConfig, readConfig } from './config.js';
+import { type Finding, FindingFormatError, normalize, type Report, type StepStatus } from '@riposte/core';
+import { IDEMPOTENCY_TTL_SECONDS } from './config.js';
 import { IdempotencyStoreError, MemberRoleError, RetryableFailureError } from './errors.js';
 import { classifyInvocation, type FindingInput, type Rejection } from './events.js';
-import { createDynamoDbStore, type DynamoDbLike } from './idempotency/dynamodb.js';
-import { createMemoryStore } from './idempotency/memory.js';
 import { type IdempotencyStore, occurrenceOf } from './idempotency/store.js';
-import { createLogger, type LogDestination, type Logger } from './logger.js';
-import { loadFunctionPlaybooks } from './playbooks.js';
+import type { Logger } from './logger.js';
 import {
   type FindingResult,
   type HandlerResult,
@@ -39,6 +13,9 @@ import {
   type SqsBatchResult,
   summarizeReport,
 } from './result.js';
+import { type HandlerOptions, initialise, type Runtime } from './runtime.js';
+
+export { AWS_REQUEST_TIMEOUT_MS, type HandlerOptions } from './runtime.js';
 
 /** The parts of the Lambda context the handler reads; every one may be missing. */
 export interface LambdaContext {
@@ -47,51 +24,19 @@ export interface LambdaContext {
   getRemainingTimeInMillis?: () => number;
 }
 
-/**
- * The most one attempt of one AWS call may take. Control-plane calls answer in well under a second;
- * without a limit, a call that never answers would hold the invocation until Lambda's own timeout and
- * lose the report. A timed-out attempt is retried by the SDK, then reported as a retryable failure.
- */
-export const AWS_REQUEST_TIMEOUT_MS = 5_000;
-
-export interface HandlerOptions {
-  /** Default: `process.env`. */
-  env?: Record<string, string | undefined>;
-  /** Default: the built-in actions. */
-  registry?: ActionRegistry<AwsServices>;
-  /** Compiled playbooks to use instead of loading `RIPOSTE_PLAYBOOKS` or the bundled ones. */
-  playbooks?: Playbook[];
-  /** The bundled playbooks (the bundle embeds them compiled; default: this checkout's `rules/`). */
-  bundled?: (registry: ActionRegistry<unknown>) => Promise<Playbook[]>;
-  /** Builds the AWS service bag; default `createAwsServices`. Tests point it at a fake. */
-  createServices?: (options: AwsServicesOptions) => AwsServices;
-  /** Default: DynamoDB when `RIPOSTE_IDEMPOTENCY_TABLE` is set, else memory. */
-  store?: IdempotencyStore;
-  /** The DynamoDB client of the default DynamoDB store. */
-  dynamodb?: DynamoDbLike;
-  /** The STS client used to assume member roles. */
-  sts?: StsLike;
-  clock?: () => Date;
-  /** Default: stdout. */
-  logDestination?: LogDestination;
-  /** How long an idempotency record lasts. Default 30 days. */
-  idempotencyTtlSeconds?: number;
-}
-
-/** A Lambda handler, and the promise of its initialisation (config, playbooks, engine). */
+/** A Lambda handler, and the promise of its initialisation (config, identity, playbooks, engine). */
 export interface RiposteHandler {
   (event: unknown, context?: unknown): Promise<HandlerResult>;
   /** Rejects with the configuration error when the function cannot start. */
   readonly ready: Promise<void>;
 }
 
-interface Runtime {
-  config: AdapterConfig;
-  logger: Logger;
-  engine: Engine;
-  store: IdempotencyStore;
-  members?: MemberCredentials;
-}
+/**
+ * Step statuses after which a playbook has nothing left to do for this occurrence. A refusal is a
+ * decision (out of scope, protected principal, root credentials) that a new attempt would only repeat,
+ * with its notification; doubt (identity or tags unreadable) fails the step instead, so it runs again.
+ */
+const DONE: ReadonlySet<StepStatus> = new Set(['applied', 'skipped', 'no-op', 'refused']);
 
 // Lambda's longest timeout: the in-progress deadline when the context does not say.
 const DEFAULT_REMAINING_MS = 15 * 60_000;
@@ -118,133 +63,56 @@ const errorMessage = (error: unknown): string => (error instanceof Error ? error
  * event is refused with that error: the function never runs with half its playbooks.
  */
 export const createHandler = (options: HandlerOptions = {}): RiposteHandler => {
-  const env = options.env ?? process.env;
   const clock = options.clock ?? (() => new Date());
-  const ttlSeconds = options.idempotencyTtlSeconds ?? 30 * 24 * 3600;
+  const ttlSeconds = options.idempotencyTtlSeconds ?? IDEMPOTENCY_TTL_SECONDS;
 
-  const initialise = async (): Promise<Runtime> => {
-    const destination = options.logDestination ? { destination: options.logDestination } : {};
-    let config: AdapterConfig;
-    try {
-      config = readConfig(env);
-    } catch (error) {
-      // No level to honour yet: the refusal is logged at the default one, the webhook still masked.
-      const secrets = env.RIPOSTE_WEBHOOK_URL ? [env.RIPOSTE_WEBHOOK_URL] : [];
-      createLogger({ level: 'info', secrets, ...destination }).fatal(
-        { err: error },
-        'riposte cannot start: refusing every event until the configuration is fixed',
-      );
-      throw error;
-    }
-    const logger = createLogger({
-      level: config.logLevel,
-      secrets: config.webhookUrl ? [config.webhookUrl] : [],
-      ...destination,
-    });
-    try {
-      const registry = options.registry ?? createRegistry();
-      const playbooks =
-        options.playbooks ??
-        (await loadFunctionPlaybooks(config.playbooksDir, registry, options.bundled ?? bundledPlaybooks));
-      const createServices = options.createServices ?? createAwsServices;
-      const clientConfig = { requestTimeoutMs: AWS_REQUEST_TIMEOUT_MS };
-      const ownServices = createServices({ env, clientConfig });
-      const members = config.memberRole
-        ? createMemberCredentials({
-            roleName: config.memberRole,
-            clock,
-            ...(options.sts ? { sts: options.sts } : {}),
-          })
-        : undefined;
-      // One service bag per member account, its clients signed with the assumed role.
-      const memberServices = new Map<string, AwsServices>();
-      const servicesFor = (finding: Finding): AwsServices => {
-        if (!members || !isMemberFinding(finding)) return ownServices;
-        let services = memberServices.get(finding.accountId);
-        if (!services) {
-          const account = { accountId: finding.accountId, partition: finding.partition };
-          services = createServices({ env, clientConfig, credentialsFor: () => members.provider(account) });
-          memberServices.set(finding.accountId, services);
-        }
-        return services;
-      };
-      const engine = createEngine({
-        playbooks,
-        registry,
-        services: ownServices,
-        servicesFor,
-        mode: config.mode,
-        clock,
-      });
-      const store =
-        options.store ??
-        (config.idempotencyTable
-          ? createDynamoDbStore({
-              tableName: config.idempotencyTable,
-              ...(options.dynamodb ? { client: options.dynamodb } : {}),
-            })
-          : createMemoryStore());
-      logger.info(
-        {
-          mode: config.mode,
-          playbooks: playbooks.map((playbook) => playbook.name),
-          playbookSource: options.playbooks ? 'given' : (config.playbooksDir ?? 'bundled'),
-          idempotency: config.idempotencyTable ? 'dynamodb' : 'memory',
-          memberRole: config.memberRole ?? null,
-        },
-        'riposte initialised',
-      );
-      return { config, logger, engine, store, ...(members ? { members } : {}) };
-    } catch (error) {
-      logger.fatal(
-        { err: error },
-        'riposte cannot start: refusing every event until the configuration is fixed',
-      );
-      throw error;
-    }
-  };
-
-  // The function's own account, learnt from the first context that names it.
-  let own: FunctionIdentity | undefined;
-  const isMemberFinding = (finding: Finding): boolean =>
-    own !== undefined && finding.accountId !== own.accountId;
-
-  const ready = initialise();
+  const ready = initialise(options);
   // Observed here so an unused handler does not raise an unhandled rejection; every event still sees it.
   ready.catch(() => undefined);
 
   const handleFinding = async (
     runtime: Runtime,
-    finding: Finding,
+    delivered: Finding,
     context: LambdaContext,
     invocationId: string,
   ): Promise<FindingResult> => {
     const { config, engine, store, members } = runtime;
-    const occurrence = occurrenceOf(finding.updatedAt);
-    const base = {
+    const base = (finding: Finding) => ({
       findingId: finding.id,
       findingType: finding.type.name,
       accountId: finding.accountId,
       region: finding.region,
-      updatedAt: occurrence,
+      updatedAt: occurrenceOf(finding.updatedAt),
       mode: config.mode,
       matched: [],
       steps: [],
-    };
+    });
+
+    // Nothing about the delivered copy is believed until GuardDuty vouches for it.
+    const admission = await runtime.admission.admit(delivered);
+    if (!admission.admitted) {
+      if (admission.code === 'FINDING_UNVERIFIED') {
+        await runtime.alarm.raise(delivered, admission.verification?.reason ?? admission.message);
+      }
+      return {
+        ...base(delivered),
+        code: admission.code,
+        message: admission.message,
+        retryable: admission.retryable,
+        ...(admission.verification ? { verification: admission.verification } : {}),
+      };
+    }
+    const { finding, key, verification } = admission;
+    const occurrence = occurrenceOf(finding.updatedAt);
     const result = (code: ResultCode, message: string, retryable = false): FindingResult => ({
-      ...base,
+      ...base(finding),
       code,
       message,
       retryable,
+      verification,
     });
 
-    if (isMemberFinding(finding)) {
-      if (!members) {
-        return result(
-          'OTHER_ACCOUNT',
-          `the finding belongs to account ${finding.accountId}, not this function's ${own?.accountId}; set RIPOSTE_MEMBER_ROLE to act in member accounts`,
-        );
-      }
+    if (members && runtime.isMemberFinding(finding)) {
       try {
         await members.get({
           accountId: finding.accountId,
@@ -259,7 +127,6 @@ export const createHandler = (options: HandlerOptions = {}): RiposteHandler => {
 
     const now = clock().getTime();
     const owner = `${invocationId}/${randomUUID()}`;
-    const key = `${finding.accountId}/${finding.id}`;
     let begun: Awaited<ReturnType<IdempotencyStore['begin']>>;
     try {
       begun = await store.begin({
@@ -279,10 +146,11 @@ export const createHandler = (options: HandlerOptions = {}): RiposteHandler => {
       const stored = begun.record.report;
       const when = begun.record.completedUpdatedAt || 'its only occurrence';
       return {
-        ...(stored ?? base),
+        ...(stored ?? base(finding)),
         code: 'ALREADY_HANDLED',
         message: `already handled (occurrence ${when}); nothing was run again${stored ? `; earlier: ${stored.message}` : ''}`,
         retryable: false,
+        verification,
       };
     }
     if (begun.status === 'in-progress') {
@@ -302,7 +170,8 @@ export const createHandler = (options: HandlerOptions = {}): RiposteHandler => {
     try {
       report = await engine.handle(
         finding,
-        // A re-published occurrence re-runs only the playbooks that ask to, and any that never ran.
+        // A later delivery re-runs the playbooks that ask to on a re-published finding, and every
+        // playbook that is not done yet (never ran, or a step failed, was held or refused).
         previous
           ? { include: (playbook) => playbook.rerunOnUpdate || !previous.playbooks.includes(playbook.name) }
           : {},
@@ -311,20 +180,23 @@ export const createHandler = (options: HandlerOptions = {}): RiposteHandler => {
       await store.release(key, owner).catch(() => undefined);
       throw error;
     }
-    const summary = summarizeReport(report, occurrence);
-    if (previous && summary.matched.length === 0) {
+    const summary = { ...summarizeReport(report, occurrence), verification };
+    if (previous?.updatedAt !== undefined && summary.matched.length === 0) {
       summary.message = `an update of a finding handled at ${previous.updatedAt}; no playbook re-runs on update`;
     }
     logReport(runtime.logger, report);
+    // Only enforced playbooks whose every step is DONE count as done: a finding first seen in dry-run
+    // is remediated once enforce is on, and a failed or held step runs again at the next delivery.
+    const enforced = report.matched
+      .filter((match) => match.mode === 'enforce')
+      .map((match) => match.playbook);
+    const done = enforced.filter((playbook) =>
+      report.steps.every((step) => step.playbook !== playbook || DONE.has(step.status)),
+    );
+    const playbooks = [...new Set([...(previous?.playbooks ?? []), ...done])];
     try {
-      if (summary.retryable) await store.release(key, owner);
+      if (summary.retryable || done.length < enforced.length) await store.release(key, owner, playbooks);
       else {
-        // Only enforced playbooks count as done: a finding first seen while the function (or the
-        // playbook) was in dry-run is remediated at its next occurrence once enforce is on.
-        const enforced = report.matched
-          .filter((match) => match.mode === 'enforce')
-          .map((match) => match.playbook);
-        const playbooks = [...new Set([...(previous?.playbooks ?? []), ...enforced])];
         const kept = await store.complete({
           key,
           owner,
@@ -400,14 +272,13 @@ export const createHandler = (options: HandlerOptions = {}): RiposteHandler => {
       retryable: result.retryable,
     };
     const quiet = result.code === 'ALREADY_HANDLED' || result.code === 'IN_PROGRESS';
-    if (quiet || result.code === 'OTHER_ACCOUNT') logger.info(fields, result.message);
+    if (quiet) logger.info(fields, result.message);
     else logger.warn(fields, result.message);
   };
 
   const handler = async (event: unknown, rawContext?: unknown): Promise<HandlerResult> => {
     const runtime = await ready;
     const context = contextOf(rawContext);
-    own ??= functionIdentity(context.invokedFunctionArn);
     const invocationId =
       typeof context.awsRequestId === 'string' && context.awsRequestId !== ''
         ? context.awsRequestId

@@ -1,20 +1,31 @@
 export {
+  type AccountDecision,
+  type AccountPolicy,
+  createAccountPolicy,
   createMemberCredentials,
   type FindingAccount,
   type FunctionIdentity,
-  functionIdentity,
+  learnIdentity,
   type MemberCredentials,
   type MemberCredentialsOptions,
   memberRoleArn,
   roleSessionName,
   type StsLike,
 } from './accounts.js';
+export {
+  type Admission,
+  type AdmissionGate,
+  createAdmission,
+  type VerificationSummary,
+} from './admission.js';
+export { createDynamoDbBreaker, createMemoryBreaker } from './breaker.js';
 export { bundledPlaybooks } from './bundled-playbooks.js';
 export { type AdapterConfig, LOG_LEVELS, type LogLevel, readConfig } from './config.js';
 export {
   AdapterConfigurationError,
   type ConfigProblem,
   IdempotencyStoreError,
+  IdentityError,
   MemberRoleError,
   RetryableFailureError,
   TemplateError,
@@ -40,6 +51,7 @@ export {
   type BeginOutcome,
   type BeginRequest,
   type CompleteRequest,
+  findingKey,
   type IdempotencyRecord,
   type IdempotencyStore,
   occurrenceOf,
@@ -61,6 +73,7 @@ export type {
   SqsBatchResult,
   StepResult,
 } from './result.js';
+export type { VerifierServices } from './runtime.js';
 export {
   actionPermissions,
   buildTemplate,

@@ -1,11 +1,15 @@
 import type { EngineMode, Report, ReportOutcome, StepStatus } from '@riposte/core';
+import type { VerificationSummary } from './admission.js';
 
 /**
  * What happened to one finding (or to an input that held none):
  * - `HANDLED`: playbooks matched (or not) and ran; see `outcome` and `steps`.
  * - `ALREADY_HANDLED`: this occurrence was handled before; the stored answer is returned, nothing ran.
  * - `IN_PROGRESS`: another invocation is handling this finding right now; nothing ran.
- * - `OTHER_ACCOUNT`: the finding belongs to another account and no member role is configured.
+ * - `ACCOUNT_NOT_ALLOWED`: the finding's account is not one the function may act in; nothing ran.
+ * - `FINDING_UNVERIFIED`: GuardDuty does not hold the finding as delivered (forged, altered, unknown); nothing ran.
+ * - `VERIFICATION_FAILED`: GuardDuty could not be asked this time (throttling, 5xx); retried.
+ * - `FINDING_TOO_OLD` / `FINDING_FROM_FUTURE`: GuardDuty's copy was last updated outside the accepted window.
  * - `ASSUME_ROLE_FAILED`: the member role could not be assumed; nothing ran.
  * - `EVENT_UNSUPPORTED`: not an event Riposte handles (another source or detail-type, a bare value).
  * - `FINDING_UNSUPPORTED`: a Security Hub finding from another product than GuardDuty.
@@ -18,7 +22,11 @@ export type ResultCode =
   | 'HANDLED'
   | 'ALREADY_HANDLED'
   | 'IN_PROGRESS'
-  | 'OTHER_ACCOUNT'
+  | 'ACCOUNT_NOT_ALLOWED'
+  | 'FINDING_UNVERIFIED'
+  | 'VERIFICATION_FAILED'
+  | 'FINDING_TOO_OLD'
+  | 'FINDING_FROM_FUTURE'
   | 'ASSUME_ROLE_FAILED'
   | 'EVENT_UNSUPPORTED'
   | 'FINDING_UNSUPPORTED'
@@ -54,6 +62,8 @@ export interface FindingResult {
   steps: StepResult[];
   /** True when running the same event again may succeed: the invocation fails so Lambda retries. */
   retryable: boolean;
+  /** How GuardDuty vouched for the finding (absent when it never got that far). */
+  verification?: VerificationSummary;
 }
 
 /** The answer to an EventBridge or SNS invocation. */
@@ -76,6 +86,7 @@ const outcomeMessage: Record<ReportOutcome, string> = {
   applied: 'remediation applied',
   partial: 'remediation partly applied; some steps failed',
   failed: 'remediation failed',
+  held: 'remediation held back by the circuit breaker; it runs at a later delivery',
 };
 
 export const summarizeReport = (report: Report, updatedAt: string | undefined): FindingResult => ({

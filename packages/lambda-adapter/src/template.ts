@@ -253,9 +253,42 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
         AllowedValues: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'],
         Default: 'info',
       },
+      AllowedAccounts: {
+        Type: 'CommaDelimitedList',
+        Default: '',
+        Description:
+          'Account ids the function may act in (RIPOSTE_ACCOUNTS); with neither this nor OrganizationId, only its own.',
+      },
+      OrganizationId: {
+        Type: 'String',
+        Default: '',
+        AllowedPattern: '^(o-[a-z0-9]{10,32})?$',
+        Description: 'Every account of this organization may be acted in (RIPOSTE_ORGANIZATION_ID).',
+      },
+      ProtectedPrincipals: {
+        Type: 'CommaDelimitedList',
+        Default: '',
+        Description:
+          'Extra principal names and ARN patterns no action may change (RIPOSTE_PROTECTED_PRINCIPALS), e.g. breakglass-admin.',
+      },
+      MaxTargetsPerHour: {
+        Type: 'Number',
+        Default: 50,
+        MinValue: 1,
+        MaxValue: 10000,
+        Description:
+          'Circuit breaker: resources changed per account over a rolling hour before steps are held.',
+      },
+      ReservedConcurrency: {
+        Type: 'Number',
+        Default: 5,
+        MinValue: 1,
+        Description: 'Concurrent executions reserved (and capped) for the function: a flood cannot fan out.',
+      },
     },
     Conditions: {
       HasMemberRole: { 'Fn::Not': [{ 'Fn::Equals': [ref('MemberRoleName'), ''] }] },
+      HasOrganization: { 'Fn::Not': [{ 'Fn::Equals': [ref('OrganizationId'), ''] }] },
       HasNotificationTopic: { 'Fn::Not': [{ 'Fn::Equals': [ref('NotificationTopicArn'), ''] }] },
     },
     Resources: {
@@ -270,6 +303,7 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
           MemorySize: options.memorySize ?? 512,
           Timeout: options.timeout ?? timeoutFor(enabled),
           Role: getAtt('RiposteRole', 'Arn'),
+          ReservedConcurrentExecutions: ref('ReservedConcurrency'),
           LoggingConfig: { LogGroup: ref('RiposteLogGroup') },
           Environment: {
             Variables: {
@@ -282,6 +316,10 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
                 'Fn::If': ['HasNotificationTopic', ref('NotificationTopicArn'), ref('AWS::NoValue')],
               },
               LOG_LEVEL: ref('LogLevel'),
+              RIPOSTE_ACCOUNTS: { 'Fn::Join': [',', ref('AllowedAccounts')] },
+              RIPOSTE_ORGANIZATION_ID: ref('OrganizationId'),
+              RIPOSTE_PROTECTED_PRINCIPALS: { 'Fn::Join': [',', ref('ProtectedPrincipals')] },
+              RIPOSTE_MAX_TARGETS_PER_HOUR: ref('MaxTargetsPerHour'),
             },
           },
         },
@@ -304,6 +342,25 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
                 Statement: [
                   // Actions act on the resources each finding names, unknown until it arrives.
                   { Sid: 'PlaybookActions', Effect: 'Allow', Action: permissions, Resource: '*' },
+                  {
+                    // Every finding is re-read from GuardDuty before anything is done about it.
+                    Sid: 'VerifyFindings',
+                    Effect: 'Allow',
+                    Action: ['guardduty:GetFindings', 'guardduty:ListDetectors'],
+                    Resource: '*',
+                  },
+                  {
+                    'Fn::If': [
+                      'HasOrganization',
+                      {
+                        Sid: 'CheckOrganizationMembership',
+                        Effect: 'Allow',
+                        Action: ['organizations:DescribeAccount'],
+                        Resource: '*',
+                      },
+                      ref('AWS::NoValue'),
+                    ],
+                  },
                   {
                     Sid: 'Logs',
                     Effect: 'Allow',

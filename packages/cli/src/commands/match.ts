@@ -19,7 +19,7 @@ export const runMatch = async (args: string[], io: CliIO): Promise<number> => {
     false,
   );
   if (!values.finding) throw new UsageError('match needs --finding <file|dir>');
-  const engine = await loadEngine(playbookPaths(values.playbooks, io), 'dry-run', io);
+  const { engine } = await loadEngine(playbookPaths(values.playbooks, io), 'dry-run', io);
   const results = [];
   for (const { file, finding } of await readFindings(values.finding, io)) {
     const matches = await engine.match(finding);

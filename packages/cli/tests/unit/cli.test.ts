@@ -1,10 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Finding, Plan } from '@riposte/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type FakeAws, SCENARIO, scenarioSeed, startFakeAws } from '../../../../testing/fake-aws/index.js';
+import {
+  type FakeAws,
+  holdFindings,
+  SCENARIO,
+  scenarioSeed,
+  startFakeAws,
+} from '../../../../testing/fake-aws/index.js';
 import { EXIT } from '../../src/io.js';
 import { main } from '../../src/main.js';
 import { recordingIO } from '../helpers/io.js';
@@ -183,6 +190,9 @@ describe('riposte plan', () => {
     const { code, out } = await run(['plan', '--finding', CREDENTIAL_EXFILTRATION]);
 
     expect(code).toBe(EXIT.ok);
+    expect(out).toContain(
+      'unverified: no credentials to ask GuardDuty with; planned from the finding as given',
+    );
     expect(out).toContain('playbook ec2-instance-credential-exfiltration (dry-run)');
     expect(out).toContain('would look up DescribeIamInstanceProfileAssociations i-0a1b2c3d4e5f67890');
     expect(out).toContain(
@@ -200,7 +210,19 @@ describe('riposte plan', () => {
     });
     afterEach(() => fake.close());
 
-    it('makes the read-only lookups, fills in what they found, and mutates nothing', async () => {
+    it('refuses, as the deployed function would, a finding GuardDuty does not hold', async () => {
+      const { code, out } = await run(['plan', '--finding', CREDENTIAL_EXFILTRATION]);
+
+      expect(code).toBe(EXIT.failed);
+      expect(out).toContain(
+        'FINDING_UNVERIFIED: GuardDuty holds no finding 7ec8a2f6b1d94e3a8c5f0b2d4e6a8c01',
+      );
+      expect(out).not.toContain('playbook ec2-instance-credential-exfiltration');
+      expect(fake.mutatingCalls()).toEqual([]);
+    });
+
+    it('verifies the finding, makes the read-only lookups, fills in what they found, and mutates nothing', async () => {
+      holdFindings(fake.state, [JSON.parse(readFileSync(CREDENTIAL_EXFILTRATION, 'utf8'))]);
       const { code, out } = await run([
         'plan',
         '--finding',
@@ -210,9 +232,11 @@ describe('riposte plan', () => {
         'enforce',
       ]);
 
-      const plan = JSON.parse(out) as Plan;
+      const plan = JSON.parse(out) as Plan & { file: string; verification: { status: string } };
       const detach = plan.steps.find((step) => step.action === 'detach-instance-profile');
       expect(code).toBe(EXIT.ok);
+      expect(plan.verification.status).toBe('verified');
+      expect(plan.file).toMatch(/01-instance-credential-exfiltration\.json$/);
       expect(plan.mode).toBe('enforce');
       expect(detach?.plan.lookups.map((lookup) => lookup.status)).toEqual(['done']);
       expect(detach?.plan.calls).toEqual([

@@ -233,11 +233,21 @@ export const createDynamoDbStore = (options: DynamoDbStoreOptions): IdempotencyS
       return done !== undefined;
     },
 
-    release: async (value: string, owner: string): Promise<void> => {
+    release: async (value: string, owner: string, playbooks?: string[]): Promise<void> => {
       await update(
         value,
-        { update: 'SET inProgressUntil = :zero', condition: HELD },
-        { ':zero': num(0), ':owner': str(owner), ':inProgress': str(IN_PROGRESS) },
+        {
+          update: playbooks
+            ? 'SET inProgressUntil = :zero, #playbooks = :playbooks'
+            : 'SET inProgressUntil = :zero',
+          condition: HELD,
+        },
+        {
+          ':zero': num(0),
+          ':owner': str(owner),
+          ':inProgress': str(IN_PROGRESS),
+          ...(playbooks ? { ':playbooks': { L: playbooks.map(str) } } : {}),
+        },
       );
     },
   };

@@ -41,7 +41,8 @@ export const createMemoryStore = (options: MemoryStoreOptions = {}): Idempotency
           key: request.key,
           status: 'in-progress',
           updatedAt: request.updatedAt,
-          ...(kept ? { completedUpdatedAt: kept.updatedAt, report: kept.report } : {}),
+          ...(kept?.updatedAt === undefined ? {} : { completedUpdatedAt: kept.updatedAt }),
+          ...(kept?.report === undefined ? {} : { report: kept.report }),
           playbooks: kept?.playbooks ?? [],
           inProgressUntil: request.inProgressUntil,
           expiresAt: request.expiresAt,
@@ -64,9 +65,10 @@ export const createMemoryStore = (options: MemoryStoreOptions = {}): Idempotency
       });
       return true;
     },
-    release: async (key: string, owner: string): Promise<void> => {
+    release: async (key: string, owner: string, playbooks?: string[]): Promise<void> => {
       const record = records.get(key);
-      if (record?.owner === owner && record.status === 'in-progress') put({ ...record, inProgressUntil: 0 });
+      if (record?.owner === owner && record.status === 'in-progress')
+        put({ ...record, inProgressUntil: 0, ...(playbooks ? { playbooks } : {}) });
     },
   };
 };

@@ -1,7 +1,8 @@
 import type { FindingResult } from '../result.js';
 
 /**
- * One finding's idempotency record. The key is the finding's account and id; an occurrence is the
+ * One finding's idempotency record. The key is the finding's partition, account, region, detector and
+ * id (`findingKey`); an occurrence is the
  * finding's `updatedAt` (GuardDuty re-publishes an ongoing finding with the same id, a later
  * `updatedAt` and a higher count).
  */
@@ -32,9 +33,12 @@ export interface BeginRequest {
   expiresAt: number;
 }
 
-/** The last completed occurrence: what an update of the finding runs relative to. */
+/**
+ * What earlier handling left: the last completed occurrence (absent when none completed) and the
+ * playbooks that are done. A later delivery runs only the playbooks that are not.
+ */
 export interface PreviousCompletion {
-  updatedAt: string;
+  updatedAt?: string;
   playbooks: string[];
   report?: FindingResult;
 }
@@ -61,9 +65,22 @@ export interface IdempotencyStore {
   begin(request: BeginRequest): Promise<BeginOutcome>;
   /** Stores the answer and frees the record. False when this invocation no longer held it. */
   complete(request: CompleteRequest): Promise<boolean>;
-  /** Frees the record without an answer, so a retry handles the occurrence again. */
-  release(key: string, owner: string): Promise<void>;
+  /**
+   * Frees the record without completing the occurrence, so the next delivery handles it again;
+   * `playbooks` (the ones that are done) are kept, and only the others run then.
+   */
+  release(key: string, owner: string, playbooks?: string[]): Promise<void>;
 }
+
+/** The idempotency key: one GuardDuty finding, wherever and however often it is delivered. */
+export const findingKey = (finding: {
+  partition: string;
+  accountId: string;
+  region: string;
+  detectorId: string;
+  id: string;
+}): string =>
+  [finding.partition, finding.accountId, finding.region, finding.detectorId, finding.id].join('/');
 
 /**
  * The one decision every store makes, given the record as it stands (the DynamoDB store states the
@@ -76,12 +93,12 @@ export const decide = (record: IdempotencyRecord | undefined, request: BeginRequ
   if (record.completedUpdatedAt !== undefined && record.completedUpdatedAt >= request.updatedAt) {
     return { status: 'completed', record };
   }
-  return record.completedUpdatedAt === undefined
+  return record.completedUpdatedAt === undefined && record.playbooks.length === 0
     ? { status: 'acquired' }
     : {
         status: 'acquired',
         previous: {
-          updatedAt: record.completedUpdatedAt,
+          ...(record.completedUpdatedAt === undefined ? {} : { updatedAt: record.completedUpdatedAt }),
           playbooks: record.playbooks,
           ...(record.report ? { report: record.report } : {}),
         },

@@ -3,6 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   FAKE_CREDENTIALS,
   type FakeAws,
+  holdFindings,
   type RecordedCall,
   SCENARIO,
   scenarioSeed,
@@ -67,6 +68,13 @@ const expectedGroups = EXPECTED_ENFORCE_CALLS.map((group) => [...group].sort());
 
 let fake: FakeAws | undefined;
 
+/** The scenario's account, whose GuardDuty holds the four findings (so they verify). */
+const scenarioFake = async (): Promise<FakeAws> => {
+  const aws = await startFakeAws({ seed: scenarioSeed() });
+  holdFindings(aws.state, events);
+  return aws;
+};
+
 const environment = (aws: FakeAws, mode: 'enforce' | 'dry-run'): Record<string, string> => ({
   ...aws.env(),
   RIPOSTE_MODE: mode,
@@ -84,7 +92,7 @@ afterEach(async () => {
 
 describe('dist/handler.mjs replaying the canonical scenario', () => {
   it('makes exactly the expected calls in enforce mode, on the named resources only', async () => {
-    fake = await startFakeAws({ seed: scenarioSeed() });
+    fake = await scenarioFake();
 
     const run = await runBundle(environment(fake, 'enforce'), events.map(invocation));
 
@@ -100,7 +108,7 @@ describe('dist/handler.mjs replaying the canonical scenario', () => {
   });
 
   it('makes no mutating call in dry-run, and reports every step it would take', async () => {
-    fake = await startFakeAws({ seed: scenarioSeed() });
+    fake = await scenarioFake();
 
     const run = await runBundle(environment(fake, 'dry-run'), events.map(invocation));
 
@@ -117,7 +125,7 @@ describe('dist/handler.mjs replaying the canonical scenario', () => {
   });
 
   it('executes the same event delivered three times once', async () => {
-    fake = await startFakeAws({ seed: scenarioSeed() });
+    fake = await scenarioFake();
     const deliveries = events.flatMap((event) => [event, event, event]);
 
     const run = await runBundle(environment(fake, 'enforce'), deliveries.map(invocation));
@@ -130,7 +138,7 @@ describe('dist/handler.mjs replaying the canonical scenario', () => {
   });
 
   it('logs JSON lines per step and per finding, without the credentials it runs with', async () => {
-    fake = await startFakeAws({ seed: scenarioSeed() });
+    fake = await scenarioFake();
 
     const run = await runBundle(environment(fake, 'enforce'), events.slice(0, 1).map(invocation));
 
@@ -146,7 +154,7 @@ describe('dist/handler.mjs replaying the canonical scenario', () => {
   });
 
   it('refuses to start, loudly, with an invalid mode', async () => {
-    fake = await startFakeAws({ seed: scenarioSeed() });
+    fake = await scenarioFake();
 
     const run = await runBundle(
       { ...environment(fake, 'enforce'), RIPOSTE_MODE: 'yolo' },

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { AwsServices, AwsServicesOptions } from '@riposte/actions';
+import type { AwsServices, AwsServicesOptions, FindingVerifier } from '@riposte/actions';
 import { loadPlaybooks, type Playbook } from '@riposte/core';
-import { createHandler, type HandlerOptions, type LambdaContext } from '../../src/index.js';
+import { createHandler, type HandlerOptions, type LambdaContext, type StsLike } from '../../src/index.js';
 import { createRecorder, type Recorder, recordingRegistry } from './test-actions.js';
 
 export const fixture = (path: string): string => new URL(`../fixtures/${path}`, import.meta.url).pathname;
@@ -47,6 +47,37 @@ export const captureLogs = (): LogCapture => {
 export const taggedServices = (options: AwsServicesOptions): AwsServices =>
   ({ credentialsFor: options.credentialsFor, env: options.env }) as unknown as AwsServices;
 
+/** The account the test functions run in, unless a test says otherwise. */
+export const OWN_ACCOUNT = '111122223333';
+
+/** STS as it answers a Lambda function: its execution role's session. */
+export const identitySts = (accountId = OWN_ACCOUNT): StsLike =>
+  ({
+    send: async (command: { constructor: { name: string } }) => {
+      if (command.constructor.name !== 'GetCallerIdentityCommand') {
+        throw Object.assign(new Error('AssumeRole is not served by this stub'), { name: 'AccessDenied' });
+      }
+      return {
+        Account: accountId,
+        Arn: `arn:aws:sts::${accountId}:assumed-role/riposte-function/riposte`,
+      };
+    },
+  }) as StsLike;
+
+/**
+ * GuardDuty holding exactly the findings delivered: handler tests that are not about provenance
+ * use it. Provenance itself is tested with the GuardDuty verifier (verify.test.ts, the security suite).
+ */
+export const vouchingVerifier = (): FindingVerifier => ({
+  verify: async (finding) => ({
+    status: 'verified',
+    finding,
+    detectorId: /detector\/([a-z0-9]+)\//.exec(finding.arn ?? '')?.[1] ?? 'detector-of-the-test',
+    via: 'own-detector',
+    calls: [],
+  }),
+});
+
 export interface TestHandler {
   handler: ReturnType<typeof createHandler>;
   recorder: Recorder;
@@ -69,7 +100,9 @@ export const testHandler = async (
     playbooks,
     createServices: taggedServices,
     logDestination: logs.destination,
-    clock: () => new Date('2025-06-03T15:00:00.000Z'),
+    clock: () => new Date('2025-06-03T16:00:00.000Z'),
+    sts: identitySts(),
+    verifier: vouchingVerifier,
     ...options,
   });
   return { handler, recorder, logs, playbooks };

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { scenarioSeed, startFakeAws } from '../../../../testing/fake-aws/index.js';
 import { recordCounts, tally } from '../../../core/tests/reliability/counts.js';
-import { createDynamoDbStore } from '../../src/index.js';
 import { type LocalDynamoDb, startDynalite } from '../helpers/dynalite.js';
 import { type Lambda, resultsOf, scenarioEvents, startLambda, successfulMutations } from './support.js';
 
@@ -36,7 +35,8 @@ describe('the same event delivered many times at once', () => {
         await startLambda({
           fake,
           env: { RIPOSTE_IDEMPOTENCY_TABLE: TABLE },
-          handler: { store: createDynamoDbStore({ tableName: TABLE, client: dynamo.client }) },
+          // The idempotency store and the circuit breaker share the table, as deployed.
+          handler: { dynamodb: dynamo.client },
         }),
       );
     }

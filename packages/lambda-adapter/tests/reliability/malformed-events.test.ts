@@ -24,7 +24,10 @@ const EXPECTED = new Set([
   'FINDING_UNSUPPORTED',
   'FINDING_INVALID',
   'BODY_INVALID',
-  'OTHER_ACCOUNT',
+  // A wrong account, partition or time: refused before anything runs.
+  'ACCOUNT_NOT_ALLOWED',
+  'FINDING_TOO_OLD',
+  'FINDING_FROM_FUTURE',
 ]);
 
 const resultsOf = (response: HandlerResult): FindingResult[] =>

@@ -1,9 +1,10 @@
-import { type AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { type AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { createAwsServices } from '@riposte/actions';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   FAKE_CREDENTIALS,
   type FakeAws,
+  holdFindings,
   scenarioSeed,
   startFakeAws,
 } from '../../../../testing/fake-aws/index.js';
@@ -41,14 +42,15 @@ const recordingSts = (aws: FakeAws, issued: string[]): StsLike => {
     credentials: { ...FAKE_CREDENTIALS },
   });
   return {
-    send: async (command: AssumeRoleCommand) => {
+    send: async (command: AssumeRoleCommand | GetCallerIdentityCommand) => {
+      if (command instanceof GetCallerIdentityCommand) return client.send(command);
       const output = await client.send(command);
       const credentials = output.Credentials;
       if (credentials?.SecretAccessKey) issued.push(credentials.SecretAccessKey);
       if (credentials?.SessionToken) issued.push(credentials.SessionToken);
       return output;
     },
-  };
+  } as StsLike;
 };
 
 describe('logs of a run with secrets in play', () => {
@@ -65,6 +67,7 @@ describe('logs of a run with secrets in play', () => {
         AWS_SESSION_TOKEN: OWN.sessionToken,
         RIPOSTE_WEBHOOK_URL: WEBHOOK_URL,
         RIPOSTE_MEMBER_ROLE: 'riposte-responder',
+        RIPOSTE_ACCOUNTS: '111122223333,444455556666',
         LOG_LEVEL: 'trace',
       },
       handler: {
@@ -81,9 +84,16 @@ describe('logs of a run with secrets in play', () => {
       },
     });
     const [exfiltration, s3, cloudtrail, root] = scenarioEvents();
-    const member = structuredClone(s3) as { account?: string; detail: { accountId?: string } };
+    // A member account's finding, which the administrator's GuardDuty holds, so it verifies.
+    const member = structuredClone(s3) as {
+      account?: string;
+      detail: { accountId?: string; id: string; arn?: string };
+    };
     member.detail.accountId = MEMBER_ACCOUNT;
     member.account = MEMBER_ACCOUNT;
+    member.detail.id = 'b3d5f7a9c1e35a7b9d1f3a5c7e9b1d05';
+    member.detail.arn = `arn:aws:guardduty:us-east-1:${MEMBER_ACCOUNT}:detector/4f5e6d7c8b9a0f1e2d3c4b5a69788796/finding/${member.detail.id}`;
+    holdFindings(aws.state, [member], new Date(), SCENARIO.detectorId);
 
     // Act: a clean run, a run whose webhook post and CloudTrail call fail, and a member account's finding.
     await lambda.invoke(exfiltration);

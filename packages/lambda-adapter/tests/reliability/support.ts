@@ -9,6 +9,7 @@ import {
   FAKE_CREDENTIALS,
   type FakeAccountState,
   type FakeAws,
+  holdFindings,
   type RecordedCall,
   SCENARIO,
   scenarioSeed,
@@ -84,6 +85,8 @@ export const startLambda = async (
   } = {},
 ): Promise<Lambda> => {
   const fake = options.fake ?? (await startFakeAws({ seed: scenarioSeed() }));
+  // GuardDuty holds the scenario's and the rules' findings; mutated copies of them are forgeries.
+  holdFindings(fake.state, [...scenarioEvents(), ...ruleFindingEvents()]);
   const logs = captureLogs();
   const handler = createHandler({
     env: { RIPOSTE_MODE: 'enforce', RIPOSTE_SNS_TOPIC_ARN: SCENARIO.topicArn, ...options.env },
@@ -91,6 +94,8 @@ export const startLambda = async (
     logDestination: logs.destination,
     ...options.handler,
   });
+  // A container initialises before its first event (identity included), as Lambda's init phase does.
+  await handler.ready.catch(() => undefined);
   let invocations = 0;
   return {
     fake,
@@ -269,7 +274,11 @@ export const RESULT_CODES = new Set([
   'HANDLED',
   'ALREADY_HANDLED',
   'IN_PROGRESS',
-  'OTHER_ACCOUNT',
+  'ACCOUNT_NOT_ALLOWED',
+  'FINDING_UNVERIFIED',
+  'VERIFICATION_FAILED',
+  'FINDING_TOO_OLD',
+  'FINDING_FROM_FUTURE',
   'ASSUME_ROLE_FAILED',
   'EVENT_UNSUPPORTED',
   'FINDING_UNSUPPORTED',

@@ -1,11 +1,17 @@
-import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import {
+  AssumeRoleCommand,
+  GetCallerIdentityCommand,
+  STSClient,
+  STSServiceException,
+} from '@aws-sdk/client-sts';
 import type { AwsScope, AwsServicesOptions } from '@riposte/actions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  createAccountPolicy,
   createMemberCredentials,
-  functionIdentity,
   type InvocationResult,
+  learnIdentity,
   MemberRoleError,
   memberRoleArn,
   RetryableFailureError,
@@ -44,26 +50,95 @@ afterEach(() => {
   sts.reset();
 });
 
-describe('functionIdentity', () => {
-  it.each([
-    [
-      'arn:aws:lambda:us-east-1:999988887777:function:riposte',
-      { partition: 'aws', region: 'us-east-1', accountId: ADMIN },
-    ],
-    [
-      'arn:aws:lambda:eu-west-1:999988887777:function:riposte:live',
-      { partition: 'aws', region: 'eu-west-1', accountId: ADMIN },
-    ],
-    [
-      'arn:aws-us-gov:lambda:us-gov-west-1:999988887777:function:riposte',
-      { partition: 'aws-us-gov', region: 'us-gov-west-1', accountId: ADMIN },
-    ],
-  ])('reads the account, partition and region of %s', (arn, identity) => {
-    expect(functionIdentity(arn)).toEqual(identity);
+describe('learnIdentity', () => {
+  it("reads the function's account, partition and execution role from STS", async () => {
+    sts.on(GetCallerIdentityCommand).resolves({
+      Account: ADMIN,
+      Arn: `arn:aws:sts::${ADMIN}:assumed-role/riposte-function/riposte`,
+    });
+
+    await expect(learnIdentity(new STSClient({ region: 'us-east-1' }))).resolves.toEqual({
+      accountId: ADMIN,
+      partition: 'aws',
+      arn: `arn:aws:sts::${ADMIN}:assumed-role/riposte-function/riposte`,
+      roleArn: `arn:aws:iam::${ADMIN}:role/riposte-function`,
+    });
   });
 
-  it.each([undefined, 42, '', 'arn:aws:sqs:us-east-1:999988887777:queue'])('knows nothing from %s', (arn) => {
-    expect(functionIdentity(arn)).toBeUndefined();
+  it('fails (and so fails the initialisation) when STS cannot answer, never guessing', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(stsError('ExpiredToken', 403));
+
+    await expect(learnIdentity(new STSClient({ region: 'us-east-1' }))).rejects.toMatchObject({
+      code: 'IDENTITY_UNKNOWN',
+      message: expect.stringContaining('ExpiredToken'),
+    });
+  });
+
+  it('refuses an identity whose ARN does not carry the account STS named', async () => {
+    sts
+      .on(GetCallerIdentityCommand)
+      .resolves({ Account: ADMIN, Arn: `arn:aws:sts::${MEMBER}:assumed-role/x/y` });
+
+    await expect(learnIdentity(new STSClient({ region: 'us-east-1' }))).rejects.toMatchObject({
+      code: 'IDENTITY_UNKNOWN',
+    });
+  });
+});
+
+describe('createAccountPolicy', () => {
+  const own = { accountId: ADMIN, partition: 'aws', arn: `arn:aws:sts::${ADMIN}:assumed-role/r/s` };
+
+  it('allows only its own account when nothing else is configured', async () => {
+    const policy = createAccountPolicy({ own, accounts: [] });
+
+    await expect(policy.check(ADMIN)).resolves.toEqual({ allowed: true });
+    await expect(policy.check(MEMBER)).resolves.toMatchObject({ allowed: false, retryable: false });
+  });
+
+  it('allows the listed accounts and refuses the others, and anything that is not 12 digits', async () => {
+    const policy = createAccountPolicy({ own, accounts: [MEMBER] });
+
+    await expect(policy.check(MEMBER)).resolves.toEqual({ allowed: true });
+    await expect(policy.check('444455556666')).resolves.toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining('RIPOSTE_ACCOUNTS'),
+    });
+    await expect(policy.check('1111*')).resolves.toMatchObject({ allowed: false });
+  });
+
+  it("allows the organization's accounts, asking Organizations once per account", async () => {
+    const asked: string[] = [];
+    const policy = createAccountPolicy({
+      own,
+      accounts: [],
+      organizationId: 'o-a1b2c3d4e5',
+      organizationOf: async (accountId) => {
+        asked.push(accountId);
+        return accountId === MEMBER ? 'o-a1b2c3d4e5' : 'o-zzzzzzzzzz';
+      },
+    });
+
+    await expect(policy.check(MEMBER)).resolves.toEqual({ allowed: true });
+    await expect(policy.check(MEMBER)).resolves.toEqual({ allowed: true });
+    await expect(policy.check('444455556666')).resolves.toMatchObject({ allowed: false });
+    expect(asked).toEqual([MEMBER, '444455556666']);
+  });
+
+  it('refuses (fails closed) when Organizations cannot say', async () => {
+    const policy = createAccountPolicy({
+      own,
+      accounts: [],
+      organizationId: 'o-a1b2c3d4e5',
+      organizationOf: async () => {
+        throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
+      },
+    });
+
+    await expect(policy.check(MEMBER)).resolves.toMatchObject({
+      allowed: false,
+      retryable: false,
+      reason: expect.stringContaining('AccessDeniedException'),
+    });
   });
 });
 
@@ -161,15 +236,25 @@ describe('createMemberCredentials', () => {
 
 describe('handler across accounts', () => {
   const event = () => readEvent('scenario-instance-credential-exfiltration.json');
+  // The function runs in the administrator account; the scenario finding is the member's.
+  const adminHandler = (env: Record<string, string>) =>
+    testHandler({ RIPOSTE_MODE: 'enforce', ...env }, { sts: new STSClient({ region: 'us-east-1' }) });
 
-  it('reports a finding of another account without a member role, and plans nothing', async () => {
-    const { handler, recorder } = await testHandler({ RIPOSTE_MODE: 'enforce' });
+  beforeEach(() => {
+    sts.on(GetCallerIdentityCommand).resolves({
+      Account: ADMIN,
+      Arn: `arn:aws:sts::${ADMIN}:assumed-role/riposte-function/riposte`,
+    });
+  });
+
+  it('refuses a finding of another account without a member role, before any AWS call', async () => {
+    const { handler, recorder } = await adminHandler({});
 
     const { results } = (await handler(event(), lambdaContext(ADMIN))) as InvocationResult;
 
     expect(results).toEqual([
       expect.objectContaining({
-        code: 'OTHER_ACCOUNT',
+        code: 'ACCOUNT_NOT_ALLOWED',
         findingId: FINDING_ID,
         accountId: MEMBER,
         matched: [],
@@ -181,11 +266,30 @@ describe('handler across accounts', () => {
     expect(sts.commandCalls(AssumeRoleCommand)).toEqual([]);
   });
 
-  it("assumes the member role and acts with its credentials in the finding's account", async () => {
-    sts.on(AssumeRoleCommand).resolves({ Credentials: credentials(new Date('2025-06-03T16:00:00Z')) });
-    const { handler, recorder, logs } = await testHandler({
-      RIPOSTE_MODE: 'enforce',
+  it('refuses to start with a member role but no allowed accounts or organization', async () => {
+    const { handler } = await adminHandler({ RIPOSTE_MEMBER_ROLE: 'riposte-member' });
+
+    await expect(handler.ready).rejects.toMatchObject({ code: 'LAMBDA_CONFIG_INVALID' });
+  });
+
+  it('refuses an account outside RIPOSTE_ACCOUNTS before assuming anything', async () => {
+    const { handler, recorder } = await adminHandler({
       RIPOSTE_MEMBER_ROLE: 'riposte-member',
+      RIPOSTE_ACCOUNTS: '444455556666',
+    });
+
+    const { results } = (await handler(event(), lambdaContext(ADMIN))) as InvocationResult;
+
+    expect(results[0]).toMatchObject({ code: 'ACCOUNT_NOT_ALLOWED', retryable: false });
+    expect(recorder.executed).toEqual([]);
+    expect(sts.commandCalls(AssumeRoleCommand)).toEqual([]);
+  });
+
+  it("assumes the member role and acts with its credentials in the finding's account", async () => {
+    sts.on(AssumeRoleCommand).resolves({ Credentials: credentials(new Date('2025-06-03T17:00:00Z')) });
+    const { handler, recorder, logs } = await adminHandler({
+      RIPOSTE_MEMBER_ROLE: 'riposte-member',
+      RIPOSTE_ACCOUNTS: MEMBER,
     });
 
     const { results } = (await handler(event(), lambdaContext(ADMIN))) as InvocationResult;
@@ -200,14 +304,20 @@ describe('handler across accounts', () => {
     expect(logs.text()).not.toContain(TOKEN.slice(0, 40));
   });
 
-  it("acts with the function's own credentials on its own account's findings", async () => {
-    const { handler, recorder } = await testHandler({
-      RIPOSTE_MODE: 'enforce',
+  it("acts with the function's own credentials on its own account's findings, whatever the context says", async () => {
+    sts.on(GetCallerIdentityCommand).resolves({
+      Account: MEMBER,
+      Arn: `arn:aws:sts::${MEMBER}:assumed-role/riposte-function/riposte`,
+    });
+    const { handler, recorder } = await adminHandler({
       RIPOSTE_MEMBER_ROLE: 'riposte-member',
+      RIPOSTE_ACCOUNTS: MEMBER,
     });
 
-    await handler(event(), lambdaContext(MEMBER));
+    // No invokedFunctionArn: the function knows its account from STS, not from the context.
+    await handler(event(), {});
 
+    expect(recorder.executed).toHaveLength(2);
     expect(
       (recorder.services[0] as Pick<AwsServicesOptions, 'credentialsFor'>).credentialsFor,
     ).toBeUndefined();
@@ -216,9 +326,9 @@ describe('handler across accounts', () => {
 
   it('reports ASSUME_ROLE_FAILED and runs nothing when the role cannot be assumed', async () => {
     sts.on(AssumeRoleCommand).rejects(stsError('AccessDenied', 403));
-    const { handler, recorder } = await testHandler({
-      RIPOSTE_MODE: 'enforce',
+    const { handler, recorder } = await adminHandler({
       RIPOSTE_MEMBER_ROLE: 'riposte-member',
+      RIPOSTE_ACCOUNTS: MEMBER,
     });
 
     const { results } = (await handler(event(), lambdaContext(ADMIN))) as InvocationResult;
@@ -229,8 +339,19 @@ describe('handler across accounts', () => {
 
   it('fails the invocation so Lambda retries when STS throttles', async () => {
     sts.on(AssumeRoleCommand).rejects(stsError('Throttling', 400));
-    const { handler } = await testHandler({ RIPOSTE_MODE: 'enforce', RIPOSTE_MEMBER_ROLE: 'riposte-member' });
+    const { handler } = await adminHandler({
+      RIPOSTE_MEMBER_ROLE: 'riposte-member',
+      RIPOSTE_ACCOUNTS: MEMBER,
+    });
 
     await expect(handler(event(), lambdaContext(ADMIN))).rejects.toBeInstanceOf(RetryableFailureError);
+  });
+
+  it('fails the initialisation when the function cannot learn its own identity', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(stsError('AccessDenied', 403));
+    const { handler, recorder } = await adminHandler({});
+
+    await expect(handler(event(), lambdaContext(ADMIN))).rejects.toMatchObject({ code: 'IDENTITY_UNKNOWN' });
+    expect(recorder.executed).toEqual([]);
   });
 });

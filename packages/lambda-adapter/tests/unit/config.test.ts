@@ -5,7 +5,14 @@ const WEBHOOK = 'https://hooks.slack.com/services/T0000000/B0000000/XXXXXXXXXXXX
 
 describe('readConfig', () => {
   it('defaults to dry-run, bundled playbooks, memory idempotency and info logs', () => {
-    expect(readConfig({})).toEqual({ mode: 'dry-run', logLevel: 'info' });
+    expect(readConfig({})).toEqual({
+      mode: 'dry-run',
+      logLevel: 'info',
+      accounts: [],
+      protectedPrincipals: [],
+      maxTargetsPerHour: 50,
+      maxFindingAgeSeconds: 604_800,
+    });
   });
 
   it('reads every setting when all are valid', () => {
@@ -17,6 +24,11 @@ describe('readConfig', () => {
       RIPOSTE_SNS_TOPIC_ARN: 'arn:aws:sns:us-east-1:111122223333:security-alerts',
       RIPOSTE_WEBHOOK_URL: WEBHOOK,
       LOG_LEVEL: 'DEBUG',
+      RIPOSTE_ACCOUNTS: '111122223333, 444455556666',
+      RIPOSTE_ORGANIZATION_ID: 'o-a1b2c3d4e5',
+      RIPOSTE_PROTECTED_PRINCIPALS: 'breakglass-admin,arn:aws:iam::*:role/incident-*',
+      RIPOSTE_MAX_TARGETS_PER_HOUR: '20',
+      RIPOSTE_MAX_FINDING_AGE: '2d',
     });
 
     expect(config).toEqual({
@@ -27,13 +39,29 @@ describe('readConfig', () => {
       snsTopicArn: 'arn:aws:sns:us-east-1:111122223333:security-alerts',
       webhookUrl: WEBHOOK,
       logLevel: 'debug',
+      accounts: ['111122223333', '444455556666'],
+      organizationId: 'o-a1b2c3d4e5',
+      protectedPrincipals: ['breakglass-admin', 'arn:aws:iam::*:role/incident-*'],
+      maxTargetsPerHour: 20,
+      maxFindingAgeSeconds: 172_800,
     });
   });
 
   it('treats blank variables as unset, as CloudFormation writes empty parameters', () => {
-    expect(readConfig({ RIPOSTE_MODE: '', RIPOSTE_MEMBER_ROLE: ' ', RIPOSTE_SNS_TOPIC_ARN: '' })).toEqual({
+    expect(
+      readConfig({
+        RIPOSTE_MODE: '',
+        RIPOSTE_MEMBER_ROLE: ' ',
+        RIPOSTE_SNS_TOPIC_ARN: '',
+        RIPOSTE_ACCOUNTS: '',
+      }),
+    ).toEqual({
       mode: 'dry-run',
       logLevel: 'info',
+      accounts: [],
+      protectedPrincipals: [],
+      maxTargetsPerHour: 50,
+      maxFindingAgeSeconds: 604_800,
     });
   });
 
@@ -52,6 +80,13 @@ describe('readConfig', () => {
     ['RIPOSTE_SNS_TOPIC_ARN', 'security-alerts', /not an SNS topic ARN/],
     ['RIPOSTE_WEBHOOK_URL', 'http://hooks.example.com/x', /must be an https:\/\/ URL/],
     ['LOG_LEVEL', 'verbose', /must be one of fatal, error, warn, info, debug, trace, silent/],
+    ['RIPOSTE_ACCOUNTS', '11112222333*', /is not a 12-digit account id/],
+    ['RIPOSTE_ORGANIZATION_ID', 'org-1', /is not an organization id/],
+    ['RIPOSTE_MEMBER_ROLE', 'riposte-member', /needs RIPOSTE_ACCOUNTS and\/or RIPOSTE_ORGANIZATION_ID/],
+    ['RIPOSTE_PROTECTED_PRINCIPALS', 'a b', /neither a principal name nor an IAM\/STS ARN pattern/],
+    ['RIPOSTE_MAX_TARGETS_PER_HOUR', '0', /whole number from 1 to 10000/],
+    ['RIPOSTE_MAX_FINDING_AGE', '31d', /under the 30-day idempotency TTL/],
+    ['RIPOSTE_MAX_FINDING_AGE', 'soon', /must be a duration/],
   ])('refuses %s=%s', (variable, value, message) => {
     const error = (() => {
       try {

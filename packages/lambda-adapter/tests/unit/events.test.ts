@@ -16,6 +16,21 @@ describe('findingUnits', () => {
     expect(findingUnits(event)).toEqual([{ kind: 'finding', input: asff }]);
   });
 
+  it('rejects a Security Hub finding that calls itself GuardDuty under another product ARN', () => {
+    const event = readEvent('securityhub-custom-action-consolelogin.json');
+    const [asff] = (event.detail as { findings: Record<string, unknown>[] }).findings;
+    const impostor = {
+      ...asff,
+      ProductArn: 'arn:aws:securityhub:us-east-1:444455556666:product/444455556666/default',
+      ProductName: 'GuardDuty',
+      ProductFields: { ...(asff!.ProductFields as object), 'aws/securityhub/ProductName': 'GuardDuty' },
+    };
+
+    const units = findingUnits({ ...event, detail: { findings: [impostor] } });
+
+    expect(units).toEqual([expect.objectContaining({ kind: 'rejected', code: 'FINDING_UNSUPPORTED' })]);
+  });
+
   it('takes a bare GuardDuty finding and a bare ASFF finding', () => {
     const bare = readEvent('finding-policy-rootcredentialusage.json');
     const asff = readEvent('asff-recon-iamuser-resourcepermissions.json');

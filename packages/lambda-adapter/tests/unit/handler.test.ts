@@ -1,5 +1,5 @@
-import type { AwsServicesOptions } from '@riposte/actions';
-import { PlaybookValidationError, parsePlaybooks } from '@riposte/core';
+import type { AwsServicesOptions, Verification } from '@riposte/actions';
+import { type Finding, PlaybookValidationError, parsePlaybooks } from '@riposte/core';
 import { describe, expect, it } from 'vitest';
 import {
   AdapterConfigurationError,
@@ -11,7 +11,15 @@ import {
   RetryableFailureError,
   type SqsBatchResult,
 } from '../../src/index.js';
-import { fixture, lambdaContext, readEvent, taggedServices, testHandler } from '../helpers/harness.js';
+import {
+  fixture,
+  identitySts,
+  lambdaContext,
+  readEvent,
+  taggedServices,
+  testHandler,
+  vouchingVerifier,
+} from '../helpers/harness.js';
 import { createRecorder, recordingRegistry } from '../helpers/test-actions.js';
 
 const ACCOUNT = '111122223333';
@@ -55,6 +63,13 @@ const snsRecord = (message: unknown) => ({
     Timestamp: '2025-06-03T14:08:00.000Z',
   },
 });
+
+/** A function in the Security Hub samples' account, an hour after the finding's last update. */
+const securityHubHandler = (findingUpdatedAt: string) =>
+  testHandler(undefined, {
+    sts: identitySts(SECURITY_HUB_ACCOUNT),
+    clock: () => new Date(Date.parse(findingUpdatedAt) + 3_600_000),
+  });
 
 const only = (response: unknown): FindingResult => {
   const { results } = response as InvocationResult;
@@ -100,7 +115,7 @@ describe('handler: event kinds', () => {
   });
 
   it('handles the GuardDuty finding of a Security Hub Custom Action event', async () => {
-    const { handler, recorder } = await testHandler();
+    const { handler, recorder } = await securityHubHandler('2019-06-12T15:34:50.346Z');
 
     const result = only(
       await handler(
@@ -116,7 +131,7 @@ describe('handler: event kinds', () => {
   });
 
   it('handles the GuardDuty findings of an Imported event and rejects the other products one by one', async () => {
-    const { handler, recorder } = await testHandler();
+    const { handler, recorder } = await securityHubHandler('2019-06-24T18:06:33.303Z');
     const envelope = readEvent('securityhub-custom-action-consolelogin.json');
     const guardduty = readEvent('asff-recon-iamuser-resourcepermissions.json');
     const inspector = {
@@ -170,7 +185,7 @@ describe('handler: event kinds', () => {
       ['m-garbage', ['BODY_INVALID']],
       ['m-throttled', ['HANDLED']],
       ['m-denied', ['HANDLED']],
-      ['m-bare-finding', ['OTHER_ACCOUNT']],
+      ['m-bare-finding', ['ACCOUNT_NOT_ALLOWED']],
     ]);
     expect(response.records[2]!.results[0]).toMatchObject({ outcome: 'failed', retryable: true });
     expect(response.records[3]!.results[0]).toMatchObject({ outcome: 'failed', retryable: false });
@@ -367,6 +382,9 @@ describe('handler: initialisation', () => {
       env: { RIPOSTE_MODE: 'enforce', RIPOSTE_PLAYBOOKS: fixture('bad-playbooks') },
       registry: recordingRegistry(recorder),
       logDestination: { write: () => undefined },
+      sts: identitySts(),
+      verifier: vouchingVerifier,
+      clock: () => new Date('2025-06-03T16:00:00.000Z'),
     });
 
     const error = await handler(exfiltrationEvent(), lambdaContext(ACCOUNT)).catch(
@@ -384,6 +402,9 @@ describe('handler: initialisation', () => {
       registry: recordingRegistry(createRecorder()),
       bundled: async () => [],
       logDestination: { write: () => undefined },
+      sts: identitySts(),
+      verifier: vouchingVerifier,
+      clock: () => new Date('2025-06-03T16:00:00.000Z'),
     });
 
     await expect(handler.ready).rejects.toThrow(/no playbooks found/);
@@ -401,17 +422,144 @@ describe('handler: initialisation', () => {
         return parsePlaybooks(text, 'rules/respond.yaml', { registry });
       },
       logDestination: { write: () => undefined },
+      sts: identitySts(),
+      verifier: vouchingVerifier,
+      clock: () => new Date('2025-06-03T16:00:00.000Z'),
     });
 
     for (const updatedAt of [
-      '2017-12-08T15:32:49.865Z',
+      '2025-06-03T14:32:49.865Z',
       '2025-06-03T15:07:12.481Z',
-      '2017-12-08T17:32:49.865Z',
+      '2025-06-03T14:52:49.865Z',
     ]) {
       await handler(republished(exfiltrationEvent(), updatedAt), lambdaContext(ACCOUNT));
     }
 
     expect(loads).toBe(1);
     expect(recorder.executed).toEqual([`${FINDING_ID}:respond`]);
+  });
+});
+
+describe('handler: admission', () => {
+  /** GuardDuty as a table of the findings it holds: anything else is refused, as GetFindings would. */
+  const guardDutyHolding =
+    (...ids: string[]) =>
+    () => ({
+      verify: async (finding: Finding): Promise<Verification> =>
+        ids.includes(finding.id)
+          ? {
+              status: 'verified',
+              finding,
+              detectorId: '12abc34d567e8fa901bc2d34e56789f0',
+              via: 'own-detector',
+              calls: [],
+            }
+          : { status: 'refused', reason: `GuardDuty holds no finding ${finding.id}`, calls: [] },
+    });
+
+  it('refuses a finding GuardDuty does not hold: nothing runs, nothing is remembered, a warning is logged', async () => {
+    const store = createMemoryStore();
+    const forged = await testHandler(undefined, { store, verifier: guardDutyHolding() });
+
+    const refused = only(await forged.handler(exfiltrationEvent(), lambdaContext(ACCOUNT)));
+    const genuine = await testHandler(undefined, { store, verifier: guardDutyHolding(FINDING_ID) });
+    const handled = only(await genuine.handler(exfiltrationEvent(), lambdaContext(ACCOUNT)));
+
+    expect(refused).toMatchObject({
+      code: 'FINDING_UNVERIFIED',
+      retryable: false,
+      matched: [],
+      steps: [],
+      verification: { status: 'refused', reason: `GuardDuty holds no finding ${FINDING_ID}` },
+    });
+    expect(forged.recorder.executed).toEqual([]);
+    expect(forged.logs.entries().find((line) => line.code === 'FINDING_UNVERIFIED')).toMatchObject({
+      level: 'warn',
+    });
+    // The refusal left no idempotency record behind: the genuine delivery runs.
+    expect(handled.code).toBe('HANDLED');
+    expect(genuine.recorder.executed).toHaveLength(2);
+  });
+
+  it("acts on GuardDuty's copy, not on what was delivered", async () => {
+    const { handler, recorder } = await testHandler(undefined, {
+      verifier: () => ({
+        verify: async (delivered) => ({
+          status: 'verified',
+          finding: { ...delivered, type: { ...delivered.type, name: 'Policy:IAMUser/RootCredentialUsage' } },
+          detectorId: '12abc34d567e8fa901bc2d34e56789f0',
+          via: 'own-detector',
+          calls: [],
+        }),
+      }),
+    });
+
+    const result = only(await handler(exfiltrationEvent(), lambdaContext(ACCOUNT)));
+
+    expect(result.findingType).toBe('Policy:IAMUser/RootCredentialUsage');
+    expect(result.matched).toEqual(['respond-to-every-finding']);
+    expect(recorder.executed).toEqual([`${FINDING_ID}:respond-to-every-finding`]);
+  });
+
+  it('retries later when GuardDuty cannot be asked (throttled)', async () => {
+    const { handler, recorder } = await testHandler(undefined, {
+      verifier: () => ({
+        verify: async () => ({
+          status: 'failed',
+          reason: 'GuardDuty could not be asked: TooManyRequestsException',
+          retryable: true,
+          errorCode: 'TooManyRequestsException',
+          calls: [],
+        }),
+      }),
+    });
+
+    await expect(handler(exfiltrationEvent(), lambdaContext(ACCOUNT))).rejects.toMatchObject({
+      code: 'RETRYABLE_FAILURE',
+      details: { results: [expect.objectContaining({ code: 'VERIFICATION_FAILED', retryable: true })] },
+    });
+    expect(recorder.executed).toEqual([]);
+  });
+
+  it.each([
+    ['2025-05-27T15:59:00.000Z', 'FINDING_TOO_OLD'],
+    ['2025-06-03T16:06:00.000Z', 'FINDING_FROM_FUTURE'],
+  ])('refuses a finding last updated at %s with %s', async (updatedAt, code) => {
+    const { handler, recorder } = await testHandler();
+
+    const result = only(await handler(republished(exfiltrationEvent(), updatedAt), lambdaContext(ACCOUNT)));
+
+    expect(result).toMatchObject({ code, retryable: false });
+    expect(recorder.executed).toEqual([]);
+  });
+
+  it('accepts the clock skew of up to five minutes', async () => {
+    const { handler } = await testHandler();
+
+    const result = only(
+      await handler(republished(exfiltrationEvent(), '2025-06-03T16:04:00.000Z'), lambdaContext(ACCOUNT)),
+    );
+
+    expect(result.code).toBe('HANDLED');
+  });
+
+  it('runs a failed playbook again at the next delivery of the same occurrence, and only until it is done', async () => {
+    const { handler, recorder } = await testHandler();
+    recorder.behaviour.set(FINDING_ID, 'permanent');
+    const failed = only(await handler(exfiltrationEvent(), lambdaContext(ACCOUNT)));
+
+    recorder.behaviour.delete(FINDING_ID);
+    const again = only(await handler(exfiltrationEvent(), lambdaContext(ACCOUNT)));
+    const done = only(await handler(exfiltrationEvent(), lambdaContext(ACCOUNT)));
+
+    expect(failed).toMatchObject({ code: 'HANDLED', outcome: 'failed', retryable: false });
+    expect(again).toMatchObject({ code: 'HANDLED', outcome: 'applied' });
+    expect(done.code).toBe('ALREADY_HANDLED');
+    expect(recorder.executed).toEqual([
+      `${FINDING_ID}:rerun-credential-exfiltration`,
+      `${FINDING_ID}:respond-to-every-finding`,
+      `${FINDING_ID}:rerun-credential-exfiltration`,
+      `${FINDING_ID}:respond-to-every-finding`,
+    ]);
   });
 });

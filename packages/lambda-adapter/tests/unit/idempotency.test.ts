@@ -16,6 +16,7 @@ const NOW = Date.parse('2025-06-03T15:00:00.000Z');
 const FIRST = '2025-06-03T14:07:12.481Z';
 const LATER = '2025-06-03T15:07:12.481Z';
 const DAY = 24 * 3600;
+const DETECTOR = '12abc34d567e8fa901bc2d34e56789f0';
 
 const report = (updatedAt: string): FindingResult => ({
   code: 'HANDLED',
@@ -223,13 +224,14 @@ describe('DynamoDB idempotency through the handler', () => {
     const { Item: item } = await local.client.send(
       new GetItemCommand({
         TableName: tableName,
-        Key: { pk: { S: '111122223333/7ec8a2f6b1d94e3a8c5f0b2d4e6a8c01' } },
+        // partition/account/region/detector/finding id: one record per finding wherever it comes from.
+        Key: { pk: { S: `aws/111122223333/us-east-1/${DETECTOR}/7ec8a2f6b1d94e3a8c5f0b2d4e6a8c01` } },
       }),
     );
 
     expect(item?.status).toEqual({ S: 'completed' });
     expect(item?.completedUpdatedAt).toEqual({ S: occurrenceOf('2025-06-03T14:07:12.481Z') });
-    expect(Number(item?.expiresAt?.N)).toBe(Date.parse('2025-06-03T15:00:00.000Z') / 1000 + 30 * DAY);
+    expect(Number(item?.expiresAt?.N)).toBe(Date.parse('2025-06-03T16:00:00.000Z') / 1000 + 30 * DAY);
     expect(JSON.parse(item?.report?.S ?? '{}')).toMatchObject({ code: 'HANDLED', outcome: 'applied' });
   });
 });

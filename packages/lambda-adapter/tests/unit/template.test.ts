@@ -119,6 +119,13 @@ describe('buildTemplate from the shipped playbooks', () => {
         'Fn::If': ['HasNotificationTopic', { Ref: 'NotificationTopicArn' }, { Ref: 'AWS::NoValue' }],
       },
       LOG_LEVEL: { Ref: 'LogLevel' },
+      RIPOSTE_ACCOUNTS: { 'Fn::Join': [',', { Ref: 'AllowedAccounts' }] },
+      RIPOSTE_ORGANIZATION_ID: { Ref: 'OrganizationId' },
+      RIPOSTE_PROTECTED_PRINCIPALS: { 'Fn::Join': [',', { Ref: 'ProtectedPrincipals' }] },
+      RIPOSTE_MAX_TARGETS_PER_HOUR: { Ref: 'MaxTargetsPerHour' },
+    });
+    expect(template.Resources.RiposteFunction!.Properties.ReservedConcurrentExecutions).toEqual({
+      Ref: 'ReservedConcurrency',
     });
     expect(template.Parameters.Mode).toMatchObject({
       AllowedValues: ['dry-run', 'enforce'],
@@ -180,7 +187,11 @@ describe('buildTemplate from the shipped playbooks', () => {
   it('allows sts:AssumeRole only on the member role, and only when one is given', () => {
     const conditional = (
       template.Resources.RiposteRole!.Properties.Policies as { PolicyDocument: { Statement: unknown[] } }[]
-    )[0]!.PolicyDocument.Statement.find((statement) => 'Fn::If' in (statement as object)) as {
+    )[0]!.PolicyDocument.Statement.find(
+      (statement) =>
+        'Fn::If' in (statement as object) &&
+        (statement as { 'Fn::If': unknown[] })['Fn::If'][0] === 'HasMemberRole',
+    ) as {
       'Fn::If': unknown[];
     };
 

@@ -1,0 +1,268 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeAccountCommand } from '@aws-sdk/client-organizations';
+import {
+  type AwsServices,
+  type AwsServicesOptions,
+  createAwsServices,
+  createGuardDutyVerifier,
+  createRegistry,
+  type FindingVerifier,
+} from '@riposte/actions';
+import {
+  type ActionRegistry,
+  createEngine,
+  type Engine,
+  type Finding,
+  type MutationGate,
+  type Playbook,
+} from '@riposte/core';
+import {
+  createAccountPolicy,
+  createMemberCredentials,
+  type FunctionIdentity,
+  learnIdentity,
+  type MemberCredentials,
+  type StsLike,
+} from './accounts.js';
+import { type AdmissionGate, createAdmission } from './admission.js';
+import { createForgeryAlarm } from './alerts.js';
+import { createDynamoDbBreaker, createMemoryBreaker } from './breaker.js';
+import { bundledPlaybooks } from './bundled-playbooks.js';
+import { type AdapterConfig, readConfig } from './config.js';
+import { createDynamoDbStore, type DynamoDbLike } from './idempotency/dynamodb.js';
+import { createMemoryStore } from './idempotency/memory.js';
+import type { IdempotencyStore } from './idempotency/store.js';
+import { createLogger, type LogDestination, type Logger } from './logger.js';
+import { loadFunctionPlaybooks } from './playbooks.js';
+
+/**
+ * The most one attempt of one AWS call may take. Control-plane calls answer in well under a second;
+ * without a limit, a call that never answers would hold the invocation until Lambda's own timeout and
+ * lose the report. A timed-out attempt is retried by the SDK, then reported as a retryable failure.
+ */
+export const AWS_REQUEST_TIMEOUT_MS = 5_000;
+
+export interface HandlerOptions {
+  /** Default: `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Default: the built-in actions. */
+  registry?: ActionRegistry<AwsServices>;
+  /** Compiled playbooks to use instead of loading `RIPOSTE_PLAYBOOKS` or the bundled ones. */
+  playbooks?: Playbook[];
+  /** The bundled playbooks (the bundle embeds them compiled; default: this checkout's `rules/`). */
+  bundled?: (registry: ActionRegistry<unknown>) => Promise<Playbook[]>;
+  /** Builds the AWS service bag; default `createAwsServices`. Tests point it at a fake. */
+  createServices?: (options: AwsServicesOptions) => AwsServices;
+  /** Default: DynamoDB when `RIPOSTE_IDEMPOTENCY_TABLE` is set, else memory. */
+  store?: IdempotencyStore;
+  /** The DynamoDB client of the default idempotency store and circuit breaker. */
+  dynamodb?: DynamoDbLike;
+  /** The STS client: the function's identity at initialisation, and member roles. */
+  sts?: StsLike;
+  /**
+   * Re-reads each delivered finding from its source. Default: GuardDuty GetFindings. There is no
+   * setting that turns verification off; a library user or a test may supply its own verifier.
+   */
+  verifier?: (services: VerifierServices) => FindingVerifier;
+  /** Default: a circuit breaker on RIPOSTE_MAX_TARGETS_PER_HOUR, in DynamoDB when there is a table. */
+  gate?: MutationGate;
+  clock?: () => Date;
+  /** Default: stdout. */
+  logDestination?: LogDestination;
+  /** How long an idempotency record lasts. Default 30 days. */
+  idempotencyTtlSeconds?: number;
+}
+
+/** What a verifier is built from: the function's own services and those of a finding's member account. */
+export interface VerifierServices {
+  own: FunctionIdentity;
+  services: AwsServices;
+  memberServices: (finding: Finding) => AwsServices | undefined;
+}
+
+/** Everything one container sets up once: configuration, identity, engine and stores. */
+export interface Runtime {
+  config: AdapterConfig;
+  logger: Logger;
+  own: FunctionIdentity;
+  engine: Engine;
+  store: IdempotencyStore;
+  admission: AdmissionGate;
+  alarm: ReturnType<typeof createForgeryAlarm>;
+  members?: MemberCredentials;
+  isMemberFinding(finding: Finding): boolean;
+}
+
+// Organizations answers in one region per partition.
+const ORGANIZATIONS_REGION: Record<string, string> = {
+  aws: 'us-east-1',
+  'aws-us-gov': 'us-gov-west-1',
+  'aws-cn': 'cn-northwest-1',
+};
+
+const FATAL = 'riposte cannot start: refusing every event until the configuration is fixed';
+
+/**
+ * Initialises a container: reads the environment, asks STS who the function is, loads and compiles
+ * the playbooks, and builds the engine. Anything wrong fails the initialisation, never an event.
+ */
+export const initialise = async (options: HandlerOptions): Promise<Runtime> => {
+  const env = options.env ?? process.env;
+  const clock = options.clock ?? (() => new Date());
+  const destination = options.logDestination ? { destination: options.logDestination } : {};
+  let config: AdapterConfig;
+  try {
+    config = readConfig(env);
+  } catch (error) {
+    // No level to honour yet: the refusal is logged at the default one, the webhook still masked.
+    const secrets = env.RIPOSTE_WEBHOOK_URL ? [env.RIPOSTE_WEBHOOK_URL] : [];
+    createLogger({ level: 'info', secrets, ...destination }).fatal({ err: error }, FATAL);
+    throw error;
+  }
+  const logger = createLogger({
+    level: config.logLevel,
+    secrets: config.webhookUrl ? [config.webhookUrl] : [],
+    ...destination,
+  });
+  try {
+    const createServices = options.createServices ?? createAwsServices;
+    const clientConfig = { requestTimeoutMs: AWS_REQUEST_TIMEOUT_MS };
+    const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    // STS with the same configuration as every other client (endpoint, timeouts), in the function's region.
+    const sts: StsLike =
+      options.sts ?? (await createServices({ env, clientConfig }).sts({ accountId: 'self', region }));
+    const registry = options.registry ?? createRegistry();
+    const [identity, loaded] = await Promise.allSettled([
+      learnIdentity(sts),
+      options.playbooks ??
+        loadFunctionPlaybooks(config.playbooksDir, registry, options.bundled ?? bundledPlaybooks),
+    ]);
+    // A broken playbook is the more useful error to report; either one stops the function.
+    if (loaded.status === 'rejected') throw loaded.reason;
+    if (identity.status === 'rejected') throw identity.reason;
+    const own = identity.value;
+    const playbooks = loaded.value;
+    const protection = {
+      ownRoleArns: own.roleArn ? [own.roleArn] : [],
+      ...(config.memberRole ? { memberRoleName: config.memberRole } : {}),
+      extra: config.protectedPrincipals,
+    };
+    const ownServices = createServices({ env, clientConfig, protection });
+    const members = config.memberRole
+      ? createMemberCredentials({ roleName: config.memberRole, clock, sts })
+      : undefined;
+    const isMemberFinding = (finding: Finding): boolean => finding.accountId !== own.accountId;
+    // One service bag per member account, its clients signed with the assumed role.
+    const memberServices = new Map<string, AwsServices>();
+    const memberServicesFor = (finding: Finding): AwsServices | undefined => {
+      if (!members || !isMemberFinding(finding)) return undefined;
+      let services = memberServices.get(finding.accountId);
+      if (!services) {
+        const account = { accountId: finding.accountId, partition: finding.partition };
+        services = createServices({
+          env,
+          clientConfig,
+          protection,
+          credentialsFor: () => members.provider(account),
+        });
+        memberServices.set(finding.accountId, services);
+      }
+      return services;
+    };
+    const gate =
+      options.gate ??
+      (config.idempotencyTable
+        ? createDynamoDbBreaker({
+            tableName: config.idempotencyTable,
+            client: options.dynamodb ?? new DynamoDBClient({}),
+            maxTargetsPerHour: config.maxTargetsPerHour,
+            clock,
+          })
+        : createMemoryBreaker({ maxTargetsPerHour: config.maxTargetsPerHour, clock }));
+    const engine = createEngine({
+      playbooks,
+      registry,
+      services: ownServices,
+      servicesFor: (finding) => memberServicesFor(finding) ?? ownServices,
+      mode: config.mode,
+      clock,
+      gate,
+    });
+    const verifierServices = { own, services: ownServices, memberServices: memberServicesFor };
+    const verifier = options.verifier
+      ? options.verifier(verifierServices)
+      : createGuardDutyVerifier({
+          services: ownServices,
+          ownAccountId: own.accountId,
+          memberServices: memberServicesFor,
+        });
+    const organizationsScope = {
+      accountId: own.accountId,
+      region: ORGANIZATIONS_REGION[own.partition] ?? 'us-east-1',
+    };
+    const accounts = createAccountPolicy({
+      own,
+      accounts: config.accounts,
+      ...(config.organizationId ? { organizationId: config.organizationId } : {}),
+      organizationOf: async (accountId) => {
+        const organizations = await ownServices.organizations(organizationsScope);
+        const { Account } = await organizations.send(new DescribeAccountCommand({ AccountId: accountId }));
+        // arn:aws:organizations::<management>:account/o-xxxxxxxxxx/<account id>
+        return /:account\/(o-[a-z0-9]{10,32})\/\d{12}$/.exec(Account?.Arn ?? '')?.[1];
+      },
+      clock,
+    });
+    const store =
+      options.store ??
+      (config.idempotencyTable
+        ? createDynamoDbStore({
+            tableName: config.idempotencyTable,
+            ...(options.dynamodb ? { client: options.dynamodb } : {}),
+          })
+        : createMemoryStore());
+    const alarm = createForgeryAlarm({
+      services: ownServices,
+      scope: { accountId: own.accountId, region },
+      ...(config.snsTopicArn ? { topicArn: config.snsTopicArn } : {}),
+      mode: config.mode,
+      logger,
+      clock,
+    });
+    logger.info(
+      {
+        mode: config.mode,
+        account: own.accountId,
+        identity: own.arn,
+        playbooks: playbooks.map((playbook) => playbook.name),
+        playbookSource: options.playbooks ? 'given' : (config.playbooksDir ?? 'bundled'),
+        idempotency: config.idempotencyTable ? 'dynamodb' : 'memory',
+        memberRole: config.memberRole ?? null,
+        accounts: config.accounts,
+        organizationId: config.organizationId ?? null,
+        maxTargetsPerHour: config.maxTargetsPerHour,
+      },
+      'riposte initialised',
+    );
+    return {
+      config,
+      logger,
+      own,
+      engine,
+      store,
+      admission: createAdmission({
+        own,
+        hasMemberRole: members !== undefined,
+        accounts,
+        verifier,
+        maxFindingAgeSeconds: config.maxFindingAgeSeconds,
+        clock,
+      }),
+      alarm,
+      ...(members ? { members } : {}),
+      isMemberFinding,
+    };
+  } catch (error) {
+    logger.fatal({ err: error }, FATAL);
+    throw error;
+  }
+};
