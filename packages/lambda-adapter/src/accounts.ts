@@ -64,8 +64,8 @@ const ACCOUNT_ID = /^\d{12}$/;
 const MEMBERSHIP_TTL_MS = 15 * 60_000;
 
 /**
- * Where the function may act: its own account when nothing else is configured; otherwise the listed
- * accounts and the organization's. Unknown membership is a refusal, never a yes.
+ * Where the function may act: its own account always; other accounts only when listed or in the
+ * configured organization. Unknown membership is a refusal, never a yes.
  */
 export const createAccountPolicy = (options: AccountPolicyOptions) => {
   const clock = options.clock ?? (() => new Date());
@@ -81,14 +81,13 @@ export const createAccountPolicy = (options: AccountPolicyOptions) => {
         retryable: false,
       };
     }
+    if (accountId === options.own.accountId) return { allowed: true };
     if (open) {
-      return accountId === options.own.accountId
-        ? { allowed: true }
-        : {
-            allowed: false,
-            reason: `account ${accountId} is not this function's (${options.own.accountId}); set RIPOSTE_ACCOUNTS or RIPOSTE_ORGANIZATION_ID (and RIPOSTE_MEMBER_ROLE) to act in other accounts`,
-            retryable: false,
-          };
+      return {
+        allowed: false,
+        reason: `account ${accountId} is not this function's (${options.own.accountId}); set RIPOSTE_ACCOUNTS or RIPOSTE_ORGANIZATION_ID (and RIPOSTE_MEMBER_ROLE) to act in other accounts`,
+        retryable: false,
+      };
     }
     if (listed.has(accountId)) return { allowed: true };
     const organizationId = options.organizationId;

@@ -1,5 +1,5 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { type AwsServices, quoted } from '@riposte/actions';
+import { type AwsServices, oneLine, quoted } from '@riposte/actions';
 import type { EngineMode, Finding } from '@riposte/core';
 import type { Logger } from './logger.js';
 
@@ -31,9 +31,9 @@ export const createForgeryAlarm = (options: ForgeryAlarmOptions) => {
     options.logger.warn(
       {
         code: 'FINDING_UNVERIFIED',
-        findingId: quoted(delivered.id, 80),
-        claimedType: quoted(delivered.type.name, 256),
-        claimedAccount: quoted(delivered.accountId, 20),
+        findingId: oneLine(delivered.id, 80),
+        claimedType: oneLine(delivered.type.name, 256),
+        claimedAccount: oneLine(delivered.accountId, 20),
         reason,
       },
       'a finding GuardDuty does not vouch for was refused',

@@ -84,7 +84,7 @@ const outcomeMessage: Record<ReportOutcome, string> = {
   'dry-run': 'planned in dry-run; nothing was changed',
   'nothing-to-do': 'matched, and everything was already in the desired state',
   applied: 'remediation applied',
-  partial: 'remediation partly applied; some steps failed',
+  partial: 'remediation partly applied; some steps failed or were held',
   failed: 'remediation failed',
   held: 'remediation held back by the circuit breaker; it runs at a later delivery',
 };

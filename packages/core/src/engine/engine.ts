@@ -208,11 +208,16 @@ const findCycle = (dependsOn: Map<string, string[]>): string[] | undefined => {
   return undefined;
 };
 
-const outcomeOf = (matched: number, counts: Partial<Record<StepStatus, number>>): ReportOutcome => {
+/**
+ * A notification goes out whatever else happened, so only the other steps say whether the response
+ * applied, partly applied, or was held back.
+ */
+const outcomeOf = (matched: number, steps: readonly StepReport[]): ReportOutcome => {
   if (matched === 0) return 'no-match';
-  const count = (status: StepStatus) => counts[status] ?? 0;
+  const count = (status: StepStatus) => steps.filter((step) => step.status === status).length;
+  const changed = steps.some((step) => step.status === 'applied' && step.phase !== 'notify');
   if (count('failed') > 0) return count('applied') > 0 ? 'partial' : 'failed';
-  if (count('held') > 0) return count('applied') > 0 ? 'partial' : 'held';
+  if (count('held') > 0) return changed ? 'partial' : 'held';
   if (count('applied') > 0) return 'applied';
   if (count('dry-run') > 0) return 'dry-run';
   return 'nothing-to-do';
@@ -234,7 +239,7 @@ const buildReport = (plan: Plan, steps: StepReport[], startedAt: Date, finishedA
     durationMs: finishedAt.getTime() - startedAt.getTime(),
     matched: plan.matches,
     steps,
-    outcome: outcomeOf(plan.matches.length, counts),
+    outcome: outcomeOf(plan.matches.length, steps),
     counts,
     retryable: steps.some((step) => step.status === 'failed' && step.error?.retryable === true),
   };

@@ -99,6 +99,7 @@ describe('createAccountPolicy', () => {
     const policy = createAccountPolicy({ own, accounts: [MEMBER] });
 
     await expect(policy.check(MEMBER)).resolves.toEqual({ allowed: true });
+    await expect(policy.check(ADMIN)).resolves.toEqual({ allowed: true });
     await expect(policy.check('444455556666')).resolves.toMatchObject({
       allowed: false,
       reason: expect.stringContaining('RIPOSTE_ACCOUNTS'),
