@@ -1,8 +1,8 @@
 /**
  * A custom action: copy the finding, as GuardDuty delivered it, to an evidence bucket. It follows the
  * same contract as the built-ins (`ActionDefinition` of `@riposte/core`): a kebab-case name, a params
- * schema, the IAM permissions it needs, the resource kinds it acts on, a read-only `plan` and an
- * idempotent `execute`.
+ * schema, the IAM permissions it needs and where (`grants`), the resource kinds it acts on, a read-only
+ * `plan` and an idempotent `execute`.
  */
 import type { AwsServices } from '@riposte/actions';
 import { type ActionDefinition, type AwsCall, ExecutionError } from '@riposte/core';
@@ -42,6 +42,10 @@ export const archiveFinding: ActionDefinition<ArchiveFindingParams, AwsServices>
     },
   },
   permissions: ['s3:PutObject'],
+  // Where: only under the step's prefix in the step's bucket (which may belong to another account).
+  grants: ({ bucket, prefix }) => [
+    { actions: ['s3:PutObject'], resources: [`arn:{partition}:s3:::${bucket}/${prefix ?? 'guardduty/'}*`] },
+  ],
   resourceKinds: ['finding'],
   example: ['- action: archive-finding', '  params:', '    bucket: acme-security-evidence'].join('\n'),
   idempotency: 'Skipped when the object already exists: the write is conditional (If-None-Match: *).',

@@ -1,8 +1,13 @@
-import type { ActionDefinition, ActionRegistry } from '@riposte/core';
+import type { ActionDefinition, ActionRegistry, PermissionGrant } from '@riposte/core';
 
 /** An action that also says, for the reference table, what a dry run of it reports. */
 export interface DocumentedAction<P = Record<string, unknown>, S = unknown> extends ActionDefinition<P, S> {
   dryRun?: string;
+  /**
+   * Params worth documenting besides none at all, each valid under `paramsSchema`: the table shows the
+   * grants they add, and the meta-tests check that `grants` of `{}` and of these cover `permissions`.
+   */
+  paramExamples?: P[];
 }
 
 interface ParamSchema {
@@ -38,9 +43,58 @@ const paramsCell = (action: ActionDefinition<Record<string, unknown>, unknown>):
     .join('<br>');
 };
 
+const conditionText = (conditions: PermissionGrant['conditions']): string =>
+  Object.entries(conditions ?? {})
+    .flatMap(([operator, keys]) =>
+      Object.entries(keys).map(
+        ([key, value]) =>
+          `${operator} \`${key}\` ${[value]
+            .flat()
+            .map((item) => `\`${item}\``)
+            .join(', ')}`,
+      ),
+    )
+    .join('; ');
+
+const grantText = (grant: PermissionGrant): string => {
+  const conditions = conditionText(grant.conditions);
+  return `${grant.actions.map((action) => `\`${action}\``).join(', ')} on ${grant.resources
+    .map((resource) => `\`${resource}\``)
+    .join(', ')}${conditions ? ` if ${conditions}` : ''}`;
+};
+
 /**
- * The Markdown action reference: one row per action with its params, IAM permissions, what a dry run
- * reports and its idempotency rule. The package README embeds it; a test keeps the two equal.
+ * Where the permissions apply: the grants of a step without params (`not with quarantineGroupId` when
+ * a documented example drops one), then those each documented example adds (`with topicArn: ...`).
+ */
+const grantsCell = (action: DocumentedAction<Record<string, unknown>, unknown>): string => {
+  const examples = (action.paramExamples ?? []).map((params) => ({
+    names: Object.keys(params)
+      .map((name) => `\`${name}\``)
+      .join(', '),
+    grants: action.grants(params).map(grantText),
+  }));
+  const base = action.grants({}).map(grantText);
+  const lines = base.map((text) => {
+    const dropped = examples
+      .filter((example) => !example.grants.includes(text))
+      .map((example) => example.names);
+    return dropped.length === 0 ? text : `${text} (not with ${dropped.join('; ')})`;
+  });
+  const shown = new Set(base);
+  for (const example of examples) {
+    for (const text of example.grants.filter((item) => !shown.has(item))) {
+      shown.add(text);
+      lines.push(`with ${example.names}: ${text}`);
+    }
+  }
+  return lines.map(cell).join('<br>');
+};
+
+/**
+ * The Markdown action reference: one row per action with its params, IAM permissions and the resources
+ * and conditions they are granted on, what a dry run reports and its idempotency rule. The package
+ * README embeds it; a test keeps the two equal.
  */
 export const renderActionTable = (registry: ActionRegistry<unknown>): string => {
   const rows = registry
@@ -53,14 +107,15 @@ export const renderActionTable = (registry: ActionRegistry<unknown>): string => 
         cell(action.summary),
         paramsCell(action),
         action.permissions.map((permission) => `\`${permission}\``).join('<br>'),
+        grantsCell(action as DocumentedAction),
         cell(dryRun),
         cell(action.idempotency),
       ];
     })
     .map((cells) => `| ${cells.join(' | ')} |`);
   return [
-    '| Action | Phase | What it does | Params | IAM permissions | Dry-run output | Idempotency |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| Action | Phase | What it does | Params | IAM permissions | IAM grants (resources, conditions) | Dry-run output | Idempotency |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
 };

@@ -55,7 +55,8 @@ const BUILT_IN: ReadonlySet<ActionDefinition<Record<string, unknown>, AwsService
 /**
  * The action registry, with the built-ins registered by default. Every action is checked when it is
  * registered, so a broken action fails at load, not at 3 a.m.: a kebab-case unique name, a phase, resource
- * kinds, IAM permissions, and a params schema that compiles under ajv strict mode (compiled once, here).
+ * kinds, IAM permissions and their grants, and a params schema that compiles under ajv strict mode
+ * (compiled once, here).
  */
 export const createRegistry = (
   // biome-ignore lint/suspicious/noExplicitAny: see MutableActionRegistry.register.
@@ -90,6 +91,10 @@ export const createRegistry = (
     const malformed = action.permissions.filter((permission) => !IAM_ACTION.test(permission));
     if (malformed.length > 0)
       fail('permissions must be IAM actions like ec2:DescribeInstances', { malformed });
+    // The deployed role is derived from grants(params): an action written in plain JavaScript
+    // without it would otherwise fail only when the template is built.
+    if (typeof action.grants !== 'function')
+      fail('it declares no grants(params): the resources its IAM permissions apply to');
     const kinds: readonly string[] = [...RESOURCE_KINDS, 'finding'];
     if (action.resourceKinds.length === 0 || action.resourceKinds.some((kind) => !kinds.includes(kind))) {
       fail('resourceKinds must name known resource kinds', { resourceKinds: action.resourceKinds });

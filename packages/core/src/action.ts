@@ -111,6 +111,21 @@ export interface StepSummary {
 }
 
 /**
+ * Where some of an action's IAM actions may act, as narrowly as IAM allows: resource ARN patterns and
+ * condition keys. In resources, `{partition}`, `{account}` and `{region}` stand for those of the
+ * account the policy is deployed in (the template writes them with `Fn::Sub`), and `{notification-topic}`
+ * (a whole resource) for the topic the deployment configures for notifications. `*` is only for IAM
+ * actions that IAM documents as supporting no resource-level permissions.
+ */
+export interface PermissionGrant {
+  /** IAM actions as IAM spells them; each is one of the action's `permissions`. */
+  actions: string[];
+  resources: string[];
+  /** An IAM `Condition` block, e.g. `{ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } }`. */
+  conditions?: Record<string, Record<string, string | string[]>>;
+}
+
+/**
  * An action: a typed object the registry holds. `plan` is read-only; `execute` is the only code that
  * mutates AWS, re-checks the state first and reports `skipped` when there is nothing left to do.
  */
@@ -122,6 +137,11 @@ export interface ActionDefinition<P = Record<string, unknown>, S = unknown> {
   paramsSchema: JsonSchema;
   /** IAM actions as IAM spells them, e.g. `ec2:DisassociateIamInstanceProfile`. */
   permissions: string[];
+  /**
+   * The resources and conditions each permission needs for a step with these params; together they
+   * cover `permissions` exactly (a param may add some, such as `iam:PassRole` for a quarantine profile).
+   */
+  grants(params: P): PermissionGrant[];
   /** Resource kinds of the finding this action acts on. */
   resourceKinds: (ResourceKind | 'finding')[];
   /** A YAML snippet of the action used in a playbook step. */

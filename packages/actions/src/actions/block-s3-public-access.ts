@@ -1,5 +1,5 @@
 import type { PublicAccessBlockConfiguration } from '@aws-sdk/client-s3';
-import { type ActionContext, resourcesOfKind } from '@riposte/core';
+import { type ActionContext, type PermissionGrant, resourcesOfKind } from '@riposte/core';
 import { awsCall, type Mutation, mutation } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import type { DocumentedAction } from '../docs.js';
@@ -18,6 +18,18 @@ const ALL_BLOCKED = {
 } as const satisfies PublicAccessBlockConfiguration;
 
 const FLAGS = Object.keys(ALL_BLOCKED) as (keyof typeof ALL_BLOCKED)[];
+
+/**
+ * A bucket ARN names no account, so `s3:ResourceAccount` keeps the calls to buckets the deploying
+ * account owns, as `ExpectedBucketOwner` does for each request.
+ */
+const GRANTS: PermissionGrant[] = [
+  {
+    actions: ['s3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock'],
+    resources: ['arn:{partition}:s3:::*'],
+    conditions: { StringEquals: { 's3:ResourceAccount': '{account}' } },
+  },
+];
 
 /**
  * Why this target cannot be acted on at all: checked before any client is made or call is sent. The
@@ -82,6 +94,7 @@ export const blockS3PublicAccess: DocumentedAction<BlockS3PublicAccessParams, Aw
   phase: 'contain',
   paramsSchema: { type: 'object', additionalProperties: false, properties: {} },
   permissions: ['s3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock'],
+  grants: () => GRANTS,
   resourceKinds: ['s3-bucket'],
   example: '- action: block-s3-public-access',
   idempotency: 'Skipped when all four Block Public Access settings of the bucket are already on.',

@@ -1,4 +1,10 @@
-import { type ActionContext, type ExecutionError, identifierProblem, resourcesOfKind } from '@riposte/core';
+import {
+  type ActionContext,
+  type ExecutionError,
+  identifierProblem,
+  type PermissionGrant,
+  resourcesOfKind,
+} from '@riposte/core';
 import { awsCall, type Mutation, mutation } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import type { DocumentedAction } from '../docs.js';
@@ -11,6 +17,14 @@ export type DeactivateAccessKeyParams = Record<string, never>;
 type Context = ActionContext<DeactivateAccessKeyParams, AwsServices>;
 
 type Refusal = { status: 'refused'; reason: string; error: ExecutionError };
+
+/** IAM users of the deploying account (their path included): the protection check's reads, then the key. */
+const GRANTS: PermissionGrant[] = [
+  {
+    actions: ['iam:GetUser', 'iam:ListUserTags', 'iam:ListAccessKeys', 'iam:UpdateAccessKey'],
+    resources: ['arn:{partition}:iam::{account}:user/*'],
+  },
+];
 
 type Inspection = { status: 'planned'; userName: string } | { status: 'no-op'; reason: string } | Refusal;
 
@@ -106,6 +120,7 @@ export const deactivateAccessKey: DocumentedAction<DeactivateAccessKeyParams, Aw
   phase: 'revoke',
   paramsSchema: { type: 'object', additionalProperties: false, properties: {} },
   permissions: ['iam:GetUser', 'iam:ListUserTags', 'iam:ListAccessKeys', 'iam:UpdateAccessKey'],
+  grants: () => GRANTS,
   resourceKinds: ['access-key'],
   example: '- action: deactivate-access-key',
   idempotency: 'Skipped when the key is already Inactive (or its user no longer exists).',

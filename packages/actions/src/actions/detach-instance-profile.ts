@@ -1,5 +1,5 @@
 import type { IamInstanceProfileAssociation } from '@aws-sdk/client-ec2';
-import type { ActionContext } from '@riposte/core';
+import type { ActionContext, PermissionGrant } from '@riposte/core';
 import { awsCall, type Mutation, mutation } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import type { DocumentedAction } from '../docs.js';
@@ -12,16 +12,55 @@ import {
   ownedBy,
   refusal,
   resolved,
+  shown,
 } from '../targets.js';
 
 export type DetachInstanceProfileParams = {
   /** Swap in this instance profile (by name) instead of leaving the instance without one. */
   quarantineProfile?: string;
+  /** The one role the quarantine profile holds (by name); given with `quarantineProfile`, and only with it. */
+  quarantineRole?: string;
 };
 
 type Context = ActionContext<DetachInstanceProfileParams, AwsServices>;
 
 const DESCRIBE = 'DescribeIamInstanceProfileAssociations';
+const NO_SUCH_ENTITY = ['NoSuchEntityException', 'NoSuchEntity'];
+
+/** An IAM entity of the deploying account by name, whatever its path (names are unique in an account). */
+const iamArns = (type: 'role' | 'instance-profile', name: string): string[] => [
+  `arn:{partition}:iam::{account}:${type}/${name}`,
+  `arn:{partition}:iam::{account}:${type}/*/${name}`,
+];
+
+/**
+ * Detaching needs only the association read (no resource-level permissions) and the instance. A
+ * quarantine profile adds the replacement, the read of that one profile, and iam:PassRole on its one
+ * role, to EC2 only: without `quarantineProfile` and `quarantineRole`, none of them is granted.
+ */
+const grantsFor = (params: DetachInstanceProfileParams): PermissionGrant[] => {
+  const instances = ['arn:{partition}:ec2:*:{account}:instance/*'];
+  const { quarantineProfile: profile, quarantineRole: role } = params;
+  if (profile === undefined || role === undefined) {
+    return [
+      { actions: ['ec2:DescribeIamInstanceProfileAssociations'], resources: ['*'] },
+      { actions: ['ec2:DisassociateIamInstanceProfile'], resources: instances },
+    ];
+  }
+  return [
+    { actions: ['ec2:DescribeIamInstanceProfileAssociations'], resources: ['*'] },
+    { actions: ['ec2:ReplaceIamInstanceProfileAssociation'], resources: instances },
+    {
+      actions: ['iam:GetInstanceProfile'],
+      resources: iamArns('instance-profile', profile),
+    },
+    {
+      actions: ['iam:PassRole'],
+      resources: iamArns('role', role),
+      conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+    },
+  ];
+};
 
 const instanceOf = (association: IamInstanceProfileAssociation): string | undefined => association.InstanceId;
 
@@ -68,6 +107,41 @@ const readAssociations = async (ctx: Context, session: Session) => {
     },
   });
   return read.status === 'found' ? split(read.output).usable : undefined;
+};
+
+/**
+ * Whether the quarantine profile holds exactly `quarantineRole`, the one role the deployed policy lets
+ * Riposte pass to EC2: a profile that holds another role, or none, is refused with what it holds.
+ * `undefined` when it does and may be swapped in, or when a plan could not read it (execute reads it
+ * again). A profile named without its role (params not validated by the registry) is refused unread.
+ */
+const quarantineProblem = async (ctx: Context, session: Session): Promise<string | undefined> => {
+  const { quarantineProfile: profile, quarantineRole: role } = ctx.params;
+  if (profile === undefined) return undefined;
+  if (role === undefined) {
+    return `quarantineProfile ${shown(profile)} is given without quarantineRole, the one role it may hold; not changed`;
+  }
+  const iam = await ctx.services.iam(scopeOf(ctx.target));
+  const { GetInstanceProfileCommand } = await import('@aws-sdk/client-iam');
+  const input = { InstanceProfileName: profile };
+  const read = await session.read({
+    call: awsCall('IAM', 'GetInstanceProfile', input),
+    send: () => iam.send(new GetInstanceProfileCommand(input)),
+    key: profile,
+    found: (output) => {
+      const roles = (output.InstanceProfile?.Roles ?? []).map((item) => item.RoleName);
+      return `instance profile ${profile} holds ${roles.length === 0 ? 'no role' : `role ${roles.join(', ')}`}`;
+    },
+    absent: { codes: NO_SUCH_ENTITY, summary: `instance profile ${profile} does not exist` },
+  });
+  if (read.status === 'unknown') return undefined;
+  if (read.status === 'absent') {
+    return `the quarantine profile ${shown(profile)} does not exist; not changed`;
+  }
+  const roles = (read.output.InstanceProfile?.Roles ?? []).map((item) => item.RoleName ?? '');
+  if (roles.length === 1 && roles[0] === role) return undefined;
+  const holds = roles.length === 0 ? 'no role' : `role(s) ${roles.map(shown).join(', ')}`;
+  return `the quarantine profile ${shown(profile)} holds ${holds}, not exactly quarantineRole ${shown(role)}; not changed`;
 };
 
 const isQuarantined = (association: IamInstanceProfileAssociation, profile: string): boolean =>
@@ -142,26 +216,39 @@ export const detachInstanceProfile: DocumentedAction<DetachInstanceProfileParams
       quarantineProfile: {
         type: 'string',
         description:
-          'Instance profile name to swap in instead of detaching (needs iam:PassRole on its role).',
+          'Instance profile name to swap in instead of detaching; needs quarantineRole, and is refused unless it holds exactly that role.',
         pattern: '^[\\w+=,.@-]{1,128}$',
       },
+      quarantineRole: {
+        type: 'string',
+        description:
+          'Name of the one role the quarantine profile holds: the only role the deployed policy lets Riposte pass (iam:PassRole, to EC2 only). Only with quarantineProfile.',
+        pattern: '^[\\w+=,.@-]{1,64}$',
+      },
     },
+    // draft-07 `dependencies` (what `dependentRequired` means in later drafts): both or neither.
+    dependencies: { quarantineProfile: ['quarantineRole'], quarantineRole: ['quarantineProfile'] },
   },
   permissions: [
     'ec2:DescribeIamInstanceProfileAssociations',
     'ec2:DisassociateIamInstanceProfile',
     'ec2:ReplaceIamInstanceProfileAssociation',
+    'iam:GetInstanceProfile',
     'iam:PassRole',
+  ],
+  grants: grantsFor,
+  paramExamples: [
+    { quarantineProfile: 'quarantine-no-permissions', quarantineRole: 'quarantine-no-permissions' },
   ],
   resourceKinds: ['instance'],
   example: [
     '- action: detach-instance-profile',
-    '  # params: { quarantineProfile: quarantine-no-permissions }',
+    '  # params: { quarantineProfile: quarantine-no-permissions, quarantineRole: quarantine-no-permissions }',
   ].join('\n'),
   idempotency:
     'Skipped when no instance profile (or only the quarantine profile) is associated with the instance.',
   dryRun:
-    "Refuses an instance id that is not a well-formed EC2 id; looks up the instance's profile association (associations of other instances are reported and ignored); lists DisassociateIamInstanceProfile (or ReplaceIamInstanceProfileAssociation) with its AssociationId.",
+    "Refuses an instance id that is not a well-formed EC2 id; looks up the instance's profile association (associations of other instances are reported and ignored) and the quarantine profile's role, refusing a profile that does not hold exactly quarantineRole; lists DisassociateIamInstanceProfile (or ReplaceIamInstanceProfileAssociation) with its AssociationId.",
 
   targets: (finding) => resolved(instanceTargets(finding), 'the finding names no EC2 instance'),
 
@@ -171,6 +258,8 @@ export const detachInstanceProfile: DocumentedAction<DetachInstanceProfileParams
       if (invalid) return { status: 'refused', reason: invalid, calls: [] };
       const change = changes(ctx, await readAssociations(ctx, session));
       if ('reason' in change) return { status: 'no-op', reason: change.reason, calls: [] };
+      const problem = await quarantineProblem(ctx, session);
+      if (problem) return { status: 'refused', reason: problem, calls: [] };
       return { status: 'planned', calls: change.mutations.map((item) => item.call) };
     }),
 
@@ -181,6 +270,8 @@ export const detachInstanceProfile: DocumentedAction<DetachInstanceProfileParams
       const associations = await readAssociations(ctx, session);
       const change = changes(ctx, associations);
       if ('reason' in change) return { status: 'skipped', reason: change.reason };
+      const problem = await quarantineProblem(ctx, session);
+      if (problem) session.fail(refusal(problem));
       for (const item of change.mutations) await session.mutate(item);
       return {
         status: 'applied',

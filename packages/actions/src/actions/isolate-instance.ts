@@ -4,7 +4,7 @@ import type {
   IpPermission,
   SecurityGroup,
 } from '@aws-sdk/client-ec2';
-import { type ActionContext, resourcesOfKind } from '@riposte/core';
+import { type ActionContext, type PermissionGrant, resourcesOfKind } from '@riposte/core';
 import { awsCall, type Mutation, mutation } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import type { DocumentedAction } from '../docs.js';
@@ -56,6 +56,54 @@ type Inspection =
   | { status: 'no-op' | 'refused'; reason: string };
 
 type Refusal = { status: 'no-op' | 'refused'; reason: string };
+
+const SECURITY_GROUPS = 'arn:{partition}:ec2:*:{account}:security-group/*';
+
+/**
+ * The reads support no resource-level permissions. The instance may be tagged only with the
+ * previous-groups record; an interface may be moved (the interface, its instance, subnet and groups
+ * are authorised). Riposte's own group is created (in a VPC of the account), tagged only as it is
+ * created (`ec2:CreateAction`), and its egress revoked only while it carries `riposte:quarantine=true`,
+ * so no other group's rules can be touched. A pinned `quarantineGroupId` is only verified and used,
+ * never created or changed: then none of those three is granted.
+ */
+const grantsFor = (params: IsolateInstanceParams): PermissionGrant[] => [
+  { actions: ['ec2:DescribeInstances', 'ec2:DescribeSecurityGroups'], resources: ['*'] },
+  {
+    actions: ['ec2:CreateTags'],
+    resources: ['arn:{partition}:ec2:*:{account}:instance/*'],
+    conditions: {
+      'ForAllValues:StringLike': { 'aws:TagKeys': [PREVIOUS_GROUPS_TAG, `${PREVIOUS_GROUPS_TAG}:*`] },
+    },
+  },
+  {
+    actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+    resources: [
+      'arn:{partition}:ec2:*:{account}:network-interface/*',
+      'arn:{partition}:ec2:*:{account}:instance/*',
+      'arn:{partition}:ec2:*:{account}:subnet/*',
+      SECURITY_GROUPS,
+    ],
+  },
+  ...(params.quarantineGroupId === undefined
+    ? [
+        {
+          actions: ['ec2:CreateSecurityGroup'],
+          resources: [SECURITY_GROUPS, 'arn:{partition}:ec2:*:{account}:vpc/*'],
+        },
+        {
+          actions: ['ec2:CreateTags'],
+          resources: [SECURITY_GROUPS],
+          conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' } },
+        },
+        {
+          actions: ['ec2:RevokeSecurityGroupEgress'],
+          resources: [SECURITY_GROUPS],
+          conditions: { StringEquals: { [`aws:ResourceTag/${QUARANTINE_TAG}`]: 'true' } },
+        },
+      ]
+    : []),
+];
 
 /** `eni-1=sg-a,sg-b;eni-2=sg-c`, over as many tags as 256-character values need. */
 export const previousGroupsTags = (groups: Map<string, string>): { Key: string; Value: string }[] => {
@@ -458,6 +506,8 @@ export const isolateInstance: DocumentedAction<IsolateInstanceParams, AwsService
     'ec2:CreateTags',
     'ec2:ModifyNetworkInterfaceAttribute',
   ],
+  grants: grantsFor,
+  paramExamples: [{ includeCredentialSource: true }, { quarantineGroupId: 'sg-0123456789abcdef0' }],
   resourceKinds: ['instance'],
   example: [
     '- action: isolate-instance',

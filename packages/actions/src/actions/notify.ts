@@ -4,6 +4,7 @@ import {
   describeResource,
   ExecutionError,
   type Finding,
+  type PermissionGrant,
   type StepSummary,
 } from '@riposte/core';
 import { type Mutation, mutation } from '../call.js';
@@ -201,6 +202,14 @@ const destinationsOf = (ctx: Context): Destinations | NoDestination => {
   return { ...(topicArn ? { topicArn } : {}), ...(webhook ? { webhook } : {}) };
 };
 
+/**
+ * Publish only to the topic the step names, else to the deployment's notification topic
+ * (`RIPOSTE_SNS_TOPIC_ARN`, written `{notification-topic}`). A webhook needs no IAM permission.
+ */
+const grantsFor = (params: NotifyParams): PermissionGrant[] => [
+  { actions: ['sns:Publish'], resources: [params.topicArn ?? '{notification-topic}'] },
+];
+
 /** Topic ARN `arn:aws:sns:<region>:<account>:<name>`: publish where the topic lives. */
 const topicScope = (topicArn: string) => {
   const [, , , region = '', accountId = ''] = topicArn.split(':');
@@ -295,6 +304,8 @@ export const notify: DocumentedAction<NotifyParams, AwsServices> = {
     },
   },
   permissions: ['sns:Publish'],
+  grants: grantsFor,
+  paramExamples: [{ topicArn: 'arn:aws:sns:us-east-1:111122223333:security-alerts' }],
   resourceKinds: ['finding'],
   example: ['- action: notify', '  params:', '    message: Paging the on-call responder.'].join('\n'),
   idempotency:

@@ -1,4 +1,4 @@
-import { type ActionContext, resourcesOfKind } from '@riposte/core';
+import { type ActionContext, type PermissionGrant, resourcesOfKind } from '@riposte/core';
 import { awsCall, type Mutation, mutation } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import type { DocumentedAction } from '../docs.js';
@@ -8,6 +8,14 @@ import { invalidAccount, invalidTrail, refusal, resolved, targetOf, trailHomeReg
 export type RestartCloudTrailLoggingParams = Record<string, never>;
 
 type Context = ActionContext<RestartCloudTrailLoggingParams, AwsServices>;
+
+/** Trails of the deploying account, in whichever region is their home. */
+const GRANTS: PermissionGrant[] = [
+  {
+    actions: ['cloudtrail:GetTrailStatus', 'cloudtrail:StartLogging'],
+    resources: ['arn:{partition}:cloudtrail:*:{account}:trail/*'],
+  },
+];
 
 /**
  * Why this target cannot be acted on at all: checked before any client is made or call is sent. A
@@ -71,6 +79,7 @@ export const restartCloudTrailLogging: DocumentedAction<RestartCloudTrailLogging
   phase: 'contain',
   paramsSchema: { type: 'object', additionalProperties: false, properties: {} },
   permissions: ['cloudtrail:GetTrailStatus', 'cloudtrail:StartLogging'],
+  grants: () => GRANTS,
   resourceKinds: ['cloudtrail-trail'],
   example: '- action: restart-cloudtrail-logging',
   idempotency: 'Skipped when the trail is already logging.',

@@ -5,6 +5,7 @@ import {
   ExecutionError,
   type Finding,
   identifierProblem,
+  type PermissionGrant,
   resourcesOfKind,
 } from '@riposte/core';
 import { awsCall, type Mutation, mutation } from '../call.js';
@@ -94,6 +95,32 @@ const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
 const FILTER_VALUES_MAX = 200;
 
 type Refusal = { status: 'refused'; reason: string; error: ExecutionError };
+
+/**
+ * The instance and association reads support no resource-level permissions; everything else is on
+ * IAM roles and instance profiles of the deploying account. Whatever the scope, the same calls may
+ * be made (an instance-scoped revocation falls back to the whole role), so the grants do not vary.
+ */
+const GRANTS: PermissionGrant[] = [
+  {
+    actions: ['ec2:DescribeIamInstanceProfileAssociations', 'ec2:DescribeInstances'],
+    resources: ['*'],
+  },
+  {
+    actions: ['iam:GetInstanceProfile'],
+    resources: ['arn:{partition}:iam::{account}:instance-profile/*'],
+  },
+  {
+    actions: [
+      'iam:GetRole',
+      'iam:GetRolePolicy',
+      'iam:ListInstanceProfilesForRole',
+      'iam:ListRoleTags',
+      'iam:PutRolePolicy',
+    ],
+    resources: ['arn:{partition}:iam::{account}:role/*'],
+  },
+];
 
 const refused = (reason: string): Refusal => ({ status: 'refused', reason, error: refusal(reason) });
 
@@ -582,6 +609,8 @@ export const revokeRoleSessions: DocumentedAction<RevokeRoleSessionsParams, AwsS
     'iam:ListRoleTags',
     'iam:PutRolePolicy',
   ],
+  grants: () => GRANTS,
+  paramExamples: [{ scope: 'instance' }, { scope: 'role' }],
   resourceKinds: ['access-key', 'instance'],
   example: ['- action: revoke-role-sessions', '  params:', '    scope: instance'].join('\n'),
   idempotency:

@@ -1,5 +1,5 @@
 import type { CreateSnapshotsCommandOutput, Instance, Snapshot } from '@aws-sdk/client-ec2';
-import type { ActionContext } from '@riposte/core';
+import type { ActionContext, PermissionGrant } from '@riposte/core';
 import { awsCall, type Mutation, mutation } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import type { DocumentedAction } from '../docs.js';
@@ -14,6 +14,28 @@ type Context = ActionContext<SnapshotVolumesParams, AwsServices>;
 
 /** With the finding id, tells apart the snapshots of two instances of the same finding. */
 export const INSTANCE_ID_TAG = 'riposte:instance-id';
+
+/**
+ * CreateSnapshots authorises the instance, each of its volumes and each new snapshot (a snapshot ARN
+ * has no account); the tags it writes are CreateTags on the new snapshots, allowed only as part of
+ * CreateSnapshots (`ec2:CreateAction`), so no existing snapshot can be retagged.
+ */
+const GRANTS: PermissionGrant[] = [
+  { actions: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots'], resources: ['*'] },
+  {
+    actions: ['ec2:CreateSnapshots'],
+    resources: [
+      'arn:{partition}:ec2:*:{account}:instance/*',
+      'arn:{partition}:ec2:*:{account}:volume/*',
+      'arn:{partition}:ec2:*::snapshot/*',
+    ],
+  },
+  {
+    actions: ['ec2:CreateTags'],
+    resources: ['arn:{partition}:ec2:*::snapshot/*'],
+    conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSnapshots' } },
+  },
+];
 
 type Inspection =
   | { status: 'planned'; volumeIds?: string[] }
@@ -154,6 +176,7 @@ export const snapshotVolumes: DocumentedAction<SnapshotVolumesParams, AwsService
   phase: 'preserve',
   paramsSchema: { type: 'object', additionalProperties: false, properties: {} },
   permissions: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:CreateSnapshots', 'ec2:CreateTags'],
+  grants: () => GRANTS,
   resourceKinds: ['instance'],
   example: '- action: snapshot-volumes',
   idempotency: 'Skipped when snapshots tagged with this finding id and this instance already exist.',

@@ -4,6 +4,7 @@ import {
   type AwsCall,
   type ExecutionError,
   type Finding,
+  type PermissionGrant,
   resourcesOfKind,
 } from '@riposte/core';
 import { awsCall, type Mutation, mutation } from '../call.js';
@@ -11,7 +12,7 @@ import type { AwsServices } from '../clients.js';
 import type { DocumentedAction } from '../docs.js';
 import { checkPrincipal } from '../protection.js';
 import { executeAction, placeholder, planAction, type Read, type Session, scopeOf } from '../session.js';
-import { FINDING_ID_TAG, findingTags, TAGGED_AT_TAG, type Tag, tagValue } from '../tags.js';
+import { FINDING_ID_TAG, FINDING_TYPE_TAG, findingTags, TAGGED_AT_TAG, type Tag, tagValue } from '../tags.js';
 import { instanceTargets, invalidBucketName, invalidEc2Id, refusal, resolved, targetOf } from '../targets.js';
 
 export type TagResourceParams = {
@@ -58,6 +59,54 @@ const newTags = (ctx: Context): Tag[] => {
     tags.set(tag.Key, tag.Value);
   }
   return [...tags].map(([Key, Value]) => ({ Key, Value }));
+};
+
+/**
+ * Where tag-resource writes: instances, buckets and IAM roles and users of the deploying account.
+ * CreateTags, TagRole and TagUser may write only the riposte:* keys and the step's own `tags` keys
+ * (`aws:TagKeys`), so the role cannot rewrite tags that other policies may key on. PutBucketTagging
+ * replaces the whole tag set (IAM cannot see its keys); `s3:ResourceAccount` keeps it to the
+ * deploying account's buckets, as `ExpectedBucketOwner` does per request.
+ */
+const grantsFor = (params: TagResourceParams): PermissionGrant[] => {
+  const onlyTheseKeys = {
+    'ForAllValues:StringEquals': {
+      'aws:TagKeys': [
+        ...new Set([FINDING_ID_TAG, FINDING_TYPE_TAG, TAGGED_AT_TAG, ...Object.keys(params.tags ?? {})]),
+      ],
+    },
+  };
+  return [
+    { actions: ['ec2:DescribeTags'], resources: ['*'] },
+    {
+      actions: ['ec2:CreateTags'],
+      resources: ['arn:{partition}:ec2:*:{account}:instance/*'],
+      conditions: onlyTheseKeys,
+    },
+    {
+      actions: ['s3:GetBucketTagging', 's3:PutBucketTagging'],
+      resources: ['arn:{partition}:s3:::*'],
+      conditions: { StringEquals: { 's3:ResourceAccount': '{account}' } },
+    },
+    {
+      actions: ['iam:GetRole', 'iam:ListRoleTags'],
+      resources: ['arn:{partition}:iam::{account}:role/*'],
+    },
+    {
+      actions: ['iam:TagRole'],
+      resources: ['arn:{partition}:iam::{account}:role/*'],
+      conditions: onlyTheseKeys,
+    },
+    {
+      actions: ['iam:GetUser', 'iam:ListUserTags'],
+      resources: ['arn:{partition}:iam::{account}:user/*'],
+    },
+    {
+      actions: ['iam:TagUser'],
+      resources: ['arn:{partition}:iam::{account}:user/*'],
+      conditions: onlyTheseKeys,
+    },
+  ];
 };
 
 /** The resource's tags as they are; `undefined` when planning could not read them, `'missing'` when it is gone. */
@@ -232,6 +281,8 @@ export const tagResource: DocumentedAction<TagResourceParams, AwsServices> = {
     'iam:ListUserTags',
     'iam:TagUser',
   ],
+  grants: grantsFor,
+  paramExamples: [{ tags: { incident: 'IR-2024-001' } }],
   resourceKinds: ['instance', 's3-bucket', 'access-key'],
   example: ['- action: tag-resource', '  params:', '    tags:', '      incident: IR-2024-001'].join('\n'),
   idempotency: "Skipped when the resource's riposte:finding-id tag already holds this finding's id.",

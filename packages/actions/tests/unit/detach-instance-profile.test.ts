@@ -5,6 +5,7 @@ import {
   EC2ServiceException,
   ReplaceIamInstanceProfileAssociationCommand,
 } from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
 import type { Finding } from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -19,6 +20,29 @@ import {
 } from '../helpers/findings.js';
 
 const ec2 = mockClient(EC2Client);
+const iam = mockClient(IAMClient);
+
+/** The params of a step that swaps in a quarantine profile: the profile and the one role it holds. */
+const QUARANTINE = { quarantineProfile: 'quarantine', quarantineRole: 'quarantine-role' };
+
+/** GetInstanceProfile of the quarantine profile, holding these roles. */
+const quarantineProfile = (...roleNames: string[]) => ({
+  InstanceProfile: {
+    InstanceProfileName: 'quarantine',
+    InstanceProfileId: 'AIPA6FLOREXAMPLEQUAR1',
+    Arn: 'arn:aws:iam::973743533182:instance-profile/quarantine',
+    Path: '/',
+    CreateDate: new Date('2022-01-01T00:00:00Z'),
+    Roles: roleNames.map((RoleName) => ({
+      RoleName,
+      RoleId: 'AROA6FLOREXAMPLEROLE1',
+      Arn: `arn:aws:iam::973743533182:role/${RoleName}`,
+      Path: '/',
+      CreateDate: new Date('2022-01-01T00:00:00Z'),
+    })),
+  },
+  $metadata: { requestId: 'profile-1' },
+});
 
 const associated = {
   IamInstanceProfileAssociations: [
@@ -69,8 +93,14 @@ const withNeighbour = {
   $metadata: { requestId: 'describe-2' },
 };
 
-beforeEach(() => ec2.reset());
-afterAll(() => ec2.restore());
+beforeEach(() => {
+  ec2.reset();
+  iam.reset();
+});
+afterAll(() => {
+  ec2.restore();
+  iam.restore();
+});
 
 describe('detach-instance-profile targets', () => {
   it('targets the credential-source instance of an InstanceCredentialExfiltration finding', () => {
@@ -128,7 +158,61 @@ describe('detach-instance-profile plan', () => {
     });
   });
 
-  it('plans a replacement with the quarantine profile when one is given', async () => {
+  it('plans a replacement with the quarantine profile once it holds exactly the quarantine role', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(associated);
+    iam
+      .on(GetInstanceProfileCommand, { InstanceProfileName: 'quarantine' })
+      .resolves(quarantineProfile('quarantine-role'));
+    const ctx = contextFor(detachInstanceProfile, commandAndControl(), { params: QUARANTINE });
+
+    const plan = await detachInstanceProfile.plan(ctx);
+
+    expect(plan.status).toBe('planned');
+    expect(plan.calls).toEqual([
+      expect.objectContaining({
+        operation: 'ReplaceIamInstanceProfileAssociation',
+        input: { AssociationId: 'iip-assoc-08049da59357d598c', IamInstanceProfile: { Name: 'quarantine' } },
+      }),
+    ]);
+    expect(plan.lookups[1]).toMatchObject({
+      status: 'done',
+      summary: 'instance profile quarantine holds role quarantine-role',
+      requestId: 'profile-1',
+      call: { service: 'IAM', operation: 'GetInstanceProfile', input: { InstanceProfileName: 'quarantine' } },
+    });
+  });
+
+  it.each([
+    [['other-role'], 'holds role(s) "other-role", not exactly quarantineRole "quarantine-role"'],
+    [['quarantine-role', 'other-role'], 'holds role(s) "quarantine-role", "other-role", not exactly'],
+    [[], 'holds no role, not exactly quarantineRole "quarantine-role"'],
+  ])('refuses a quarantine profile holding %j', async (roles, reason) => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(associated);
+    iam.on(GetInstanceProfileCommand).resolves(quarantineProfile(...roles));
+    const ctx = contextFor(detachInstanceProfile, commandAndControl(), { params: QUARANTINE });
+
+    const plan = await detachInstanceProfile.plan(ctx);
+
+    expect(plan).toMatchObject({ status: 'refused', calls: [] });
+    expect(plan.reason).toContain(reason);
+  });
+
+  it('refuses a quarantine profile that does not exist', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(associated);
+    iam
+      .on(GetInstanceProfileCommand)
+      .rejects(new NoSuchEntityException({ message: 'not found', $metadata: { httpStatusCode: 404 } }));
+    const ctx = contextFor(detachInstanceProfile, commandAndControl(), { params: QUARANTINE });
+
+    const plan = await detachInstanceProfile.plan(ctx);
+
+    expect(plan).toMatchObject({
+      status: 'refused',
+      reason: 'the quarantine profile "quarantine" does not exist; not changed',
+    });
+  });
+
+  it('refuses a quarantine profile given without its role, before looking it up', async () => {
     ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(associated);
     const ctx = contextFor(detachInstanceProfile, commandAndControl(), {
       params: { quarantineProfile: 'quarantine' },
@@ -136,12 +220,23 @@ describe('detach-instance-profile plan', () => {
 
     const plan = await detachInstanceProfile.plan(ctx);
 
-    expect(plan.calls).toEqual([
-      expect.objectContaining({
-        operation: 'ReplaceIamInstanceProfileAssociation',
-        input: { AssociationId: 'iip-assoc-08049da59357d598c', IamInstanceProfile: { Name: 'quarantine' } },
-      }),
+    expect(plan).toMatchObject({ status: 'refused', calls: [] });
+    expect(plan.reason).toContain('without quarantineRole');
+    expect(iam.calls()).toHaveLength(0);
+  });
+
+  it('plans the replacement offline, listing the profile lookup it would make', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).rejects(credentialsError());
+    const ctx = contextFor(detachInstanceProfile, commandAndControl(), { params: QUARANTINE });
+
+    const plan = await detachInstanceProfile.plan(ctx);
+
+    expect(plan.status).toBe('planned');
+    expect(plan.lookups.map((lookup) => lookup.summary)).toEqual([
+      `would look up DescribeIamInstanceProfileAssociations ${INSTANCE_ID}`,
+      'would look up GetInstanceProfile quarantine',
     ]);
+    expect(plan.calls[0]?.operation).toBe('ReplaceIamInstanceProfileAssociation');
   });
 
   it('plans with a placeholder association id when no credentials are available', async () => {
@@ -192,9 +287,8 @@ describe('detach-instance-profile execute', () => {
   it('replaces the association with the quarantine profile', async () => {
     ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(associated);
     ec2.on(ReplaceIamInstanceProfileAssociationCommand).resolves({});
-    const ctx = contextFor(detachInstanceProfile, commandAndControl(), {
-      params: { quarantineProfile: 'quarantine' },
-    });
+    iam.on(GetInstanceProfileCommand).resolves(quarantineProfile('quarantine-role'));
+    const ctx = contextFor(detachInstanceProfile, commandAndControl(), { params: QUARANTINE });
 
     const outcome = await detachInstanceProfile.execute(ctx, await detachInstanceProfile.plan(ctx));
 
@@ -204,6 +298,27 @@ describe('detach-instance-profile execute', () => {
       IamInstanceProfile: { Name: 'quarantine' },
     });
     expect(ec2.commandCalls(DisassociateIamInstanceProfileCommand)).toHaveLength(0);
+  });
+
+  it('refuses to replace when the quarantine profile changed role since planning', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(associated);
+    iam
+      .on(GetInstanceProfileCommand)
+      .resolvesOnce(quarantineProfile('quarantine-role'))
+      .resolves(quarantineProfile('admin'));
+    const ctx = contextFor(detachInstanceProfile, commandAndControl(), { params: QUARANTINE });
+    const plan = await detachInstanceProfile.plan(ctx);
+
+    const outcome = await detachInstanceProfile.execute(ctx, plan);
+
+    expect(plan.status).toBe('planned');
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'REFUSED', retryable: false } });
+    expect(outcome.error?.message).toContain('holds role(s) "admin"');
+    expect(ec2.commandCalls(ReplaceIamInstanceProfileAssociationCommand)).toHaveLength(0);
+    expect(outcome.calls.map((call) => call.operation)).toEqual([
+      'DescribeIamInstanceProfileAssociations',
+      'GetInstanceProfile',
+    ]);
   });
 
   it('skips when the profile was detached since planning', async () => {
@@ -234,14 +349,13 @@ describe('detach-instance-profile execute', () => {
         },
       ],
     });
-    const ctx = contextFor(detachInstanceProfile, commandAndControl(), {
-      params: { quarantineProfile: 'quarantine' },
-    });
+    const ctx = contextFor(detachInstanceProfile, commandAndControl(), { params: QUARANTINE });
 
     const outcome = await detachInstanceProfile.execute(ctx, await detachInstanceProfile.plan(ctx));
 
     expect(outcome.status).toBe('skipped');
     expect(ec2.commandCalls(ReplaceIamInstanceProfileAssociationCommand)).toHaveLength(0);
+    expect(iam.calls()).toHaveLength(0);
   });
 
   it('fails with the SDK error code when EC2 denies the disassociation', async () => {

@@ -26,17 +26,23 @@ const cells = (table: string): string[][] =>
     );
 
 describe('renderActionTable', () => {
-  it('renders one row per action with its params, permissions and rules', () => {
+  it('renders one row per action with its params, permissions, grants and rules', () => {
     const table = renderActionTable(createRegistry());
     const rows = table.split('\n');
 
     expect(rows).toHaveLength(2 + createRegistry().list().length);
     expect(rows[0]).toBe(
-      '| Action | Phase | What it does | Params | IAM permissions | Dry-run output | Idempotency |',
+      '| Action | Phase | What it does | Params | IAM permissions | IAM grants (resources, conditions) | Dry-run output | Idempotency |',
     );
     const detach = rows.find((row) => row.startsWith('| `detach-instance-profile` |'));
     expect(detach).toContain('`quarantineProfile` (string)');
     expect(detach).toContain('`ec2:DisassociateIamInstanceProfile`<br>');
+    expect(detach).toContain(
+      '`ec2:DisassociateIamInstanceProfile` on `arn:{partition}:ec2:*:{account}:instance/*`',
+    );
+    expect(detach).toContain(
+      'with `quarantineProfile`, `quarantineRole`: `iam:PassRole` on `arn:{partition}:iam::{account}:role/quarantine-no-permissions`, `arn:{partition}:iam::{account}:role/*/quarantine-no-permissions` if StringEquals `iam:PassedToService` `ec2.amazonaws.com`',
+    );
     expect(rows.find((row) => row.startsWith('| `isolate-instance` |'))).toContain(
       '`includeCredentialSource` (boolean) (default false)',
     );

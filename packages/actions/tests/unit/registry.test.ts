@@ -7,6 +7,7 @@ import { snapshotVolumes } from '../../src/actions/snapshot-volumes.js';
 import { builtinActions } from '../../src/builtin.js';
 import type { AwsServices } from '../../src/clients.js';
 import { createRegistry } from '../../src/registry.js';
+import { catalogAction } from '../helpers/iam-catalog.js';
 
 const actionsDir = fileURLToPath(new URL('../../src/actions/', import.meta.url));
 const testsDir = fileURLToPath(new URL('./', import.meta.url));
@@ -73,10 +74,32 @@ describe('built-in actions (meta)', () => {
   );
 
   it.each(builtinActions.map((action) => [action.name, action] as const))(
-    '%s declares only real IAM actions',
-    (_name, action) => {
+    '%s declares only real IAM actions, as the checked-in list and the IAM catalog spell them',
+    async (_name, action) => {
       expect(action.permissions.length).toBeGreaterThan(0);
       expect(action.permissions.filter((permission) => !iamActions.has(permission))).toEqual([]);
+      const unknown: string[] = [];
+      for (const permission of action.permissions) {
+        if ((await catalogAction(permission)) === undefined) unknown.push(permission);
+      }
+      expect(unknown).toEqual([]);
+    },
+  );
+
+  it('keeps a checked-in list of IAM actions that the IAM catalog holds, as spelt', async () => {
+    const unknown: string[] = [];
+    for (const name of iamActions) if ((await catalogAction(name)) === undefined) unknown.push(name);
+
+    expect(unknown).toEqual([]);
+  });
+
+  it.each(builtinActions.map((action) => [action.name, action] as const))(
+    '%s declares grants for no params and for each documented example',
+    (_name, action) => {
+      expect(typeof action.grants).toBe('function');
+      for (const params of [{}, ...(action.paramExamples ?? [])]) {
+        expect(action.grants(params).length).toBeGreaterThan(0);
+      }
     },
   );
 
@@ -122,6 +145,14 @@ describe('createRegistry', () => {
     );
   });
 
+  it('refuses an action without grants, as one written in plain JavaScript may be', () => {
+    const { grants: _grants, ...withoutGrants } = custom();
+
+    expect(() =>
+      createRegistry([withoutGrants as ActionDefinition<Record<string, unknown>, AwsServices>]),
+    ).toThrow('it declares no grants(params)');
+  });
+
   it('refuses a params schema that does not compile under strict mode', () => {
     const schema = {
       type: 'object',
@@ -154,10 +185,30 @@ describe('validateParams', () => {
   const registry = createRegistry();
 
   it('accepts valid params and missing params', () => {
-    expect(registry.validateParams('detach-instance-profile', { quarantineProfile: 'quarantine' })).toEqual(
-      [],
-    );
+    expect(
+      registry.validateParams('detach-instance-profile', {
+        quarantineProfile: 'quarantine',
+        quarantineRole: 'quarantine-role',
+      }),
+    ).toEqual([]);
     expect(registry.validateParams('notify', undefined)).toEqual([]);
+  });
+
+  it('refuses a quarantine profile without its role, and a role without a profile', () => {
+    expect(registry.validateParams('detach-instance-profile', { quarantineProfile: 'quarantine' })).toEqual([
+      {
+        pointer: '',
+        message: 'must have property quarantineRole when property quarantineProfile is present',
+      },
+    ]);
+    expect(registry.validateParams('detach-instance-profile', { quarantineRole: 'quarantine-role' })).toEqual(
+      [
+        {
+          pointer: '',
+          message: 'must have property quarantineProfile when property quarantineRole is present',
+        },
+      ],
+    );
   });
 
   it('points at an unknown param', () => {

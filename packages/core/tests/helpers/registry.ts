@@ -60,6 +60,7 @@ export const probeAction = (
   phase: options.phase,
   paramsSchema: { type: 'object', properties: { note: { type: 'string' } }, additionalProperties: false },
   permissions: ['ec2:CreateTags'],
+  grants: () => [{ actions: ['ec2:CreateTags'], resources: ['arn:{partition}:ec2:*:{account}:instance/*'] }],
   resourceKinds: [options.kind],
   example: `- action: ${name}`,
   idempotency: 'test action',

@@ -440,6 +440,7 @@ describe('parsePlaybooks with a registry', () => {
     phase: 'preserve',
     paramsSchema: {},
     permissions: [],
+    grants: () => [],
     resourceKinds: ['instance'],
     example: `- action: ${name}`,
     idempotency: 'never mutates',

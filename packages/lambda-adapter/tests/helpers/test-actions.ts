@@ -25,6 +25,7 @@ export const recordingAction = (
   phase: 'notify',
   paramsSchema: { type: 'object', additionalProperties: false, properties: {} },
   permissions: ['sns:Publish'],
+  grants: () => [{ actions: ['sns:Publish'], resources: ['{notification-topic}'] }],
   resourceKinds: ['finding'],
   example: '- action: record-response',
   idempotency: 'Records every execution.',
