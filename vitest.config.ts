@@ -14,6 +14,10 @@ export default defineConfig({
       },
       { find: /^@riposte\/core$/, replacement: source('core') },
       { find: /^@riposte\/actions$/, replacement: source('actions') },
+      {
+        find: /^@riposte\/lambda-adapter\/deploy$/,
+        replacement: fileURLToPath(new URL('./packages/lambda-adapter/src/deploy/index.ts', import.meta.url)),
+      },
       { find: /^@riposte\/lambda-adapter$/, replacement: source('lambda-adapter') },
     ],
   },

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { createRegistry } from '@riposte/actions';
 import { loadPlaybooks } from '@riposte/core';
-import { buildTemplate, type CloudFormationTemplate } from '@riposte/lambda-adapter';
+import { buildTemplate, type CloudFormationTemplate } from '@riposte/lambda-adapter/deploy';
 
 const RULES = fileURLToPath(new URL('../../rules', import.meta.url));
 

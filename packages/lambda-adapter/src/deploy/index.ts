@@ -1,0 +1,42 @@
+/**
+ * `@riposte/lambda-adapter/deploy`: the CloudFormation templates that deploy Riposte, derived from
+ * the playbooks. Kept apart from the runtime entry, so the Lambda bundle never carries them.
+ */
+export { TemplateError } from '../errors.js';
+export {
+  EVENT_PATTERN_LIMIT,
+  findingEventPattern,
+  GUARDDUTY_PRODUCT_ARN_SUFFIX,
+  securityHubEventPattern,
+  securityHubLabelsFrom,
+  severityFloor,
+} from './event-patterns.js';
+export { buildForwarderTemplate, type ForwarderTemplateOptions } from './forwarder-stack.js';
+export {
+  buildTemplate,
+  DEFAULT_CODE_URI,
+  type TemplateOptions,
+  VPC_PLACEMENT_NOTE,
+} from './function-stack.js';
+export {
+  buildMemberTemplate,
+  DEFAULT_MEMBER_ROLE_NAME,
+  type MemberTemplateOptions,
+  splitRoleName,
+} from './member-stack.js';
+export {
+  type AllowStatementOptions,
+  actionPermissions,
+  allowStatements,
+  IAM_WRITE_ACTIONS,
+  NO_RESOURCE_LEVEL_ACTIONS,
+  NOTIFICATION_TOPIC,
+  type PolicyEntry,
+  type PolicyStatement,
+  PROTECTED_ROLE_PATTERNS,
+  playbookGrants,
+  renderResource,
+  statementOf,
+  wildcardActions,
+} from './permissions.js';
+export type { CloudFormationResource, CloudFormationTemplate } from './shared.js';

@@ -1,0 +1,221 @@
+import type { ActionRegistry, PermissionGrant, Playbook } from '@riposte/core';
+import { TemplateError } from '../errors.js';
+import {
+  allowStatements,
+  denyIamWrites,
+  IAM_WRITE_ACTIONS,
+  NO_RESOURCE_LEVEL_REASON,
+  type PolicyEntry,
+  PROTECTED_ROLE_PATTERNS,
+  playbookGrants,
+  protectedRoleArns,
+  wildcardActions,
+} from './permissions.js';
+import {
+  type CloudFormationTemplate,
+  describePlaybooks,
+  EXTERNAL_ID_PARAMETER_PATTERN,
+  enabledOf,
+  getAtt,
+  listNotEmpty,
+  notEmpty,
+  PRINCIPAL_ARN_PARAMETER_PATTERN,
+  ref,
+  sub,
+  TOPIC_PARAMETER_PATTERN,
+  when,
+} from './shared.js';
+
+export interface MemberTemplateOptions {
+  /** The playbooks the function runs: the member role gets what their actions are granted. */
+  playbooks: Playbook[];
+  registry: ActionRegistry<unknown>;
+  /**
+   * Default of the role's name, with its path if any (`security/riposte-member`): the function
+   * stack's `MemberRoleName`. Default `riposte-member`.
+   */
+  memberRoleName?: string;
+}
+
+export const DEFAULT_MEMBER_ROLE_NAME = 'riposte-member';
+
+const ROLE_WITH_PATH = /^((?:[\w+=,.@-]+\/)*)([\w+=,.@-]{1,64})$/;
+
+/** `security/riposte-member` -> path `/security/`, name `riposte-member`, as IAM takes them. */
+export const splitRoleName = (roleName: string): { path: string; name: string } => {
+  const match = ROLE_WITH_PATH.exec(roleName);
+  if (!match || roleName.startsWith('arn:')) {
+    throw new TemplateError(`"${roleName}" is not an IAM role name (with an optional path)`, { roleName });
+  }
+  return { path: `/${match[1]}`, name: match[2]! };
+};
+
+/**
+ * The verifier's second route: when the function's own detector (a GuardDuty administrator's) does not
+ * hold a member's finding, it asks the member's detector through this role (SECURITY.md, step 3).
+ * Read-only, and IAM scopes neither action to a resource.
+ */
+const MEMBER_GRANTS: PermissionGrant[] = [
+  { actions: ['guardduty:GetFindings', 'guardduty:ListDetectors'], resources: ['*'] },
+];
+
+const OWN_ROLE_ARN = 'arn:{AWS::Partition}:iam::{AWS::AccountId}:role{MemberRolePath}{MemberRoleName}';
+const BOUNDARY_ARN =
+  'arn:{AWS::Partition}:iam::{AWS::AccountId}:policy{MemberRolePath}{MemberRoleName}-boundary';
+
+/** The member role, its boundary, the function's roles, the built-in protected roles, and the parameter's. */
+const denyStatements = (own: unknown[]): PolicyEntry[] => [
+  denyIamWrites('DenyIamWritesOnProtectedRoles', [...own, ...protectedRoleArns()]),
+  // Where the function's account also holds a member role, that role must not reach the function's.
+  denyIamWrites('DenyIamWritesOnFunctionRoles', ref('FunctionRoleArn')),
+  when(
+    'HasProtectedPrincipals',
+    denyIamWrites('DenyIamWritesOnProtectedPrincipals', ref('ProtectedPrincipals')),
+  ) as PolicyEntry,
+];
+
+const policyDocument = (statements: PolicyEntry[]) => ({ Version: '2012-10-17', Statement: statements });
+
+/**
+ * The member-account stack: the role the function assumes in a finding's account. It trusts only the
+ * function's role (`FunctionRoleArn`), with `sts:ExternalId` when `ExternalId` is set, and holds what
+ * the playbooks' actions are granted in that account and the verifier's read of the member's own
+ * GuardDuty detector (never the function's own logs, table, queue or STS), capped by a boundary with
+ * the same allows and denies. It names
+ * no account, so one template deploys everywhere as a service-managed StackSet; its role and boundary
+ * have fixed names, so deploying needs CAPABILITY_NAMED_IAM.
+ */
+export const buildMemberTemplate = (options: MemberTemplateOptions): CloudFormationTemplate => {
+  const enabled = enabledOf(options.playbooks);
+  const role = splitRoleName(options.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME);
+  const grants = [...playbookGrants(enabled, options.registry), ...MEMBER_GRANTS];
+  const topic = { topicCondition: 'HasNotificationTopic', topic: ref('NotificationTopicArn') };
+  const allows = allowStatements(grants, topic);
+  const bounds = allowStatements(grants, { ...topic, withoutConditions: true });
+
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description: describePlaybooks('Riposte member role: acts on findings of this account with', enabled),
+    Metadata: {
+      'Riposte::Permissions': {
+        Derivation:
+          "Each Allow statement comes from grants(params) of the actions the enabled playbooks use, as in the function stack, minus what only the function does (logs, idempotency table, on-failure queue, STS, Organizations); guardduty:GetFindings and ListDetectors stay, for the verifier's member-role route (the finding read from this account's own detector when the administrator's does not hold it); {region} is \"*\" because the role acts in every region findings come from.",
+        NoResourceLevelPermissions: {
+          Statement: 'NoResourceLevelPermissions',
+          Reason: NO_RESOURCE_LEVEL_REASON,
+          Actions: wildcardActions(grants),
+        },
+        DenyIamWrites: {
+          Actions: [...IAM_WRITE_ACTIONS],
+          On: [
+            'this role and its permissions boundary',
+            "the function's roles (FunctionRoleArn), in case this account also holds the function",
+            ...PROTECTED_ROLE_PATTERNS.map((pattern) => `role/${pattern} in every account`),
+            'the ARN patterns of ProtectedPrincipals',
+          ],
+        },
+        Capabilities: 'CAPABILITY_NAMED_IAM: the role and its boundary have fixed names.',
+      },
+    },
+    Parameters: {
+      FunctionRoleArn: {
+        Type: 'CommaDelimitedList',
+        AllowedPattern: '^arn:aws[a-z-]*:iam::\\d{12}:role/[\\w+=,.@/-]{1,512}$',
+        Description:
+          "The Riposte function's role ARN (the function stack's FunctionRoleArn output): the only principal this role trusts. Several, comma-separated, when one function runs per region.",
+      },
+      MemberRoleName: {
+        Type: 'String',
+        Default: role.name,
+        AllowedPattern: '^[\\w+=,.@-]{1,64}$',
+        Description: "The role's name, without its path: the function stack's MemberRoleName after the path.",
+      },
+      MemberRolePath: {
+        Type: 'String',
+        Default: role.path,
+        AllowedPattern: '^/(?:[\\w+=,.@-]+/)*$',
+        Description:
+          "The role's path, / for none: security/riposte-member is path /security/, name riposte-member.",
+      },
+      ExternalId: {
+        Type: 'String',
+        Default: '',
+        NoEcho: true,
+        AllowedPattern: EXTERNAL_ID_PARAMETER_PATTERN,
+        Description:
+          "sts:ExternalId the function must present (the function stack's MemberExternalId); empty for none.",
+      },
+      NotificationTopicArn: {
+        Type: 'String',
+        Default: '',
+        AllowedPattern: TOPIC_PARAMETER_PATTERN,
+        Description:
+          "The function stack's NotificationTopicArn: notify publishes there with this role for this account's findings (the topic's policy must let this account publish).",
+      },
+      ProtectedPrincipals: {
+        Type: 'CommaDelimitedList',
+        Default: '',
+        AllowedPattern: PRINCIPAL_ARN_PARAMETER_PATTERN,
+        Description:
+          'IAM role and user ARN patterns this role is denied every IAM write on (as in the function stack).',
+      },
+    },
+    Conditions: {
+      HasExternalId: notEmpty('ExternalId'),
+      HasNotificationTopic: notEmpty('NotificationTopicArn'),
+      HasProtectedPrincipals: listNotEmpty('ProtectedPrincipals'),
+    },
+    Resources: {
+      MemberRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          RoleName: ref('MemberRoleName'),
+          Path: ref('MemberRolePath'),
+          Description: 'Riposte: acts on GuardDuty findings of this account for the Riposte function',
+          MaxSessionDuration: 3600,
+          AssumeRolePolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'TrustTheRiposteFunction',
+                Effect: 'Allow',
+                Principal: { AWS: ref('FunctionRoleArn') },
+                Action: 'sts:AssumeRole',
+                Condition: when('HasExternalId', { StringEquals: { 'sts:ExternalId': ref('ExternalId') } }),
+              },
+            ],
+          },
+          PermissionsBoundary: ref('MemberBoundary'),
+        },
+      },
+      MemberPolicy: {
+        Type: 'AWS::IAM::Policy',
+        Properties: {
+          PolicyName: 'riposte-member',
+          Roles: [ref('MemberRole')],
+          PolicyDocument: policyDocument([
+            ...allows,
+            ...denyStatements([getAtt('MemberRole', 'Arn'), ref('MemberBoundary')]),
+          ]),
+        },
+      },
+      MemberBoundary: {
+        Type: 'AWS::IAM::ManagedPolicy',
+        Properties: {
+          ManagedPolicyName: sub('{MemberRoleName}-boundary'),
+          Path: ref('MemberRolePath'),
+          Description:
+            "Riposte member role's permissions boundary: the actions and resources its policy allows (their conditions stay in the policy) and the same denies.",
+          PolicyDocument: policyDocument([
+            ...bounds,
+            ...denyStatements([sub(OWN_ROLE_ARN), sub(BOUNDARY_ARN)]),
+          ]),
+        },
+      },
+    },
+    Outputs: {
+      MemberRoleArn: { Value: getAtt('MemberRole', 'Arn') },
+      MemberRoleName: { Value: ref('MemberRole') },
+    },
+  };
+};
