@@ -9,6 +9,7 @@ import {
   type PolicyEntry,
   PROTECTED_ROLE_PATTERNS,
   playbookGrants,
+  policyDocument,
   protectedRoleArns,
   wildcardActions,
 } from './permissions.js';
@@ -145,8 +146,6 @@ const denyStatements = (own: unknown[]): PolicyEntry[] => [
     denyIamWrites('DenyIamWritesOnProtectedPrincipals', ref('ProtectedPrincipals')),
   ) as PolicyEntry,
 ];
-
-const policyDocument = (statements: PolicyEntry[]) => ({ Version: '2012-10-17', Statement: statements });
 
 const ALARM_TARGET = { 'Fn::If': ['HasNotificationTopic', ref('NotificationTopicArn'), ref('AlarmTopic')] };
 

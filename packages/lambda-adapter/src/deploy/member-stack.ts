@@ -8,6 +8,7 @@ import {
   type PolicyEntry,
   PROTECTED_ROLE_PATTERNS,
   playbookGrants,
+  policyDocument,
   protectedRoleArns,
   wildcardActions,
 } from './permissions.js';
@@ -73,8 +74,6 @@ const denyStatements = (own: unknown[]): PolicyEntry[] => [
     denyIamWrites('DenyIamWritesOnProtectedPrincipals', ref('ProtectedPrincipals')),
   ) as PolicyEntry,
 ];
-
-const policyDocument = (statements: PolicyEntry[]) => ({ Version: '2012-10-17', Statement: statements });
 
 /**
  * The member-account stack: the role the function assumes in a finding's account. It trusts only the

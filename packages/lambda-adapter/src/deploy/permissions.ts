@@ -388,3 +388,9 @@ export const allowStatements = (grants: PermissionGrant[], options: AllowStateme
 /** The statement itself, whether or not a condition guards it. */
 export const statementOf = (entry: PolicyEntry): PolicyStatement =>
   'Fn::If' in entry ? entry['Fn::If'][1] : entry;
+
+/** An IAM policy document of these statements. */
+export const policyDocument = (statements: PolicyEntry[]) => ({
+  Version: '2012-10-17',
+  Statement: statements,
+});
