@@ -58,9 +58,11 @@ const contextOf = (value: unknown): LambdaContext =>
 const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
- * Builds the handler. Initialisation starts at once and runs once per container: the environment is
- * checked, the playbooks are loaded and compiled, the engine is built. If any of it fails, every
- * event is refused with that error: the function never runs with half its playbooks.
+ * Builds the handler. Initialisation starts at once and runs once per container (`runtime.ts`): the
+ * environment is checked, the function learns who it is from STS, the playbooks are loaded and
+ * compiled, the engine is built. If any of it fails, every event is refused with that error: the
+ * function never runs with half its playbooks, nor without knowing its own account. Each finding then
+ * passes the admission (allowed account, GuardDuty's own copy, fresh enough) before anything else.
  */
 export const createHandler = (options: HandlerOptions = {}): RiposteHandler => {
   const clock = options.clock ?? (() => new Date());
