@@ -1,7 +1,8 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type FakeAws, holdFindings } from '../../../../testing/fake-aws/index.js';
-import { type Invocation, requireFreshBundle, runBundle } from '../helpers/bundle-runner.js';
+import { type Invocation, runBundle } from '../helpers/bundle-runner.js';
 import {
+  bundleSuite,
   codesOf,
   enforceEnv,
   type GuardDutyEvent,
@@ -21,14 +22,7 @@ import {
  * of another account is refused, never cut down to a bare name that exists in this one.
  */
 
-let fake: FakeAws | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-beforeAll(() => {
-  requireFreshBundle();
-});
+bundleSuite();
 
 const MEMBER = '444455556666';
 const STRANGER = '999999999999';
@@ -58,7 +52,7 @@ describe('accounts', () => {
   it('does not start with RIPOSTE_MEMBER_ROLE but neither RIPOSTE_ACCOUNTS nor RIPOSTE_ORGANIZATION_ID', async () => {
     // Arrange
     const event = findingOf(MEMBER, MEMBER_DETECTOR, 'member-without-accounts');
-    fake = await administratorFake([event]);
+    const fake = await administratorFake([event]);
 
     // Act
     const run = await runBundle(
@@ -77,7 +71,7 @@ describe('accounts', () => {
     // stranger's.
     const member = findingOf(MEMBER, MEMBER_DETECTOR, 'listed-member');
     const stranger = findingOf(STRANGER, STRANGER_DETECTOR, 'unlisted-account');
-    fake = await administratorFake([member, stranger]);
+    const fake = await administratorFake([member, stranger]);
 
     // Act
     const run = await runBundle(
@@ -104,7 +98,7 @@ describe('accounts', () => {
     // account; this account has a role X too.
     const event = reidentified(scenarioEvent(1), 'foreign-role-arn');
     event.detail.resource.accessKeyDetails!.userName = `arn:aws:iam::${STRANGER}:role/X`;
-    fake = await scenarioFake({
+    const fake = await scenarioFake({
       genuine: [event],
       seed: (seed) => {
         seed.roles?.push({ name: 'X', description: 'a role of this account that happens to be called X' });
@@ -140,7 +134,7 @@ describe('accounts', () => {
       findingOf(MEMBER, MEMBER_DETECTOR, 'foreign-with-foreign-function-arn'),
       findingOf(MEMBER, MEMBER_DETECTOR, 'foreign-with-own-function-arn'),
     ];
-    fake = await administratorFake(events);
+    const fake = await administratorFake(events);
     const [withoutArn, withForeignArn, withOwnArn] = invocations(events);
     const calls: Invocation[] = [
       {

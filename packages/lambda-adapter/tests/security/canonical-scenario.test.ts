@@ -1,7 +1,15 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeAws, RecordedCall } from '../../../../testing/fake-aws/index.js';
-import { requireFreshBundle, runBundle } from '../helpers/bundle-runner.js';
-import { codesOf, enforceEnv, invocations, SCENARIO, scenarioEvents, scenarioFake } from './support.js';
+import { describe, expect, it } from 'vitest';
+import type { RecordedCall } from '../../../../testing/fake-aws/index.js';
+import { runBundle } from '../helpers/bundle-runner.js';
+import {
+  bundleSuite,
+  codesOf,
+  enforceEnv,
+  invocations,
+  SCENARIO,
+  scenarioEvents,
+  scenarioFake,
+} from './support.js';
 
 /**
  * The checks this suite adds must not stop the canonical response: with GuardDuty holding the
@@ -9,14 +17,7 @@ import { codesOf, enforceEnv, invocations, SCENARIO, scenarioEvents, scenarioFak
  * (that test also checks their order).
  */
 
-let fake: FakeAws | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-beforeAll(() => {
-  requireFreshBundle();
-});
+bundleSuite();
 
 const changed = (call: RecordedCall): string => {
   const { params } = call;
@@ -35,7 +36,7 @@ describe('the canonical scenario, genuine', () => {
   it('still makes exactly the expected mutating calls in enforce mode', async () => {
     // Arrange
     const events = scenarioEvents();
-    fake = await scenarioFake({ genuine: events });
+    const fake = await scenarioFake({ genuine: events });
 
     // Act
     const run = await runBundle(enforceEnv(fake), invocations(events));

@@ -1,8 +1,8 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeAws } from '../../../../testing/fake-aws/index.js';
-import { requireFreshBundle, runBundle } from '../helpers/bundle-runner.js';
+import { describe, expect, it } from 'vitest';
+import { runBundle } from '../helpers/bundle-runner.js';
 import {
   backdoorEvent,
+  bundleSuite,
   callsMentioning,
   codesOf,
   enforceEnv,
@@ -20,14 +20,7 @@ import {
  * distinct targets per account, containment steps are held, and people are told.
  */
 
-let fake: FakeAws | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-beforeAll(() => {
-  requireFreshBundle();
-});
+bundleSuite();
 
 const CONTAINMENT = ['snapshot-volumes', 'tag-resource', 'isolate-instance', 'detach-instance-profile'];
 
@@ -36,7 +29,7 @@ describe('circuit breaker', () => {
     // Arrange: GuardDuty reports C&C traffic from both of the scenario's instances.
     const first = backdoorEvent('first', 'breaker-first');
     const second = backdoorEvent('second', 'breaker-second');
-    fake = await scenarioFake({ genuine: [first, second] });
+    const fake = await scenarioFake({ genuine: [first, second] });
 
     // Act
     const run = await runBundle(

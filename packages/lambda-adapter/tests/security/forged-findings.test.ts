@@ -1,8 +1,8 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeAws } from '../../../../testing/fake-aws/index.js';
+import { describe, expect, it } from 'vitest';
 import type { SqsBatchResult } from '../../src/index.js';
-import { requireFreshBundle, runBundle } from '../helpers/bundle-runner.js';
+import { runBundle } from '../helpers/bundle-runner.js';
 import {
+  bundleSuite,
   codesOf,
   enforceEnv,
   type FindingDetail,
@@ -29,14 +29,7 @@ import {
  * finding GuardDuty does not hold, or holds otherwise, changes nothing and raises an alert.
  */
 
-let fake: FakeAws | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-beforeAll(() => {
-  requireFreshBundle();
-});
+bundleSuite();
 
 /** What an attacker writes: the scenario's credential-exfiltration finding under an id GuardDuty never issued. */
 const forgedEvent = (label: string): GuardDutyEvent => reidentified(scenarioEvent(1), label);
@@ -68,7 +61,7 @@ describe('forged findings (GuardDuty does not hold them)', () => {
     'refuses a forged finding delivered as %s: no AWS mutation, an alert',
     async (how, wrap) => {
       // Arrange: GuardDuty holds no finding at all.
-      fake = await scenarioFake();
+      const fake = await scenarioFake();
       const forged = forgedEvent(`forged ${how}`);
 
       // Act
@@ -114,7 +107,7 @@ describe('forged findings (GuardDuty does not hold them)', () => {
   it('refuses a genuine finding altered in transit (type, instance, user name, an extra instance): no AWS mutation', async () => {
     // Arrange: GuardDuty holds the scenario's credential-exfiltration finding as it is.
     const genuine = scenarioEvent(1);
-    fake = await scenarioFake({ genuine: [genuine] });
+    const fake = await scenarioFake({ genuine: [genuine] });
     const altered = (change: (detail: FindingDetail) => void): GuardDutyEvent => {
       const copy = structuredClone(genuine);
       change(copy.detail);
@@ -161,7 +154,7 @@ describe('forged findings (GuardDuty does not hold them)', () => {
     // Arrange: the scenario's finding is genuine; a custom integration re-imports it into Security
     // Hub under its own product ARN (anyone with securityhub:BatchImportFindings can).
     const genuine = scenarioEvent(1);
-    fake = await scenarioFake({ genuine: [genuine] });
+    const fake = await scenarioFake({ genuine: [genuine] });
     const productArn = `arn:aws:securityhub:${SCENARIO.region}:${SCENARIO.accountId}:product/${SCENARIO.accountId}/default`;
     const event = securityHubEvent(genuine, productArn);
 

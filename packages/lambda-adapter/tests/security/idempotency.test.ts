@@ -1,7 +1,8 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeAws, holdFindings } from '../../../../testing/fake-aws/index.js';
-import { requireFreshBundle, runBundle } from '../helpers/bundle-runner.js';
+import { describe, expect, it } from 'vitest';
+import { holdFindings } from '../../../../testing/fake-aws/index.js';
+import { runBundle } from '../helpers/bundle-runner.js';
 import {
+  bundleSuite,
   codesOf,
   enforceEnv,
   findingArn,
@@ -23,14 +24,7 @@ import {
  * of an old finding must not run again once its record has expired.
  */
 
-let fake: FakeAws | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-beforeAll(() => {
-  requireFreshBundle();
-});
+bundleSuite();
 
 const WEST_DETECTOR = '3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b';
 
@@ -58,7 +52,7 @@ describe('idempotency poisoning', () => {
     const east = scenarioEvent(1);
     const west = sameIdInWest();
     expect(west.detail.id).toBe(east.detail.id);
-    fake = await scenarioFake({ genuine: [east, west] });
+    const fake = await scenarioFake({ genuine: [east, west] });
 
     // Act: each delivered twice.
     const run = await runBundle(enforceEnv(fake), invocations([east, west, east, west]));
@@ -73,7 +67,7 @@ describe('idempotency poisoning', () => {
   it('refuses a forged copy with the same id and a future updatedAt, then handles the real finding (not ALREADY_HANDLED)', async () => {
     // Arrange: the forged copy arrives first, dated far ahead so that the real one would look older.
     const genuine = scenarioEvent(1);
-    fake = await scenarioFake({ genuine: [genuine] });
+    const fake = await scenarioFake({ genuine: [genuine] });
     const forged = structuredClone(genuine);
     forged.detail.updatedAt = '2099-12-31T23:59:59.000Z';
     forged.detail.resource.instanceDetails!.instanceId = SCENARIO.secondInstanceId;
@@ -93,7 +87,7 @@ describe('idempotency poisoning', () => {
   it('remembers a copy dated in the future under the time GuardDuty last updated the finding', async () => {
     // Arrange: the copy says what GuardDuty says, except a last update far ahead.
     const genuine = scenarioEvent(1);
-    fake = await scenarioFake({ genuine: [genuine] });
+    const fake = await scenarioFake({ genuine: [genuine] });
     const heldAt = fake.state.findings.get(SCENARIO.detectorId)?.get(genuine.detail.id)?.updatedAt;
     const postdated = structuredClone(genuine);
     postdated.detail.updatedAt = '2099-12-31T23:59:59.000Z';
@@ -112,7 +106,7 @@ describe('idempotency poisoning', () => {
   it('runs a containment step that failed (not retryably) again at the next delivery of the same event', async () => {
     // Arrange: EC2 denies the first DisassociateIamInstanceProfile (a permission fixed in between).
     const event = scenarioEvent(1);
-    fake = await scenarioFake({ genuine: [event] });
+    const fake = await scenarioFake({ genuine: [event] });
     fake.fail({
       service: 'EC2',
       operation: 'DisassociateIamInstanceProfile',
@@ -138,7 +132,7 @@ describe('idempotency poisoning', () => {
     // exfiltration two hours ago, the trail finding ten minutes from now, the root finding (the
     // control) half an hour ago.
     const [credentials, , trail, root] = [scenarioEvent(1), undefined, scenarioEvent(3), scenarioEvent(4)];
-    fake = await scenarioFake();
+    const fake = await scenarioFake();
     const now = Date.now();
     holdFindings(fake.state, [credentials], new Date(now - 2 * 3_600_000));
     holdFindings(fake.state, [trail], new Date(now + 10 * 60_000));

@@ -1,7 +1,7 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeAws } from '../../../../testing/fake-aws/index.js';
-import { requireFreshBundle, runBundle } from '../helpers/bundle-runner.js';
+import { describe, expect, it } from 'vitest';
+import { runBundle } from '../helpers/bundle-runner.js';
 import {
+  bundleSuite,
   codesOf,
   enforceEnv,
   forgeryAlerts,
@@ -20,14 +20,7 @@ import {
  * matching expensive.
  */
 
-let fake: FakeAws | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-beforeAll(() => {
-  requireFreshBundle();
-});
+bundleSuite();
 
 /** Lines an attacker would like the on-call responder to read as Riposte's own. */
 const INJECTED = [
@@ -45,7 +38,7 @@ describe('text from findings in notifications', () => {
     const event = reidentified(scenarioEvent(4), 'newline-title');
     event.detail.title = `The API GetCallerIdentity was invoked using root credentials.\n${INJECTED.join('\n')}`;
     event.detail.description = `The root user was used.\r\n${INJECTED.join('\r\n')}\u2028${INJECTED[2]}`;
-    fake = await scenarioFake({ genuine: [event] });
+    const fake = await scenarioFake({ genuine: [event] });
 
     // Act
     const run = await runBundle(enforceEnv(fake), invocations([event]));
@@ -68,7 +61,7 @@ describe('text from findings in notifications', () => {
     const event = reidentified(scenarioEvent(4), 'newline-forged');
     event.detail.type = `Policy:IAMUser/RootCredentialUsage\n${INJECTED[2]}`;
     event.detail.title = INJECTED.join('\n');
-    fake = await scenarioFake();
+    const fake = await scenarioFake();
 
     // Act
     const run = await runBundle(enforceEnv(fake), invocations([event]));
@@ -87,7 +80,7 @@ describe('text from findings in notifications', () => {
     const event = reidentified(scenarioEvent(1), 'long-type');
     event.detail.type = `UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.${'OutsideAWS.'.repeat(20)}OutsideAWS`;
     expect(event.detail.type.length).toBeGreaterThan(256);
-    fake = await scenarioFake({ genuine: [event] });
+    const fake = await scenarioFake({ genuine: [event] });
 
     // Act
     const run = await runBundle(enforceEnv(fake), invocations([event]));

@@ -1,8 +1,8 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeAws } from '../../../../testing/fake-aws/index.js';
-import { requireFreshBundle, runBundle } from '../helpers/bundle-runner.js';
+import { describe, expect, it } from 'vitest';
+import { runBundle } from '../helpers/bundle-runner.js';
 import {
   type AccessKeyDetails,
+  bundleSuite,
   codesOf,
   enforceEnv,
   type GuardDutyEvent,
@@ -22,14 +22,7 @@ import {
  * finding is genuine, the principal still is not touched, and the people told are told why.
  */
 
-let fake: FakeAws | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-beforeAll(() => {
-  requireFreshBundle();
-});
+bundleSuite();
 
 const OWN_ROLE = 'riposte-responder'; // SCENARIO.callerArn: assumed-role/riposte-responder/riposte
 const ORGANIZATION_ROLE = 'OrganizationAccountAccessRole';
@@ -117,7 +110,7 @@ describe('protected principals named by genuine findings', () => {
       },
     ];
     const events = [control, ...cases.map((item) => item.event)];
-    fake = await scenarioFake({
+    const fake = await scenarioFake({
       genuine: events,
       seed: (seed) => {
         seed.roles?.push(
@@ -186,7 +179,7 @@ describe('protected principals named by genuine findings', () => {
   it('does not start, and changes nothing, when it cannot learn its own identity', async () => {
     // Arrange: STS refuses GetCallerIdentity; the function could not tell its own role from a target.
     const events = [scenarioEvent(1), scenarioEvent(2)];
-    fake = await scenarioFake({ genuine: events });
+    const fake = await scenarioFake({ genuine: events });
     fake.fail({ service: 'STS', operation: 'GetCallerIdentity', kind: 'accessDenied' });
 
     // Act

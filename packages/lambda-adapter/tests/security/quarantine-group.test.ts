@@ -1,8 +1,8 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeAws } from '../../../../testing/fake-aws/index.js';
-import { requireFreshBundle, runBundle } from '../helpers/bundle-runner.js';
+import { describe, expect, it } from 'vitest';
+import { runBundle } from '../helpers/bundle-runner.js';
 import {
   backdoorEvent,
+  bundleSuite,
   callsMentioning,
   codesOf,
   enforceEnv,
@@ -21,14 +21,7 @@ import {
  * is checked to have no rule at all.
  */
 
-let fake: FakeAws | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-beforeAll(() => {
-  requireFreshBundle();
-});
+bundleSuite();
 
 const PLANTED = 'sg-0bad0c0ffee000001';
 
@@ -43,7 +36,7 @@ describe('a planted quarantine group', () => {
     async (_how, groupName, status) => {
       // Arrange: GuardDuty holds a High C&C finding on the instance (ec2-compromised-instance isolates it).
       const event = backdoorEvent('first', `quarantine-hijack ${groupName}`);
-      fake = await scenarioFake({
+      const fake = await scenarioFake({
         genuine: [event],
         seed: (seed) => {
           seed.securityGroups?.push({

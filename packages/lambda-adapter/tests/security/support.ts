@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { afterEach, beforeAll } from 'vitest';
 import {
   type FakeAccountSeed,
   type FakeAws,
@@ -18,7 +19,12 @@ import {
   startFakeAws,
 } from '../../../../testing/fake-aws/index.js';
 import type { FindingResult, HandlerResult } from '../../src/index.js';
-import type { BundleRun, Invocation, InvocationOutcome } from '../helpers/bundle-runner.js';
+import {
+  type BundleRun,
+  type Invocation,
+  type InvocationOutcome,
+  requireFreshBundle,
+} from '../helpers/bundle-runner.js';
 
 export { SCENARIO };
 
@@ -342,12 +348,29 @@ export const securityHubEvent = (event: GuardDutyEvent, productArn: string): Rec
  * fake-aws holding the scenario's account (`seed` may add to it), whose GuardDuty holds exactly
  * `genuine` (as last updated `at`): anything else a test delivers is a forgery.
  */
+const running = new Set<FakeAws>();
+
+/**
+ * Every suite of this folder runs the built bundle against fakes: the bundle must be fresh, and each
+ * test's fakes are closed after it.
+ */
+export const bundleSuite = (): void => {
+  beforeAll(() => {
+    requireFreshBundle();
+  });
+  afterEach(async () => {
+    await Promise.all([...running].map((fake) => fake.close()));
+    running.clear();
+  });
+};
+
 export const scenarioFake = async (
   options: { genuine?: unknown[]; at?: Date; seed?: (seed: FakeAccountSeed) => void } = {},
 ): Promise<FakeAws> => {
   const seed = scenarioSeed();
   options.seed?.(seed);
   const fake = await startFakeAws({ seed });
+  running.add(fake);
   if (options.genuine?.length) holdFindings(fake.state, options.genuine, options.at ?? new Date());
   return fake;
 };

@@ -1,8 +1,8 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeAws } from '../../../../testing/fake-aws/index.js';
-import { requireFreshBundle, runBundle } from '../helpers/bundle-runner.js';
+import { describe, expect, it } from 'vitest';
+import { runBundle } from '../helpers/bundle-runner.js';
 import {
   backdoorEvent,
+  bundleSuite,
   codesOf,
   enforceEnv,
   type GuardDutyEvent,
@@ -22,14 +22,7 @@ import {
  * trusted to name resources safely: no identifier reaches a call without passing its grammar.
  */
 
-let fake: FakeAws | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-beforeAll(() => {
-  requireFreshBundle();
-});
+bundleSuite();
 
 const withInstanceId = (event: GuardDutyEvent, instanceId: string): GuardDutyEvent => {
   const copy = structuredClone(event);
@@ -54,7 +47,7 @@ describe('wildcards in identifiers of genuine findings', () => {
       withInstanceId(reidentified(scenarioEvent(1), 'wildcard-question'), 'i-0?????????????????'),
       withInstanceId(backdoorEvent('first', 'wildcard-backdoor'), 'i-0*'),
     ];
-    fake = await scenarioFake({ genuine: events });
+    const fake = await scenarioFake({ genuine: events });
 
     // Act
     const run = await runBundle(enforceEnv(fake), invocations(events));
