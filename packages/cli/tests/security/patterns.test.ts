@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/io.js';
 import { main } from '../../src/main.js';
 import { recordingIO } from '../helpers/io.js';
+import { offlineScratch } from '../helpers/offline.js';
 
 /**
  * Playbooks and findings are both inputs the CLI and the function compile or match: a type pattern
@@ -64,21 +64,7 @@ const playbook = (pattern: string, notify: string[] = []): string =>
     '',
   ].join('\n');
 
-let directory: string;
-beforeEach(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'riposte-cli-security-'));
-  // Offline: no credentials, no metadata service, no developer configuration.
-  vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
-  vi.stubEnv('AWS_ACCESS_KEY_ID', undefined);
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', undefined);
-  vi.stubEnv('AWS_PROFILE', 'riposte-test-no-such-profile');
-  vi.stubEnv('AWS_CONFIG_FILE', join(tmpdir(), 'riposte-no-aws-config'));
-  vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', join(tmpdir(), 'riposte-no-aws-credentials'));
-});
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await rm(directory, { recursive: true, force: true });
-});
+const scratch = offlineScratch('riposte-cli-security-');
 
 /** The scenario's finding with another type, written to the test directory. */
 const findingWithType = async (type: string): Promise<string> => {
@@ -86,7 +72,7 @@ const findingWithType = async (type: string): Promise<string> => {
     detail: { type: string };
   };
   event.detail.type = type;
-  const file = join(directory, 'finding.json');
+  const file = join(scratch(), 'finding.json');
   await writeFile(file, JSON.stringify(event, null, 2));
   return file;
 };
@@ -136,7 +122,7 @@ describe('type patterns against hostile types', () => {
     // Arrange
     if (!matchingIsFast)
       expect.fail('not run: matching a hostile type is not known to be fast (see the test above)');
-    const playbooks = join(directory, 'playbooks');
+    const playbooks = join(scratch(), 'playbooks');
     await mkdir(playbooks);
     await writeFile(join(playbooks, 'backdoor-lookalikes.yaml'), playbook(HOSTILE_PATTERN));
     const finding = await findingWithType(hostileType(MAX_TYPE));
@@ -173,7 +159,7 @@ describe('type patterns against hostile types', () => {
 describe('notify destinations in playbooks', () => {
   it('fails riposte validate, at the line and column of the value, for a plain http:// webhookUrl', async () => {
     // Arrange: the URL starts on line 8, column 19.
-    const file = join(directory, 'plain-http.yaml');
+    const file = join(scratch(), 'plain-http.yaml');
     await writeFile(
       file,
       playbook('Backdoor:EC2/*', [

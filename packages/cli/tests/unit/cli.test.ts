@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Finding, Plan } from '@riposte/core';
@@ -15,6 +14,7 @@ import {
 import { EXIT } from '../../src/io.js';
 import { main } from '../../src/main.js';
 import { recordingIO } from '../helpers/io.js';
+import { offlineScratch } from '../helpers/offline.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const SCENARIO_DIR = 'examples/scenario/findings';
@@ -26,21 +26,7 @@ const run = async (argv: string[], env: Record<string, string | undefined> = {})
   return { code, out: out.join('\n'), err: err.join('\n') };
 };
 
-let directory: string;
-beforeEach(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'riposte-cli-'));
-  // Offline unless a test points the SDK at the local endpoint: no credentials, no metadata service.
-  vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
-  vi.stubEnv('AWS_ACCESS_KEY_ID', undefined);
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', undefined);
-  vi.stubEnv('AWS_PROFILE', 'riposte-test-no-such-profile');
-  vi.stubEnv('AWS_CONFIG_FILE', join(tmpdir(), 'riposte-no-aws-config'));
-  vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', join(tmpdir(), 'riposte-no-aws-credentials'));
-});
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await rm(directory, { recursive: true, force: true });
-});
+const scratch = offlineScratch('riposte-cli-');
 
 describe('riposte (main)', () => {
   it('prints usage and exits 2 without a command, 0 with --help', async () => {
@@ -81,7 +67,7 @@ describe('riposte validate', () => {
   });
 
   it('exits 1 with every problem at its line and column', async () => {
-    const file = join(directory, 's3.yaml');
+    const file = join(scratch(), 's3.yaml');
     await writeFile(
       file,
       [
@@ -114,7 +100,7 @@ describe('riposte validate', () => {
   });
 
   it('exits 1 for a path that does not exist, and 2 without any path', async () => {
-    const missing = await run(['validate', join(directory, 'nowhere')]);
+    const missing = await run(['validate', join(scratch(), 'nowhere')]);
     const none = await run(['validate']);
 
     expect(missing.code).toBe(EXIT.failed);
@@ -147,8 +133,8 @@ describe('riposte normalize', () => {
   });
 
   it('exits 1 with FINDING_INVALID for a file that is not JSON or not a finding', async () => {
-    const truncated = join(directory, 'truncated.json');
-    const notFinding = join(directory, 'not-a-finding.json');
+    const truncated = join(scratch(), 'truncated.json');
+    const notFinding = join(scratch(), 'not-a-finding.json');
     await writeFile(truncated, '{"detail-type": "GuardDuty Finding", "detail": {');
     await writeFile(notFinding, JSON.stringify({ 'detail-type': 'GuardDuty Finding', detail: { id: 'x' } }));
 
