@@ -101,7 +101,7 @@ const SCENARIO_FILES = readdirSync(SCENARIO_DIR)
   .sort();
 
 /** The canonical scenario's four events (instance credential exfiltration, S3 exfiltration, trail, root). */
-export const scenarioEvents = (): GuardDutyEvent[] =>
+const scenarioEvents = (): GuardDutyEvent[] =>
   SCENARIO_FILES.map(
     (name) => JSON.parse(readFileSync(new URL(name, SCENARIO_DIR), 'utf8')) as GuardDutyEvent,
   );
@@ -110,7 +110,7 @@ export const scenarioEvents = (): GuardDutyEvent[] =>
 export const scenarioEvent = (number: 1 | 2 | 3 | 4): GuardDutyEvent => scenarioEvents()[number - 1]!;
 
 /** A GuardDuty-shaped finding id (32 lowercase hex digits), stable for a label. */
-export const findingIdFor = (label: string): string => createHash('md5').update(label).digest('hex');
+const findingIdFor = (label: string): string => createHash('md5').update(label).digest('hex');
 
 /** A deterministic EventBridge event id for a label. */
 const eventIdFor = (label: string): string => {
@@ -383,7 +383,7 @@ export const enforceEnv = (fake: FakeAws, extra: Record<string, string> = {}): R
   ...extra,
 });
 
-export const FUNCTION_ARN = `arn:aws:lambda:${SCENARIO.region}:${SCENARIO.accountId}:function:riposte`;
+const FUNCTION_ARN = `arn:aws:lambda:${SCENARIO.region}:${SCENARIO.accountId}:function:riposte`;
 
 /** One invocation per event, each with its own request id, as Lambda gives them. */
 export const invocations = (events: unknown[], label = 'security'): Invocation[] =>
@@ -425,7 +425,7 @@ export const resourceMutations = (fake: FakeAws): RecordedCall[] =>
 export const callsMentioning = (calls: RecordedCall[], text: string): RecordedCall[] =>
   calls.filter((call) => stringsIn(call.params).some((value) => value.includes(text)));
 
-export const ALERT_SUBJECT = 'Riposte: refused an unverified finding';
+const ALERT_SUBJECT = 'Riposte: refused an unverified finding';
 
 /** What was published to the scenario's topic. */
 export const published = (fake: FakeAws): PublishedMessage[] =>
