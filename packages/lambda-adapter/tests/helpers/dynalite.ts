@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 interface DynaliteServer {
   listen(port: number, host: string, callback: () => void): void;
@@ -44,6 +44,14 @@ export const startDynalite = async (): Promise<LocalDynamoDb> => {
           BillingMode: 'PAY_PER_REQUEST',
         }),
       );
+      // dynalite answers CreateTable while the table is still CREATING, and refuses items until it is
+      // ACTIVE (a moment later even with createTableMs 0): wait, as a deployment waits for its stack.
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+        if (Table?.TableStatus === 'ACTIVE') return;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      throw new Error(`dynalite table ${name} did not become ACTIVE`);
     },
     close: async () => {
       client.destroy();
