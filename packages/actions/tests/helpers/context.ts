@@ -1,12 +1,14 @@
 import type {
   ActionContext,
   ActionDefinition,
+  ActionPlan,
   ActionTarget,
   EngineMode,
   Finding,
   StepSummary,
 } from '@riposte/core';
 import type { AwsStub } from 'aws-sdk-client-mock';
+import { expect } from 'vitest';
 import { type AwsServices, createAwsServices } from '../../src/clients.js';
 
 /** The moment of the response in every action test: after the samples' last update (2022-01-28T21:12:25Z). */
@@ -55,3 +57,30 @@ export const credentialsError = (): Error =>
 // biome-ignore lint/suspicious/noExplicitAny: mocks of different clients have unrelated type parameters.
 export const sentCommands = (...mocks: AwsStub<any, any, any>[]): string[] =>
   mocks.flatMap((mock) => mock.calls().map((call) => (call.args[0] as object).constructor.name));
+
+/**
+ * An action refusing a forged instance id: planning refuses before any lookup, executing anyway fails
+ * with REFUSED, and no command reaches the mocked client.
+ */
+export const expectRefusedInstanceId = async <P>(
+  action: ActionDefinition<P, AwsServices>,
+  finding: Finding,
+  // biome-ignore lint/suspicious/noExplicitAny: mocks of different clients have unrelated type parameters.
+  mock: AwsStub<any, any, any>,
+): Promise<ActionPlan> => {
+  const ctx = contextFor(action, finding);
+
+  const plan = await action.plan(ctx);
+  const outcome = await action.execute(ctx, plan);
+
+  expect(plan).toMatchObject({ status: 'refused', calls: [], lookups: [] });
+  expect(plan.reason).toContain('is not a valid EC2 instance id');
+  expect(plan.reason).not.toContain('\n');
+  expect(outcome).toMatchObject({
+    status: 'failed',
+    calls: [],
+    error: { code: 'REFUSED', retryable: false },
+  });
+  expect(sentCommands(mock)).toEqual([]);
+  return plan;
+};

@@ -471,3 +471,14 @@ export const torIpCallerAssumedRole = (
       tactics: [{ id: 'TA0001', name: 'Initial Access' }],
     },
   );
+
+/** The C&C sample as an attacker would forge it: the instance id replaced with `instanceId`. */
+export const forgedInstance = (instanceId: string): Finding => {
+  const finding = commandAndControl();
+  return {
+    ...finding,
+    resources: finding.resources.map((resource) =>
+      resource.kind === 'instance' ? { ...resource, instanceId } : resource,
+    ),
+  };
+};

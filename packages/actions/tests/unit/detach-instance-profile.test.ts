@@ -6,13 +6,13 @@ import {
   ReplaceIamInstanceProfileAssociationCommand,
 } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
-import type { Finding } from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { detachInstanceProfile } from '../../src/actions/detach-instance-profile.js';
-import { contextFor, credentialsError, sentCommands } from '../helpers/context.js';
+import { contextFor, credentialsError, expectRefusedInstanceId, sentCommands } from '../helpers/context.js';
 import {
   commandAndControl,
+  forgedInstance,
   INSTANCE_ID,
   INSTANCE_PROFILE_ARN,
   instanceCredentialExfiltration,
@@ -61,17 +61,6 @@ const describeInput = {
     { Name: 'instance-id', Values: [INSTANCE_ID] },
     { Name: 'state', Values: ['associated'] },
   ],
-};
-
-/** The sample as an attacker would forge it: the instance id replaced with `instanceId`. */
-const forged = (instanceId: string): Finding => {
-  const finding = commandAndControl();
-  return {
-    ...finding,
-    resources: finding.resources.map((resource) =>
-      resource.kind === 'instance' ? { ...resource, instanceId } : resource,
-    ),
-  };
 };
 
 /** What a lookup that ignored its filter would answer: the target's association and another instance's. */
@@ -417,20 +406,7 @@ describe('detach-instance-profile against a forged finding', () => {
   it.each([['*'], ['i-0*'], ['i-0a1b2c3d4e5f6789?'], ['I-0A1B2C3D4E5F67890'], [`${INSTANCE_ID}\n`]])(
     'refuses the instance id %j without any AWS call',
     async (instanceId) => {
-      const ctx = contextFor(detachInstanceProfile, forged(instanceId));
-
-      const plan = await detachInstanceProfile.plan(ctx);
-      const outcome = await detachInstanceProfile.execute(ctx, plan);
-
-      expect(plan).toMatchObject({ status: 'refused', calls: [], lookups: [] });
-      expect(plan.reason).toContain('is not a valid EC2 instance id');
-      expect(plan.reason).not.toContain('\n');
-      expect(outcome).toMatchObject({
-        status: 'failed',
-        calls: [],
-        error: { code: 'REFUSED', retryable: false },
-      });
-      expect(sentCommands(ec2)).toEqual([]);
+      await expectRefusedInstanceId(detachInstanceProfile, forgedInstance(instanceId), ec2);
     },
   );
 

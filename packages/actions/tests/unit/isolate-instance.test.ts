@@ -11,12 +11,16 @@ import {
   RevokeSecurityGroupEgressCommand,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
-import type { Finding } from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { isolateInstance, previousGroupsTags } from '../../src/actions/isolate-instance.js';
-import { contextFor, credentialsError, sentCommands } from '../helpers/context.js';
-import { commandAndControl, INSTANCE_ID, instanceCredentialExfiltration } from '../helpers/findings.js';
+import { contextFor, credentialsError, expectRefusedInstanceId, sentCommands } from '../helpers/context.js';
+import {
+  commandAndControl,
+  forgedInstance,
+  INSTANCE_ID,
+  instanceCredentialExfiltration,
+} from '../helpers/findings.js';
 
 const ec2 = mockClient(EC2Client);
 
@@ -89,17 +93,6 @@ const quarantineExists = (found: SecurityGroup = group(), verified: SecurityGrou
   ec2
     .on(DescribeSecurityGroupsCommand, { GroupIds: [found.GroupId ?? ''] })
     .resolves({ SecurityGroups: [verified] });
-};
-
-/** The sample as an attacker would forge it: the instance id replaced with `instanceId`. */
-const forged = (instanceId: string): Finding => {
-  const finding = commandAndControl();
-  return {
-    ...finding,
-    resources: finding.resources.map((resource) =>
-      resource.kind === 'instance' ? { ...resource, instanceId } : resource,
-    ),
-  };
 };
 
 const mutatingCommands = () => sentCommands(ec2).filter((name) => !name.startsWith('Describe'));
@@ -580,15 +573,7 @@ describe('isolate-instance against a forged finding', () => {
   it.each([['*'], ['i-0*'], ['i-0a1b2c3d4e5f6789?'], [`${INSTANCE_ID}\u2028`]])(
     'refuses the instance id %j without any AWS call',
     async (instanceId) => {
-      const ctx = contextFor(isolateInstance, forged(instanceId));
-
-      const plan = await isolateInstance.plan(ctx);
-      const outcome = await isolateInstance.execute(ctx, plan);
-
-      expect(plan).toMatchObject({ status: 'refused', calls: [], lookups: [] });
-      expect(plan.reason).toContain('is not a valid EC2 instance id');
-      expect(outcome).toMatchObject({ status: 'failed', calls: [], error: { code: 'REFUSED' } });
-      expect(sentCommands(ec2)).toEqual([]);
+      await expectRefusedInstanceId(isolateInstance, forgedInstance(instanceId), ec2);
     },
   );
 

@@ -6,12 +6,11 @@ import {
   EC2ServiceException,
   type Instance,
 } from '@aws-sdk/client-ec2';
-import type { Finding } from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { snapshotVolumes } from '../../src/actions/snapshot-volumes.js';
-import { contextFor, credentialsError, sentCommands } from '../helpers/context.js';
-import { commandAndControl, INSTANCE_ID, maliciousIpCaller } from '../helpers/findings.js';
+import { contextFor, credentialsError, expectRefusedInstanceId, sentCommands } from '../helpers/context.js';
+import { commandAndControl, forgedInstance, INSTANCE_ID, maliciousIpCaller } from '../helpers/findings.js';
 
 const ec2 = mockClient(EC2Client);
 const FINDING_ID = commandAndControl().id;
@@ -71,17 +70,6 @@ const snapshot = (SnapshotId: string, instanceId = INSTANCE_ID, findingId = FIND
     { Key: 'riposte:instance-id', Value: instanceId },
   ],
 });
-
-/** The sample as an attacker would forge it: the instance id replaced with `instanceId`. */
-const forged = (instanceId: string): Finding => {
-  const finding = commandAndControl();
-  return {
-    ...finding,
-    resources: finding.resources.map((resource) =>
-      resource.kind === 'instance' ? { ...resource, instanceId } : resource,
-    ),
-  };
-};
 
 beforeEach(() => {
   ec2.reset();
@@ -227,15 +215,7 @@ describe('snapshot-volumes against a forged finding', () => {
   it.each([['*'], ['i-0*'], ['i-????????'], [`${INSTANCE_ID} `]])(
     'refuses the instance id %j without any AWS call',
     async (instanceId) => {
-      const ctx = contextFor(snapshotVolumes, forged(instanceId));
-
-      const plan = await snapshotVolumes.plan(ctx);
-      const outcome = await snapshotVolumes.execute(ctx, plan);
-
-      expect(plan).toMatchObject({ status: 'refused', calls: [], lookups: [] });
-      expect(plan.reason).toContain('is not a valid EC2 instance id');
-      expect(outcome).toMatchObject({ status: 'failed', calls: [], error: { code: 'REFUSED' } });
-      expect(sentCommands(ec2)).toEqual([]);
+      await expectRefusedInstanceId(snapshotVolumes, forgedInstance(instanceId), ec2);
     },
   );
 
