@@ -1,7 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createAwsServices, createGuardDutyVerifier, createRegistry } from '@riposte/actions';
+import { join, relative, resolve } from 'node:path';
+import { createAwsServices, createGuardDutyVerifier } from '@riposte/actions';
 import {
   createEngine,
   type EngineMode,
@@ -9,19 +8,45 @@ import {
   FindingFormatError,
   loadPlaybooks,
   normalize,
+  type Playbook,
 } from '@riposte/core';
+import { loadProject, type Project } from './config/load.js';
+import { loadProjectPlaybooks } from './config/playbooks.js';
 import type { CliIO } from './io.js';
 
-/** The playbooks shipped in this checkout's `rules/`. */
-export const SHIPPED_PLAYBOOKS = fileURLToPath(new URL('../../../rules', import.meta.url));
+/** The option every command takes: the configuration to use instead of the nearest one. */
+export const CONFIG_OPTION = { config: { type: 'string' as const } };
 
-export const playbookPaths = (given: string[] | undefined, io: CliIO): string[] =>
-  given && given.length > 0 ? given : [io.env.RIPOSTE_PLAYBOOKS ?? SHIPPED_PLAYBOOKS];
+/** The project of the working directory, or of `--config`. */
+export const projectOf = (io: CliIO, configFile: string | undefined): Promise<Project> =>
+  loadProject(io.cwd, configFile);
 
-export const loadEngine = async (paths: string[], mode: EngineMode, io: CliIO) => {
-  const registry = createRegistry();
-  const playbooks = await loadPlaybooks(paths, { registry });
-  const services = createAwsServices({ env: io.env });
+/**
+ * The playbooks a command works on: `--playbooks` when given, else `RIPOSTE_PLAYBOOKS` (the directory
+ * the function would load), else the project's. Every one is checked against the project's actions.
+ */
+export const commandPlaybooks = async (
+  project: Project,
+  given: string[] | undefined,
+  io: CliIO,
+): Promise<Playbook[]> => {
+  const paths =
+    given && given.length > 0 ? given : io.env.RIPOSTE_PLAYBOOKS ? [io.env.RIPOSTE_PLAYBOOKS] : [];
+  if (paths.length > 0) {
+    return loadPlaybooks(
+      paths.map((path) => resolve(io.cwd, path)),
+      { registry: project.registry },
+    );
+  }
+  return (await loadProjectPlaybooks(project)).map(({ playbook }) => playbook);
+};
+
+export const loadEngine = (project: Project, playbooks: Playbook[], mode: EngineMode, io: CliIO) => {
+  const { registry } = project;
+  // The configuration's topic, unless the environment names one (as the deployed function's does).
+  const topic = project.config.topicArn;
+  const env = topic && !io.env.RIPOSTE_SNS_TOPIC_ARN ? { ...io.env, RIPOSTE_SNS_TOPIC_ARN: topic } : io.env;
+  const services = createAwsServices({ env });
   return {
     engine: createEngine({ playbooks, registry, services, mode }),
     /** Re-reads a finding from GuardDuty with the caller's credentials, as the deployed function does. */
@@ -35,7 +60,8 @@ export interface LoadedFinding {
 }
 
 /** Reads a finding file, or every *.json file of a directory, and normalizes each. */
-export const readFindings = async (path: string, io: CliIO): Promise<LoadedFinding[]> => {
+export const readFindings = async (given: string, io: CliIO): Promise<LoadedFinding[]> => {
+  const path = resolve(io.cwd, given);
   const files = (await stat(path)).isDirectory()
     ? (await readdir(path))
         .filter((name) => name.endsWith('.json'))

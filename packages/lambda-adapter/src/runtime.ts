@@ -49,7 +49,7 @@ export interface HandlerOptions {
   registry?: ActionRegistry<AwsServices>;
   /** Compiled playbooks to use instead of loading `RIPOSTE_PLAYBOOKS` or the bundled ones. */
   playbooks?: Playbook[];
-  /** The bundled playbooks (the bundle embeds them compiled; default: this checkout's `rules/`). */
+  /** The bundled playbooks (the bundle embeds them compiled; default: the installed `@riposte/rules`). */
   bundled?: (registry: ActionRegistry<unknown>) => Promise<Playbook[]>;
   /** Builds the AWS service bag; default `createAwsServices`. Tests point it at a fake. */
   createServices?: (options: AwsServicesOptions) => AwsServices;

@@ -1,14 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { createRegistry } from '@riposte/actions';
-import { loadPlaybooks, type Style } from '@riposte/core';
+import type { Style } from '@riposte/core';
 import { type Coverage, computeCoverage, navigatorLayer } from '@riposte/core/catalog';
 import { parseCommandArgs } from '../args.js';
 import { type CliIO, EXIT } from '../io.js';
-import { playbookPaths } from '../load.js';
+import { CONFIG_OPTION, commandPlaybooks, projectOf } from '../load.js';
 
-export const coverageHelp = `riposte coverage [--playbooks <file|dir>]... [--navigator <out.json>] [--json]
-  What the playbooks handle, measured against the catalog of GuardDuty finding types (active types
+export const coverageHelp = `riposte coverage [--playbooks <file|dir>]... [--config <file>] [--navigator <out.json>] [--json]
+  What the playbooks (default: the project's) handle, measured against the catalog of GuardDuty finding types (active types
   only) and the CTID ATT&CK mapping: handled and unhandled types by resource type and severity,
   techniques and tactics covered, and per playbook the types it reaches (and patterns that reach
   none). Restrictions such as severity or resources are listed, not guessed.
@@ -105,11 +104,12 @@ export const runCoverage = async (args: string[], io: CliIO): Promise<number> =>
       playbooks: { type: 'string', multiple: true },
       navigator: { type: 'string' },
       json: { type: 'boolean' },
+      ...CONFIG_OPTION,
     },
     false,
   );
-  const paths = playbookPaths(values.playbooks, io).map((path) => resolve(io.cwd, path));
-  const playbooks = await loadPlaybooks(paths, { registry: createRegistry() });
+  const project = await projectOf(io, values.config);
+  const playbooks = await commandPlaybooks(project, values.playbooks, io);
   const coverage = computeCoverage(playbooks);
   if (values.navigator) {
     const out = resolve(io.cwd, values.navigator);

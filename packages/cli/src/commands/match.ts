@@ -1,10 +1,10 @@
 import { formatFindingHeader } from '@riposte/core';
 import { parseCommandArgs } from '../args.js';
 import { type CliIO, EXIT, UsageError } from '../io.js';
-import { jsonOf, loadEngine, playbookPaths, readFindings } from '../load.js';
+import { CONFIG_OPTION, commandPlaybooks, jsonOf, loadEngine, projectOf, readFindings } from '../load.js';
 
-export const matchHelp = `riposte match --finding <file|dir> [--playbooks <dir>]... [--explain] [--json]
-  Which playbooks match each finding, and on which criteria. --explain also says, for every playbook
+export const matchHelp = `riposte match --finding <file|dir> [--playbooks <dir>]... [--config <file>] [--explain] [--json]
+  Which playbooks match each finding, and on which criteria (default: the project's playbooks). --explain also says, for every playbook
   that does not match, the first criterion that failed.`;
 
 export const runMatch = async (args: string[], io: CliIO): Promise<number> => {
@@ -15,11 +15,14 @@ export const runMatch = async (args: string[], io: CliIO): Promise<number> => {
       playbooks: { type: 'string', multiple: true },
       explain: { type: 'boolean' },
       json: { type: 'boolean' },
+      ...CONFIG_OPTION,
     },
     false,
   );
   if (!values.finding) throw new UsageError('match needs --finding <file|dir>');
-  const { engine } = await loadEngine(playbookPaths(values.playbooks, io), 'dry-run', io);
+  const project = await projectOf(io, values.config);
+  const playbooks = await commandPlaybooks(project, values.playbooks, io);
+  const { engine } = loadEngine(project, playbooks, 'dry-run', io);
   const results = [];
   for (const { file, finding } of await readFindings(values.finding, io)) {
     const matches = await engine.match(finding);

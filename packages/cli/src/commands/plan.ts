@@ -2,10 +2,10 @@ import type { Verification } from '@riposte/actions';
 import { type EngineMode, formatPlan } from '@riposte/core';
 import { parseCommandArgs } from '../args.js';
 import { type CliIO, EXIT, UsageError } from '../io.js';
-import { jsonOf, loadEngine, playbookPaths, readFindings } from '../load.js';
+import { CONFIG_OPTION, commandPlaybooks, jsonOf, loadEngine, projectOf, readFindings } from '../load.js';
 
-export const planHelp = `riposte plan --finding <file|dir> [--playbooks <dir>]... [--mode dry-run|enforce] [--json]
-  The dry-run plan: for every matching playbook, each step with its target and the exact AWS calls it
+export const planHelp = `riposte plan --finding <file|dir> [--playbooks <dir>]... [--config <file>] [--mode dry-run|enforce] [--json]
+  The dry-run plan: for every matching playbook (default: the project's playbooks), each step with its target and the exact AWS calls it
   would make. Never mutates. With AWS credentials, each finding is first re-read from GuardDuty (as the
   deployed function does) and the plan is made from GuardDuty's copy; a finding GuardDuty does not hold
   is refused. Without credentials the finding is planned as given, marked "unverified", and lookups are
@@ -19,6 +19,7 @@ export const runPlan = async (args: string[], io: CliIO): Promise<number> => {
       playbooks: { type: 'string', multiple: true },
       mode: { type: 'string', default: 'dry-run' },
       json: { type: 'boolean' },
+      ...CONFIG_OPTION,
     },
     false,
   );
@@ -26,11 +27,9 @@ export const runPlan = async (args: string[], io: CliIO): Promise<number> => {
   if (values.mode !== 'dry-run' && values.mode !== 'enforce') {
     throw new UsageError(`--mode must be dry-run or enforce, not "${values.mode}"`);
   }
-  const { engine, verifier } = await loadEngine(
-    playbookPaths(values.playbooks, io),
-    values.mode as EngineMode,
-    io,
-  );
+  const project = await projectOf(io, values.config);
+  const playbooks = await commandPlaybooks(project, values.playbooks, io);
+  const { engine, verifier } = loadEngine(project, playbooks, values.mode as EngineMode, io);
   const plans = [];
   let refused = 0;
   for (const { file, finding } of await readFindings(values.finding, io)) {

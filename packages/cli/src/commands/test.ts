@@ -1,5 +1,5 @@
 import { dirname, relative, resolve } from 'node:path';
-import { type AwsCredentialsProvider, createAwsServices, createRegistry } from '@riposte/actions';
+import { type AwsCredentialsProvider, createAwsServices, type MutableActionRegistry } from '@riposte/actions';
 import {
   type CaseFile,
   type CaseResult,
@@ -14,10 +14,14 @@ import {
   runCases,
 } from '@riposte/core';
 import { parseCommandArgs } from '../args.js';
+import type { Project } from '../config/load.js';
+import { resolveSources } from '../config/playbooks.js';
 import { type CliIO, EXIT } from '../io.js';
+import { CONFIG_OPTION, projectOf } from '../load.js';
 
-export const testHelp = `riposte test [paths...] [--playbooks <file|dir>]... [--json]
-  Runs playbook test cases: every *.cases.yaml under the paths (default: rules/). A case names a
+export const testHelp = `riposte test [paths...] [--playbooks <file|dir>]... [--config <file>] [--json]
+  Runs playbook test cases: every *.cases.yaml under the paths (default: beside each of the project's
+  playbook sources, run against that source's playbooks), with the project's custom actions. A case names a
   finding (a JSON file, or inline) and what must happen to it: which playbooks match, which steps are
   planned on which targets, or no match. Plans offline, in dry-run: no AWS call is made, lookups show as
   "would look up", and notify plans to a placeholder topic unless the playbook names a destination.
@@ -44,14 +48,11 @@ interface FileResults {
   results: CaseResult[];
 }
 
-/** One engine per playbook source: the --playbooks paths, or the cases file's directory. */
-const engineFor = (io: CliIO, given: string[] | undefined) => {
-  const registry = createRegistry();
+/** One engine per set of playbooks, all with the project's actions. */
+const enginesOf = (registry: MutableActionRegistry) => {
   const services = offlineServices();
   const engines = new Map<string, Promise<Engine>>();
-  return (caseFile: CaseFile): Promise<Engine> => {
-    const paths =
-      given && given.length > 0 ? given.map((path) => resolve(io.cwd, path)) : [dirname(caseFile.file)];
+  return (paths: string[]): Promise<Engine> => {
     const key = paths.join('\u0000');
     let engine = engines.get(key);
     if (!engine) {
@@ -66,26 +67,66 @@ const engineFor = (io: CliIO, given: string[] | undefined) => {
 
 const shown = (io: CliIO, file: string): string => relative(io.cwd, file) || file;
 
+/** A cases file and the playbooks it runs against. */
+interface Suite {
+  caseFile: CaseFile;
+  playbooks: string[];
+}
+
+/**
+ * The cases to run. Given paths: their cases, each against its directory's playbooks (or
+ * --playbooks). Otherwise each of the project's playbook sources, its cases against its own
+ * playbooks: a source's cases describe that source, whatever else the project adds.
+ */
+const suitesOf = async (
+  project: Project,
+  positionals: string[],
+  given: string[] | undefined,
+  io: CliIO,
+): Promise<Suite[]> => {
+  const forced = given && given.length > 0 ? given.map((path) => resolve(io.cwd, path)) : undefined;
+  if (positionals.length > 0) {
+    const caseFiles = await loadCases(positionals.map((path) => resolve(io.cwd, path)));
+    return caseFiles.map((caseFile) => ({ caseFile, playbooks: forced ?? [dirname(caseFile.file)] }));
+  }
+  const suites: Suite[] = [];
+  for (const source of await resolveSources(project)) {
+    if (source.cases.length === 0) {
+      io.stderr(io.style('yellow', `no cases for the playbooks of "${source.from}"`));
+      continue;
+    }
+    for (const caseFile of await loadCases(source.cases)) {
+      suites.push({ caseFile, playbooks: forced ?? source.paths });
+    }
+  }
+  return suites;
+};
+
 export const runTest = async (args: string[], io: CliIO): Promise<number> => {
   const { values, positionals } = parseCommandArgs(args, {
     playbooks: { type: 'string', multiple: true },
     json: { type: 'boolean' },
+    ...CONFIG_OPTION,
   });
-  const paths = (positionals.length > 0 ? positionals : ['rules']).map((path) => resolve(io.cwd, path));
-  let caseFiles: CaseFile[];
+  const project = await projectOf(io, values.config);
+  let suites: Suite[];
   try {
-    caseFiles = await loadCases(paths);
+    suites = await suitesOf(project, positionals, values.playbooks, io);
   } catch (error) {
     if (!(error instanceof CaseValidationError)) throw error;
     io.stderr(`${io.style('red', 'invalid cases')}: ${error.issues.length} problem(s)`);
     for (const issue of error.issues) io.stderr(formatIssue({ ...issue, file: shown(io, issue.file) }));
     return EXIT.failed;
   }
+  if (suites.length === 0) {
+    io.stderr(`${io.style('red', 'no cases')}: no *.cases.yaml beside the project's playbooks`);
+    return EXIT.failed;
+  }
 
-  const engineOf = engineFor(io, values.playbooks);
+  const engineOf = enginesOf(project.registry);
   const files: FileResults[] = [];
-  for (const caseFile of caseFiles) {
-    const engine = await engineOf(caseFile);
+  for (const { caseFile, playbooks } of suites) {
+    const engine = await engineOf(playbooks);
     const results = (await runCases(caseFile.cases, engine)).map((result) => ({
       ...result,
       location: { ...result.location, file: shown(io, result.location.file) },

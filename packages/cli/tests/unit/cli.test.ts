@@ -44,7 +44,9 @@ describe('riposte (main)', () => {
     const { code, err } = await run(['remediate']);
 
     expect(code).toBe(EXIT.usage);
-    expect(err).toContain('unknown command "remediate"; commands: validate, test, normalize, match, plan');
+    expect(err).toContain(
+      'unknown command "remediate"; commands: init, validate, test, normalize, match, plan, coverage, build, template',
+    );
   });
 
   it('exits 2 with the command help for a missing or unknown option', async () => {
@@ -99,13 +101,18 @@ describe('riposte validate', () => {
     ]);
   });
 
-  it('exits 1 for a path that does not exist, and 2 without any path', async () => {
+  it('exits 1 for a path that does not exist', async () => {
     const missing = await run(['validate', join(scratch(), 'nowhere')]);
-    const none = await run(['validate']);
 
     expect(missing.code).toBe(EXIT.failed);
     expect(missing.err).toContain('no such file or directory');
-    expect(none.code).toBe(EXIT.usage);
+  });
+
+  it("validates the project's playbooks without a path: this checkout's riposte.config.mjs", async () => {
+    const { code, out } = await run(['validate']);
+
+    expect(code).toBe(EXIT.ok);
+    expect(out).toMatch(/^valid: 8 playbook\(s\)$/);
   });
 });
 

@@ -7,12 +7,14 @@ const registry = createRegistry();
 const RULES = new URL('../../../../rules', import.meta.url).pathname;
 
 describe('loadFunctionPlaybooks', () => {
-  it('uses the bundled playbooks when no directory is configured: those of rules/', async () => {
+  it('uses the bundled playbooks when no directory is configured: those of @riposte/rules', async () => {
     const playbooks = await loadFunctionPlaybooks(undefined, registry, bundledPlaybooks);
 
     const names = (await loadPlaybooks([RULES], { registry })).map((playbook) => playbook.name);
     expect(playbooks.map((playbook) => playbook.name)).toEqual(names);
-    expect(playbooks.map((playbook) => playbook.location.file)).toContain('rules/s3-data-exfiltration.yaml');
+    expect(playbooks.map((playbook) => playbook.location.file)).toContain(
+      '@riposte/rules/s3-data-exfiltration.yaml',
+    );
   });
 
   it('loads the configured directory instead', async () => {
