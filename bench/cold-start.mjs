@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fakeAws, log, median, path } from './lib/common.mjs';
 
-const BUNDLE = path('packages/lambda-adapter/dist/handler.mjs');
+const BUNDLE = path('dist/riposte/handler.mjs');
 const EVENT = path('examples/scenario/findings/01-instance-credential-exfiltration.json');
 const CHILD = path('bench/cold-start-child.mjs');
 const NAIVE = path('bench/naive_responder.py');

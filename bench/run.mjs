@@ -102,7 +102,7 @@ add(
 
 add('## 2. Cold start', '');
 add(
-  'A fresh `node` process imports `packages/lambda-adapter/dist/handler.mjs` (its init: configuration, the',
+  'A fresh `node` process imports `dist/riposte/handler.mjs` (its init: configuration, the',
   'bundled playbooks, the engine) and handles `examples/scenario/findings/01-instance-credential-exfiltration.json`',
   'in enforce mode against fake-aws seeded with the scenario, until the handler returns; wall time is from spawn',
   "to exit as the parent sees it, peak RSS is the child's `VmHWM`. The baseline (`bench/naive_responder.py`) is",
@@ -174,7 +174,7 @@ add(
   '',
   '| artifact | size |',
   '| --- | ---: |',
-  `| \`packages/lambda-adapter/dist/handler.mjs\` | ${mb(size.bundleBytes)} (${size.bundleBytes} bytes; ${(size.bundleGzipBytes / 1024).toFixed(0)} KB gzipped) |`,
+  `| \`dist/riposte/handler.mjs\` | ${mb(size.bundleBytes)} (${size.bundleBytes} bytes; ${(size.bundleGzipBytes / 1024).toFixed(0)} KB gzipped) |`,
   `| \`riposte template\` (CloudFormation, YAML) | ${size.templateBytes} bytes, ${size.templateLines} lines |`,
   '',
 );

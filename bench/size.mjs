@@ -8,7 +8,7 @@ import { log, path } from './lib/common.mjs';
 export const BUNDLE_BUDGET_BYTES = 1.5 * 1024 * 1024;
 
 export const runSize = () => {
-  const bundle = readFileSync(path('packages/lambda-adapter/dist/handler.mjs'));
+  const bundle = readFileSync(path('dist/riposte/handler.mjs'));
   const template = spawnSync(process.execPath, [path('packages/cli/dist/bin.js'), 'template'], {
     encoding: 'utf8',
     cwd: path(''),

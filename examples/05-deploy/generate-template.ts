@@ -15,7 +15,7 @@ export interface GenerateOptions {
   playbooks?: string[];
   /** The role assumed in member accounts (the `MemberRoleName` parameter's default). */
   memberRoleName?: string;
-  /** Where `dist/handler.mjs` is, seen from the directory the template is packaged in. */
+  /** Where `riposte build`'s `function.zip` is, seen from the directory the template is packaged in. */
   codeUri?: string;
 }
 

@@ -1,5 +1,8 @@
+import { isAbsolute, relative } from 'node:path';
 import { ConfigurationError, formatIssue, isRiposteError } from '@riposte/core';
+import { buildHelp, runBuild } from './commands/build.js';
 import { coverageHelp, runCoverage } from './commands/coverage.js';
+import { initHelp, runInit } from './commands/init.js';
 import { matchHelp, runMatch } from './commands/match.js';
 import { normalizeHelp, runNormalize } from './commands/normalize.js';
 import { planHelp, runPlan } from './commands/plan.js';
@@ -14,12 +17,14 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  init: { run: runInit, help: initHelp },
   validate: { run: runValidate, help: validateHelp },
   test: { run: runTest, help: testHelp },
   normalize: { run: runNormalize, help: normalizeHelp },
   match: { run: runMatch, help: matchHelp },
   plan: { run: runPlan, help: planHelp },
   coverage: { run: runCoverage, help: coverageHelp },
+  build: { run: runBuild, help: buildHelp },
   template: { run: runTemplate, help: templateHelp },
 };
 
@@ -55,7 +60,12 @@ export const main = async (argv: string[], io: CliIO): Promise<number> => {
     }
     if (error instanceof ConfigurationError) {
       io.stderr(`${io.style('red', 'invalid')}: ${error.issues.length} problem(s)`);
-      for (const issue of error.issues) io.stderr(formatIssue(issue));
+      for (const issue of error.issues) {
+        // Files under the working directory are named from it; others as they are.
+        const inside = isAbsolute(issue.file) ? relative(io.cwd, issue.file) : '';
+        const file = inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : issue.file;
+        io.stderr(formatIssue({ ...issue, file }));
+      }
       return EXIT.failed;
     }
     if (isRiposteError(error)) {

@@ -21,12 +21,6 @@ const template = async (args: string[], cwd = ROOT) => {
 const json = async (args: string[]) =>
   JSON.parse((await template(['--format', 'json', ...args])).text) as CloudFormationTemplate;
 
-/** Every statement of a policy document, with any `Fn::If` around it taken off. */
-const statements = (resource: { Properties: Record<string, unknown> }) =>
-  (resource.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement.map(
-    (entry) => ((entry['Fn::If'] as unknown[] | undefined)?.[1] ?? entry) as Record<string, unknown>,
-  );
-
 describe('riposte template', () => {
   it('prints the YAML template for the shipped playbooks', async () => {
     const { code, text } = await template([]);
@@ -37,7 +31,7 @@ describe('riposte template', () => {
     expect(parsed.Resources.RiposteFunction?.Properties).toMatchObject({
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
-      Code: 'packages/lambda-adapter/dist/handler.mjs',
+      Code: 'dist/riposte/function.zip',
     });
     expect(text).not.toMatch(/[&*]a\d/);
   });
@@ -50,50 +44,20 @@ describe('riposte template', () => {
     expect(JSON.parse(text)).toEqual(yaml);
   });
 
-  it('points Code at the bundle relative to the current directory, or where --code says', async () => {
+  it("points Code at the build's function.zip relative to the current directory, or where --code says", async () => {
     const fromExamples = JSON.parse(
       (await template(['--format', 'json'], join(ROOT, 'examples', '05-deploy'))).text,
     );
-    const given = await json(['--code', 'build/handler.mjs']);
+    const given = await json(['--code', 'build/function.zip']);
 
-    expect(fromExamples.Resources.RiposteFunction.Properties.Code).toBe(
-      '../../packages/lambda-adapter/dist/handler.mjs',
-    );
-    expect(given.Resources.RiposteFunction!.Properties.Code).toBe('build/handler.mjs');
+    expect(fromExamples.Resources.RiposteFunction.Properties.Code).toBe('../../dist/riposte/function.zip');
+    expect(given.Resources.RiposteFunction!.Properties.Code).toBe('build/function.zip');
   });
 
   it('sets the MemberRoleName default with --member-role', async () => {
     const parsed = await json(['--member-role', 'security/riposte-member']);
 
     expect(parsed.Parameters.MemberRoleName!.Default).toBe('security/riposte-member');
-  });
-
-  it('derives the role and the rule from the playbooks given with --playbooks', async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'riposte-template-'));
-    await writeFile(
-      join(directory, 'trail.yaml'),
-      'name: trail\nmatch:\n  types: [Stealth:IAMUser/CloudTrailLoggingDisabled]\nactions:\n  - action: restart-cloudtrail-logging\n',
-    );
-
-    const parsed = await json(['--playbooks', directory]);
-
-    const trail = statements(parsed.Resources.RipostePolicy!).filter((statement) =>
-      (statement.Action as string[]).some((action) => action.startsWith('cloudtrail:')),
-    );
-    expect(trail).toEqual([
-      expect.objectContaining({
-        Sid: 'CloudtrailOnTrail',
-        Action: ['cloudtrail:GetTrailStatus', 'cloudtrail:StartLogging'],
-      }),
-    ]);
-    expect(
-      statements(parsed.Resources.RipostePolicy!).some((statement) =>
-        (statement.Action as string[]).some((action) => action.startsWith('ec2:')),
-      ),
-    ).toBe(false);
-    expect(parsed.Resources.FindingRule!.Properties.EventPattern).toMatchObject({
-      detail: { type: ['Stealth:IAMUser/CloudTrailLoggingDisabled'] },
-    });
   });
 
   it('prints the member-account stack with --member: a named role trusting FunctionRoleArn', async () => {
@@ -327,7 +291,7 @@ describe('examples/05-deploy', () => {
 
     const fromCode = await generateTemplate({
       memberRoleName: 'riposte-member',
-      codeUri: 'packages/lambda-adapter/dist/handler.mjs',
+      codeUri: 'dist/riposte/function.zip',
     });
 
     expect(fromCode).toEqual(fromCli);

@@ -40,7 +40,7 @@ export interface TemplateOptions {
   memberRoleName?: string;
   /** Default of the `Mode` parameter. Default `dry-run`. */
   mode?: EngineMode;
-  /** Path of the built `handler.mjs`, relative to where the template is packaged. */
+  /** Path of the `function.zip` `riposte build` writes, relative to where the template is packaged. */
   codeUri?: string;
   /** Default 512 MB. */
   memorySize?: number;
@@ -48,7 +48,7 @@ export interface TemplateOptions {
   timeout?: number;
 }
 
-export const DEFAULT_CODE_URI = 'packages/lambda-adapter/dist/handler.mjs';
+export const DEFAULT_CODE_URI = 'dist/riposte/function.zip';
 
 /** What the function needs besides the playbooks' actions, in the same grant form. */
 const FUNCTION_GRANTS: PermissionGrant[] = [

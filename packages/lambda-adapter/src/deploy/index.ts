@@ -39,4 +39,10 @@ export {
   statementOf,
   wildcardActions,
 } from './permissions.js';
-export type { CloudFormationResource, CloudFormationTemplate } from './shared.js';
+export {
+  type CloudFormationResource,
+  type CloudFormationTemplate,
+  PRINCIPAL_ARN_PARAMETER_PATTERN,
+  TOPIC_PARAMETER_PATTERN,
+  withParameterDefaults,
+} from './shared.js';

@@ -65,3 +65,28 @@ export const PRINCIPAL_ARN_PARAMETER_PATTERN =
 
 /** 2-1224 characters STS accepts in an external id; the parameter may also be empty (none). */
 export const EXTERNAL_ID_PARAMETER_PATTERN = '^([\\w+=,.@:/-]{2,1224})?$';
+
+/**
+ * The template with other defaults for some of its parameters (a project's settings), each checked
+ * against the parameter's own AllowedPattern or AllowedValues: a default CloudFormation would refuse
+ * fails here instead.
+ */
+export const withParameterDefaults = (
+  template: CloudFormationTemplate,
+  defaults: Record<string, string | number>,
+): CloudFormationTemplate => {
+  const parameters = { ...template.Parameters };
+  for (const [name, value] of Object.entries(defaults)) {
+    const parameter = parameters[name];
+    if (!parameter) throw new TemplateError(`the template has no parameter ${name}`, { parameter: name });
+    const pattern =
+      typeof parameter.AllowedPattern === 'string' ? new RegExp(parameter.AllowedPattern) : undefined;
+    const items = parameter.Type === 'CommaDelimitedList' ? String(value).split(',') : [String(value)];
+    const allowed = parameter.AllowedValues as unknown[] | undefined;
+    if ((pattern && !items.every((item) => pattern.test(item))) || (allowed && !allowed.includes(value))) {
+      throw new TemplateError(`${JSON.stringify(value)} is not a valid ${name}`, { parameter: name });
+    }
+    parameters[name] = { ...parameter, Default: value };
+  }
+  return { ...template, Parameters: parameters };
+};

@@ -37,8 +37,7 @@ describe.each(variants)('the $name template', ({ template, deployment }) => {
 
     // Assert
     expect(Object.keys(template.Resources).length).toBeGreaterThan(0);
-    for (const path of Object.values(localPaths))
-      expect(path).toMatch(/^packages\/lambda-adapter\/dist\/handler\.mjs$/);
+    for (const path of Object.values(localPaths)) expect(path).toMatch(/^dist\/riposte\/function\.zip$/);
     expect(problems).toEqual([]);
   });
 

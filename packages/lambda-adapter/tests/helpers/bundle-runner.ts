@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { HandlerResult } from '../../src/index.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-export const BUNDLE = join(ROOT, 'packages', 'lambda-adapter', 'dist', 'handler.mjs');
+export const BUNDLE = join(ROOT, 'dist', 'riposte', 'handler.mjs');
 const RUNNER = fileURLToPath(new URL('./invoke-bundle.mjs', import.meta.url));
 
 const newestChange = (path: string): number => {
@@ -23,7 +23,9 @@ export const requireFreshBundle = (): void => {
       `${BUNDLE} is missing: run \`pnpm build\` first (the root \`npm test\` builds before testing)`,
     );
   }
-  const sources = ['core', 'actions', 'lambda-adapter'].map((name) => join(ROOT, 'packages', name, 'src'));
+  const sources = ['core', 'actions', 'lambda-adapter', 'cli'].map((name) =>
+    join(ROOT, 'packages', name, 'src'),
+  );
   // The playbooks the bundle embeds: rules/*.yaml, not their cases or findings.
   const playbooks = readdirSync(join(ROOT, 'rules'))
     .filter((name) => /\.ya?ml$/.test(name) && !/\.cases\.ya?ml$/.test(name))
@@ -51,10 +53,14 @@ export interface BundleRun {
   stderr: string;
 }
 
-/** Runs the built bundle in a child `node`, in one container: every event goes to the same instance. */
+/**
+ * Runs a built bundle (default: this checkout's) in a child `node`, in one container: every event goes
+ * to the same instance.
+ */
 export const runBundle = async (
   env: Record<string, string>,
   invocations: Invocation[],
+  bundle: string = BUNDLE,
 ): Promise<BundleRun> => {
   const directory = await mkdtemp(join(tmpdir(), 'riposte-bundle-'));
   try {
@@ -64,7 +70,7 @@ export const runBundle = async (
     const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
-        [RUNNER, BUNDLE, input, output],
+        [RUNNER, bundle, input, output],
         {
           // Only what a Lambda container would have: never the developer's own AWS configuration.
           env: {

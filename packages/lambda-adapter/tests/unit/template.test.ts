@@ -193,7 +193,7 @@ describe('buildTemplate from the shipped playbooks', () => {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Handler: 'handler.handler',
-      Code: 'packages/lambda-adapter/dist/handler.mjs',
+      Code: 'dist/riposte/function.zip',
       MemorySize: 512,
     });
     expect(fn.Timeout).toBeGreaterThanOrEqual(60);
