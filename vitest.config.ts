@@ -19,12 +19,13 @@ export default defineConfig({
         replacement: fileURLToPath(new URL('./packages/lambda-adapter/src/deploy/index.ts', import.meta.url)),
       },
       { find: /^@riposte\/lambda-adapter$/, replacement: source('lambda-adapter') },
+      { find: /^@riposte\/cdk$/, replacement: source('cdk') },
     ],
   },
   test: {
     testTimeout: 20_000,
     projects: [
-      ...['core', 'actions', 'lambda-adapter', 'cli'].map((name) => ({
+      ...['core', 'actions', 'lambda-adapter', 'cli', 'cdk'].map((name) => ({
         extends: true as const,
         test: { name, include: [`packages/${name}/tests/**/*.test.ts`] },
       })),
