@@ -59,19 +59,24 @@ export const findConfigFile = async (from: string): Promise<string | undefined> 
   }
 };
 
-/** Where a key is first written in the configuration's text: an issue points there, else at 1:1. */
-const locator = (file: string, text: string) => {
-  const lines = text.split('\n');
-  return (pattern: RegExp | undefined, pointer: string, message: string): ConfigurationIssue => {
-    if (pattern) {
-      for (const [index, line] of lines.entries()) {
-        const found = pattern.exec(line);
-        if (found) return { file, line: index + 1, column: found.index + 1, pointer, message };
-      }
-    }
-    return { file, line: 1, column: 1, pointer, message };
-  };
+/** Where a pattern first matches in a text, 1-based. */
+const positionOf = (text: string, pattern: RegExp): { line: number; column: number } | undefined => {
+  for (const [index, line] of text.split('\n').entries()) {
+    const found = pattern.exec(line);
+    if (found) return { line: index + 1, column: found.index + 1 };
+  }
+  return undefined;
 };
+
+/** Where a key is first written in the configuration's text: an issue points there, else at 1:1. */
+const locator =
+  (file: string, text: string) =>
+  (pattern: RegExp | undefined, pointer: string, message: string): ConfigurationIssue => ({
+    file,
+    ...((pattern && positionOf(text, pattern)) ?? { line: 1, column: 1 }),
+    pointer,
+    message,
+  });
 
 const keyPattern = (key: string): RegExp => new RegExp(`\\b${key}\\s*:`);
 
@@ -211,14 +216,38 @@ const importIssue = (file: string, error: unknown): ConfigurationIssue => {
   };
 };
 
+/** The configuration's text and that of the project modules it imports directly (`./actions/x.mjs`). */
+const projectTexts = async (file: string, text: string, cwd: string) => {
+  const texts = [{ shown: relative(cwd, file) || file, text }];
+  for (const [, specifier] of text.matchAll(/\bfrom\s+['"](\.{1,2}\/[^'"]+)['"]/g)) {
+    const imported = resolve(dirname(file), specifier!);
+    const content = await readFile(imported, 'utf8').catch(() => undefined);
+    if (content !== undefined) texts.push({ shown: relative(cwd, imported) || imported, text: content });
+  }
+  return texts;
+};
+
 /**
  * The custom actions, registered beside the built-ins. A bad one is reported where its name is
- * written in the project's files when that can be found, else at the configuration's `actions`.
+ * written (in the configuration or a module it imports) when that can be found, else at `actions`.
  */
 const registerActions = (
   actions: unknown[],
   at: ReturnType<typeof locator>,
+  texts: Array<{ shown: string; text: string }>,
 ): { registry: MutableActionRegistry; issues: ConfigurationIssue[] } => {
+  const whereNamed = (name: unknown, pointer: string, message: string): ConfigurationIssue => {
+    if (typeof name === 'string' && name.length > 0) {
+      const written = new RegExp(
+        `\\bname\\s*:\\s*['"\`]${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"\`]`,
+      );
+      for (const { shown, text } of texts) {
+        const position = positionOf(text, written);
+        if (position) return { file: shown, ...position, pointer, message };
+      }
+    }
+    return at(keyPattern('actions'), pointer, message);
+  };
   const registry = createRegistry();
   const issues: ConfigurationIssue[] = [];
   actions.forEach((action, index) => {
@@ -231,7 +260,7 @@ const registerActions = (
       registry.register(action as unknown as ActionDefinition<Record<string, unknown>, AwsServices>);
     } catch (error) {
       if (!(error instanceof EngineConfigurationError)) throw error;
-      issues.push(at(keyPattern('actions'), pointer, error.message));
+      issues.push(whereNamed(action.name, pointer, error.message));
     }
   });
   return { registry, issues };
@@ -275,7 +304,11 @@ export const loadProject = async (cwd: string, configFile?: string): Promise<Pro
   }
   const issues = shapeIssues(exported, at);
   const actions = Array.isArray(exported.actions) ? exported.actions : [];
-  const { registry, issues: actionIssues } = registerActions(actions, at);
+  const { registry, issues: actionIssues } = registerActions(
+    actions,
+    at,
+    await projectTexts(file, text, cwd),
+  );
   issues.push(...actionIssues);
   if (issues.length > 0) throw new ProjectConfigError(issues);
   return {

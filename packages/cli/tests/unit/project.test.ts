@@ -104,7 +104,7 @@ describe('riposte.config.mjs', () => {
     [
       'a broken custom action',
       "export default {\n  actions: [{ name: 'Open_Case' }],\n};",
-      /:2:3 \/actions\/0 action "Open_Case": the name must be kebab-case/,
+      /:2:15 \/actions\/0 action "Open_Case": the name must be kebab-case/,
     ],
     [
       'a playbook source that names nothing',
@@ -123,6 +123,21 @@ describe('riposte.config.mjs', () => {
 
     expect(code).toBe(EXIT.failed);
     expect(err).toMatch(message);
+  });
+
+  it("points at a custom action's name in the module that defines it", async () => {
+    const root = await scaffold(PROJECT_CONFIG);
+    await writeFile(
+      join(root, 'actions', 'open-case.mjs'),
+      OPEN_CASE_ACTION.replace("'open-case'", "'OpenCase'"),
+    );
+
+    const { code, err } = await run(root, 'validate');
+
+    expect(code).toBe(EXIT.failed);
+    expect(err).toMatch(
+      /^actions\/open-case\.mjs:2:3 \/actions\/0 action "OpenCase": the name must be kebab-case$/m,
+    );
   });
 
   it('throws a typed error with a code', async () => {
