@@ -3,7 +3,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ALLOWED_ACCOUNT,
   DEPLOYMENT,
-  FUNCTION_ROLE_ARN,
   functionVariants,
   MEMBER_ROLE,
   ORGANIZATION_ID,
@@ -74,8 +73,14 @@ const functions = functionVariants().map((variant) =>
 const [shipped, organization, quarantine] = functions as [Deployed, Deployed, Deployed];
 const withoutQuarantine = [shipped, organization];
 const others = otherVariants();
-const memberVariant = others.find((variant) => variant.name === 'member account');
-const forwarderVariant = others.find((variant) => variant.name === 'forwarder');
+/** A deployment variant the suite needs: a missing one fails the suite rather than skipping it. */
+const variantNamed = (name: string) => {
+  const found = others.find((variant) => variant.name === name);
+  if (!found) throw new Error(`no '${name}' deployment variant`);
+  return found;
+};
+const memberVariant = variantNamed('member account');
+const forwarderVariant = variantNamed('forwarder');
 
 const TOPIC = String(DEPLOYMENT.parameters.NotificationTopicArn);
 const OWN = DEPLOYMENT.accountId;
@@ -103,19 +108,13 @@ const allowedByTheRole = (decisions: Decision[]) =>
     .filter((decision) => decision.policy === 'Allowed' || decision.overall === 'Allowed')
     .map(describeDecision);
 
-/** The member role's trust policy as the member stack writes it, else one trusting the function's role. */
+/** The member role's trust policy as the member stack writes it. */
 const memberTrust = (account: string): PolicyDocument => {
-  if (memberVariant) {
-    const resolved = resolveTemplate(memberVariant.template, {
-      ...memberVariant.deployment,
-      accountId: account,
-    });
-    return rolePolicies(resolved, memberVariant.role).trust;
-  }
-  return {
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { AWS: FUNCTION_ROLE_ARN }, Action: 'sts:AssumeRole' }],
-  };
+  const resolved = resolveTemplate(memberVariant.template, {
+    ...memberVariant.deployment,
+    accountId: account,
+  });
+  return rolePolicies(resolved, memberVariant.role).trust;
 };
 
 /** IAM actions that write to a resource of this type (Write, Permissions management, Tagging). */
@@ -424,11 +423,9 @@ describe('what a compromised function must not be able to do', () => {
   );
 });
 
-describe.runIf(memberVariant)('the member role', () => {
-  const member = memberVariant
-    ? deployedOf(memberVariant, () => 'riposte-RiposteFunction-ABC123')
-    : undefined;
-  const account = memberVariant?.deployment.accountId ?? ALLOWED_ACCOUNT;
+describe('the member role', () => {
+  const member = deployedOf(memberVariant, () => 'riposte-RiposteFunction-ABC123');
+  const account = memberVariant.deployment.accountId;
   /** A scenario request as it would be made in the member account (the topic stays the function's). */
   const inMember = (each: IamRequest): IamRequest => ({
     ...each,
@@ -444,14 +441,14 @@ describe.runIf(memberVariant)('the member role', () => {
       .filter((each) => !FUNCTION_ONLY.test(each.action))
       .map(inMember);
 
-    const decisions = await decide(member!, requests);
+    const decisions = await decide(member, requests);
 
     expect(requests.length).toBeGreaterThan(10);
     expect(decisions.filter((decision) => decision.policy !== 'Allowed').map(describeDecision)).toEqual([]);
   });
 
   it("lets the verifier read the finding through the member's own detector (its member-role route)", async () => {
-    const decisions = await decide(member!, [
+    const decisions = await decide(member, [
       request('guardduty:GetFindings', '*', { source: 'verifier, member-role route' }),
     ]);
 
@@ -459,8 +456,8 @@ describe.runIf(memberVariant)('the member role', () => {
   });
 
   it('trusts the function role, and no other principal', async () => {
-    const trust = member!.principal.role.trust;
-    const assume = request('sts:AssumeRole', member!.principal.role.roleArn, { resourceOrgId: null });
+    const trust = member.principal.role.trust;
+    const assume = request('sts:AssumeRole', member.principal.role.roleArn, { resourceOrgId: null });
     const intruder: Deployed = {
       ...shipped,
       principal: {
@@ -486,8 +483,8 @@ describe.runIf(memberVariant)('the member role', () => {
   });
 
   it('denies every IAM write on itself, its boundary and the protected roles of its account', async () => {
-    const { role } = member!.principal;
-    const boundary = member!.resolved.ref(role.boundary!.name);
+    const { role } = member.principal;
+    const boundary = member.resolved.ref(role.boundary!.name);
     const writes = await writesOn('role');
     const requests = [
       ...writes.map((action) => request(action, role.roleArn)),
@@ -500,18 +497,18 @@ describe.runIf(memberVariant)('the member role', () => {
       request('iam:PutRolePolicy', `arn:aws:iam::${OTHER_ACCOUNT}:role/x`),
     ];
 
-    expect(allowedByTheRole(await decide(member!, requests))).toEqual([]);
+    expect(allowedByTheRole(await decide(member, requests))).toEqual([]);
   });
 });
 
-describe.runIf(forwarderVariant)('the forwarder role', () => {
-  const forwarder = forwarderVariant ? deployedOf(forwarderVariant, () => 'events') : undefined;
+describe('the forwarder role', () => {
+  const forwarder = deployedOf(forwarderVariant, () => 'events');
 
   it("may put events on the home region's default bus, and nowhere else", async () => {
     const bus = (region: string, name = 'default') => `arn:aws:events:${region}:${OWN}:event-bus/${name}`;
 
-    const home = await decide(forwarder!, [request('events:PutEvents', bus('us-east-1'))]);
-    const elsewhere = await decide(forwarder!, [
+    const home = await decide(forwarder, [request('events:PutEvents', bus('us-east-1'))]);
+    const elsewhere = await decide(forwarder, [
       request('events:PutEvents', bus('eu-west-1')),
       request('events:PutEvents', bus('us-east-1', 'other')),
       request('events:PutEvents', `arn:aws:events:us-east-1:${OTHER_ACCOUNT}:event-bus/default`),

@@ -85,7 +85,7 @@ export const ORGANIZATION_DEPLOYMENT: Deployment = {
 };
 
 /** The function role's ARN in DEPLOYMENT: what member roles trust. */
-export const FUNCTION_ROLE_ARN = `arn:aws:iam::${DEPLOYMENT.accountId}:role/${DEPLOYMENT.physicalIds?.RiposteRole}`;
+const FUNCTION_ROLE_ARN = `arn:aws:iam::${DEPLOYMENT.accountId}:role/${DEPLOYMENT.physicalIds?.RiposteRole}`;
 
 /**
  * The member-account stack's deployment: in an allowed account, trusting the function's role. A
