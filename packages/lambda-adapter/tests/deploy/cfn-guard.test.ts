@@ -100,7 +100,8 @@ beforeAll(async () => {
   runs.forEach((run, index) => {
     run.failures = failures[index];
   });
-});
+  // Several guard processes over 200+ rules each: seconds on an idle machine, more under a full suite.
+}, 60_000);
 
 describe('cfn-guard', () => {
   it('is the bundled 3.1.1 binary, and it runs on this machine', () => {
