@@ -1,10 +1,23 @@
-import { isGuardDutyAsff } from '@riposte/core';
+/**
+ * The envelopes a Lambda invocation wraps findings in: SQS batches, SNS notifications (also SNS through
+ * SQS without raw delivery) and JSON message bodies. What is inside is core's to recognise
+ * (`splitInput`), exactly as `normalize` recognises it.
+ */
+import {
+  type InputRejectionCode,
+  isObject,
+  type JsonObject,
+  kindOf,
+  quoteValue,
+  splitInput,
+} from '@riposte/core';
 import type { ResultCode } from './result.js';
 
 /** An input that will not be handled, and why. */
 export interface Rejection {
   kind: 'rejected';
-  code: Extract<ResultCode, 'EVENT_UNSUPPORTED' | 'FINDING_UNSUPPORTED' | 'BODY_INVALID'>;
+  /** Core's reasons for a part of the input (`InputRejectionCode`), or a message body that is not JSON. */
+  code: Extract<ResultCode, InputRejectionCode | 'BODY_INVALID'>;
   message: string;
 }
 
@@ -20,81 +33,21 @@ export type Invocation =
   | { kind: 'sqs'; records: { messageId: string; units: (FindingInput | Rejection)[] }[] }
   | { kind: 'sns'; units: (FindingInput | Rejection)[] };
 
-type JsonObject = Record<string, unknown>;
-
-const isObject = (value: unknown): value is JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const describe = (value: unknown): string =>
-  value === null
-    ? 'null'
-    : Array.isArray(value)
-      ? 'an array'
-      : typeof value === 'object'
-        ? 'an object'
-        : typeof value;
-
-const quote = (value: unknown): string =>
-  typeof value === 'string' ? `"${value.slice(0, 80)}"` : describe(value);
-
 const reject = (code: Rejection['code'], message: string): Rejection => ({ kind: 'rejected', code, message });
 
-const SECURITY_HUB_DETAIL_TYPES = new Set([
-  'Security Hub Findings - Imported',
-  'Security Hub Findings - Custom Action',
-]);
-
-const looksLikeFinding = (value: JsonObject): boolean =>
-  ('schemaVersion' in value && 'type' in value && 'id' in value) ||
-  ('SchemaVersion' in value && 'ProductArn' in value);
-
 /**
- * The findings an EventBridge event (or a bare finding) carries: a GuardDuty Finding event is one, a
- * Security Hub event is each of its GuardDuty findings (the others are rejected one by one, so a
- * bad neighbour never hides a good finding).
+ * The findings an event, a finding or a list of them carries, one unit each (see core's `splitInput`):
+ * a GuardDuty Finding event is one, a Security Hub event is each of its findings, and the findings of
+ * other products are rejected one by one, so a bad neighbour never hides a good finding. An input that
+ * holds nothing gets one rejection, so every message is answered.
  */
 export const findingUnits = (event: unknown): (FindingInput | Rejection)[] => {
-  if (!isObject(event)) {
-    return [
-      reject(
-        'EVENT_UNSUPPORTED',
-        `expected an EventBridge event or a GuardDuty finding, got ${describe(event)}`,
-      ),
-    ];
-  }
-  const source = event.source;
-  const detailType = event['detail-type'];
-  if (source === undefined && detailType === undefined) {
-    return looksLikeFinding(event)
-      ? [{ kind: 'finding', input: event }]
-      : [
-          reject(
-            'EVENT_UNSUPPORTED',
-            'an object that is neither an EventBridge event nor a GuardDuty finding',
-          ),
-        ];
-  }
-  if (source === 'aws.guardduty' && detailType === 'GuardDuty Finding')
-    return [{ kind: 'finding', input: event }];
-  if (
-    source === 'aws.securityhub' &&
-    typeof detailType === 'string' &&
-    SECURITY_HUB_DETAIL_TYPES.has(detailType)
-  ) {
-    const findings = isObject(event.detail) ? event.detail.findings : undefined;
-    if (!Array.isArray(findings) || findings.length === 0) {
-      return [reject('EVENT_UNSUPPORTED', `a ${detailType} event without detail.findings`)];
-    }
-    return findings.map((finding, index) =>
-      isObject(finding) && isGuardDutyAsff(finding)
-        ? { kind: 'finding', input: finding }
-        : reject(
-            'FINDING_UNSUPPORTED',
-            `detail.findings[${index}] is not a GuardDuty finding (ProductArn ${quote(isObject(finding) ? finding.ProductArn : finding)})`,
-          ),
-    );
-  }
-  return [reject('EVENT_UNSUPPORTED', `${quote(source)} ${quote(detailType)} events are not handled`)];
+  const units = splitInput(event).map((part): FindingInput | Rejection =>
+    part.kind === 'finding' ? { kind: 'finding', input: part.input } : reject(part.code, part.message),
+  );
+  return units.length > 0
+    ? units
+    : [reject('EVENT_UNSUPPORTED', 'the input holds no finding (an empty list)')];
 };
 
 const parseJson = (
@@ -102,7 +55,7 @@ const parseJson = (
   what: string,
 ): { ok: true; value: unknown } | { ok: false; rejection: Rejection } => {
   if (typeof text !== 'string')
-    return { ok: false, rejection: reject('BODY_INVALID', `${what} is ${describe(text)}, not text`) };
+    return { ok: false, rejection: reject('BODY_INVALID', `${what} is ${kindOf(text)}, not text`) };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
@@ -147,7 +100,7 @@ export const classifyInvocation = (event: unknown): Invocation => {
         }),
       };
     }
-    const sources = [...new Set(records.map((record) => quote(sourceOf(record))))].join(', ');
+    const sources = [...new Set(records.map((record) => quoteValue(sourceOf(record))))].join(', ');
     return {
       kind: 'direct',
       units: [

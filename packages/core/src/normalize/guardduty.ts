@@ -21,6 +21,28 @@ import {
 } from './read.js';
 import { guardDutyResources } from './resources.js';
 
+// Top-level fields of GuardDuty's own format, as the API and EventBridge spell them and as the SDK v3 does.
+const GUARDDUTY_FIELDS = [
+  'schemaVersion',
+  'id',
+  'type',
+  'accountId',
+  'arn',
+  'region',
+  'severity',
+  'resource',
+  'service',
+  'createdAt',
+  'updatedAt',
+].flatMap((key) => [key, key.charAt(0).toUpperCase() + key.slice(1)]);
+
+/**
+ * Whether an object is written in GuardDuty's own format: it has at least one of the format's top-level
+ * fields. A finding that misses the others is still one, and normalizing it names what is missing.
+ */
+export const isGuardDutyFinding = (value: JsonObject): boolean =>
+  GUARDDUTY_FIELDS.some((key) => key in value);
+
 /** GuardDuty severities run from 0 to 10 (10 for attack sequences). */
 export const checkedSeverity = (severity: number, path: string, raw: unknown): number => {
   if (severity < 0 || severity > 10) throw wrongType(path, 'a severity from 0 to 10', raw);

@@ -24,14 +24,30 @@ export const pointer = (path: string, key: string | number): string => {
   return `${path}/${text.includes('~') || text.includes('/') ? text.replace(POINTER_ESCAPE, (c) => (c === '~' ? '~0' : '~1')) : text}`;
 };
 
-export const describe = (value: unknown): string =>
+/** What kind of value this is (`null`, `an array`, `an object`, `number`, ...), never the value itself. */
+export const kindOf = (value: unknown): string =>
   value === null
     ? 'null'
     : Array.isArray(value)
       ? 'an array'
       : typeof value === 'object'
         ? 'an object'
-        : `${typeof value} ${JSON.stringify(value)}`;
+        : typeof value;
+
+/** The kind of a value, and a scalar's JSON text (`string "high"`, `number 11`). */
+export const describe = (value: unknown): string =>
+  value === null || typeof value === 'object' ? kindOf(value) : `${typeof value} ${JSON.stringify(value)}`;
+
+const QUOTED_LENGTH = 80;
+
+/**
+ * A string as JSON text, cut after 80 characters; any other value by its kind. For messages that echo
+ * what an untrusted input claims (a source, a detail-type, a ProductArn) without echoing all of it.
+ */
+export const quoteValue = (value: unknown): string =>
+  typeof value === 'string'
+    ? JSON.stringify(value.length > QUOTED_LENGTH ? `${value.slice(0, QUOTED_LENGTH)}…` : value)
+    : kindOf(value);
 
 const pascalNames = new Map<string, string>();
 const pascal = (key: string): string => {
@@ -60,11 +76,17 @@ export const field = (obj: JsonObject, path: string, key: string): Located<unkno
   return value === undefined || value === null ? undefined : { value, path: pointer(path, name) };
 };
 
+export const wrongTypeReason = (expected: string, value: unknown): string =>
+  `expected ${expected}, got ${describe(value)}`;
+
 export const wrongType = (path: string, expected: string, value: unknown): FindingFormatError =>
-  new FindingFormatError(`expected ${expected}, got ${describe(value)}`, path);
+  new FindingFormatError(wrongTypeReason(expected, value), path);
+
+export const missingReason = (key: string, expected: string): string =>
+  `missing required ${expected} "${key}"`;
 
 export const missing = (path: string, key: string, expected: string): FindingFormatError =>
-  new FindingFormatError(`missing required ${expected} "${key}"`, pointer(path, key));
+  new FindingFormatError(missingReason(key, expected), pointer(path, key));
 
 /** A string, or undefined when absent or empty. */
 export const optionalString = (obj: JsonObject, path: string, key: string): string | undefined => {

@@ -1,6 +1,22 @@
+import { readFileSync } from 'node:fs';
+import { normalize } from '@riposte/core';
 import { describe, expect, it } from 'vitest';
-import { classifyInvocation, findingUnits } from '../../src/index.js';
+import { classifyInvocation, type FindingInput, findingUnits } from '../../src/index.js';
 import { readEvent } from '../helpers/harness.js';
+
+/** An input fixture of core's splitter tests (provenance in its SOURCES.md). */
+const coreInput = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(new URL(`../../../core/tests/fixtures/input/${name}`, import.meta.url), 'utf8'));
+
+/** Security Hub's GetFindings response: `{ ResponseMetadata, Findings: [five GuardDuty ASFF findings] }`. */
+const getFindingsResponse = () =>
+  coreInput('cloud-custodian-securityhub-getfindings.json').data as { Findings: Record<string, unknown>[] };
+
+/** `{ actionName, actionDescription, findings: [one GuardDuty ASFF finding] }`. */
+const securityHubDetail = () =>
+  readEvent('securityhub-custom-action-consolelogin.json').detail as Record<string, unknown>;
+
+const withoutSource = ({ source: _source, ...event }: Record<string, unknown>) => event;
 
 describe('findingUnits', () => {
   it('takes a GuardDuty Finding event whole', () => {
@@ -42,7 +58,6 @@ describe('findingUnits', () => {
   it.each([
     ['null', null, 'got null'],
     ['a number', 42, 'got number'],
-    ['an array', [1, 2], 'got an array'],
     [
       'an object without an envelope',
       { hello: 'world' },
@@ -62,6 +77,91 @@ describe('findingUnits', () => {
     expect(findingUnits(event)).toEqual([
       { kind: 'rejected', code: 'EVENT_UNSUPPORTED', message: expect.stringContaining(message) },
     ]);
+  });
+
+  it('rejects each element of a list that is not a finding, naming it', () => {
+    expect(findingUnits([1, [2]])).toEqual([
+      {
+        kind: 'rejected',
+        code: 'EVENT_UNSUPPORTED',
+        message: '/0: expected an EventBridge event or a GuardDuty finding, got number',
+      },
+      {
+        kind: 'rejected',
+        code: 'EVENT_UNSUPPORTED',
+        message: expect.stringContaining(
+          '/1: expected an EventBridge event or a GuardDuty finding, got an array',
+        ),
+      },
+    ]);
+  });
+
+  it('answers an input that holds no finding with one rejection', () => {
+    const event = readEvent('securityhub-custom-action-consolelogin.json');
+
+    expect(findingUnits([])).toEqual([
+      expect.objectContaining({ kind: 'rejected', code: 'EVENT_UNSUPPORTED' }),
+    ]);
+    expect(findingUnits({ ...event, detail: { findings: [] } })).toEqual([
+      expect.objectContaining({ kind: 'rejected', code: 'EVENT_UNSUPPORTED' }),
+    ]);
+  });
+
+  it('rejects a bare ASFF finding of another product as FINDING_UNSUPPORTED, as inside an event', () => {
+    const asff = readEvent('asff-recon-iamuser-resourcepermissions.json');
+    const inspector = { ...asff, ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/inspector' };
+
+    expect(findingUnits(inspector)).toEqual([
+      {
+        kind: 'rejected',
+        code: 'FINDING_UNSUPPORTED',
+        message: expect.stringContaining('"arn:aws:securityhub:us-east-1::product/aws/inspector"'),
+      },
+    ]);
+  });
+
+  it('rejects a GuardDuty event without detail as FINDING_INVALID, with the pointer', () => {
+    const event = readEvent('scenario-instance-credential-exfiltration.json');
+
+    expect(findingUnits({ ...event, detail: 'x' })).toEqual([
+      { kind: 'rejected', code: 'FINDING_INVALID', message: '/detail: expected an object, got string "x"' },
+    ]);
+  });
+});
+
+describe('findingUnits and core normalize read the same findings', () => {
+  it('takes each finding of a Security Hub GetFindings response (it answered EVENT_UNSUPPORTED before)', () => {
+    // Arrange: { ResponseMetadata, Findings: [five GuardDuty ASFF findings] }, which normalize reads
+    const response = getFindingsResponse();
+
+    // Act
+    const units = findingUnits(response);
+
+    // Assert
+    expect(units).toEqual(response.Findings.map((input) => ({ kind: 'finding', input })));
+    expect(units.flatMap((unit) => (unit.kind === 'finding' ? normalize(unit.input) : []))).toEqual(
+      normalize(response),
+    );
+  });
+
+  it.each([
+    ["the detail of a Security Hub event (an input transformer's $.detail)", () => securityHubDetail()],
+    [
+      'a Security Hub event without a source',
+      () => withoutSource(readEvent('securityhub-custom-action-consolelogin.json')),
+    ],
+    [
+      'a GuardDuty event without a source',
+      () => withoutSource(readEvent('scenario-instance-credential-exfiltration.json')),
+    ],
+    ["a finding in the SDK's PascalCase", () => coreInput('aws-cli-recon-iamuser-userpermissions.json')],
+  ])('takes %s, as normalize does', (_, input) => {
+    const value = input();
+
+    const units = findingUnits(value);
+
+    expect(units.map((unit) => unit.kind)).toEqual(['finding']);
+    expect(normalize((units[0] as FindingInput).input)).toEqual(normalize(value));
   });
 });
 
@@ -114,6 +214,19 @@ describe('classifyInvocation', () => {
     expect(invocation).toMatchObject({
       kind: 'sqs',
       records: [{ units: [{ kind: 'rejected', code: 'EVENT_UNSUPPORTED' }] }],
+    });
+  });
+
+  it('takes each finding of a Security Hub GetFindings response in an SQS body', () => {
+    const response = getFindingsResponse();
+
+    const invocation = classifyInvocation({
+      Records: [{ eventSource: 'aws:sqs', messageId: 'm-1', body: JSON.stringify(response) }],
+    });
+
+    expect(invocation).toEqual({
+      kind: 'sqs',
+      records: [{ messageId: 'm-1', units: response.Findings.map((input) => ({ kind: 'finding', input })) }],
     });
   });
 
