@@ -98,6 +98,16 @@ export class EngineConfigurationError extends RiposteError {
 }
 
 /**
+ * A playbook's conditions could not be evaluated for a finding (a JSONPath that throws on it).
+ * `details` names the playbook, its location and the finding; the JSONPath error is the `cause`.
+ */
+export class ConditionEvaluationError extends RiposteError {
+  constructor(message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super('MATCH_CONDITION_FAILED', message, options);
+  }
+}
+
+/**
  * A step failed while planning or executing. Recorded in the report, never thrown out of the engine.
  * `retryable` says whether running the same step again later may succeed (throttling, 5xx, timeouts).
  */

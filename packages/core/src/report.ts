@@ -14,7 +14,7 @@ export const describeResource = (resource: Resource): string => {
       return `EC2 instance ${resource.instanceId}${resource.role === 'credential-source' ? ' (credential source)' : ''}${resource.instanceProfile?.arn ? `, profile ${resource.instanceProfile.arn}` : ''}`;
     case 'access-key': {
       const who = resource.roleName ?? resource.userName ?? resource.principalId ?? 'unknown principal';
-      return `access key ${resource.accessKeyId ?? '(no id)'} (${resource.userType} ${who})`;
+      return `access key ${resource.accessKeyId ?? '(no id)'} (${resource.userType}${who === resource.userType ? '' : ` ${who}`})`;
     }
     case 's3-bucket':
       return `S3 bucket ${resource.name}`;
@@ -31,7 +31,7 @@ export const describeResource = (resource: Resource): string => {
     case 'rds-instance':
       return `RDS instance ${resource.dbInstanceIdentifier}`;
     case 'ebs-volume':
-      return `EBS volume ${resource.volumeId ?? resource.volumeArn ?? '(unknown)'}`;
+      return `EBS volume ${resource.volumeId ?? resource.volumeArn ?? (resource.snapshotArn ? `of snapshot ${resource.snapshotArn}` : '(unknown)')}`;
   }
 };
 

@@ -7,12 +7,13 @@
  * those techniques and of the type's threat purpose). The other criteria (severity, resources, tags,
  * conditions, ...) depend on the finding; they are reported as restrictions, not guessed.
  */
-import { ATTACK_TECHNIQUES, tacticForThreatPurpose, techniquesForType } from '../attack/mapping.js';
+import { ATTACK_TECHNIQUES } from '../attack/mapping.js';
 import { TACTICS } from '../attack/tactics.js';
 import type { Tactic } from '../finding.js';
 import { compileTypePattern, techniqueMatches } from '../match/pattern.js';
 import type { Criteria, Playbook } from '../playbook.js';
 import { type CatalogSeverity, FINDING_TYPES, type FindingTypeEntry } from './finding-types.js';
+import { type TypeFacts, typeCriteriaHold, typeFacts } from './reach.js';
 
 /** How a playbook reaches a type: by a type pattern, a technique, a tactic, or no type criterion at all. */
 export type CoverageVia = 'type' | 'technique' | 'tactic' | 'any';
@@ -119,13 +120,6 @@ export interface CoverageOptions {
   catalog?: readonly FindingTypeEntry[];
 }
 
-/** What a catalogued type is, as far as type-only criteria can see. */
-interface TypeFacts {
-  type: string;
-  techniques: string[];
-  tactics: string[];
-}
-
 /** Criteria that depend only on the finding type; every other criterion depends on the finding. */
 const TYPE_CRITERIA: readonly (keyof Criteria)[] = ['types', 'techniques', 'tactics'];
 
@@ -144,44 +138,6 @@ const CRITERIA_ORDER: readonly (keyof Criteria)[] = [
   'archived',
   'conditions',
 ];
-
-const factsOf = (entry: FindingTypeEntry): TypeFacts => {
-  const techniques = techniquesForType(entry.type);
-  const tactics = new Set(techniques.flatMap((technique) => technique.tactics.map((tactic) => tactic.id)));
-  const purposeTactic = tacticForThreatPurpose(entry.threatPurpose);
-  if (purposeTactic) tactics.add(purposeTactic.id);
-  return {
-    type: entry.type,
-    techniques: techniques.map((technique) => technique.id),
-    tactics: TACTICS.map((tactic) => tactic.id).filter((id) => tactics.has(id)),
-  };
-};
-
-/** The first value of each type criterion that holds for the type, or undefined when one fails. */
-const typeCriteriaHold = (
-  criteria: Criteria,
-  facts: TypeFacts,
-): Partial<Record<CoverageVia, string>> | undefined => {
-  const held: Partial<Record<CoverageVia, string>> = {};
-  if (criteria.types) {
-    const pattern = criteria.types.find((source) => compileTypePattern(source).test(facts.type));
-    if (pattern === undefined) return undefined;
-    held.type = pattern;
-  }
-  if (criteria.techniques) {
-    const technique = criteria.techniques.find((criterion) =>
-      facts.techniques.some((id) => techniqueMatches(criterion, id)),
-    );
-    if (technique === undefined) return undefined;
-    held.technique = technique;
-  }
-  if (criteria.tactics) {
-    const tactic = criteria.tactics.find((id) => facts.tactics.includes(id));
-    if (tactic === undefined) return undefined;
-    held.tactic = tactic;
-  }
-  return held;
-};
 
 const otherCriteria = (criteria: Criteria): string[] =>
   CRITERIA_ORDER.filter((name) => criteria[name] !== undefined && !TYPE_CRITERIA.includes(name));
@@ -251,7 +207,7 @@ export const computeCoverage = (playbooks: readonly Playbook[], options: Coverag
   const enabled = ordered.filter((playbook) => playbook.enabled);
 
   const types: TypeCoverage[] = active.map((entry) => {
-    const facts = factsOf(entry);
+    const facts = typeFacts(entry.type, entry.threatPurpose);
     return {
       type: entry.type,
       resourceType: entry.resourceType,

@@ -27,3 +27,4 @@ export {
   type NavigatorTechnique,
   navigatorLayer,
 } from './navigator.js';
+export { reachableTypes } from './reach.js';

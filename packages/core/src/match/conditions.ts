@@ -1,5 +1,5 @@
-import { Almanac, type PathResolver } from 'json-rules-engine';
-import { RiposteError, type SourceLocation } from '../errors.js';
+import { JSONPath } from 'jsonpath-plus';
+import { ConditionEvaluationError, type SourceLocation } from '../errors.js';
 import type { Finding } from '../finding.js';
 import type { ConditionTree } from '../playbook.js';
 import type { CriteriaProblem } from './criteria.js';
@@ -82,9 +82,6 @@ const DECORATOR_DEFINITIONS: Record<string, DecoratorDefinition> = {
   not: { wrap: (next) => (a, b) => !next(a, b) },
 };
 
-const OPERATORS = new Set(Object.keys(OPERATOR_DEFINITIONS));
-const OPERATOR_DECORATORS = new Set(Object.keys(DECORATOR_DEFINITIONS));
-
 const guarded = (compare: Comparison, accepts?: (factValue: unknown) => boolean): Comparison =>
   accepts ? (a, b) => accepts(a) && compare(a, b) : compare;
 
@@ -106,79 +103,111 @@ const comparisonFor = (operator: string): Comparison | undefined => {
   return comparison;
 };
 
-const isKnownOperator = (operator: string): boolean => {
-  const parts = operator.split(':');
-  const base = parts.pop() as string;
-  return OPERATORS.has(base) && parts.every((decorator) => OPERATOR_DECORATORS.has(decorator));
-};
+const isKnownOperator = (operator: string): boolean => comparisonFor(operator) !== undefined;
+
+const OPERATOR_NAMES = Object.keys(OPERATOR_DEFINITIONS).join(', ');
+const DECORATOR_PREFIXES = Object.keys(DECORATOR_DEFINITIONS)
+  .map((name) => `${name}:`)
+  .join(', ');
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const BRANCHES = ['all', 'any', 'not', 'fact'] as const;
+/** The keys of a fact comparison besides `fact` (which makes a node one). */
+const COMPARISON_KEYS = ['operator', 'value', 'path', 'params'] as const;
+
+/** A problem in a condition tree. `key`: it is about that key of the node at `pointer` (a key that does not belong). */
+export interface ConditionProblem extends CriteriaProblem {
+  key?: string;
+}
+
+export interface ConditionCheckOptions {
+  /**
+   * The tree has been through the playbook JSON Schema, which already reports what has the wrong
+   * shape (a node that is not an object or is empty, an empty `all`, a fact that is not a string):
+   * leave those out so each problem is reported once.
+   */
+  schemaChecked?: boolean;
+}
 
 /**
  * Checks a condition tree before any finding reaches it, so a typo (an unknown fact or operator, a
- * path that is not JSONPath) fails at load instead of silently never matching.
+ * path that is not JSONPath) fails at load instead of silently never matching. The one check of the
+ * condition language: the loader runs it at each YAML node, the matcher on playbooks built in code.
+ * Tolerates any input, and reports every problem of the tree in one pass.
  */
-export const conditionProblems = (tree: ConditionTree, pointer = '/conditions'): CriteriaProblem[] => {
-  const problems: CriteriaProblem[] = [];
+export const conditionProblems = (
+  tree: unknown,
+  pointer: string,
+  options: ConditionCheckOptions = {},
+): ConditionProblem[] => {
+  const problems: ConditionProblem[] = [];
+  /** `schemaSees`: the playbook JSON Schema reports this problem too (it checks shapes, not meaning). */
+  const report = (at: string, message: string, schemaSees = false): void => {
+    if (!(schemaSees && options.schemaChecked)) problems.push({ pointer: at, message });
+  };
+  const isName = (value: unknown): value is string => typeof value === 'string' && value !== '';
+
   const visit = (node: unknown, at: string): void => {
     if (!isRecord(node)) {
-      problems.push({ pointer: at, message: 'must be an object with all, any, not or fact' });
+      report(at, 'must be an object with one of: all, any, not, fact', true);
       return;
     }
-    const branches = BRANCHES.filter((key) => key in node);
-    if (branches.length !== 1) {
-      problems.push({ pointer: at, message: 'must have exactly one of all, any, not or fact' });
-      return;
-    }
-    if ('not' in node) {
-      visit(node.not, `${at}/not`);
-      return;
-    }
-    if ('fact' in node) {
+    const kinds = BRANCHES.filter((key) => key in node);
+    if (kinds.length === 0) {
+      report(at, 'must have one of: all, any, not, fact', Object.keys(node).length === 0);
+    } else if (kinds.length > 1) {
+      report(at, `must have only one of: ${kinds.join(', ')}`);
+    } else if (kinds[0] === 'fact') {
       visitLeaf(node, at);
-      return;
+    } else {
+      for (const key of COMPARISON_KEYS.filter((key) => key in node)) {
+        problems.push({ pointer: at, key, message: `has "${key}", which only a fact comparison takes` });
+      }
     }
-    const key = branches[0] as 'all' | 'any';
-    const children = node[key];
-    if (!Array.isArray(children) || children.length === 0) {
-      problems.push({ pointer: `${at}/${key}`, message: 'must list at least one condition' });
-      return;
+    for (const key of ['all', 'any'] as const) {
+      if (!(key in node)) continue;
+      const children = node[key];
+      if (!Array.isArray(children) || children.length === 0) {
+        report(`${at}/${key}`, 'must list at least one condition', true);
+        continue;
+      }
+      for (const [index, child] of children.entries()) visit(child, `${at}/${key}/${index}`);
     }
-    for (const [index, child] of children.entries()) visit(child, `${at}/${key}/${index}`);
+    if ('not' in node) visit(node.not, `${at}/not`);
   };
-  const visitFact = (fact: unknown, at: string): void => {
-    if (typeof fact !== 'string' || !FACTS.has(fact)) {
-      problems.push({
-        pointer: at,
-        message: `unknown fact ${JSON.stringify(fact)}; facts are the finding's fields: ${[...FACTS].join(', ')}`,
-      });
-    }
+  // The schema types a comparison's own fact and path, not those of a fact its value names: `typed`.
+  const visitFact = (fact: unknown, at: string, typed: boolean): void => {
+    if (isName(fact) && FACTS.has(fact)) return;
+    const message = `unknown fact ${JSON.stringify(fact)}; facts are the finding's fields: ${[...FACTS].join(', ')}`;
+    report(at, message, typed && !isName(fact));
   };
-  const visitPath = (path: unknown, at: string): void => {
-    if (path !== undefined && (typeof path !== 'string' || !path.startsWith('$'))) {
-      problems.push({
-        pointer: at,
-        message: 'must be a JSONPath starting with $ (e.g. $.service.action.actionType)',
-      });
-    }
+  const visitPath = (path: unknown, at: string, typed: boolean): void => {
+    if (path === undefined || (typeof path === 'string' && path.startsWith('$'))) return;
+    report(
+      at,
+      'must be a JSONPath starting with $ (e.g. $.service.action.actionType)',
+      typed && !isName(path),
+    );
   };
   const visitLeaf = (leaf: Record<string, unknown>, at: string): void => {
-    visitFact(leaf.fact, `${at}/fact`);
-    visitPath(leaf.path, `${at}/path`);
-    if (typeof leaf.operator !== 'string' || !isKnownOperator(leaf.operator)) {
-      problems.push({
-        pointer: `${at}/operator`,
-        message: `unknown operator ${JSON.stringify(leaf.operator)}; use one of ${[...OPERATORS].join(', ')}, optionally prefixed by ${[...OPERATOR_DECORATORS].map((decorator) => `${decorator}:`).join(', ')}`,
-      });
+    for (const key of ['operator', 'value']) {
+      if (!(key in leaf)) report(at, `is missing required key "${key}"`);
     }
-    if (!('value' in leaf)) {
-      problems.push({ pointer: `${at}/value`, message: 'is required' });
-    } else if (isRecord(leaf.value) && 'fact' in leaf.value) {
-      visitFact(leaf.value.fact, `${at}/value/fact`);
-      visitPath(leaf.value.path, `${at}/value/path`);
+    visitFact(leaf.fact, `${at}/fact`, true);
+    visitPath(leaf.path, `${at}/path`, true);
+    const { operator } = leaf;
+    if ('operator' in leaf && !(isName(operator) && isKnownOperator(operator))) {
+      report(
+        `${at}/operator`,
+        `unknown operator ${JSON.stringify(operator)}; known operators: ${OPERATOR_NAMES}, each may be prefixed by ${DECORATOR_PREFIXES}`,
+        !isName(operator),
+      );
+    }
+    if (isRecord(leaf.value) && 'fact' in leaf.value) {
+      visitFact(leaf.value.fact, `${at}/value/fact`, false);
+      visitPath(leaf.value.path, `${at}/value/path`, false);
     }
   };
   visit(tree, pointer);
@@ -235,8 +264,11 @@ export interface ConditionOutcome {
 export const MATCH_RULE = 'match';
 export const excludeRule = (index: number): string => `exclude/${index}`;
 
-/** The JSONPath resolver json-rules-engine itself uses (jsonpath-plus, unwrapped), so paths mean the same. */
-const jsonPath = (new Almanac() as unknown as { pathResolver: PathResolver }).pathResolver;
+/**
+ * A path resolved as json-rules-engine resolves it by default: jsonpath-plus (the library it uses),
+ * unwrapped, so a path means the same here as in its documentation.
+ */
+const jsonPath = (json: object, path: string): unknown => JSONPath<unknown>({ path, json, wrap: false });
 
 const SIMPLE_PATH = /^\$(?:\.[A-Za-z_][A-Za-z0-9_]*)+$/;
 
@@ -384,9 +416,8 @@ export class PlaybookConditions {
     return outcomes;
   }
 
-  #failure(finding: Finding, message: string, cause?: unknown): RiposteError {
-    return new RiposteError(
-      'MATCH_CONDITION_FAILED',
+  #failure(finding: Finding, message: string, cause?: unknown): ConditionEvaluationError {
+    return new ConditionEvaluationError(
       `playbook "${this.#playbook}": conditions could not be evaluated: ${message}`,
       { details: { playbook: this.#playbook, location: this.#location, findingId: finding.id }, cause },
     );

@@ -1,6 +1,7 @@
 import { findTactic } from '../attack/tactics.js';
 import { type Finding, type Resource, resourceTags } from '../finding.js';
 import type { ConditionTree, Criteria } from '../playbook.js';
+import { describeResource } from '../report.js';
 import { compileTypePattern, TECHNIQUE_ID, type TypePattern, typePatternProblem } from './pattern.js';
 
 /** The name of one criterion of a `match` or `exclude` block, as the playbook spells it. */
@@ -39,32 +40,11 @@ export interface CriteriaProblem {
   message: string;
 }
 
-export const describeResource = (resource: Resource): string => {
-  switch (resource.kind) {
-    case 'instance':
-      return `instance ${resource.instanceId}`;
-    case 'access-key':
-      return `access-key ${resource.accessKeyId ?? resource.principalId ?? resource.userName ?? resource.userType}`;
-    case 's3-bucket':
-      return `s3-bucket ${resource.name}`;
-    case 'eks-cluster':
-      return `eks-cluster ${resource.name}`;
-    case 'ecs-cluster':
-      return `ecs-cluster ${resource.name ?? resource.arn}`;
-    case 'container':
-      return `container ${resource.name ?? resource.id ?? resource.image ?? '(unnamed)'}`;
-    case 'lambda-function':
-      return `lambda-function ${resource.name}`;
-    case 'rds-instance':
-      return `rds-instance ${resource.dbInstanceIdentifier}`;
-    case 'ebs-volume':
-      return `ebs-volume ${resource.volumeId ?? resource.volumeArn ?? resource.snapshotArn ?? '(unnamed)'}`;
-    case 'cloudtrail-trail':
-      return `cloudtrail-trail ${resource.name}`;
-  }
-};
-
 const list = (values: Iterable<string>): string => [...values].join(', ') || '(none)';
+
+/** Resources as the plan and report name them; `;` apart, since one description may hold a comma. */
+const resourceList = (resources: readonly Resource[]): string =>
+  resources.map(describeResource).join('; ') || '(none)';
 
 const severityText = (finding: Finding): string => `severity ${finding.severity} (${finding.severityLabel})`;
 
@@ -125,9 +105,8 @@ const resourcesCheck = (kinds: readonly string[]): Check => {
   return {
     criterion: 'resources',
     holds: (finding) => finding.resources.some((resource) => set.has(resource.kind)),
-    detail: (finding) => `finding names ${list(named(finding).map(describeResource))}`,
-    reason: (finding) =>
-      `finding names ${list(finding.resources.map(describeResource))}; wanted ${list(kinds)}`,
+    detail: (finding) => `finding names ${resourceList(named(finding))}`,
+    reason: (finding) => `finding names ${resourceList(finding.resources)}; wanted ${list(kinds)}`,
   };
 };
 
@@ -138,12 +117,7 @@ const principalsCheck = (userTypes: readonly string[]): Check => {
     criterion: 'principals',
     holds: (finding) =>
       finding.resources.some((resource) => resource.kind === 'access-key' && set.has(resource.userType)),
-    detail: (finding) =>
-      list(
-        keys(finding)
-          .filter((key) => set.has(key.userType))
-          .map((key) => `${describeResource(key)} (${key.userType})`),
-      ),
+    detail: (finding) => resourceList(keys(finding).filter((key) => set.has(key.userType))),
     reason: (finding) => {
       const found = keys(finding);
       if (found.length === 0) return `finding names no access key (wanted ${list(userTypes)})`;
@@ -230,8 +204,7 @@ const tagsCheck = (tags: Record<string, string | string[]>): Check => {
   return {
     criterion: 'tags',
     holds: (finding) => finding.resources.some(carriesAll),
-    detail: (finding) =>
-      `${list(finding.resources.filter(carriesAll).map(describeResource))} carries ${text}`,
+    detail: (finding) => `${resourceList(finding.resources.filter(carriesAll))} carries ${text}`,
     reason: () => `no resource of the finding carries ${text}`,
   };
 };

@@ -6,6 +6,7 @@ import {
 } from '../errors.js';
 import { type Finding, resourceTags } from '../finding.js';
 import type { ConditionTree, Playbook } from '../playbook.js';
+import { describeResource } from '../report.js';
 import {
   type ConditionOutcome,
   conditionProblems,
@@ -19,7 +20,6 @@ import {
   type CriteriaProblem,
   type CriterionName,
   compileCriteria,
-  describeResource,
   type MatchedCriterion,
 } from './criteria.js';
 import { TypeIndex } from './type-index.js';

@@ -1,46 +1,15 @@
 import type { ActionRegistry } from '../action.js';
 import { findTactic } from '../attack/tactics.js';
 import type { ConfigurationIssue } from '../errors.js';
+import { conditionProblems } from '../match/conditions.js';
 import { typePatternProblem } from '../match/pattern.js';
 import { childPointer, issueAt, issueAtKey, locate, type SourceDocument } from './positions.js';
 import { afterCycles, stepIds } from './steps.js';
 import { isRecord } from './values.js';
 
-/** json-rules-engine's built-in operators. */
-export const BUILT_IN_OPERATORS: readonly string[] = [
-  'equal',
-  'notEqual',
-  'lessThan',
-  'lessThanInclusive',
-  'greaterThan',
-  'greaterThanInclusive',
-  'in',
-  'notIn',
-  'contains',
-  'doesNotContain',
-];
-
-/** json-rules-engine's built-in operator decorators: `not:equal`, `someFact:greaterThan`, ... */
-const OPERATOR_DECORATORS = new Set(['someFact', 'someValue', 'everyFact', 'everyValue', 'swap', 'not']);
-
-const BOOLEAN_KEYS = ['all', 'any', 'not'] as const;
-const COMPARISON_KEYS = ['fact', 'operator', 'value', 'path', 'params'] as const;
-
 export interface CheckOptions {
   registry?: ActionRegistry<unknown>;
-  operators: ReadonlySet<string>;
 }
-
-/** Resolves decorators the way json-rules-engine does: strip known `decorator:` prefixes until an operator is left. */
-const isKnownOperator = (name: string, operators: ReadonlySet<string>): boolean => {
-  let rest = name;
-  while (!operators.has(rest)) {
-    const colon = rest.indexOf(':');
-    if (colon <= 0 || !OPERATOR_DECORATORS.has(rest.slice(0, colon))) return false;
-    rest = rest.slice(colon + 1);
-  }
-  return true;
-};
 
 /**
  * Problems the schema cannot see in one playbook document. Tolerates data the schema refused (it skips
@@ -57,43 +26,15 @@ export const semanticIssues = (
     issues.push(issueAt(source, pointer, message));
   };
 
-  const checkCondition = (node: unknown, pointer: string, root: boolean): void => {
-    if (!isRecord(node)) return;
-    const kinds = [...BOOLEAN_KEYS, 'fact'].filter((key) => key in node);
-    if (kinds.length === 0) {
-      // An empty node is the schema's to report.
-      if (Object.keys(node).length > 0) report(pointer, 'must have one of: all, any, not, fact');
-    } else if (kinds.length > 1) {
-      report(pointer, `must have only one of: ${kinds.join(', ')}`);
-    } else if (kinds[0] === 'fact') {
-      if (root) report(pointer, 'must start with all, any or not');
-      for (const key of ['operator', 'value']) {
-        if (!(key in node)) report(pointer, `is missing required key "${key}"`);
-      }
-      if (
-        typeof node.operator === 'string' &&
-        node.operator !== '' &&
-        !isKnownOperator(node.operator, options.operators)
-      ) {
-        report(
-          childPointer(pointer, 'operator'),
-          `unknown operator "${node.operator}"; known operators: ${[...options.operators].join(', ')}`,
-        );
-      }
-    } else {
-      for (const key of COMPARISON_KEYS.filter((key) => key in node)) {
-        issues.push(issueAtKey(source, pointer, key, `has "${key}", which only a fact comparison takes`));
-      }
+  /** A condition tree, checked as the matcher checks it, each problem at its own YAML node. */
+  const checkConditions = (tree: unknown, pointer: string): void => {
+    for (const problem of conditionProblems(tree, pointer, { schemaChecked: true })) {
+      issues.push(
+        problem.key === undefined
+          ? issueAt(source, problem.pointer, problem.message)
+          : issueAtKey(source, problem.pointer, problem.key, problem.message),
+      );
     }
-    for (const key of ['all', 'any'] as const) {
-      const children = node[key];
-      if (Array.isArray(children)) {
-        children.forEach((child, index) => {
-          checkCondition(child, childPointer(childPointer(pointer, key), index), false);
-        });
-      }
-    }
-    if ('not' in node) checkCondition(node.not, childPointer(pointer, 'not'), false);
   };
 
   const checkCriteria = (criteria: unknown, pointer: string): void => {
@@ -132,8 +73,7 @@ export const semanticIssues = (
       }
     }
 
-    if ('conditions' in criteria)
-      checkCondition(criteria.conditions, childPointer(pointer, 'conditions'), true);
+    if ('conditions' in criteria) checkConditions(criteria.conditions, childPointer(pointer, 'conditions'));
   };
 
   const checkSteps = (actions: unknown[]): void => {

@@ -3,7 +3,7 @@ import type { ActionRegistry } from '../action.js';
 import { type ConfigurationIssue, PlaybookValidationError } from '../errors.js';
 import type { Playbook } from '../playbook.js';
 import { toPlaybook } from './build.js';
-import { BUILT_IN_OPERATORS, semanticIssues } from './checks.js';
+import { semanticIssues } from './checks.js';
 import { locate, type SourceDocument } from './positions.js';
 import { schemaIssues } from './schema-issues.js';
 import { isRecord } from './values.js';
@@ -11,8 +11,6 @@ import { isRecord } from './values.js';
 export interface LoadOptions {
   /** When given, every step's action must be registered and its params must pass the action's schema. */
   registry?: ActionRegistry<unknown>;
-  /** Custom json-rules-engine operators the engine will be given, allowed in `conditions`. */
-  operators?: string[];
 }
 
 /** A playbook file's text and the name issues should give it (as the user wrote the path). */
@@ -94,14 +92,10 @@ export const compilePlaybooks = (
   options: LoadOptions = {},
   issues: ConfigurationIssue[] = [],
 ): Playbook[] => {
-  const checkOptions = {
-    registry: options.registry,
-    operators: new Set([...BUILT_IN_OPERATORS, ...(options.operators ?? [])]),
-  };
   const all = [...issues];
   const documents = inputs.flatMap((input) => readDocuments(input, all));
   for (const { source, data } of documents) {
-    all.push(...schemaIssues(source, data), ...semanticIssues(source, data, checkOptions));
+    all.push(...schemaIssues(source, data), ...semanticIssues(source, data, options));
   }
   all.push(...duplicateNameIssues(documents));
   if (all.length > 0) {

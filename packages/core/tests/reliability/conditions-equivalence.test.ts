@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Engine, type TopLevelCondition } from 'json-rules-engine';
 import { describe, expect, it } from 'vitest';
-import { RiposteError } from '../../src/errors.js';
+import { ConditionEvaluationError } from '../../src/errors.js';
 import type { Finding } from '../../src/finding.js';
 import { createMatcher } from '../../src/match/index.js';
 import { normalize } from '../../src/normalize/index.js';
@@ -141,7 +141,7 @@ const riposte = async (conditions: ConditionTree, finding: Finding): Promise<Ver
   try {
     return (await matcher.match(finding)).length === 1 ? 'holds' : 'fails';
   } catch (error) {
-    if (error instanceof RiposteError && error.code === 'MATCH_CONDITION_FAILED') return 'error';
+    if (error instanceof ConditionEvaluationError) return 'error';
     throw error;
   }
 };

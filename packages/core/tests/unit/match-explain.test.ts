@@ -75,7 +75,7 @@ describe('Matcher.explain', () => {
     [
       'resources',
       { resources: ['instance' as const] },
-      'finding names access-key ASIAJZ3DXJKMP7MG3EKA; wanted instance',
+      'finding names access key ASIAJZ3DXJKMP7MG3EKA (Root); wanted instance',
     ],
     ['principals', { principals: ['IAMUser' as const] }, 'access key user type Root is not one of IAMUser'],
     ['techniques', { techniques: ['T1530'] }, 'techniques T1078, T1078.001, T1078.004 match none of T1530'],
@@ -144,7 +144,10 @@ describe('Matcher.explain', () => {
         index: 1,
         criteria: [
           { criterion: 'regions', detail: 'region us-east-2' },
-          { criterion: 'principals', detail: 'access-key GeneratedFindingAccessKeyId (IAMUser)' },
+          {
+            criterion: 'principals',
+            detail: 'access key GeneratedFindingAccessKeyId (IAMUser GeneratedFindingUserName)',
+          },
         ],
       },
     });
@@ -209,7 +212,8 @@ describe('Matcher.explain', () => {
     // Assert
     expect(explanation?.excludedBy).toEqual({
       default: 'exempt-tag',
-      reason: 'instance i-99999999 carries riposte:exempt=true',
+      reason:
+        'EC2 instance i-99999999 (credential source), profile arn:aws:iam::973743533182:example/instance/profile carries riposte:exempt=true',
     });
   });
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { EngineConfigurationError, PlaybookValidationError, RiposteError } from '../../src/errors.js';
+import {
+  ConditionEvaluationError,
+  EngineConfigurationError,
+  PlaybookValidationError,
+} from '../../src/errors.js';
 import type { Finding } from '../../src/finding.js';
 import { createMatcher, type MatcherOptions } from '../../src/match/index.js';
 import type { Criteria, Playbook } from '../../src/playbook.js';
@@ -119,7 +123,10 @@ describe('createMatcher: criteria', () => {
           'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.* matched UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS',
       },
       { criterion: 'severity', detail: 'severity 8 (High) within min 7' },
-      { criterion: 'principals', detail: 'access-key GeneratedFindingAccessKeyId (IAMUser)' },
+      {
+        criterion: 'principals',
+        detail: 'access key GeneratedFindingAccessKeyId (IAMUser GeneratedFindingUserName)',
+      },
       {
         criterion: 'techniques',
         detail: 'T1078 matched T1078, T1078 matched T1078.001, T1078 matched T1078.004',
@@ -331,7 +338,7 @@ describe('createMatcher: conditions', () => {
   });
 
   it('does not evaluate conditions when a cheaper criterion fails', async () => {
-    // Arrange: this path throws inside json-rules-engine whenever it is evaluated.
+    // Arrange: this path throws inside JSONPath whenever it is evaluated.
     const broken = { fact: 'raw', path: '$..[?(@.x', operator: 'equal', value: 1 } as const;
     const cheapFails = buildPlaybook('cheap-fails', { severity: { min: 9 }, conditions: broken });
     const cheapHolds = buildPlaybook('cheap-holds', { severity: { max: 9 }, conditions: broken });
@@ -339,8 +346,27 @@ describe('createMatcher: conditions', () => {
     // Act / Assert
     await expect(createMatcher([cheapFails]).match(rootUsage())).resolves.toEqual([]);
     await expect(createMatcher([cheapHolds]).match(rootUsage())).rejects.toSatisfy(
-      (error) => error instanceof RiposteError && error.code === 'MATCH_CONDITION_FAILED',
+      (error) => error instanceof ConditionEvaluationError && error.code === 'MATCH_CONDITION_FAILED',
     );
+  });
+
+  it('names the playbook and the finding when a condition cannot be evaluated, the JSONPath error as cause', async () => {
+    // Arrange
+    const broken = { fact: 'raw', path: '$..[?(@.x', operator: 'equal', value: 1 } as const;
+    const finding = rootUsage();
+
+    // Act
+    const error = await createMatcher([buildPlaybook('broken', { conditions: broken })])
+      .match(finding)
+      .catch((caught: unknown) => caught);
+
+    // Assert
+    expect(error).toBeInstanceOf(ConditionEvaluationError);
+    expect((error as ConditionEvaluationError).details).toMatchObject({
+      playbook: 'broken',
+      findingId: finding.id,
+    });
+    expect((error as ConditionEvaluationError).cause).toBeInstanceOf(Error);
   });
 
   it.each<[string, string, number]>([

@@ -2,9 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import type { ActionDefinition, ActionRegistry } from '../../src/action.js';
 import { formatIssue, PlaybookValidationError } from '../../src/errors.js';
+import { createMatcher } from '../../src/match/index.js';
+import type { ConditionTree } from '../../src/playbook.js';
 import { type LoadOptions, loadPlaybooks, parsePlaybooks } from '../../src/playbooks/index.js';
+import { buildPlaybook } from '../helpers/playbook.js';
 
 /** The YAML as written, without the opening newline and the indentation its lines share. */
 const yaml = (strings: TemplateStringsArray): string => {
@@ -23,6 +27,10 @@ const refusal = (run: () => unknown): PlaybookValidationError => {
   }
   return expect.fail('expected the playbooks to be refused');
 };
+
+/** What an unknown-operator issue says after the operator's name. */
+const OPERATORS =
+  'known operators: equal, notEqual, in, notIn, contains, doesNotContain, lessThan, lessThanInclusive, greaterThan, greaterThanInclusive, each may be prefixed by someFact:, someValue:, everyFact:, everyValue:, swap:, not:';
 
 /** Every issue `parsePlaybooks` reports for `text`, formatted as the CLI prints them. */
 const problems = (text: string, options?: LoadOptions): string[] =>
@@ -297,12 +305,12 @@ describe('parsePlaybooks refuses', () => {
             - {}
             - { operator: equal, value: 1 }
       exclude:
-        conditions: { fact: sample, operator: equal, value: true }
+        conditions: { fact: severty, operator: equal, value: 8, path: severity }
       actions: [{ action: notify }]
     `;
 
     expect(problems(text)).toEqual([
-      'rules/s3.yaml:5:37 /match/conditions/all/0/operator unknown operator "greaterThen"; known operators: equal, notEqual, lessThan, lessThanInclusive, greaterThan, greaterThanInclusive, in, notIn, contains, doesNotContain',
+      `rules/s3.yaml:5:37 /match/conditions/all/0/operator unknown operator "greaterThen"; ${OPERATORS}`,
       'rules/s3.yaml:6:9 /match/conditions/all/1 is missing required key "operator"',
       'rules/s3.yaml:7:9 /match/conditions/all/2 must have only one of: all, any',
       'rules/s3.yaml:7:16 /match/conditions/all/2/all must not be empty',
@@ -310,7 +318,8 @@ describe('parsePlaybooks refuses', () => {
       'rules/s3.yaml:9:51 /match/conditions/all/4 has unknown key "unit"',
       'rules/s3.yaml:10:9 /match/conditions/all/5 must not be empty',
       'rules/s3.yaml:11:9 /match/conditions/all/6 must have one of: all, any, not, fact',
-      'rules/s3.yaml:13:15 /exclude/conditions must start with all, any or not',
+      'rules/s3.yaml:13:23 /exclude/conditions/fact unknown fact "severty"; facts are the finding\'s fields: id, arn, type, severity, severityLabel, title, description, accountId, region, partition, createdAt, updatedAt, firstSeen, lastSeen, count, archived, sample, resourceRole, resourceType, resources, actor, techniques, tactics, source, raw',
+      'rules/s3.yaml:13:65 /exclude/conditions/path must be a JSONPath starting with $ (e.g. $.service.action.actionType)',
     ]);
   });
 
@@ -324,7 +333,7 @@ describe('parsePlaybooks refuses', () => {
     `;
 
     expect(problems(text)).toEqual([
-      'rules/s3.yaml:4:40 /match/conditions/any/0/operator unknown operator "mostFacts:equal"; known operators: equal, notEqual, lessThan, lessThanInclusive, greaterThan, greaterThanInclusive, in, notIn, contains, doesNotContain',
+      `rules/s3.yaml:4:40 /match/conditions/any/0/operator unknown operator "mostFacts:equal"; ${OPERATORS}`,
     ]);
   });
 
@@ -545,6 +554,27 @@ describe('loadPlaybooks refuses', () => {
     ]);
   });
 
+  it('an operator the matcher does not know, at the operator node of its file', async () => {
+    // Regression: `LoadOptions.operators` once let such an operator through, and createMatcher then
+    // refused it at the playbook's first line (1:1).
+    const file = join(directory, 'exfiltration.yaml');
+    await writeFile(
+      file,
+      yaml`
+        name: s3-exfiltration
+        match:
+          conditions:
+            all:
+              - { fact: type, operator: startsWith, value: "Exfiltration:" }
+        actions: [{ action: notify }]
+      `,
+    );
+
+    expect(await loadProblems([directory])).toEqual([
+      `${file}:5:33 /match/conditions/all/0/operator unknown operator "startsWith"; ${OPERATORS}`,
+    ]);
+  });
+
   it('a path that does not exist, at line 0 column 0, alongside the problems of the files it could read', async () => {
     await writeFile(
       join(directory, 'a.yaml'),
@@ -556,5 +586,91 @@ describe('loadPlaybooks refuses', () => {
       `${missing}:0:0 / no such file or directory`,
       `${join(directory, 'a.yaml')}:2:18 /match/sample must be boolean`,
     ]);
+  });
+});
+
+describe('conditions: the loader and the matcher check them alike', () => {
+  // One check of the condition language serves both, so a condition createMatcher would refuse is
+  // refused at load, at its own YAML node, with the same message; never later at the playbook's 1:1.
+  it.each<[string, string, string, string]>([
+    [
+      'an operator the matcher does not know',
+      '{ fact: type, operator: startsWith, value: "Exfiltration:" }',
+      '/operator',
+      'startsWith',
+    ],
+    ['a fact the finding does not have', '{ fact: severty, operator: equal, value: 8 }', '/fact', 'severty'],
+    [
+      'a path that is not JSONPath',
+      '{ fact: actor, path: country, operator: equal, value: NL }',
+      '/path',
+      'country',
+    ],
+    [
+      'a value naming a fact the finding does not have',
+      '{ fact: firstSeen, operator: equal, value: { fact: lastSen } }',
+      '/value/fact',
+      'lastSen',
+    ],
+  ])('%s: refused by both, at its node by the loader', (_name, leaf, at, token) => {
+    // Arrange: the leaf sits on line 5, its opening brace in column 9.
+    const text = `name: p\nmatch:\n  conditions:\n    any:\n      - ${leaf}\nactions: [{ action: notify }]\n`;
+    const conditions = { any: [parse(leaf)] } as ConditionTree;
+
+    // Act
+    const loaded = refusal(() => parsePlaybooks(text, 'rules/p.yaml')).issues;
+    const matched = refusal(() => createMatcher([buildPlaybook('p', { conditions })])).issues;
+
+    // Assert
+    expect(loaded).toEqual([
+      {
+        file: 'rules/p.yaml',
+        line: 5,
+        column: 9 + leaf.indexOf(token),
+        pointer: `/match/conditions/any/0${at}`,
+        message: expect.any(String),
+      },
+    ]);
+    expect(matched.map(({ pointer, message }) => ({ pointer, message }))).toEqual(
+      loaded.map(({ pointer, message }) => ({ pointer, message })),
+    );
+  });
+
+  it('an operator the options once let through is refused at its node, whatever a caller passes', () => {
+    // Arrange: `LoadOptions.operators` is gone; a JavaScript caller may still pass it.
+    const text = yaml`
+      name: p
+      match:
+        conditions:
+          any: [{ fact: type, operator: startsWith, value: "Exfiltration:" }]
+      actions: [{ action: notify }]
+    `;
+    const options = { operators: ['startsWith'] } as LoadOptions;
+
+    // Act / Assert
+    expect(problems(text, options)).toEqual([
+      `rules/s3.yaml:4:35 /match/conditions/any/0/operator unknown operator "startsWith"; ${OPERATORS}`,
+    ]);
+  });
+
+  it('a single comparison at the root: accepted by both', () => {
+    // Arrange
+    const text = yaml`
+      name: p
+      match:
+        conditions: { fact: severity, operator: greaterThanInclusive, value: 7 }
+      actions: [{ action: notify }]
+    `;
+
+    // Act
+    const playbooks = parsePlaybooks(text, 'rules/p.yaml');
+
+    // Assert
+    expect(playbooks[0]?.match.conditions).toEqual({
+      fact: 'severity',
+      operator: 'greaterThanInclusive',
+      value: 7,
+    });
+    expect(() => createMatcher(playbooks)).not.toThrow();
   });
 });

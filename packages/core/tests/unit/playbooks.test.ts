@@ -256,24 +256,24 @@ describe('parsePlaybooks', () => {
     expect(parsePlaybooks('# nothing here yet\n', 'rules/empty.yaml')).toEqual([]);
   });
 
-  it('accepts decorated built-in operators and operators passed in the options', () => {
+  it('accepts decorated built-in operators and a value naming another fact', () => {
     const text = yaml`
-      name: custom-operators
+      name: decorated-operators
       match:
         conditions:
           any:
             - { fact: resources, operator: "someFact:equal", value: x, path: "$[*].kind" }
-            - { fact: type, operator: startsWith, value: "Exfiltration:" }
+            - { fact: firstSeen, operator: "not:equal", value: { fact: lastSeen } }
       actions:
         - action: notify
     `;
 
-    const [playbook] = parsePlaybooks(text, 'rules/ops.yaml', { operators: ['startsWith'] });
+    const [playbook] = parsePlaybooks(text, 'rules/ops.yaml');
 
     expect(playbook?.match.conditions).toEqual({
       any: [
         { fact: 'resources', operator: 'someFact:equal', value: 'x', path: '$[*].kind' },
-        { fact: 'type', operator: 'startsWith', value: 'Exfiltration:' },
+        { fact: 'firstSeen', operator: 'not:equal', value: { fact: 'lastSeen' } },
       ],
     });
   });

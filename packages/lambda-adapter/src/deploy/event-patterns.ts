@@ -3,10 +3,9 @@ import {
   compileTypePattern,
   type Playbook,
   type SeverityLabel,
-  techniqueMatches,
-  techniquesForType,
   threatPurposesForTactic,
 } from '@riposte/core';
+import { reachableTypes } from '@riposte/core/catalog';
 import { enabledOf } from './shared.js';
 
 // The lowest severity each label admits: Low < 4 <= Medium < 7 <= High < 9 <= Critical.
@@ -72,30 +71,19 @@ const purposeAndResource = (type: string): TypeMatcher => ({ prefix: type.slice(
 
 /**
  * The types a playbook can match: its type patterns; for a playbook that matches by ATT&CK instead,
- * the types the normalizer's mapping ties to its techniques or tactics (widened to their purpose and
- * resource, and attack sequences). `undefined` in the list means every type.
+ * the types the normalizer's mapping ties to its techniques or tactics (core's `reachableTypes`,
+ * widened to their purpose and resource), attack sequences, and for tactics alone every type of a
+ * threat purpose AWS ties to one of them. `undefined` in the list means every type.
  */
-const reachableTypes = (playbook: Playbook): (TypeMatcher | undefined)[] => {
+const typeMatchers = (playbook: Playbook): (TypeMatcher | undefined)[] => {
   const { types, techniques, tactics } = playbook.match;
   if (types) return types.map(typeMatcher);
-  if (techniques) {
-    const mapped = CTID_FINDING_TYPES.filter((type) =>
-      techniquesForType(type).some((technique) =>
-        techniques.some((wanted) => techniqueMatches(wanted, technique.id)),
-      ),
-    );
-    return [ATTACK_SEQUENCE, ...mapped.map(purposeAndResource)];
-  }
-  if (tactics) {
-    const mapped = CTID_FINDING_TYPES.filter((type) =>
-      techniquesForType(type).some((technique) =>
-        technique.tactics.some((tactic) => tactics.includes(tactic.id)),
-      ),
-    );
-    const purposes = tactics.flatMap(threatPurposesForTactic).map((purpose) => ({ prefix: `${purpose}:` }));
-    return [ATTACK_SEQUENCE, ...purposes, ...mapped.map(purposeAndResource)];
-  }
-  return [undefined];
+  if (!techniques && !tactics) return [undefined];
+  const purposes = techniques
+    ? []
+    : (tactics ?? []).flatMap(threatPurposesForTactic).map((purpose) => ({ prefix: `${purpose}:` }));
+  const mapped = reachableTypes(playbook.match, CTID_FINDING_TYPES);
+  return [ATTACK_SEQUENCE, ...purposes, ...mapped.map(purposeAndResource)];
 };
 
 const threatPurposeOf = (matcher: TypeMatcher): TypeMatcher => {
@@ -123,7 +111,7 @@ export const findingEventPattern = (playbooks: Playbook[]): Record<string, unkno
       ...(Object.keys(detail).length > 0 ? { detail } : {}),
     };
   };
-  const matchers = enabled.flatMap(reachableTypes);
+  const matchers = enabled.flatMap(typeMatchers);
   if (matchers.includes(undefined)) return patternWith();
   const exact = simplify(matchers.filter((matcher) => matcher !== undefined));
   const widened = simplify(exact.map(threatPurposeOf));
