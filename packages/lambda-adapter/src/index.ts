@@ -37,15 +37,16 @@ export {
   type Invocation,
   type Rejection,
 } from './events.js';
-export {
-  AWS_REQUEST_TIMEOUT_MS,
-  createHandler,
-  type HandlerOptions,
-  handler,
-  type LambdaContext,
-  type RiposteHandler,
-} from './handler.js';
+export { createHandler, handler, type LambdaContext, type RiposteHandler } from './handler.js';
 export { createDynamoDbStore, type DynamoDbLike, type DynamoDbStoreOptions } from './idempotency/dynamodb.js';
+export {
+  type Completion,
+  createIdempotencyGuard,
+  type GuardClaim,
+  type GuardedWork,
+  type IdempotencyGuard,
+  type IdempotencyGuardOptions,
+} from './idempotency/guard.js';
 export { createMemoryStore, type MemoryStoreOptions } from './idempotency/memory.js';
 export {
   type BeginOutcome,
@@ -65,12 +66,14 @@ export {
   maskSecrets,
 } from './logger.js';
 export { loadFunctionPlaybooks } from './playbooks.js';
-export type {
-  FindingResult,
-  HandlerResult,
-  InvocationResult,
-  ResultCode,
-  SqsBatchResult,
-  StepResult,
+export {
+  type FindingResult,
+  type FindingSubject,
+  type HandlerResult,
+  type InvocationResult,
+  type ResultCode,
+  type SqsBatchResult,
+  type StepResult,
+  subjectOf,
 } from './result.js';
-export type { VerifierServices } from './runtime.js';
+export { AWS_REQUEST_TIMEOUT_MS, type HandlerOptions, type VerifierServices } from './runtime.js';

@@ -1,5 +1,7 @@
+import type { Report } from '@riposte/core';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import type { LogLevel } from './config.js';
+import type { FindingResult } from './result.js';
 
 export type { Logger } from 'pino';
 
@@ -128,4 +130,68 @@ export const createLogger = (options: LoggerOptions): Logger => {
     },
     (options.destination as DestinationStream | undefined) ?? stdout(),
   );
+};
+
+const STEP_LEVEL = { failed: 'error', refused: 'warn' } as const;
+
+/** One line per step and one summary per finding, each bound to the finding (and playbook, action). */
+export const logReport = (logger: Logger, report: Report): void => {
+  const findingLog = logger.child({ findingId: report.findingId });
+  for (const step of report.steps) {
+    const level = STEP_LEVEL[step.status as keyof typeof STEP_LEVEL] ?? 'info';
+    findingLog.child({ playbook: step.playbook, action: step.action })[level](
+      {
+        step: step.key,
+        status: step.status,
+        mode: step.mode,
+        target: step.target?.label,
+        reason: step.reason,
+        error: step.error,
+        calls: step.calls.map((call) => ({
+          service: call.service,
+          operation: call.operation,
+          mutating: call.mutating,
+          ...('requestId' in call && call.requestId ? { requestId: call.requestId } : {}),
+          ...('errorCode' in call && call.errorCode ? { errorCode: call.errorCode } : {}),
+        })),
+        durationMs: step.durationMs,
+      },
+      `step ${step.status}: ${step.action}${step.target ? ` on ${step.target.label}` : ''}`,
+    );
+  }
+  findingLog[report.outcome === 'failed' || report.outcome === 'partial' ? 'warn' : 'info'](
+    {
+      code: 'HANDLED',
+      findingType: report.findingType,
+      severity: report.severity,
+      accountId: report.accountId,
+      region: report.region,
+      mode: report.mode,
+      outcome: report.outcome,
+      matched: report.matched.map((match) => match.playbook),
+      counts: report.counts,
+      retryable: report.retryable,
+      durationMs: report.durationMs,
+    },
+    `finding ${report.outcome}`,
+  );
+};
+
+/**
+ * One line per answer that is not a report (`logReport` wrote those): duplicates at info, refusals
+ * and failures at warn.
+ */
+export const logResult = (logger: Logger, result: FindingResult): void => {
+  if (result.code === 'HANDLED') return;
+  const fields = {
+    code: result.code,
+    findingId: result.findingId,
+    findingType: result.findingType,
+    accountId: result.accountId,
+    region: result.region,
+    retryable: result.retryable,
+  };
+  const quiet = result.code === 'ALREADY_HANDLED' || result.code === 'IN_PROGRESS';
+  if (quiet) logger.info(fields, result.message);
+  else logger.warn(fields, result.message);
 };

@@ -1,5 +1,6 @@
-import type { EngineMode, Report, ReportOutcome, StepStatus } from '@riposte/core';
+import type { EngineMode, Finding, Report, ReportOutcome, StepStatus } from '@riposte/core';
 import type { VerificationSummary } from './admission.js';
+import { occurrenceOf } from './idempotency/store.js';
 
 /**
  * What happened to one finding (or to an input that held none):
@@ -79,6 +80,50 @@ export interface SqsBatchResult {
 
 export type HandlerResult = InvocationResult | SqsBatchResult;
 
+/** What every answer about a finding carries, whatever became of it. */
+export type FindingSubject = Omit<FindingResult, 'code' | 'message' | 'retryable'>;
+
+/** The finding an answer is about, before anything is known of its handling. */
+export const subjectOf = (
+  finding: Finding,
+  mode: EngineMode,
+  verification?: VerificationSummary,
+): FindingSubject => ({
+  findingId: finding.id,
+  findingType: finding.type.name,
+  accountId: finding.accountId,
+  region: finding.region,
+  updatedAt: occurrenceOf(finding.updatedAt),
+  mode,
+  matched: [],
+  steps: [],
+  ...(verification ? { verification } : {}),
+});
+
+/** An answer about a finding: what it is, then what became of it, then how GuardDuty vouched for it. */
+export const answer = (
+  { verification, ...subject }: FindingSubject,
+  code: ResultCode,
+  message: string,
+  retryable = false,
+): FindingResult => ({ ...subject, code, message, retryable, ...(verification ? { verification } : {}) });
+
+/** An answer about an input that never became a handled finding: nothing ran. */
+export const unhandled = (
+  mode: EngineMode,
+  code: ResultCode,
+  message: string,
+  findingId?: string,
+): FindingResult => ({
+  code,
+  message,
+  ...(findingId === undefined ? {} : { findingId }),
+  mode,
+  matched: [],
+  steps: [],
+  retryable: false,
+});
+
 const outcomeMessage: Record<ReportOutcome, string> = {
   'no-match': 'no playbook matched',
   'dry-run': 'planned in dry-run; nothing was changed',
@@ -89,25 +134,61 @@ const outcomeMessage: Record<ReportOutcome, string> = {
   held: 'remediation held back by the circuit breaker; it runs at a later delivery',
 };
 
-export const summarizeReport = (report: Report, updatedAt: string | undefined): FindingResult => ({
-  code: 'HANDLED',
-  message: outcomeMessage[report.outcome],
-  findingId: report.findingId,
-  findingType: report.findingType,
-  accountId: report.accountId,
-  region: report.region,
-  ...(updatedAt === undefined ? {} : { updatedAt }),
-  mode: report.mode,
-  outcome: report.outcome,
-  matched: report.matched.map((match) => match.playbook),
-  steps: report.steps.map((step) => ({
-    key: step.key,
-    playbook: step.playbook,
-    action: step.action,
-    ...(step.target ? { target: step.target.label } : {}),
-    status: step.status,
-    ...(step.reason === undefined ? {} : { reason: step.reason }),
-    ...(step.error ? { error: step.error } : {}),
-  })),
-  retryable: report.retryable,
-});
+export interface SummaryContext {
+  /** The occurrence handled (`occurrenceOf(finding.updatedAt)`). */
+  updatedAt?: string;
+  verification?: VerificationSummary;
+  /** The occurrence handled before this one, when this delivery is an update of a handled finding. */
+  previousUpdatedAt?: string;
+}
+
+/** The answer to a finding the engine handled: its report, step by step. */
+export const summarizeReport = (report: Report, context: SummaryContext = {}): FindingResult => {
+  const { updatedAt, verification, previousUpdatedAt } = context;
+  return {
+    code: 'HANDLED',
+    message:
+      previousUpdatedAt !== undefined && report.matched.length === 0
+        ? `an update of a finding handled at ${previousUpdatedAt}; no playbook re-runs on update`
+        : outcomeMessage[report.outcome],
+    findingId: report.findingId,
+    findingType: report.findingType,
+    accountId: report.accountId,
+    region: report.region,
+    ...(updatedAt === undefined ? {} : { updatedAt }),
+    mode: report.mode,
+    outcome: report.outcome,
+    matched: report.matched.map((match) => match.playbook),
+    steps: report.steps.map((step) => ({
+      key: step.key,
+      playbook: step.playbook,
+      action: step.action,
+      ...(step.target ? { target: step.target.label } : {}),
+      status: step.status,
+      ...(step.reason === undefined ? {} : { reason: step.reason }),
+      ...(step.error ? { error: step.error } : {}),
+    })),
+    retryable: report.retryable,
+    ...(verification ? { verification } : {}),
+  };
+};
+
+/**
+ * Step statuses after which a playbook has nothing left to do for this occurrence. A refusal is a
+ * decision (out of scope, protected principal, root credentials) that a new attempt would only repeat,
+ * with its notification; doubt (identity or tags unreadable) fails the step instead, so it runs again.
+ */
+const DONE: ReadonlySet<StepStatus> = new Set(['applied', 'skipped', 'no-op', 'refused']);
+
+/**
+ * What a report settles. Only enforced playbooks whose every step is done count as done: a finding
+ * first seen in dry-run is remediated once enforce is on, and a failed or held step runs again at the
+ * next delivery. `all` says whether every enforced playbook is done.
+ */
+export const settledPlaybooks = (report: Report): { done: string[]; all: boolean } => {
+  const enforced = report.matched.filter((match) => match.mode === 'enforce').map((match) => match.playbook);
+  const done = enforced.filter((playbook) =>
+    report.steps.every((step) => step.playbook !== playbook || DONE.has(step.status)),
+  );
+  return { done, all: done.length === enforced.length };
+};

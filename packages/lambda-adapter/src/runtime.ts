@@ -24,12 +24,19 @@ import {
   type MemberCredentials,
   type StsLike,
 } from './accounts.js';
-import { type AdmissionGate, createAdmission } from './admission.js';
+import {
+  type Admission,
+  type AdmissionGate,
+  createAdmission,
+  type VerificationSummary,
+} from './admission.js';
 import { createForgeryAlarm } from './alerts.js';
 import { createDynamoDbBreaker, createMemoryBreaker } from './breaker.js';
 import { bundledPlaybooks } from './bundled-playbooks.js';
-import { type AdapterConfig, readConfig } from './config.js';
+import { type AdapterConfig, IDEMPOTENCY_TTL_SECONDS, readConfig } from './config.js';
+import { MemberRoleError } from './errors.js';
 import { createDynamoDbStore, type DynamoDbLike } from './idempotency/dynamodb.js';
+import { createIdempotencyGuard, type IdempotencyGuard } from './idempotency/guard.js';
 import { createMemoryStore } from './idempotency/memory.js';
 import type { IdempotencyStore } from './idempotency/store.js';
 import { createLogger, type LogDestination, type Logger } from './logger.js';
@@ -80,18 +87,70 @@ export interface VerifierServices {
   memberServices: (finding: Finding) => AwsServices | undefined;
 }
 
-/** Everything one container sets up once: configuration, identity, engine and stores. */
+/** A finding refused before anything ran or was remembered, and why. */
+export interface Refusal {
+  admitted: false;
+  /** The copy the answer describes: the delivered one, or GuardDuty's when only the member role failed. */
+  finding: Finding;
+  code: Extract<Admission, { admitted: false }>['code'] | 'ASSUME_ROLE_FAILED';
+  message: string;
+  retryable: boolean;
+  verification?: VerificationSummary;
+}
+
+/** What becomes of a delivered finding at the door: GuardDuty's copy to act on, or a refusal. */
+export type Entry = Extract<Admission, { admitted: true }> | Refusal;
+
+/** Everything one container sets up once: configuration, identity, the door, the guard and the engine. */
 export interface Runtime {
   config: AdapterConfig;
   logger: Logger;
   own: FunctionIdentity;
+  /** Admission, the forgery alarm and the member role of the finding's account. */
+  admit(delivered: Finding): Promise<Entry>;
+  guard: IdempotencyGuard;
   engine: Engine;
-  store: IdempotencyStore;
+}
+
+interface EntryServices {
   admission: AdmissionGate;
   alarm: ReturnType<typeof createForgeryAlarm>;
-  members?: MemberCredentials;
+  members: MemberCredentials | undefined;
   isMemberFinding(finding: Finding): boolean;
 }
+
+/**
+ * The door every finding goes through: the admission gate (allowed account, GuardDuty's own copy,
+ * fresh enough), the alarm when GuardDuty does not hold the finding as delivered, then the member role
+ * in the finding's account. Nothing is changed or remembered of a finding that does not pass.
+ */
+const createEntry =
+  ({ admission, alarm, members, isMemberFinding }: EntryServices) =>
+  async (delivered: Finding): Promise<Entry> => {
+    // Nothing about the delivered copy is believed until GuardDuty vouches for it.
+    const admitted = await admission.admit(delivered);
+    if (!admitted.admitted) {
+      if (admitted.code === 'FINDING_UNVERIFIED') {
+        await alarm.raise(delivered, admitted.verification?.reason ?? admitted.message);
+      }
+      return { ...admitted, finding: delivered };
+    }
+    const { finding, verification } = admitted;
+    if (members && isMemberFinding(finding)) {
+      try {
+        await members.get({
+          accountId: finding.accountId,
+          partition: finding.partition,
+          findingId: finding.id,
+        });
+      } catch (error) {
+        if (!(error instanceof MemberRoleError)) throw error;
+        const { message, retryable } = error;
+        return { admitted: false, finding, code: 'ASSUME_ROLE_FAILED', message, retryable, verification };
+      }
+    }
+    return admitted;
+  };
 
 // Organizations answers in one region per partition.
 const ORGANIZATIONS_REGION: Record<string, string> = {
@@ -248,23 +307,26 @@ export const initialise = async (options: HandlerOptions): Promise<Runtime> => {
       },
       'riposte initialised',
     );
+    const admission = createAdmission({
+      own,
+      hasMemberRole: members !== undefined,
+      accounts,
+      verifier,
+      maxFindingAgeSeconds: config.maxFindingAgeSeconds,
+      clock,
+    });
     return {
       config,
       logger,
       own,
-      engine,
-      store,
-      admission: createAdmission({
-        own,
-        hasMemberRole: members !== undefined,
-        accounts,
-        verifier,
-        maxFindingAgeSeconds: config.maxFindingAgeSeconds,
+      admit: createEntry({ admission, alarm, members, isMemberFinding }),
+      guard: createIdempotencyGuard({
+        store,
+        ttlSeconds: options.idempotencyTtlSeconds ?? IDEMPOTENCY_TTL_SECONDS,
+        logger,
         clock,
       }),
-      alarm,
-      ...(members ? { members } : {}),
-      isMemberFinding,
+      engine,
     };
   } catch (error) {
     logger.fatal({ err: error }, FATAL);
