@@ -13,3 +13,4 @@ export * from './normalize/index.js';
 export * from './playbook.js';
 export * from './playbooks/index.js';
 export * from './report.js';
+export * from './schema-problems.js';

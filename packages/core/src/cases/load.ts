@@ -6,7 +6,8 @@ import type { JsonSchema } from '../action.js';
 import { type ConfigurationIssue, FindingFormatError } from '../errors.js';
 import type { Finding } from '../finding.js';
 import { normalizeFinding } from '../normalize/index.js';
-import { issueAt, issueAtKey, locate, type SourceDocument } from '../playbooks/positions.js';
+import { issueAt, locate, positioned, type SourceDocument } from '../playbooks/positions.js';
+import { schemaProblems } from '../schema-problems.js';
 import schema from './cases.schema.json' with { type: 'json' };
 import { CaseValidationError } from './errors.js';
 import type { CaseExpectation, CaseFile, ExpectedStep, PlaybookCase } from './types.js';
@@ -47,62 +48,35 @@ const unreadable = (file: string, error: unknown): ConfigurationIssue => {
   return { file, line: 0, column: 0, pointer: '', message };
 };
 
+/** The case author's wording, where it differs from the shared one. */
+const wording = (error: ErrorObject): string | undefined => {
+  switch (error.keyword) {
+    case 'anyOf':
+      return 'must be a finding file path or an inline finding (a mapping)';
+    case 'const':
+      return 'must be true (leave it out otherwise)';
+    case 'minItems':
+    case 'minLength':
+      return 'must not be empty';
+    case 'minProperties':
+      return 'must say what to expect: playbooks, noMatch, notPlaybooks or steps';
+    case 'type':
+      return error.instancePath === '' ? 'must be a list of cases' : undefined;
+    default:
+      return undefined;
+  }
+};
+
 /** Schema errors as issues at their YAML nodes, said the way a case author thinks of the value. */
 const schemaIssues = (source: SourceDocument, errors: ErrorObject[]): ConfigurationIssue[] => {
   // The only union is `finding` (a path or a mapping): report it once, not once per branch.
   const unions = errors.filter((error) => error.keyword === 'anyOf');
   const inUnion = (error: ErrorObject) =>
     unions.some((union) => union !== error && error.schemaPath.startsWith(`${union.schemaPath}/`));
-  return errors
-    .filter((error) => !inUnion(error))
-    .map((error) => {
-      const params = error.params as Record<string, unknown>;
-      switch (error.keyword) {
-        case 'additionalProperties': {
-          const key = String(params.additionalProperty);
-          return issueAtKey(source, error.instancePath, key, `has unknown key "${key}"`);
-        }
-        case 'required':
-          return issueAt(
-            source,
-            error.instancePath,
-            `is missing required key "${String(params.missingProperty)}"`,
-          );
-        case 'anyOf':
-          return issueAt(
-            source,
-            error.instancePath,
-            'must be a finding file path or an inline finding (a mapping)',
-          );
-        case 'const':
-          return issueAt(source, error.instancePath, 'must be true (leave it out otherwise)');
-        case 'enum':
-          return issueAt(
-            source,
-            error.instancePath,
-            `must be one of: ${(params.allowedValues as unknown[]).join(', ')}`,
-          );
-        case 'minItems':
-        case 'minLength':
-          return issueAt(source, error.instancePath, 'must not be empty');
-        case 'minProperties':
-          return issueAt(
-            source,
-            error.instancePath,
-            'must say what to expect: playbooks, noMatch, notPlaybooks or steps',
-          );
-        case 'uniqueItems':
-          return issueAt(source, error.instancePath, 'must not repeat an item');
-        case 'type':
-          return issueAt(
-            source,
-            error.instancePath,
-            error.instancePath === '' ? 'must be a list of cases' : `must be ${String(params.type)}`,
-          );
-        default:
-          return issueAt(source, error.instancePath, error.message ?? `fails ${error.keyword}`);
-      }
-    });
+  return schemaProblems(
+    errors.filter((error) => !inUnion(error)),
+    wording,
+  ).map(positioned(source));
 };
 
 interface RawCase {

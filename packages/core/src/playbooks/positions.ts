@@ -1,5 +1,6 @@
 import { type Document, isAlias, isMap, isNode, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
 import type { ConfigurationIssue, SourceLocation } from '../errors.js';
+import type { SchemaProblem } from '../schema-problems.js';
 
 /** One parsed YAML document and what it takes to turn a JSON pointer into a file position. */
 export interface SourceDocument {
@@ -85,3 +86,14 @@ export const issueAtKey = (
   const located = walk(source, childPointer(pointer, key));
   return { file: source.file, pointer, message, ...positionOf(source, located.key ?? located.node) };
 };
+
+/**
+ * A schema problem at its YAML node: a key that is there but should not be, at the key itself; a
+ * missing key, at the mapping that lacks it; anything else, at the value.
+ */
+export const positioned =
+  (source: SourceDocument) =>
+  (problem: SchemaProblem): ConfigurationIssue =>
+    problem.key !== undefined && problem.error.keyword !== 'required'
+      ? issueAtKey(source, problem.pointer, problem.key, problem.message)
+      : issueAt(source, problem.pointer, problem.message);

@@ -1,7 +1,8 @@
 import type { ErrorObject } from 'ajv';
 import type { JsonSchema } from '../action.js';
 import type { ConfigurationIssue } from '../errors.js';
-import { issueAt, issueAtKey, type SourceDocument } from './positions.js';
+import { schemaProblems } from '../schema-problems.js';
+import { positioned, type SourceDocument } from './positions.js';
 import { playbookValidator, schemaDefinition } from './schema.js';
 
 /** What the schema's patterns mean, said the way a playbook author thinks of the value. */
@@ -21,27 +22,23 @@ const fitsType = (type: unknown, value: unknown): boolean =>
 const branchType = (branch: JsonSchema): unknown =>
   typeof branch.$ref === 'string' ? schemaDefinition(branch.$ref)?.type : branch.type;
 
-const message = (error: ErrorObject): string => {
+/** The playbook author's wording, where it differs from the shared one. */
+const wording = (error: ErrorObject): string | undefined => {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'type':
       // YAML reads 111122223333 or true as a number or a boolean; the fix is quotes.
       return params.type === 'string' && ['number', 'boolean'].includes(typeof error.data)
         ? 'must be string (quote the value)'
-        : `must be ${String(params.type)}`;
-    case 'enum':
-      return `must be one of: ${(params.allowedValues as unknown[]).join(', ')}`;
+        : undefined;
     case 'pattern':
       return PATTERN_MESSAGES[String(params.pattern)] ?? `must match ${String(params.pattern)}`;
-    case 'minItems':
-    case 'minLength':
-      return params.limit === 1 ? 'must not be empty' : (error.message ?? 'is too short');
     case 'minProperties':
       return error.parentSchema === schemaDefinition('#/definitions/criteria')
         ? 'must name at least one criterion'
         : 'must not be empty';
     default:
-      return error.message ?? `fails ${error.keyword}`;
+      return undefined;
   }
 };
 
@@ -50,7 +47,9 @@ const message = (error: ErrorObject): string => {
  * Ajv reports every branch's failure; the author meant the branch whose type the value has, so only
  * that branch's errors are kept. A value of none of the types gets one "must be X or Y".
  */
-const resolveUnions = (errors: ErrorObject[]): { error: ErrorObject; message: string }[] => {
+const resolveUnions = (
+  errors: ErrorObject[],
+): { kept: ErrorObject[]; replaced: Map<ErrorObject, string> } => {
   const dropped = new Set<ErrorObject>();
   const replaced = new Map<ErrorObject, string>();
   for (const union of errors.filter((error) => error.keyword === 'anyOf')) {
@@ -71,29 +70,13 @@ const resolveUnions = (errors: ErrorObject[]): { error: ErrorObject; message: st
       dropped.add(union);
     }
   }
-  return errors
-    .filter((error) => !dropped.has(error))
-    .map((error) => ({ error, message: replaced.get(error) ?? message(error) }));
+  return { kept: errors.filter((error) => !dropped.has(error)), replaced };
 };
 
 /** Validates one document against the playbook schema; each problem positioned at its YAML node. */
 export const schemaIssues = (source: SourceDocument, data: unknown): ConfigurationIssue[] => {
   const validate = playbookValidator();
   if (validate(data)) return [];
-  return resolveUnions([...(validate.errors ?? [])]).map(({ error, message }) => {
-    switch (error.keyword) {
-      case 'additionalProperties': {
-        const key = String(error.params.additionalProperty);
-        return issueAtKey(source, error.instancePath, key, `has unknown key "${key}"`);
-      }
-      case 'required':
-        return issueAt(
-          source,
-          error.instancePath,
-          `is missing required key "${String(error.params.missingProperty)}"`,
-        );
-      default:
-        return issueAt(source, error.instancePath, message);
-    }
-  });
+  const { kept, replaced } = resolveUnions([...(validate.errors ?? [])]);
+  return schemaProblems(kept, (error) => replaced.get(error) ?? wording(error)).map(positioned(source));
 };
