@@ -1,7 +1,10 @@
 import { ConfigurationError, type ConfigurationIssue, RiposteError } from '@riposte/core';
 
+/** The codes @riposte/cdk throws. */
+export type CdkErrorCode = 'RESPONDER_PROPS_INVALID' | 'RESPONDER_BUILD_FAILED';
+
 /** The construct's props contradict each other or name nothing usable. */
-export class ResponderPropsError extends RiposteError {
+export class ResponderPropsError extends RiposteError<CdkErrorCode> {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('RESPONDER_PROPS_INVALID', message, { details });
   }
@@ -12,7 +15,7 @@ export class ResponderPropsError extends RiposteError {
  * in `issues`, with its file, line and column), a custom action that does not bundle, or a build the
  * template refuses. The CLI's own words are in `details.stderr`.
  */
-export class ResponderBuildError extends ConfigurationError {
+export class ResponderBuildError extends ConfigurationError<CdkErrorCode> {
   constructor(
     command: string,
     result: { exitCode: number | null; stderr: string },

@@ -14,5 +14,6 @@ export {
   ProjectConfigError,
 } from './config/load.js';
 export { loadProjectPlaybooks, type ProjectPlaybook, resolveSources } from './config/playbooks.js';
+export type { CliErrorCode } from './errors.js';
 export { type CliIO, EXIT, processIO } from './io.js';
 export { main, usage } from './main.js';

@@ -5,13 +5,38 @@
  * Two families:
  * - configuration errors are thrown at load time (a bad playbook, an unknown action, bad params);
  * - execution errors are recorded per step in the report and never thrown out of the engine.
+ *
+ * Riposte's own codes are SCREAMING_SNAKE, and each package lists its own as a literal union; a failed
+ * AWS call keeps the SDK's error name (`AccessDenied`), marked as such with `awsErrorName`.
  */
-export class RiposteError extends Error {
-  readonly code: string;
+export type RiposteCode = Uppercase<string>;
+
+declare const awsErrorNameBrand: unique symbol;
+/** An AWS SDK error name, as the SDK spells it: the code of a step whose AWS call failed. */
+export type AwsErrorName = string & { readonly [awsErrorNameBrand]: true };
+export const awsErrorName = (name: string): AwsErrorName => name as AwsErrorName;
+
+export type ErrorCode = RiposteCode | AwsErrorName;
+
+/** The codes @riposte/core throws or records. */
+export type CoreErrorCode =
+  | 'FINDING_INVALID'
+  | 'PLAYBOOK_INVALID'
+  | 'ACTION_INVALID'
+  | 'CASES_INVALID'
+  | 'ENGINE_CONFIG_INVALID'
+  | 'MATCH_CONDITION_FAILED'
+  | 'REFUSED'
+  | 'ACTION_UNKNOWN'
+  | 'ACTION_FAILED'
+  | 'PLAN_FAILED'
+  | 'EXECUTE_FAILED';
+export class RiposteError<Code extends ErrorCode = ErrorCode> extends Error {
+  readonly code: Code;
   readonly details: Record<string, unknown>;
 
   constructor(
-    code: string,
+    code: Code,
     message: string,
     options: { details?: Record<string, unknown>; cause?: unknown } = {},
   ) {
@@ -27,7 +52,7 @@ export class RiposteError extends Error {
 }
 
 /** The input is not a finding Riposte understands. `path` is a JSON pointer into the input. */
-export class FindingFormatError extends RiposteError {
+export class FindingFormatError extends RiposteError<CoreErrorCode> {
   readonly path: string;
 
   constructor(
@@ -59,15 +84,10 @@ export const formatIssue = (issue: ConfigurationIssue): string =>
   `${issue.file}:${issue.line}:${issue.column} ${issue.pointer || '/'} ${issue.message}`;
 
 /** Base of every load-time error: carries every issue found, not just the first. */
-export class ConfigurationError extends RiposteError {
+export class ConfigurationError<Code extends RiposteCode = RiposteCode> extends RiposteError<Code> {
   readonly issues: ConfigurationIssue[];
 
-  constructor(
-    code: string,
-    summary: string,
-    issues: ConfigurationIssue[],
-    options: { cause?: unknown } = {},
-  ) {
+  constructor(code: Code, summary: string, issues: ConfigurationIssue[], options: { cause?: unknown } = {}) {
     super(code, [summary, ...issues.map((issue) => `  ${formatIssue(issue)}`)].join('\n'), {
       details: { issues },
       ...options,
@@ -77,21 +97,21 @@ export class ConfigurationError extends RiposteError {
 }
 
 /** One or more playbooks are invalid: YAML syntax, schema, duplicate names, bad patterns or conditions. */
-export class PlaybookValidationError extends ConfigurationError {
+export class PlaybookValidationError extends ConfigurationError<CoreErrorCode> {
   constructor(issues: ConfigurationIssue[], options: { cause?: unknown } = {}) {
     super('PLAYBOOK_INVALID', `${issues.length} problem(s) in playbooks`, issues, options);
   }
 }
 
 /** A playbook names an action the registry does not hold, or gives it params its schema refuses. */
-export class ActionConfigurationError extends ConfigurationError {
+export class ActionConfigurationError extends ConfigurationError<CoreErrorCode> {
   constructor(issues: ConfigurationIssue[], options: { cause?: unknown } = {}) {
     super('ACTION_INVALID', `${issues.length} problem(s) in playbook actions`, issues, options);
   }
 }
 
 /** A registry or engine option is wrong (duplicate action name, bad engine option). */
-export class EngineConfigurationError extends RiposteError {
+export class EngineConfigurationError extends RiposteError<CoreErrorCode> {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('ENGINE_CONFIG_INVALID', message, { details });
   }
@@ -101,7 +121,7 @@ export class EngineConfigurationError extends RiposteError {
  * A playbook's conditions could not be evaluated for a finding (a JSONPath that throws on it).
  * `details` names the playbook, its location and the finding; the JSONPath error is the `cause`.
  */
-export class ConditionEvaluationError extends RiposteError {
+export class ConditionEvaluationError extends RiposteError<CoreErrorCode> {
   constructor(message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
     super('MATCH_CONDITION_FAILED', message, options);
   }
@@ -111,11 +131,11 @@ export class ConditionEvaluationError extends RiposteError {
  * A step failed while planning or executing. Recorded in the report, never thrown out of the engine.
  * `retryable` says whether running the same step again later may succeed (throttling, 5xx, timeouts).
  */
-export class ExecutionError extends RiposteError {
+export class ExecutionError<Code extends ErrorCode = ErrorCode> extends RiposteError<Code> {
   readonly retryable: boolean;
 
   constructor(
-    code: string,
+    code: Code,
     message: string,
     options: { retryable?: boolean; details?: Record<string, unknown>; cause?: unknown } = {},
   ) {

@@ -1,5 +1,14 @@
 import { RiposteError } from '@riposte/core';
 
+/** The codes @riposte/lambda-adapter throws (its per-finding result codes are `ResultCode`). */
+export type AdapterErrorCode =
+  | 'LAMBDA_CONFIG_INVALID'
+  | 'RETRYABLE_FAILURE'
+  | 'IDEMPOTENCY_STORE_FAILED'
+  | 'TEMPLATE_INVALID'
+  | 'ASSUME_ROLE_FAILED'
+  | 'IDENTITY_UNKNOWN';
+
 /** One environment variable the function cannot start with, and why. */
 export interface ConfigProblem {
   variable: string;
@@ -10,7 +19,7 @@ export interface ConfigProblem {
  * The function's environment is wrong (an unknown mode, a malformed role name or topic ARN). Thrown at
  * initialisation: the function refuses every event rather than run half-configured.
  */
-export class AdapterConfigurationError extends RiposteError {
+export class AdapterConfigurationError extends RiposteError<AdapterErrorCode> {
   readonly problems: ConfigProblem[];
 
   constructor(problems: ConfigProblem[]) {
@@ -30,14 +39,14 @@ export class AdapterConfigurationError extends RiposteError {
  * Some step failed with an error worth retrying (throttling, 5xx, timeout). Thrown out of the handler
  * on purpose so Lambda retries the event and its on-failure destination catches what is left.
  */
-export class RetryableFailureError extends RiposteError {
+export class RetryableFailureError extends RiposteError<AdapterErrorCode> {
   constructor(message: string, details: Record<string, unknown>) {
     super('RETRYABLE_FAILURE', message, { details });
   }
 }
 
 /** The idempotency store could not be read or written; the finding is not handled this time. */
-export class IdempotencyStoreError extends RiposteError {
+export class IdempotencyStoreError extends RiposteError<AdapterErrorCode> {
   readonly retryable: boolean;
 
   constructor(
@@ -50,14 +59,14 @@ export class IdempotencyStoreError extends RiposteError {
 }
 
 /** The playbooks cannot be turned into a deployable template (e.g. none is enabled). */
-export class TemplateError extends RiposteError {
+export class TemplateError extends RiposteError<AdapterErrorCode> {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('TEMPLATE_INVALID', message, { details });
   }
 }
 
 /** The member role could not be assumed in the finding's account; nothing was planned there. */
-export class MemberRoleError extends RiposteError {
+export class MemberRoleError extends RiposteError<AdapterErrorCode> {
   readonly retryable: boolean;
 
   constructor(
@@ -70,7 +79,7 @@ export class MemberRoleError extends RiposteError {
 }
 
 /** STS could not say who the function is; it does not start rather than guess its own account. */
-export class IdentityError extends RiposteError {
+export class IdentityError extends RiposteError<AdapterErrorCode> {
   constructor(message: string, cause?: unknown) {
     super('IDENTITY_UNKNOWN', message, cause === undefined ? {} : { cause });
   }

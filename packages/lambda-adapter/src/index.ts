@@ -23,6 +23,7 @@ export { bundledPlaybooks } from './bundled-playbooks.js';
 export { type AdapterConfig, LOG_LEVELS, type LogLevel, readConfig } from './config.js';
 export {
   AdapterConfigurationError,
+  type AdapterErrorCode,
   type ConfigProblem,
   IdempotencyStoreError,
   IdentityError,

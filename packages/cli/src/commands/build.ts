@@ -15,6 +15,7 @@ import {
 import { zipFiles } from '../build/zip.js';
 import { DEFAULT_OUT_DIR, type Project } from '../config/load.js';
 import { loadProjectPlaybooks } from '../config/playbooks.js';
+import type { CliErrorCode } from '../errors.js';
 import { type CliIO, EXIT } from '../io.js';
 import { CONFIG_OPTION, projectOf } from '../load.js';
 
@@ -27,7 +28,7 @@ export const buildHelp = `riposte build [--out <dir>] [--config <file>] [--json]
   the build with file:line:column. riposte template reads the manifest.`;
 
 /** esbuild could not bundle the project (a custom action imports what is not installed, a syntax error). */
-export class BuildError extends ConfigurationError {
+export class BuildError extends ConfigurationError<CliErrorCode> {
   constructor(issues: ConfigurationIssue[], options: { cause?: unknown } = {}) {
     super('BUILD_FAILED', `${issues.length} problem(s) bundling the function`, issues, options);
   }

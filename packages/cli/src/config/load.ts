@@ -9,6 +9,7 @@ import {
   EngineConfigurationError,
 } from '@riposte/core';
 import { PRINCIPAL_ARN_PARAMETER_PATTERN, TOPIC_PARAMETER_PATTERN } from '@riposte/lambda-adapter/deploy';
+import type { CliErrorCode } from '../errors.js';
 import type { RiposteConfig } from './define.js';
 
 /** The file every command looks for, from the working directory upward. */
@@ -20,7 +21,7 @@ export const DEFAULT_PLAYBOOKS = ['@riposte/rules'];
 export const DEFAULT_OUT_DIR = 'dist/riposte';
 
 /** `riposte.config.mjs` cannot be loaded, or holds something Riposte cannot use. */
-export class ProjectConfigError extends ConfigurationError {
+export class ProjectConfigError extends ConfigurationError<CliErrorCode> {
   constructor(issues: ConfigurationIssue[], options: { cause?: unknown } = {}) {
     super(
       'PROJECT_CONFIG_INVALID',

@@ -1,7 +1,7 @@
-import { ConfigurationError, type ConfigurationIssue } from '../errors.js';
+import { ConfigurationError, type ConfigurationIssue, type CoreErrorCode } from '../errors.js';
 
 /** One or more case files are invalid: YAML syntax, shape, duplicate names, or a finding that cannot be read. */
-export class CaseValidationError extends ConfigurationError {
+export class CaseValidationError extends ConfigurationError<CoreErrorCode> {
   constructor(issues: ConfigurationIssue[], options: { cause?: unknown } = {}) {
     super('CASES_INVALID', `${issues.length} problem(s) in test cases`, issues, options);
   }

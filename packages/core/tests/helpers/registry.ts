@@ -5,6 +5,7 @@ import {
   type ActionPlan,
   type ActionRegistry,
   type ActionTarget,
+  awsErrorName,
   ExecutionError,
   type Finding,
   type ResourceKind,
@@ -106,13 +107,13 @@ export const probeAction = (
         return {
           status: 'failed',
           calls: [{ ...call, errorCode: 'RequestLimitExceeded' }],
-          error: new ExecutionError('RequestLimitExceeded', 'slow down', { retryable: true }),
+          error: new ExecutionError(awsErrorName('RequestLimitExceeded'), 'slow down', { retryable: true }),
         };
       case 'fail':
         return {
           status: 'failed',
           calls: [{ ...call, errorCode: 'UnauthorizedOperation' }],
-          error: new ExecutionError('UnauthorizedOperation', 'not allowed'),
+          error: new ExecutionError(awsErrorName('UnauthorizedOperation'), 'not allowed'),
         };
       case 'throw':
         throw new Error('unreachable');

@@ -1,6 +1,6 @@
 import type { AwsServices } from '@riposte/actions';
 import { createRegistry } from '@riposte/actions';
-import { type ActionDefinition, ExecutionError } from '@riposte/core';
+import { type ActionDefinition, awsErrorName, ExecutionError } from '@riposte/core';
 
 /** How the recording action behaves for a finding id (default: applies). */
 export type Behaviour = 'apply' | 'retryable' | 'permanent' | { gate: Promise<void> } | { leak: string };
@@ -57,7 +57,7 @@ export const recordingAction = (
         status: 'failed',
         calls: [{ ...call, errorCode: retryable ? 'ThrottlingException' : 'AuthorizationErrorException' }],
         error: new ExecutionError(
-          retryable ? 'ThrottlingException' : 'AuthorizationErrorException',
+          awsErrorName(retryable ? 'ThrottlingException' : 'AuthorizationErrorException'),
           'SNS Publish failed',
           {
             retryable,
