@@ -1,30 +1,47 @@
 /**
- * A custom action: copy the finding, as GuardDuty delivered it, to an evidence bucket. It follows the
- * same contract as the built-ins (`ActionDefinition` of `@riposte/core`): a kebab-case name, a params
- * schema, the IAM permissions it needs and where (`grants`), the resource kinds it acts on, a read-only
- * `plan` and an idempotent `execute`.
+ * A custom action: copy the finding, as GuardDuty delivered it, to an evidence bucket. It is defined as
+ * the built-ins are (`defineAction` of `@riposte/core`): a kebab-case name, a params schema the
+ * compiler checks against the params type, the IAM permissions it needs and where (`grants`), the
+ * resource kinds it acts on, a read-only `plan` and an idempotent `execute`. The helpers of
+ * `@riposte/actions` do the rest: the target (`targetOf`), the S3 call in the finding's account and
+ * region (`mutation`), and the runners that record every call with its request id and error code.
  */
-import type { AwsServices } from '@riposte/actions';
-import { type ActionDefinition, type AwsCall, ExecutionError } from '@riposte/core';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { type AwsServices, executeAction, mutation, planned, planWith, targetOf } from '@riposte/actions';
+import { type ActionContext, defineAction } from '@riposte/core';
 
 export interface ArchiveFindingParams {
   bucket: string;
   prefix?: string;
 }
 
-const objectCall = (bucket: string, key: string): AwsCall => ({
-  service: 'S3',
-  operation: 'PutObject',
-  input: {
-    Bucket: bucket,
-    Key: key,
+type Context = ActionContext<ArchiveFindingParams, AwsServices>;
+
+/** The object key comes from the finding's account and id, never from anything an attacker could choose. */
+const keyOf = ({ finding, params }: Context): string =>
+  `${params.prefix ?? 'guardduty/'}${finding.accountId}/${finding.id}.json`;
+
+/**
+ * The one call this action makes, with the client of the finding's account and region. The write is
+ * conditional (`IfNoneMatch: '*'`), so it never overwrites; reports show it without its body.
+ */
+const putObject = (ctx: Context) => {
+  const shown = {
+    Bucket: ctx.params.bucket,
+    Key: keyOf(ctx),
     ContentType: 'application/json',
     IfNoneMatch: '*',
-  },
-  mutating: true,
-});
+  };
+  return mutation(
+    ctx,
+    's3',
+    'PutObject',
+    { ...shown, Body: JSON.stringify(ctx.finding.raw) },
+    { commands: { PutObjectCommand }, shown },
+  );
+};
 
-export const archiveFinding: ActionDefinition<ArchiveFindingParams, AwsServices> = {
+export const archiveFinding = defineAction<ArchiveFindingParams, AwsServices>({
   name: 'archive-finding',
   summary: 'Copy the finding, as GuardDuty delivered it, to an evidence bucket.',
   phase: 'preserve',
@@ -51,59 +68,19 @@ export const archiveFinding: ActionDefinition<ArchiveFindingParams, AwsServices>
   idempotency: 'Skipped when the object already exists: the write is conditional (If-None-Match: *).',
 
   // The finding itself is the target: the object key is derived from it, never from anything else.
-  targets: (finding) => ({
-    targets: [
-      {
-        kind: 'finding',
-        id: finding.id,
-        accountId: finding.accountId,
-        region: finding.region,
-        label: `finding ${finding.id}`,
-      },
-    ],
-  }),
+  targets: (finding) => ({ targets: [targetOf(finding, 'finding', finding.id, `finding ${finding.id}`)] }),
 
-  // Read-only: says exactly which call execute would make.
-  plan: async ({ finding, params }) => {
-    const key = `${params.prefix ?? 'guardduty/'}${finding.accountId}/${finding.id}.json`;
-    return {
-      status: 'planned',
-      lookups: [],
-      calls: [objectCall(params.bucket, key)],
-    };
-  },
+  // Read-only: nothing to look up, so the plan is exactly the call execute would make.
+  plan: planWith({ inspect: async () => planned(undefined), mutations: (ctx) => [putObject(ctx)] }),
 
-  // The only code that writes. Like every action's, the client is scoped to the finding's account and
-  // region (the Lambda adapter assumes a role there for a member account's finding).
-  execute: async ({ finding, params, services }, plan) => {
-    const [call] = plan.calls;
-    if (!call) return { status: 'skipped', reason: 'nothing was planned', calls: [] };
-    const s3 = await services.s3({ accountId: finding.accountId, region: finding.region });
-    const { PutObjectCommand } = await import('@aws-sdk/client-s3');
-    const started = Date.now();
-    try {
-      const output = await s3.send(
-        new PutObjectCommand({
-          Bucket: params.bucket,
-          Key: String(call.input.Key),
-          Body: JSON.stringify(finding.raw),
-          ContentType: 'application/json',
-          IfNoneMatch: '*',
-        }),
-      );
-      const record = { ...call, requestId: output.$metadata.requestId, durationMs: Date.now() - started };
-      return { status: 'applied', calls: [record], outputs: { key: call.input.Key } };
-    } catch (error) {
-      const name = (error as { name?: string }).name ?? 'UnknownError';
-      const record = { ...call, errorCode: name, durationMs: Date.now() - started };
-      // Recognise SDK errors by name, never by message: an existing object means it was archived before.
-      if (name === 'PreconditionFailed')
-        return { status: 'skipped', reason: 'already archived', calls: [record] };
-      return {
-        status: 'failed',
-        calls: [record],
-        error: new ExecutionError(name, `S3 PutObject failed with ${name}`, { cause: error }),
-      };
-    }
-  },
-};
+  // The only code that writes. A failed call is recorded with its error code; S3 errors are recognised
+  // by that code (the SDK error name), never by message: an existing object was archived before.
+  execute: (ctx) =>
+    executeAction(ctx.mode, async (session) => {
+      const result = await session.attempt(putObject(ctx));
+      if (result.ok) return { status: 'applied', outputs: { key: keyOf(ctx) } };
+      if (result.error.code === 'PreconditionFailed')
+        return { status: 'skipped', reason: 'already archived' };
+      return session.fail(result.error);
+    }),
+});

@@ -1,4 +1,5 @@
-import { type AwsCall, ExecutionError } from '@riposte/core';
+import { type AwsCall, awsErrorName, ExecutionError } from '@riposte/core';
+import { ActionExecutionError } from './error-codes.js';
 
 /** The parts of an AWS SDK v3 error Riposte reads: its `name` and `$metadata`, never its message text. */
 interface SdkErrorShape {
@@ -78,12 +79,12 @@ export const isRetryable = (error: unknown): boolean => {
 export const toExecutionError = (error: unknown, call: AwsCall): ExecutionError => {
   if (error instanceof ExecutionError) return error;
   const shape = shapeOf(error);
-  const code = errorName(error) ?? 'UnknownError';
+  const code = awsErrorName(errorName(error) ?? 'UnknownError');
   const text = typeof shape.message === 'string' && shape.message !== '' ? `: ${shape.message}` : '';
   const details: Record<string, unknown> = { service: call.service, operation: call.operation };
   if (shape.$metadata?.httpStatusCode !== undefined) details.httpStatusCode = shape.$metadata.httpStatusCode;
   if (shape.$metadata?.requestId !== undefined) details.requestId = shape.$metadata.requestId;
-  return new ExecutionError(code, `${call.service} ${call.operation} failed with ${code}${text}`, {
+  return new ActionExecutionError(code, `${call.service} ${call.operation} failed with ${code}${text}`, {
     retryable: isRetryable(error),
     details,
     cause: error,

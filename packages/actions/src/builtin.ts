@@ -1,3 +1,4 @@
+import type { ActionDefinition } from '@riposte/core';
 import { blockS3PublicAccess } from './actions/block-s3-public-access.js';
 import { deactivateAccessKey } from './actions/deactivate-access-key.js';
 import { detachInstanceProfile } from './actions/detach-instance-profile.js';
@@ -8,11 +9,12 @@ import { revokeRoleSessions } from './actions/revoke-role-sessions.js';
 import { snapshotVolumes } from './actions/snapshot-volumes.js';
 import { tagResource } from './actions/tag-resource.js';
 import type { AwsServices } from './clients.js';
-import type { DocumentedAction } from './docs.js';
 
-/** The built-in actions, in response order: preserve, contain, revoke, notify. */
-// biome-ignore lint/suspicious/noExplicitAny: each action has its own params type; the registry validates params by schema.
-export const builtinActions: DocumentedAction<any, AwsServices>[] = [
+/**
+ * The built-in actions, in response order: preserve, contain, revoke, notify. Each has its own params
+ * type; the registry holds them as actions of some params object, and validates params by schema.
+ */
+export const builtinActions: ActionDefinition<object, AwsServices>[] = [
   snapshotVolumes,
   tagResource,
   detachInstanceProfile,

@@ -6,6 +6,7 @@ import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { STSClient } from '@aws-sdk/client-sts';
+import { sdk } from './sdk/load.js';
 
 /** Where a call goes: the finding's account and region (credentials are chosen per account). */
 export interface AwsScope {
@@ -100,17 +101,17 @@ export interface AwsServicesOptions {
 type ServiceName = keyof AwsClientClasses;
 type ClientOf<K extends ServiceName> = InstanceType<AwsClientClasses[K]>;
 
-// Each SDK module is imported the first time a plan needs it: a Lambda cold start that only
-// notifies never pays for loading the EC2 client.
+// Each service's SDK module is imported the first time a plan needs it: a Lambda cold start that
+// only notifies never pays for loading the EC2 client (see ./sdk/load.ts).
 const loaders: { [K in ServiceName]: () => Promise<AwsClientClasses[K]> } = {
-  ec2: async () => (await import('@aws-sdk/client-ec2')).EC2Client,
-  guardduty: async () => (await import('@aws-sdk/client-guardduty')).GuardDutyClient,
-  organizations: async () => (await import('@aws-sdk/client-organizations')).OrganizationsClient,
-  iam: async () => (await import('@aws-sdk/client-iam')).IAMClient,
-  s3: async () => (await import('@aws-sdk/client-s3')).S3Client,
-  sns: async () => (await import('@aws-sdk/client-sns')).SNSClient,
-  sts: async () => (await import('@aws-sdk/client-sts')).STSClient,
-  cloudtrail: async () => (await import('@aws-sdk/client-cloudtrail')).CloudTrailClient,
+  ec2: async () => (await sdk.ec2()).EC2Client,
+  guardduty: async () => (await sdk.guardduty()).GuardDutyClient,
+  organizations: async () => (await sdk.organizations()).OrganizationsClient,
+  iam: async () => (await sdk.iam()).IAMClient,
+  s3: async () => (await sdk.s3()).S3Client,
+  sns: async () => (await sdk.sns()).SNSClient,
+  sts: async () => (await sdk.sts()).STSClient,
+  cloudtrail: async () => (await sdk.cloudtrail()).CloudTrailClient,
 };
 
 const scopeKey = (scope: AwsScope): string => `${scope.accountId}/${scope.region}`;
@@ -172,7 +173,7 @@ export const createAwsServices = (options: AwsServicesOptions = {}): AwsServices
       pending = (async () => {
         try {
           const sts = await client('sts', scope);
-          const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+          const { GetCallerIdentityCommand } = await sdk.sts();
           const output = await sts.send(new GetCallerIdentityCommand({}));
           return { account: output.Account, arn: output.Arn };
         } catch {

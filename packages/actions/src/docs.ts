@@ -1,15 +1,5 @@
 import type { ActionDefinition, ActionRegistry, PermissionGrant } from '@riposte/core';
 
-/** An action that also says, for the reference table, what a dry run of it reports. */
-export interface DocumentedAction<P = Record<string, unknown>, S = unknown> extends ActionDefinition<P, S> {
-  dryRun?: string;
-  /**
-   * Params worth documenting besides none at all, each valid under `paramsSchema`: the table shows the
-   * grants they add, and the meta-tests check that `grants` of `{}` and of these cover `permissions`.
-   */
-  paramExamples?: P[];
-}
-
 interface ParamSchema {
   type?: string | string[];
   description?: string;
@@ -30,7 +20,7 @@ const typeOf = (schema: ParamSchema): string =>
     ? schema.enum.map((value) => JSON.stringify(value)).join(' \\| ')
     : [schema.type ?? 'any'].flat().join(' \\| ');
 
-const paramsCell = (action: ActionDefinition<Record<string, unknown>, unknown>): string => {
+const paramsCell = (action: ActionDefinition<object, unknown>): string => {
   const schema = action.paramsSchema as { properties?: Record<string, ParamSchema>; required?: string[] };
   const entries = Object.entries(schema.properties ?? {});
   if (entries.length === 0) return 'none';
@@ -67,7 +57,7 @@ const grantText = (grant: PermissionGrant): string => {
  * Where the permissions apply: the grants of a step without params (`not with quarantineGroupId` when
  * a documented example drops one), then those each documented example adds (`with topicArn: ...`).
  */
-const grantsCell = (action: DocumentedAction<Record<string, unknown>, unknown>): string => {
+const grantsCell = (action: ActionDefinition<object, unknown>): string => {
   const examples = (action.paramExamples ?? []).map((params) => ({
     names: Object.keys(params)
       .map((name) => `\`${name}\``)
@@ -100,14 +90,14 @@ export const renderActionTable = (registry: ActionRegistry<unknown>): string => 
   const rows = registry
     .list()
     .map((action) => {
-      const dryRun = (action as DocumentedAction).dryRun ?? 'The lookups and calls its plan() lists.';
+      const dryRun = action.dryRun ?? 'The lookups and calls its plan() lists.';
       return [
         `\`${action.name}\``,
         action.phase,
         cell(action.summary),
         paramsCell(action),
         action.permissions.map((permission) => `\`${permission}\``).join('<br>'),
-        grantsCell(action as DocumentedAction),
+        grantsCell(action),
         cell(dryRun),
         cell(action.idempotency),
       ];

@@ -9,7 +9,21 @@ export { snapshotVolumes } from './actions/snapshot-volumes.js';
 export { tagResource } from './actions/tag-resource.js';
 export { errorName, isCredentialsError, isRetryable, toExecutionError } from './aws-errors.js';
 export { builtinActions } from './builtin.js';
-export { awsCall, type CallResult, sendCall } from './call.js';
+export {
+  awsCall,
+  type CallContext,
+  type CallOptions,
+  type CallResult,
+  type InputOf,
+  type Mutation,
+  mutation,
+  type OperationOf,
+  type OutputOf,
+  read,
+  type SdkCall,
+  type SdkService,
+  sendCall,
+} from './call.js';
 export {
   type AwsClientClasses,
   type AwsClientConfig,
@@ -21,7 +35,8 @@ export {
   createAwsServices,
   type PrincipalProtection,
 } from './clients.js';
-export { type DocumentedAction, renderActionTable } from './docs.js';
+export { renderActionTable } from './docs.js';
+export { type ActionErrorCode, ActionExecutionError, type StepErrorCode } from './error-codes.js';
 export {
   checkPrincipal,
   globMatch,
@@ -47,7 +62,19 @@ export {
   type Session,
   scopeOf,
 } from './session.js';
+export {
+  executeWith,
+  type Inspection,
+  type NoOp,
+  noOp,
+  planned,
+  planWith,
+  type Refusal,
+  refused,
+  type Step,
+} from './step.js';
 export { FINDING_ID_TAG, FINDING_TYPE_TAG, TAGGED_AT_TAG } from './tags.js';
+export { refusal, resolved, targetOf } from './targets.js';
 export {
   createGuardDutyVerifier,
   disagreement,

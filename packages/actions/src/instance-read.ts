@@ -1,8 +1,8 @@
 import type { Instance } from '@aws-sdk/client-ec2';
 import type { ActionTarget } from '@riposte/core';
-import { awsCall } from './call.js';
+import { read } from './call.js';
 import type { AwsServices } from './clients.js';
-import { type Session, scopeOf } from './session.js';
+import type { Session } from './session.js';
 import { foreignNote, ownedBy } from './targets.js';
 
 /**
@@ -31,13 +31,8 @@ export const readTargetInstance = async (
   session: Session,
   describe: (instance: Instance) => string,
 ): Promise<InstanceRead> => {
-  const ec2 = await ctx.services.ec2(scopeOf(ctx.target));
-  const { DescribeInstancesCommand } = await import('@aws-sdk/client-ec2');
   const instanceId = ctx.target.id;
-  const input = { InstanceIds: [instanceId] };
-  const read = await session.read({
-    call: awsCall('EC2', 'DescribeInstances', input),
-    send: () => ec2.send(new DescribeInstancesCommand(input)),
+  const answer = await session.read(read(ctx, 'ec2', 'DescribeInstances', { InstanceIds: [instanceId] }), {
     key: instanceId,
     found: (output) => {
       const { owned, foreign } = instancesOf(output, instanceId);
@@ -47,6 +42,7 @@ export const readTargetInstance = async (
     },
     absent: { codes: ['InvalidInstanceID.NotFound'], summary: `instance ${instanceId} does not exist` },
   });
-  if (read.status !== 'found') return read.status === 'absent' ? { status: 'absent' } : { status: 'unknown' };
-  return { status: 'found', instance: instancesOf(read.output, instanceId).owned[0] };
+  if (answer.status !== 'found')
+    return answer.status === 'absent' ? { status: 'absent' } : { status: 'unknown' };
+  return { status: 'found', instance: instancesOf(answer.output, instanceId).owned[0] };
 };

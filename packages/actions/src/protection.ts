@@ -1,6 +1,7 @@
 import { type ActionContext, ExecutionError, identifierProblem } from '@riposte/core';
-import { awsCall } from './call.js';
+import { read, type SdkCall } from './call.js';
 import type { AwsServices, PrincipalProtection } from './clients.js';
+import { ActionExecutionError } from './error-codes.js';
 import { ExecSession, type Read, type Session, scopeOf } from './session.js';
 import type { Tag } from './tags.js';
 import { shown } from './targets.js';
@@ -205,7 +206,7 @@ const protectedBy = (principal: Principal, rule: string): Refused => {
   return {
     status: 'refused',
     reason,
-    error: new ExecutionError(PRINCIPAL_PROTECTED, reason, {
+    error: new ActionExecutionError(PRINCIPAL_PROTECTED, reason, {
       retryable: false,
       details: { kind: principal.kind, name: principal.name, rule },
     }),
@@ -221,7 +222,7 @@ const unverified = (
   return {
     status: 'refused',
     reason,
-    error: new ExecutionError(PROTECTION_UNVERIFIED, reason, {
+    error: new ActionExecutionError(PROTECTION_UNVERIFIED, reason, {
       retryable: options.retryable,
       details: {
         kind: principal.kind,
@@ -248,10 +249,10 @@ const guardedRead = async <O>(
   session: Session,
   principal: Principal,
   operation: string,
-  read: () => Promise<Read<O>>,
+  reading: () => Promise<Read<O>>,
 ): Promise<Read<O> | Refused> => {
   try {
-    return await read();
+    return await reading();
   } catch (error) {
     const cause = failedRead(error);
     if (!(session instanceof ExecSession) || cause === undefined) throw error;
@@ -268,55 +269,41 @@ const isRefused = (value: Read<unknown> | Refused): value is Refused => value.st
 // Reads
 // ---------------------------------------------------------------------------------------------
 
+/** A role or user as IAM describes it: its name as IAM spells it, its path and ARN. */
+interface Described {
+  name?: string;
+  path?: string;
+  arn?: string;
+}
+
 /** GetRole / GetUser: whether the principal exists, and its name, path and ARN as IAM spells them. */
-const describe = async (
-  ctx: Context,
-  session: Session,
-  principal: Principal,
-): Promise<Read<{ name?: string; path?: string; arn?: string }>> => {
-  const iam = await ctx.services.iam(scopeOf(ctx.target));
+const describe = async (ctx: Context, session: Session, principal: Principal): Promise<Read<Described>> => {
   const { name, kind } = principal;
-  const absent = { codes: NO_SUCH_ENTITY, summary: `IAM ${kind} ${name} does not exist` };
-  const found = (entity: { Path?: string; Arn?: string } | undefined) =>
-    `${kind} ${entity?.Arn ?? name} (path ${entity?.Path ?? '/'})`;
-  if (kind === 'role') {
-    const { GetRoleCommand } = await import('@aws-sdk/client-iam');
-    const read = await session.read({
-      call: awsCall('IAM', 'GetRole', { RoleName: name }),
-      send: () => iam.send(new GetRoleCommand({ RoleName: name })),
+  const described = async <O>(
+    request: SdkCall<O>,
+    entityOf: (output: O) => Described,
+  ): Promise<Read<Described>> => {
+    const answer = await session.read(request, {
       key: name,
-      found: (output) => found(output.Role),
-      absent,
+      found: (output) => {
+        const entity = entityOf(output);
+        return `${kind} ${entity.arn ?? name} (path ${entity.path ?? '/'})`;
+      },
+      absent: { codes: NO_SUCH_ENTITY, summary: `IAM ${kind} ${name} does not exist` },
     });
-    return read.status === 'found'
-      ? {
-          status: 'found',
-          output: {
-            name: read.output.Role?.RoleName,
-            path: read.output.Role?.Path,
-            arn: read.output.Role?.Arn,
-          },
-        }
-      : read;
-  }
-  const { GetUserCommand } = await import('@aws-sdk/client-iam');
-  const read = await session.read({
-    call: awsCall('IAM', 'GetUser', { UserName: name }),
-    send: () => iam.send(new GetUserCommand({ UserName: name })),
-    key: name,
-    found: (output) => found(output.User),
-    absent,
-  });
-  return read.status === 'found'
-    ? {
-        status: 'found',
-        output: {
-          name: read.output.User?.UserName,
-          path: read.output.User?.Path,
-          arn: read.output.User?.Arn,
-        },
-      }
-    : read;
+    return answer.status === 'found' ? { status: 'found', output: entityOf(answer.output) } : answer;
+  };
+  return kind === 'role'
+    ? described(read(ctx, 'iam', 'GetRole', { RoleName: name }), ({ Role: role }) => ({
+        name: role?.RoleName,
+        path: role?.Path,
+        arn: role?.Arn,
+      }))
+    : described(read(ctx, 'iam', 'GetUser', { UserName: name }), ({ User: user }) => ({
+        name: user?.UserName,
+        path: user?.Path,
+        arn: user?.Arn,
+      }));
 };
 
 /**
@@ -324,38 +311,28 @@ const describe = async (
  * page, so one page holds them all.
  */
 const readTags = async (ctx: Context, session: Session, principal: Principal): Promise<Read<Tag[]>> => {
-  const iam = await ctx.services.iam(scopeOf(ctx.target));
-  const { ListRoleTagsCommand, ListUserTagsCommand } = await import('@aws-sdk/client-iam');
   const { name, kind } = principal;
-  const absent = { codes: NO_SUCH_ENTITY, summary: `IAM ${kind} ${name} does not exist` };
-  const summary = (tags: { Key?: string; Value?: string }[] | undefined): string => {
-    const mark = tags?.find((tag) => same(tag.Key ?? '', PROTECTED_TAG));
-    return mark
-      ? `${kind} ${name}: ${tags?.length ?? 0} tag(s), ${PROTECTED_TAG}=${mark.Value ?? ''}`
-      : `${kind} ${name}: ${tags?.length ?? 0} tag(s), no ${PROTECTED_TAG}`;
+  const spec = {
+    key: name,
+    found: (output: { Tags?: { Key?: string; Value?: string }[] }) => {
+      const tags = output.Tags;
+      const mark = tags?.find((tag) => same(tag.Key ?? '', PROTECTED_TAG));
+      return mark
+        ? `${kind} ${name}: ${tags?.length ?? 0} tag(s), ${PROTECTED_TAG}=${mark.Value ?? ''}`
+        : `${kind} ${name}: ${tags?.length ?? 0} tag(s), no ${PROTECTED_TAG}`;
+    },
+    absent: { codes: NO_SUCH_ENTITY, summary: `IAM ${kind} ${name} does not exist` },
   };
-  const read =
+  const answer =
     kind === 'role'
-      ? await session.read({
-          call: awsCall('IAM', 'ListRoleTags', { RoleName: name }),
-          send: () => iam.send(new ListRoleTagsCommand({ RoleName: name })),
-          key: name,
-          found: (output) => summary(output.Tags),
-          absent,
-        })
-      : await session.read({
-          call: awsCall('IAM', 'ListUserTags', { UserName: name }),
-          send: () => iam.send(new ListUserTagsCommand({ UserName: name })),
-          key: name,
-          found: (output) => summary(output.Tags),
-          absent,
-        });
-  return read.status === 'found'
+      ? await session.read(read(ctx, 'iam', 'ListRoleTags', { RoleName: name }), spec)
+      : await session.read(read(ctx, 'iam', 'ListUserTags', { UserName: name }), spec);
+  return answer.status === 'found'
     ? {
         status: 'found',
-        output: (read.output.Tags ?? []).map((tag) => ({ Key: tag.Key ?? '', Value: tag.Value ?? '' })),
+        output: (answer.output.Tags ?? []).map((tag) => ({ Key: tag.Key ?? '', Value: tag.Value ?? '' })),
       }
-    : read;
+    : answer;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -382,7 +359,7 @@ export const checkPrincipal = async (
     return {
       status: 'refused',
       reason,
-      error: new ExecutionError('REFUSED', reason, { details: { reason } }),
+      error: new ActionExecutionError('REFUSED', reason, { details: { reason } }),
     };
   }
   let principal: Principal = { kind, name };

@@ -3,7 +3,9 @@ import {
   type ActionRegistry,
   EngineConfigurationError,
   PHASE_ORDER,
+  pointerSegment,
   RESOURCE_KINDS,
+  schemaProblems,
 } from '@riposte/core';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { builtinActions } from './builtin.js';
@@ -11,46 +13,37 @@ import type { AwsServices } from './clients.js';
 
 /** A registry that also accepts new actions (custom ones, under the same contract as the built-ins). */
 export interface MutableActionRegistry<S = AwsServices> extends ActionRegistry<S> {
-  /** Adds an action; throws `EngineConfigurationError` when it breaks the contract. */
-  // biome-ignore lint/suspicious/noExplicitAny: any params type; the compiled schema is what checks params.
-  register(action: ActionDefinition<any, S>): void;
+  /**
+   * Adds an action, whatever its params type (the compiled schema is what checks params); throws
+   * `EngineConfigurationError` when it breaks the contract.
+   */
+  register(action: ActionDefinition<object, S>): void;
 }
 
 const KEBAB_CASE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 /** `service:Action`, as IAM spells it (`ec2:DisassociateIamInstanceProfile`). */
 const IAM_ACTION = /^[a-z0-9-]+:[A-Za-z0-9]+$/;
 
-const escapePointer = (segment: string): string => segment.replace(/~/g, '~0').replace(/\//g, '~1');
-
-/** A JSON pointer to the offending param itself, not only to its parent object. */
-const problemOf = (error: ErrorObject): { pointer: string; message: string } => {
-  const params = error.params as {
-    missingProperty?: string;
-    additionalProperty?: string;
-    propertyName?: string;
-  };
-  if (error.keyword === 'required' && params.missingProperty !== undefined) {
-    return {
-      pointer: `${error.instancePath}/${escapePointer(params.missingProperty)}`,
-      message: 'is required',
-    };
-  }
-  if (error.keyword === 'additionalProperties' && params.additionalProperty !== undefined) {
-    return {
-      pointer: `${error.instancePath}/${escapePointer(params.additionalProperty)}`,
-      message: 'is not a known param',
-    };
-  }
-  if (error.keyword === 'propertyNames' && params.propertyName !== undefined) {
-    return {
-      pointer: `${error.instancePath}/${escapePointer(params.propertyName)}`,
-      message: 'is not an allowed name',
-    };
-  }
-  return { pointer: error.instancePath, message: error.message ?? `fails ${error.keyword}` };
+/** A param's own wording: the pointer then names the param itself, not only its parent object. */
+const PARAM_WORDING: Readonly<Record<string, string>> = {
+  required: 'is required',
+  additionalProperties: 'is not a known param',
+  propertyNames: 'is not an allowed name',
 };
 
-const BUILT_IN: ReadonlySet<ActionDefinition<Record<string, unknown>, AwsServices>> = new Set(builtinActions);
+const problemsOf = (errors: readonly ErrorObject[]): { pointer: string; message: string }[] =>
+  schemaProblems(errors, (error) => PARAM_WORDING[error.keyword]).map(({ pointer, key, message }) => ({
+    pointer: key === undefined ? pointer : `${pointer}/${pointerSegment(key)}`,
+    message,
+  }));
+
+const BUILT_IN: ReadonlySet<ActionDefinition<object, AwsServices>> = new Set(builtinActions);
+
+/**
+ * An action as the engine runs it: with the params of a playbook step, which its compiled schema has
+ * checked by then. Whatever params type the action was written with, this is the one it is handed.
+ */
+type Registered = ActionDefinition<Record<string, unknown>, AwsServices>;
 
 /**
  * The action registry, with the built-ins registered by default. Every action is checked when it is
@@ -59,22 +52,18 @@ const BUILT_IN: ReadonlySet<ActionDefinition<Record<string, unknown>, AwsService
  * (compiled once, here).
  */
 export const createRegistry = (
-  // biome-ignore lint/suspicious/noExplicitAny: see MutableActionRegistry.register.
-  actions: ActionDefinition<any, AwsServices>[] = builtinActions,
+  actions: ActionDefinition<object, AwsServices>[] = builtinActions,
 ): MutableActionRegistry => {
   // Built-in schemas are checked against the JSON Schema meta-schema by the registry's tests; compiling
   // the meta-schema again at every cold start costs ~50 ms, so only actions from elsewhere pay for it.
   const trusted = new Ajv({ strict: true, allErrors: true, validateSchema: false });
   let checked: Ajv | undefined;
-  const compilerFor = (action: ActionDefinition<Record<string, unknown>, AwsServices>): Ajv => {
+  const compilerFor = (action: ActionDefinition<object, AwsServices>): Ajv => {
     if (BUILT_IN.has(action)) return trusted;
     checked ??= new Ajv({ strict: true, allErrors: true });
     return checked;
   };
-  const entries = new Map<
-    string,
-    { action: ActionDefinition<Record<string, unknown>, AwsServices>; validate: ValidateFunction }
-  >();
+  const entries = new Map<string, { action: Registered; validate: ValidateFunction }>();
 
   const register: MutableActionRegistry['register'] = (action) => {
     const fail = (problem: string, details: Record<string, unknown> = {}): never => {
@@ -111,7 +100,7 @@ export const createRegistry = (
         },
       );
     }
-    entries.set(action.name, { action, validate });
+    entries.set(action.name, { action: action as Registered, validate });
   };
 
   for (const action of actions) register(action);
@@ -124,7 +113,7 @@ export const createRegistry = (
       const entry = entries.get(name);
       if (!entry) return [{ pointer: '', message: `unknown action "${name}"` }];
       if (entry.validate(params ?? {})) return [];
-      return (entry.validate.errors ?? []).map(problemOf);
+      return problemsOf(entry.validate.errors ?? []);
     },
   };
 };

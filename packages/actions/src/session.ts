@@ -1,16 +1,16 @@
-import {
-  type ActionOutcome,
-  type ActionPlan,
-  type ActionTarget,
-  type AwsCall,
-  type CallRecord,
-  type EngineMode,
+import type {
+  ActionOutcome,
+  ActionPlan,
+  ActionTarget,
+  CallRecord,
+  EngineMode,
   ExecutionError,
-  type Lookup,
+  Lookup,
 } from '@riposte/core';
 import { errorName, isCredentialsError, toExecutionError } from './aws-errors.js';
-import { type Mutation, sendCall } from './call.js';
+import { type Mutation, type SdkCall, sendCall } from './call.js';
 import type { AwsScope } from './clients.js';
+import { ActionExecutionError } from './error-codes.js';
 
 /**
  * What a read found. `absent` is an expected "nothing there" error (NoSuchEntity, NoSuchTagSet...);
@@ -21,9 +21,8 @@ export type Read<O> =
   | { status: 'absent'; code: string }
   | { status: 'unknown' };
 
+/** How a read is reported, and which errors mean "nothing there". */
 export interface ReadSpec<O> {
-  call: AwsCall;
-  send: () => Promise<O>;
   /** The resource the read is about, for `would look up <Operation> <key>`. */
   key: string;
   /** One line on what the read found. */
@@ -37,7 +36,8 @@ export interface ReadSpec<O> {
  * planning made.
  */
 export interface Session {
-  read<O>(spec: ReadSpec<O>): Promise<Read<O>>;
+  /** Sends a read-only call (built by `read(ctx, ...)`) and reports it as `spec` says. */
+  read<O>(request: SdkCall<O>, spec: ReadSpec<O>): Promise<Read<O>>;
 }
 
 /** Stops a plan or an execution at the first failed call; the runners below turn it into a result. */
@@ -47,7 +47,7 @@ class StepFailure extends Error {
   }
 }
 
-const isAbsent = (spec: ReadSpec<unknown>, error: unknown): string | undefined => {
+const isAbsent = <O>(spec: ReadSpec<O>, error: unknown): string | undefined => {
   const name = errorName(error);
   return name !== undefined && spec.absent?.codes.includes(name) ? name : undefined;
 };
@@ -61,37 +61,38 @@ export class PlanSession implements Session {
   readonly lookups: Lookup[] = [];
   private offline = false;
 
-  async read<O>(spec: ReadSpec<O>): Promise<Read<O>> {
+  async read<O>(request: SdkCall<O>, spec: ReadSpec<O>): Promise<Read<O>> {
+    const { call } = request;
     const wouldLookUp = (): Read<O> => {
       this.lookups.push({
-        call: spec.call,
+        call,
         status: 'unavailable',
-        summary: `would look up ${spec.call.operation} ${spec.key}`,
+        summary: `would look up ${call.operation} ${spec.key}`,
       });
       return { status: 'unknown' };
     };
     if (this.offline) return wouldLookUp();
-    const result = await sendCall(spec.call, spec.send);
+    const result = await sendCall(call, request.send);
     const { requestId, errorCode } = result.record;
     const ids = {
       ...(requestId === undefined ? {} : { requestId }),
       ...(errorCode === undefined ? {} : { errorCode }),
     };
     if (result.ok) {
-      this.lookups.push({ call: spec.call, status: 'done', summary: spec.found(result.output), ...ids });
+      this.lookups.push({ call, status: 'done', summary: spec.found(result.output), ...ids });
       return { status: 'found', output: result.output };
     }
-    const absent = isAbsent(spec as ReadSpec<unknown>, result.error);
+    const absent = isAbsent(spec, result.error);
     if (absent !== undefined) {
-      this.lookups.push({ call: spec.call, status: 'done', summary: spec.absent?.summary ?? absent, ...ids });
+      this.lookups.push({ call, status: 'done', summary: spec.absent?.summary ?? absent, ...ids });
       return { status: 'absent', code: absent };
     }
     if (isCredentialsError(result.error)) {
       this.offline = true;
       return wouldLookUp();
     }
-    const error = toExecutionError(result.error, spec.call);
-    this.lookups.push({ call: spec.call, status: 'failed', summary: error.message, ...ids });
+    const error = toExecutionError(result.error, call);
+    this.lookups.push({ call, status: 'failed', summary: error.message, ...ids });
     throw new StepFailure(error);
   }
 }
@@ -102,13 +103,13 @@ export class ExecSession implements Session {
 
   constructor(private readonly mode: EngineMode) {}
 
-  async read<O>(spec: ReadSpec<O>): Promise<Read<O>> {
-    const result = await sendCall(spec.call, spec.send);
+  async read<O>(request: SdkCall<O>, spec: ReadSpec<O>): Promise<Read<O>> {
+    const result = await sendCall(request.call, request.send);
     this.calls.push(result.record);
     if (result.ok) return { status: 'found', output: result.output };
-    const absent = isAbsent(spec as ReadSpec<unknown>, result.error);
+    const absent = isAbsent(spec, result.error);
     if (absent !== undefined) return { status: 'absent', code: absent };
-    throw new StepFailure(toExecutionError(result.error, spec.call));
+    throw new StepFailure(toExecutionError(result.error, request.call));
   }
 
   /** Sends a mutating call; the first failure ends the step. */
@@ -127,7 +128,7 @@ export class ExecSession implements Session {
     if (this.mode === 'dry-run') {
       return {
         ok: false,
-        error: new ExecutionError(
+        error: new ActionExecutionError(
           'DRY_RUN_MUTATION',
           `refused ${call.service} ${call.operation}: the engine is in dry-run mode`,
           { details: { service: call.service, operation: call.operation } },
@@ -148,11 +149,11 @@ export class ExecSession implements Session {
 const unexpected = (error: unknown): ExecutionError =>
   error instanceof StepFailure
     ? error.error
-    : new ExecutionError('ACTION_FAILED', `the action failed unexpectedly: ${String(error)}`, {
+    : new ActionExecutionError('ACTION_FAILED', `the action failed unexpectedly: ${String(error)}`, {
         cause: error,
       });
 
-export type PlanDecision = Pick<ActionPlan, 'status' | 'reason' | 'calls' | 'state'>;
+export type PlanDecision = Pick<ActionPlan, 'status' | 'reason' | 'calls'>;
 export type ExecuteDecision = {
   status: 'applied' | 'skipped';
   reason?: string;

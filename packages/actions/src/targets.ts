@@ -1,7 +1,7 @@
 import {
   type ActionTarget,
   arnProblem,
-  ExecutionError,
+  type ExecutionError,
   type Finding,
   type IdentifierKind,
   type InstanceResource,
@@ -11,6 +11,7 @@ import {
   resourcesOfKind,
   type TargetResolution,
 } from '@riposte/core';
+import { ActionExecutionError } from './error-codes.js';
 
 /** A target named by the finding, in the finding's account and (unless given) region. */
 export const targetOf = (
@@ -167,4 +168,4 @@ export const foreignNote = <T>(
  * an identifier that does not validate, or a state that is unsafe to build on.
  */
 export const refusal = (reason: string): ExecutionError =>
-  new ExecutionError('REFUSED', reason, { details: { reason } });
+  new ActionExecutionError('REFUSED', reason, { details: { reason } });

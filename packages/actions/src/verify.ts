@@ -6,7 +6,7 @@ import {
   resourceIdentifiers,
 } from '@riposte/core';
 import { errorName, isCredentialsError, isRetryable } from './aws-errors.js';
-import { awsCall, sendCall } from './call.js';
+import { read, type SdkCall, sendCall } from './call.js';
 import type { AwsScope, AwsServices } from './clients.js';
 
 /**
@@ -150,20 +150,9 @@ export const createGuardDutyVerifier = (options: GuardDutyVerifierOptions): Find
     const scope: AwsScope = { accountId: delivered.accountId, region: claim.region };
 
     const send = async <O>(
-      services: AwsServices,
-      callScope: AwsScope,
-      operation: 'ListDetectors' | 'GetFindings',
-      input: Record<string, unknown>,
+      request: SdkCall<O>,
     ): Promise<{ ok: true; output: O } | { ok: false; error: unknown }> => {
-      const result = await sendCall(awsCall('GuardDuty', operation, input), async () => {
-        const client = await services.guardduty(callScope);
-        const { GetFindingsCommand, ListDetectorsCommand } = await import('@aws-sdk/client-guardduty');
-        return (
-          operation === 'ListDetectors'
-            ? await client.send(new ListDetectorsCommand(input))
-            : await client.send(new GetFindingsCommand(input as { DetectorId: string; FindingIds: string[] }))
-        ) as O;
-      });
+      const result = await sendCall(request.call, request.send);
       calls.push(result.record);
       return result.ok ? { ok: true, output: result.output } : { ok: false, error: result.error };
     };
@@ -177,7 +166,7 @@ export const createGuardDutyVerifier = (options: GuardDutyVerifierOptions): Find
       const key = `${callScope.accountId}/${callScope.region}`;
       const cached = services === options.services ? ownDetectors.get(key) : undefined;
       if (cached) return cached;
-      const pending = send<{ DetectorIds?: string[] }>(services, callScope, 'ListDetectors', {}).then(
+      const pending = send(read({ services, target: callScope }, 'guardduty', 'ListDetectors', {})).then(
         (result) => {
           if (!result.ok) throw result.error;
           const [id] = result.output.DetectorIds ?? [];
@@ -191,7 +180,7 @@ export const createGuardDutyVerifier = (options: GuardDutyVerifierOptions): Find
       return pending;
     };
 
-    const read = async (
+    const lookUp = async (
       services: AwsServices,
       callScope: AwsScope,
       detectorId: string | undefined,
@@ -209,10 +198,12 @@ export const createGuardDutyVerifier = (options: GuardDutyVerifierOptions): Find
             reason: `account ${callScope.accountId} has no GuardDuty detector in ${callScope.region}`,
           };
       }
-      const result = await send<{ Findings?: { Id?: string }[] }>(services, callScope, 'GetFindings', {
-        DetectorId: detector,
-        FindingIds: [delivered.id],
-      });
+      const result = await send(
+        read({ services, target: callScope }, 'guardduty', 'GetFindings', {
+          DetectorId: detector,
+          FindingIds: [delivered.id],
+        }),
+      );
       if (!result.ok) {
         // A detector the account does not own answers BadRequestException: the claim is wrong.
         return errorName(result.error) === 'BadRequestException'
@@ -258,7 +249,7 @@ export const createGuardDutyVerifier = (options: GuardDutyVerifierOptions): Find
 
     const reasons: string[] = [];
     for (const route of routes) {
-      const lookup = await read(route.services, route.scope, route.detectorId);
+      const lookup = await lookUp(route.services, route.scope, route.detectorId);
       if (lookup.status === 'absent') {
         reasons.push(lookup.reason);
         continue;

@@ -1,8 +1,23 @@
+import type { JSONSchemaType } from 'ajv';
 import type { ExecutionError } from './errors.js';
 import type { Finding, ResourceKind } from './finding.js';
 
 /** JSON Schema for an action's params (draft-07 subset that ajv strict mode accepts). */
 export type JsonSchema = Record<string, unknown>;
+
+/** The params of `P` that a step must give: those whose type does not include `undefined`. */
+type RequiredParams<P> = { [K in keyof P]-?: undefined extends P[K] ? never : K }[keyof P];
+
+/**
+ * The params schema of an action whose params are `P`, checked by the compiler against `P`: one
+ * property schema per param, of that param's type, and `required` naming only params `P` requires.
+ *
+ * It is ajv's `JSONSchemaType` of `Required<P>`, not of `P`: for `P` itself ajv demands
+ * `nullable: true` on every optional param, and ajv then accepts `null` for it, so a playbook's
+ * `quarantineProfile: ~` would pass validation and reach the action. Riposte's params are absent or
+ * of their type, never null.
+ */
+export type ParamsSchema<P> = JSONSchemaType<Required<P>> & { required: readonly RequiredParams<P>[] };
 
 /**
  * Where an action sits in a response. Steps are ordered by phase unless a playbook orders them with
@@ -71,8 +86,6 @@ export interface ActionPlan {
   /** The mutating calls execute would make, with their inputs. */
   calls: AwsCall[];
   error?: ExecutionError;
-  /** Opaque data planning resolved for execute (association id, role name, ...). */
-  state?: Record<string, unknown>;
 }
 
 export interface ActionOutcome {
@@ -148,6 +161,13 @@ export interface ActionDefinition<P = Record<string, unknown>, S = unknown> {
   example: string;
   /** When executing again does nothing: the idempotency rule, in one sentence. */
   idempotency: string;
+  /** What a dry run of it reports, for the action reference (default: the lookups and calls plan() lists). */
+  dryRun?: string;
+  /**
+   * Params worth documenting besides none at all, each valid under `paramsSchema`: the reference shows
+   * the grants they add, and the meta-tests check that `grants` of `{}` and of these cover `permissions`.
+   */
+  paramExamples?: P[];
   /** Pure: the targets this action would act on for this finding. */
   targets(finding: Finding, params: P): TargetResolution;
   plan(context: ActionContext<P, S>): Promise<ActionPlan>;
@@ -167,3 +187,28 @@ export interface ActionRegistry<S = unknown> {
    */
   validateParams(name: string, params: unknown): { pointer: string; message: string }[];
 }
+
+/** What `defineAction` takes: an action whose params schema is typed by its params. */
+export interface ActionSpec<P, S = unknown> extends Omit<ActionDefinition<P, S>, 'paramsSchema'> {
+  paramsSchema: ParamsSchema<P>;
+}
+
+/**
+ * Defines an action with one params type: `paramsSchema` must describe `P` exactly (see
+ * `ParamsSchema`), so the type the action's code reads and the schema the registry validates against
+ * cannot drift apart. Returns the action as the registry holds it.
+ *
+ * ```ts
+ * export const archiveFinding = defineAction<{ bucket: string; prefix?: string }, AwsServices>({
+ *   name: 'archive-finding',
+ *   paramsSchema: {
+ *     type: 'object',
+ *     additionalProperties: false,
+ *     properties: { bucket: { type: 'string' }, prefix: { type: 'string' } },
+ *     required: ['bucket'],
+ *   },
+ *   ...
+ * });
+ * ```
+ */
+export const defineAction = <P, S = unknown>(spec: ActionSpec<P, S>): ActionDefinition<P, S> => spec;

@@ -1,14 +1,17 @@
 import type { PublicAccessBlockConfiguration } from '@aws-sdk/client-s3';
-import { type ActionContext, type PermissionGrant, resourcesOfKind } from '@riposte/core';
-import { awsCall, type Mutation, mutation } from '../call.js';
+import { type ActionContext, defineAction, type PermissionGrant, resourcesOfKind } from '@riposte/core';
+import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
-import type { DocumentedAction } from '../docs.js';
-import { executeAction, planAction, type Session, scopeOf } from '../session.js';
-import { invalidAccount, invalidId, refusal, resolved, targetOf } from '../targets.js';
+import type { Session } from '../session.js';
+import { executeWith, type Inspection, noOp, planned, planWith, refused } from '../step.js';
+import { invalidAccount, invalidId, resolved, targetOf } from '../targets.js';
 
 export type BlockS3PublicAccessParams = Record<string, never>;
 
 type Context = ActionContext<BlockS3PublicAccessParams, AwsServices>;
+
+/** The bucket's block settings before the change; `undefined` when planning could not read them. */
+type State = PublicAccessBlockConfiguration | undefined;
 
 const ALL_BLOCKED = {
   BlockPublicAcls: true,
@@ -42,17 +45,10 @@ const invalidTarget = (ctx: Context): string | undefined => {
 };
 
 /** The bucket's current block settings; `undefined` when planning could not read them. */
-const readBlock = async (
-  ctx: Context,
-  session: Session,
-): Promise<PublicAccessBlockConfiguration | undefined> => {
-  const s3 = await ctx.services.s3(scopeOf(ctx.target));
-  const { GetPublicAccessBlockCommand } = await import('@aws-sdk/client-s3');
+const readBlock = async (ctx: Context, session: Session): Promise<State> => {
   // ExpectedBucketOwner makes S3 refuse (403) if the name now belongs to another account.
   const input = { Bucket: ctx.target.id, ExpectedBucketOwner: ctx.finding.accountId };
-  const read = await session.read({
-    call: awsCall('S3', 'GetPublicAccessBlock', input),
-    send: () => s3.send(new GetPublicAccessBlockCommand(input)),
+  const answer = await session.read(read(ctx, 's3', 'GetPublicAccessBlock', input), {
     key: ctx.target.id,
     found: (output) => {
       const config = output.PublicAccessBlockConfiguration ?? {};
@@ -64,35 +60,47 @@ const readBlock = async (
       summary: `bucket ${ctx.target.id} has no public access block`,
     },
   });
-  if (read.status === 'found') return read.output.PublicAccessBlockConfiguration ?? {};
-  return read.status === 'absent' ? {} : undefined;
+  if (answer.status === 'found') return answer.output.PublicAccessBlockConfiguration ?? {};
+  return answer.status === 'absent' ? {} : undefined;
 };
 
-const putBlock = (ctx: Context): Mutation => {
-  const input = {
+const nothingToDo = (ctx: Context, config: State): string | undefined =>
+  config !== undefined && FLAGS.every((flag) => config[flag] === true)
+    ? `public access to ${ctx.target.id} is already fully blocked`
+    : undefined;
+
+const inspect = async (ctx: Context, session: Session): Promise<Inspection<State>> => {
+  const invalid = invalidTarget(ctx);
+  if (invalid) return refused(invalid);
+  const config = await readBlock(ctx, session);
+  const reason = nothingToDo(ctx, config);
+  return reason ? noOp(reason) : planned(config);
+};
+
+const mutations = (ctx: Context): Mutation[] => [
+  mutation(ctx, 's3', 'PutPublicAccessBlock', {
     Bucket: ctx.target.id,
     ExpectedBucketOwner: ctx.finding.accountId,
     PublicAccessBlockConfiguration: ALL_BLOCKED,
-  };
-  return mutation('S3', 'PutPublicAccessBlock', input, async () => {
-    const { PutPublicAccessBlockCommand } = await import('@aws-sdk/client-s3');
-    return (await ctx.services.s3(scopeOf(ctx.target))).send(new PutPublicAccessBlockCommand(input));
-  });
-};
+  }),
+];
 
-const alreadyBlocked = (config: PublicAccessBlockConfiguration | undefined): boolean =>
-  config !== undefined && FLAGS.every((flag) => config[flag] === true);
+const step = {
+  inspect,
+  mutations,
+  outputs: (ctx: Context, previous: State) => ({ bucket: ctx.target.id, previous }),
+};
 
 /**
  * Turns on all four S3 Block Public Access settings on each bucket the finding names, and only
  * those buckets, and only while they belong to the finding's account. A malformed bucket name is
  * refused before any call. The account-level setting is left alone.
  */
-export const blockS3PublicAccess: DocumentedAction<BlockS3PublicAccessParams, AwsServices> = {
+export const blockS3PublicAccess = defineAction<BlockS3PublicAccessParams, AwsServices>({
   name: 'block-s3-public-access',
   summary: 'Turn on all four Block Public Access settings of each S3 bucket the finding names.',
   phase: 'contain',
-  paramsSchema: { type: 'object', additionalProperties: false, properties: {} },
+  paramsSchema: { type: 'object', additionalProperties: false, properties: {}, required: [] },
   permissions: ['s3:GetBucketPublicAccessBlock', 's3:PutBucketPublicAccessBlock'],
   grants: () => GRANTS,
   resourceKinds: ['s3-bucket'],
@@ -109,30 +117,6 @@ export const blockS3PublicAccess: DocumentedAction<BlockS3PublicAccessParams, Aw
       'the finding names no S3 bucket',
     ),
 
-  plan: (ctx) =>
-    planAction(async (session) => {
-      const invalid = invalidTarget(ctx);
-      if (invalid) return { status: 'refused', reason: invalid, calls: [] };
-      const config = await readBlock(ctx, session);
-      if (alreadyBlocked(config)) {
-        return {
-          status: 'no-op',
-          reason: `public access to ${ctx.target.id} is already fully blocked`,
-          calls: [],
-        };
-      }
-      return { status: 'planned', calls: [putBlock(ctx).call] };
-    }),
-
-  execute: (ctx) =>
-    executeAction(ctx.mode, async (session) => {
-      const invalid = invalidTarget(ctx);
-      if (invalid) session.fail(refusal(invalid));
-      const config = await readBlock(ctx, session);
-      if (alreadyBlocked(config)) {
-        return { status: 'skipped', reason: `public access to ${ctx.target.id} is already fully blocked` };
-      }
-      await session.mutate(putBlock(ctx));
-      return { status: 'applied', outputs: { bucket: ctx.target.id, previous: config } };
-    }),
-};
+  plan: planWith(step),
+  execute: executeWith(step),
+});

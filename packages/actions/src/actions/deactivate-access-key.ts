@@ -1,22 +1,20 @@
 import {
   type ActionContext,
-  type ExecutionError,
+  defineAction,
   identifierProblem,
   type PermissionGrant,
   resourcesOfKind,
 } from '@riposte/core';
-import { awsCall, type Mutation, mutation } from '../call.js';
+import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
-import type { DocumentedAction } from '../docs.js';
 import { checkPrincipal } from '../protection.js';
-import { executeAction, planAction, type Session, scopeOf } from '../session.js';
-import { refusal, resolved, shown, targetOf } from '../targets.js';
+import type { Session } from '../session.js';
+import { executeWith, type Inspection, noOp, planned, planWith, type Refusal, refused } from '../step.js';
+import { resolved, shown, targetOf } from '../targets.js';
 
 export type DeactivateAccessKeyParams = Record<string, never>;
 
 type Context = ActionContext<DeactivateAccessKeyParams, AwsServices>;
-
-type Refusal = { status: 'refused'; reason: string; error: ExecutionError };
 
 /** IAM users of the deploying account (their path included): the protection check's reads, then the key. */
 const GRANTS: PermissionGrant[] = [
@@ -26,9 +24,8 @@ const GRANTS: PermissionGrant[] = [
   },
 ];
 
-type Inspection = { status: 'planned'; userName: string } | { status: 'no-op'; reason: string } | Refusal;
-
-const refused = (reason: string): Refusal => ({ status: 'refused', reason, error: refusal(reason) });
+/** The user whose key is deactivated, as IAM spells the name. */
+type State = { userName: string };
 
 /** Why the target is not a long-term IAM user key id (`AKIA...`; `ASIA` keys are temporary), or `undefined`. */
 const invalidUserKeyId = (id: string): string | undefined =>
@@ -36,7 +33,7 @@ const invalidUserKeyId = (id: string): string | undefined =>
   (id.startsWith('AKIA') ? undefined : `${shown(id)} is not a long-term (AKIA) access key id`);
 
 /** Only a long-term IAM user key can be deactivated; every other kind of credential is refused with why. */
-const userOf = (ctx: Context): Refusal | { userName: string } => {
+const userOf = (ctx: Context): Refusal | State => {
   const key = resourcesOfKind(ctx.finding, 'access-key').find((item) => item.accessKeyId === ctx.target.id);
   switch (key?.userType) {
     case 'IAMUser': {
@@ -59,20 +56,15 @@ const userOf = (ctx: Context): Refusal | { userName: string } => {
  * Refuses protected users (protection.ts), then checks that the key is one of the user's: the finding
  * names both, and a key the named user does not own is never touched.
  */
-const inspect = async (ctx: Context, session: Session): Promise<Inspection> => {
+const inspect = async (ctx: Context, session: Session): Promise<Inspection<State>> => {
   const user = userOf(ctx);
   if ('status' in user) return user;
   const protection = await checkPrincipal(ctx, session, 'user', user.userName);
   if (protection.status === 'refused') return protection;
-  if (protection.status === 'absent') return { status: 'no-op', reason: protection.reason };
+  if (protection.status === 'absent') return noOp(protection.reason);
   const userName = protection.principal.name;
-  const iam = await ctx.services.iam(scopeOf(ctx.target));
-  const { ListAccessKeysCommand } = await import('@aws-sdk/client-iam');
-  const input = { UserName: userName };
   // A user has at most two access keys; one page (up to 100) lists them all.
-  const read = await session.read({
-    call: awsCall('IAM', 'ListAccessKeys', input),
-    send: () => iam.send(new ListAccessKeysCommand(input)),
+  const answer = await session.read(read(ctx, 'iam', 'ListAccessKeys', { UserName: userName }), {
     key: userName,
     found: (output) =>
       (output.AccessKeyMetadata ?? []).map((key) => `${key.AccessKeyId} ${key.Status}`).join('; ') ||
@@ -82,9 +74,9 @@ const inspect = async (ctx: Context, session: Session): Promise<Inspection> => {
       summary: `IAM user ${userName} does not exist`,
     },
   });
-  if (read.status === 'absent') return { status: 'no-op', reason: `IAM user ${userName} no longer exists` };
-  if (read.status === 'found') {
-    const key = (read.output.AccessKeyMetadata ?? []).find(
+  if (answer.status === 'absent') return noOp(`IAM user ${userName} no longer exists`);
+  if (answer.status === 'found') {
+    const key = (answer.output.AccessKeyMetadata ?? []).find(
       (item) =>
         item.AccessKeyId === ctx.target.id && (item.UserName === undefined || item.UserName === userName),
     );
@@ -93,18 +85,27 @@ const inspect = async (ctx: Context, session: Session): Promise<Inspection> => {
         `access key ${ctx.target.id} is not a key of IAM user ${userName} (ListAccessKeys does not list it); not changed`,
       );
     }
-    if (key.Status === 'Inactive')
-      return { status: 'no-op', reason: `access key ${ctx.target.id} is already inactive` };
+    const reason = nothingToDo(ctx, key.Status);
+    if (reason) return noOp(reason);
   }
-  return { status: 'planned', userName };
+  return planned({ userName });
 };
 
-const deactivate = (ctx: Context, userName: string): Mutation => {
-  const input = { UserName: userName, AccessKeyId: ctx.target.id, Status: 'Inactive' as const };
-  return mutation('IAM', 'UpdateAccessKey', input, async () => {
-    const { UpdateAccessKeyCommand } = await import('@aws-sdk/client-iam');
-    return (await ctx.services.iam(scopeOf(ctx.target))).send(new UpdateAccessKeyCommand(input));
-  });
+const nothingToDo = (ctx: Context, status: string | undefined): string | undefined =>
+  status === 'Inactive' ? `access key ${ctx.target.id} is already inactive` : undefined;
+
+const mutations = (ctx: Context, { userName }: State): Mutation[] => [
+  mutation(ctx, 'iam', 'UpdateAccessKey', {
+    UserName: userName,
+    AccessKeyId: ctx.target.id,
+    Status: 'Inactive',
+  }),
+];
+
+const step = {
+  inspect,
+  mutations,
+  outputs: (ctx: Context, { userName }: State) => ({ userName, accessKeyId: ctx.target.id }),
 };
 
 /**
@@ -113,12 +114,12 @@ const deactivate = (ctx: Context, userName: string): Mutation => {
  * and so are protected users (RIPOSTE_PROTECTED_PRINCIPALS, the user Riposte runs as, the
  * `riposte:protected` tag) and keys the named user does not own.
  */
-export const deactivateAccessKey: DocumentedAction<DeactivateAccessKeyParams, AwsServices> = {
+export const deactivateAccessKey = defineAction<DeactivateAccessKeyParams, AwsServices>({
   name: 'deactivate-access-key',
   summary:
     "Deactivate the IAM user's access key the finding names (refuses root and temporary credentials, protected users, and keys the user does not own).",
   phase: 'revoke',
-  paramsSchema: { type: 'object', additionalProperties: false, properties: {} },
+  paramsSchema: { type: 'object', additionalProperties: false, properties: {}, required: [] },
   permissions: ['iam:GetUser', 'iam:ListUserTags', 'iam:ListAccessKeys', 'iam:UpdateAccessKey'],
   grants: () => GRANTS,
   resourceKinds: ['access-key'],
@@ -144,20 +145,6 @@ export const deactivateAccessKey: DocumentedAction<DeactivateAccessKeyParams, Aw
       'the finding names no access key',
     ),
 
-  plan: (ctx) =>
-    planAction(async (session) => {
-      const inspection = await inspect(ctx, session);
-      if (inspection.status !== 'planned')
-        return { status: inspection.status, reason: inspection.reason, calls: [] };
-      return { status: 'planned', calls: [deactivate(ctx, inspection.userName).call] };
-    }),
-
-  execute: (ctx) =>
-    executeAction(ctx.mode, async (session) => {
-      const inspection = await inspect(ctx, session);
-      if (inspection.status === 'refused') return session.fail(inspection.error);
-      if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
-      await session.mutate(deactivate(ctx, inspection.userName));
-      return { status: 'applied', outputs: { userName: inspection.userName, accessKeyId: ctx.target.id } };
-    }),
-};
+  plan: planWith(step),
+  execute: executeWith(step),
+});

@@ -1,16 +1,15 @@
 import type { IamInstanceProfileAssociation } from '@aws-sdk/client-ec2';
-import type { ActionContext, PermissionGrant } from '@riposte/core';
-import { awsCall, type Mutation, mutation } from '../call.js';
+import { type ActionContext, defineAction, type PermissionGrant } from '@riposte/core';
+import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
-import type { DocumentedAction } from '../docs.js';
-import { executeAction, placeholder, planAction, type Session, scopeOf } from '../session.js';
+import { placeholder, type Session } from '../session.js';
+import { executeWith, type Inspection, noOp, planned, planWith, refused } from '../step.js';
 import {
   foreignNote,
   instanceTargets,
   invalidId,
   nameFromArn,
   ownedBy,
-  refusal,
   resolved,
   shown,
 } from '../targets.js';
@@ -23,6 +22,9 @@ export type DetachInstanceProfileParams = {
 };
 
 type Context = ActionContext<DetachInstanceProfileParams, AwsServices>;
+
+/** The target's usable associations; `undefined` when planning could not read them (no credentials). */
+type State = IamInstanceProfileAssociation[] | undefined;
 
 const DESCRIBE = 'DescribeIamInstanceProfileAssociations';
 const NO_SUCH_ENTITY = ['NoSuchEntityException', 'NoSuchEntity'];
@@ -70,9 +72,7 @@ const instanceOf = (association: IamInstanceProfileAssociation): string | undefi
  * association that is not exactly the target's, or not `associated`, or has no usable id, is dropped
  * and named in the lookup summary: nothing but the target's own association is ever changed.
  */
-const readAssociations = async (ctx: Context, session: Session) => {
-  const ec2 = await ctx.services.ec2(scopeOf(ctx.target));
-  const { DescribeIamInstanceProfileAssociationsCommand } = await import('@aws-sdk/client-ec2');
+const readAssociations = async (ctx: Context, session: Session): Promise<State> => {
   const instanceId = ctx.target.id;
   const input = {
     Filters: [
@@ -89,9 +89,7 @@ const readAssociations = async (ctx: Context, session: Session) => {
     );
     return { usable, foreign, unusable: owned.filter((a) => !usable.includes(a)) };
   };
-  const read = await session.read({
-    call: awsCall('EC2', DESCRIBE, input),
-    send: () => ec2.send(new DescribeIamInstanceProfileAssociationsCommand(input)),
+  const answer = await session.read(read(ctx, 'ec2', DESCRIBE, input), {
     key: instanceId,
     found: (output) => {
       const { usable, foreign, unusable } = split(output);
@@ -106,7 +104,7 @@ const readAssociations = async (ctx: Context, session: Session) => {
       )}`;
     },
   });
-  return read.status === 'found' ? split(read.output).usable : undefined;
+  return answer.status === 'found' ? split(answer.output).usable : undefined;
 };
 
 /**
@@ -121,24 +119,22 @@ const quarantineProblem = async (ctx: Context, session: Session): Promise<string
   if (role === undefined) {
     return `quarantineProfile ${shown(profile)} is given without quarantineRole, the one role it may hold; not changed`;
   }
-  const iam = await ctx.services.iam(scopeOf(ctx.target));
-  const { GetInstanceProfileCommand } = await import('@aws-sdk/client-iam');
-  const input = { InstanceProfileName: profile };
-  const read = await session.read({
-    call: awsCall('IAM', 'GetInstanceProfile', input),
-    send: () => iam.send(new GetInstanceProfileCommand(input)),
-    key: profile,
-    found: (output) => {
-      const roles = (output.InstanceProfile?.Roles ?? []).map((item) => item.RoleName);
-      return `instance profile ${profile} holds ${roles.length === 0 ? 'no role' : `role ${roles.join(', ')}`}`;
+  const answer = await session.read(
+    read(ctx, 'iam', 'GetInstanceProfile', { InstanceProfileName: profile }),
+    {
+      key: profile,
+      found: (output) => {
+        const roles = (output.InstanceProfile?.Roles ?? []).map((item) => item.RoleName);
+        return `instance profile ${profile} holds ${roles.length === 0 ? 'no role' : `role ${roles.join(', ')}`}`;
+      },
+      absent: { codes: NO_SUCH_ENTITY, summary: `instance profile ${profile} does not exist` },
     },
-    absent: { codes: NO_SUCH_ENTITY, summary: `instance profile ${profile} does not exist` },
-  });
-  if (read.status === 'unknown') return undefined;
-  if (read.status === 'absent') {
+  );
+  if (answer.status === 'unknown') return undefined;
+  if (answer.status === 'absent') {
     return `the quarantine profile ${shown(profile)} does not exist; not changed`;
   }
-  const roles = (read.output.InstanceProfile?.Roles ?? []).map((item) => item.RoleName ?? '');
+  const roles = (answer.output.InstanceProfile?.Roles ?? []).map((item) => item.RoleName ?? '');
   if (roles.length === 1 && roles[0] === role) return undefined;
   const holds = roles.length === 0 ? 'no role' : `role(s) ${roles.map(shown).join(', ')}`;
   return `the quarantine profile ${shown(profile)} holds ${holds}, not exactly quarantineRole ${shown(role)}; not changed`;
@@ -148,53 +144,56 @@ const isQuarantined = (association: IamInstanceProfileAssociation, profile: stri
   association.IamInstanceProfile?.Arn !== undefined &&
   nameFromArn(association.IamInstanceProfile.Arn) === profile;
 
-const disassociate = (ctx: Context, AssociationId: string): Mutation => {
-  const input = { AssociationId };
-  return mutation('EC2', 'DisassociateIamInstanceProfile', input, async () => {
-    const { DisassociateIamInstanceProfileCommand } = await import('@aws-sdk/client-ec2');
-    return (await ctx.services.ec2(scopeOf(ctx.target))).send(
-      new DisassociateIamInstanceProfileCommand(input),
-    );
-  });
-};
-
-const replace = (ctx: Context, AssociationId: string, profile: string): Mutation => {
-  const input = { AssociationId, IamInstanceProfile: { Name: profile } };
-  return mutation('EC2', 'ReplaceIamInstanceProfileAssociation', input, async () => {
-    const { ReplaceIamInstanceProfileAssociationCommand } = await import('@aws-sdk/client-ec2');
-    return (await ctx.services.ec2(scopeOf(ctx.target))).send(
-      new ReplaceIamInstanceProfileAssociationCommand(input),
-    );
-  });
+const nothingToDo = (ctx: Context, associations: State): string | undefined => {
+  const profile = ctx.params.quarantineProfile;
+  if (associations?.length === 0) return `no instance profile is associated with ${ctx.target.id}`;
+  return profile !== undefined && associations?.every((association) => isQuarantined(association, profile))
+    ? `${ctx.target.id} already carries the quarantine profile ${profile}`
+    : undefined;
 };
 
 /**
- * The calls that leave the instance without its profile (or with the quarantine one), or why none
- * are needed. `undefined` associations means planning could not read them (no credentials).
+ * The calls that leave the instance without its profile (or with the quarantine one). `undefined`
+ * associations means planning could not read them (no credentials): the id is a placeholder then.
  */
-const changes = (
-  ctx: Context,
-  associations: IamInstanceProfileAssociation[] | undefined,
-): { mutations: Mutation[] } | { reason: string } => {
+const mutations = (ctx: Context, associations: State): Mutation[] => {
   const profile = ctx.params.quarantineProfile;
-  if (associations?.length === 0)
-    return { reason: `no instance profile is associated with ${ctx.target.id}` };
-  if (profile !== undefined && associations?.every((association) => isQuarantined(association, profile))) {
-    return { reason: `${ctx.target.id} already carries the quarantine profile ${profile}` };
-  }
   // Only ids of associations that passed `readAssociations`' checks reach a mutation.
   const ids = associations?.flatMap((association) => association.AssociationId ?? []) ?? [
     placeholder('AssociationId', DESCRIBE),
   ];
-  return {
-    mutations: ids.map((id) => (profile === undefined ? disassociate(ctx, id) : replace(ctx, id, profile))),
-  };
+  return ids.map((AssociationId) =>
+    profile === undefined
+      ? mutation(ctx, 'ec2', 'DisassociateIamInstanceProfile', { AssociationId })
+      : mutation(ctx, 'ec2', 'ReplaceIamInstanceProfileAssociation', {
+          AssociationId,
+          IamInstanceProfile: { Name: profile },
+        }),
+  );
 };
 
 /** Why this target cannot be acted on at all: checked before any client is made or call is sent. */
 const invalidTarget = (ctx: Context): string | undefined => {
   const invalid = invalidId('instance-id', ctx.target.id);
   return invalid === undefined ? undefined : `${invalid}; nothing was looked up or changed`;
+};
+
+const inspect = async (ctx: Context, session: Session): Promise<Inspection<State>> => {
+  const invalid = invalidTarget(ctx);
+  if (invalid) return refused(invalid);
+  const associations = await readAssociations(ctx, session);
+  const reason = nothingToDo(ctx, associations);
+  if (reason) return noOp(reason);
+  const problem = await quarantineProblem(ctx, session);
+  return problem ? refused(problem) : planned(associations);
+};
+
+const step = {
+  inspect,
+  mutations,
+  outputs: (_ctx: Context, associations: State) => ({
+    detachedProfiles: (associations ?? []).map((association) => association.IamInstanceProfile?.Arn),
+  }),
 };
 
 /**
@@ -204,7 +203,7 @@ const invalidTarget = (ctx: Context): string | undefined => {
  * an association the lookup returns for any other instance is reported and never changed. Sessions
  * already issued stay valid until they expire: pair with revoke-role-sessions.
  */
-export const detachInstanceProfile: DocumentedAction<DetachInstanceProfileParams, AwsServices> = {
+export const detachInstanceProfile = defineAction<DetachInstanceProfileParams, AwsServices>({
   name: 'detach-instance-profile',
   summary:
     'Detach the IAM instance profile from each instance the finding names (or replace it with a quarantine profile).',
@@ -226,6 +225,7 @@ export const detachInstanceProfile: DocumentedAction<DetachInstanceProfileParams
         pattern: '^[\\w+=,.@-]{1,64}$',
       },
     },
+    required: [],
     // draft-07 `dependencies` (what `dependentRequired` means in later drafts): both or neither.
     dependencies: { quarantineProfile: ['quarantineRole'], quarantineRole: ['quarantineProfile'] },
   },
@@ -252,32 +252,6 @@ export const detachInstanceProfile: DocumentedAction<DetachInstanceProfileParams
 
   targets: (finding) => resolved(instanceTargets(finding), 'the finding names no EC2 instance'),
 
-  plan: (ctx) =>
-    planAction(async (session) => {
-      const invalid = invalidTarget(ctx);
-      if (invalid) return { status: 'refused', reason: invalid, calls: [] };
-      const change = changes(ctx, await readAssociations(ctx, session));
-      if ('reason' in change) return { status: 'no-op', reason: change.reason, calls: [] };
-      const problem = await quarantineProblem(ctx, session);
-      if (problem) return { status: 'refused', reason: problem, calls: [] };
-      return { status: 'planned', calls: change.mutations.map((item) => item.call) };
-    }),
-
-  execute: (ctx) =>
-    executeAction(ctx.mode, async (session) => {
-      const invalid = invalidTarget(ctx);
-      if (invalid) session.fail(refusal(invalid));
-      const associations = await readAssociations(ctx, session);
-      const change = changes(ctx, associations);
-      if ('reason' in change) return { status: 'skipped', reason: change.reason };
-      const problem = await quarantineProblem(ctx, session);
-      if (problem) session.fail(refusal(problem));
-      for (const item of change.mutations) await session.mutate(item);
-      return {
-        status: 'applied',
-        outputs: {
-          detachedProfiles: (associations ?? []).map((association) => association.IamInstanceProfile?.Arn),
-        },
-      };
-    }),
-};
+  plan: planWith(step),
+  execute: executeWith(step),
+});

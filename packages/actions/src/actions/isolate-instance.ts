@@ -4,19 +4,12 @@ import type {
   IpPermission,
   SecurityGroup,
 } from '@aws-sdk/client-ec2';
-import { type ActionContext, type PermissionGrant, resourcesOfKind } from '@riposte/core';
-import { awsCall, type Mutation, mutation } from '../call.js';
+import { type ActionContext, defineAction, type PermissionGrant, resourcesOfKind } from '@riposte/core';
+import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
-import type { DocumentedAction } from '../docs.js';
 import { readTargetInstance } from '../instance-read.js';
-import {
-  type ExecSession,
-  executeAction,
-  placeholder,
-  planAction,
-  type Session,
-  scopeOf,
-} from '../session.js';
+import { type ExecSession, executeAction, placeholder, type Session } from '../session.js';
+import { type Inspection, type NoOp, noOp, planned, planWith, type Refusal, refused } from '../step.js';
 import { foreignNote, instanceTarget, invalidId, ownedBy, refusal, resolved, shown } from '../targets.js';
 
 export type IsolateInstanceParams = {
@@ -51,11 +44,8 @@ interface InstanceState {
 /** The group the interfaces go into: one that was checked to have no rules (or pinned, offline), or a new one. */
 type GroupChoice = { kind: 'use'; groupId: string } | { kind: 'create' };
 
-type Inspection =
-  | { status: 'planned'; state: InstanceState; group: GroupChoice }
-  | { status: 'no-op' | 'refused'; reason: string };
-
-type Refusal = { status: 'no-op' | 'refused'; reason: string };
+/** What isolating builds on: the instance as read, and the quarantine group it goes into. */
+type State = { instance: InstanceState; group: GroupChoice };
 
 const SECURITY_GROUPS = 'arn:{partition}:ec2:*:{account}:security-group/*';
 
@@ -144,24 +134,22 @@ const invalidTarget = (ctx: Context): string | undefined => {
   return invalid === undefined ? undefined : `${invalid}; nothing was looked up or changed`;
 };
 
-const ec2Of = (ctx: Context) => ctx.services.ec2(scopeOf(ctx.target));
-
 /**
  * The instance's VPC and interfaces, read by its id; only the instance whose id is exactly the
  * target's counts, and each of its interfaces must be a well-formed ENI in the instance's VPC.
  * Planning without credentials falls back to what the finding lists, else a placeholder.
  */
-const readInstance = async (ctx: Context, session: Session): Promise<InstanceState | Refusal> => {
+const readInstance = async (ctx: Context, session: Session): Promise<InstanceState | NoOp | Refusal> => {
   const instanceId = ctx.target.id;
-  const read = await readTargetInstance(ctx, session, (instance) => {
+  const answer = await readTargetInstance(ctx, session, (instance) => {
     const interfaces = (instance.NetworkInterfaces ?? [])
       .map((eni) => `${eni.NetworkInterfaceId} in ${(eni.Groups ?? []).map((g) => g.GroupId).join(',')}`)
       .join('; ');
     return `${instanceId} is ${instance.State?.Name ?? 'unknown'} in ${instance.VpcId ?? 'no VPC'}: ${interfaces}`;
   });
-  if (read.status === 'absent') return { status: 'no-op', reason: `instance ${instanceId} no longer exists` };
+  if (answer.status === 'absent') return noOp(`instance ${instanceId} no longer exists`);
 
-  if (read.status === 'unknown') {
+  if (answer.status === 'unknown') {
     const named = resourcesOfKind(ctx.finding, 'instance').find((item) => item.instanceId === instanceId);
     const interfaces = (named?.networkInterfaces ?? []).map((eni) => ({
       id: eni.networkInterfaceId,
@@ -181,25 +169,23 @@ const readInstance = async (ctx: Context, session: Session): Promise<InstanceSta
     };
   }
 
-  const { instance } = read;
-  if (!instance) return { status: 'no-op', reason: `instance ${instanceId} no longer exists` };
+  const { instance } = answer;
+  if (!instance) return noOp(`instance ${instanceId} no longer exists`);
   const status = instance.State?.Name;
   if (status === 'terminated' || status === 'shutting-down')
-    return { status: 'no-op', reason: `instance ${instanceId} is ${status}` };
-  if (!instance.VpcId) return { status: 'no-op', reason: `instance ${instanceId} is not in a VPC` };
+    return noOp(`instance ${instanceId} is ${status}`);
+  if (!instance.VpcId) return noOp(`instance ${instanceId} is not in a VPC`);
   const invalidVpc = invalidId('vpc-id', instance.VpcId);
-  if (invalidVpc) return { status: 'refused', reason: `instance ${instanceId}: ${invalidVpc}` };
-  if (!instance.NetworkInterfaces?.length)
-    return { status: 'no-op', reason: `instance ${instanceId} has no network interface` };
+  if (invalidVpc) return refused(`instance ${instanceId}: ${invalidVpc}`);
+  if (!instance.NetworkInterfaces?.length) return noOp(`instance ${instanceId} has no network interface`);
   for (const eni of instance.NetworkInterfaces) {
     const invalidEni = invalidId('network-interface-id', eni.NetworkInterfaceId);
-    if (invalidEni) return { status: 'refused', reason: `instance ${instanceId}: ${invalidEni}` };
+    if (invalidEni) return refused(`instance ${instanceId}: ${invalidEni}`);
     // A multi-VPC attachment cannot take a group of the instance's VPC: refuse rather than half-isolate.
     if (eni.VpcId !== undefined && eni.VpcId !== instance.VpcId) {
-      return {
-        status: 'refused',
-        reason: `network interface ${eni.NetworkInterfaceId} of ${instanceId} is in ${shown(eni.VpcId)}, not the instance's VPC ${instance.VpcId}; isolate-instance quarantines one VPC per instance`,
-      };
+      return refused(
+        `network interface ${eni.NetworkInterfaceId} of ${instanceId} is in ${shown(eni.VpcId)}, not the instance's VPC ${instance.VpcId}; isolate-instance quarantines one VPC per instance`,
+      );
     }
   }
   return {
@@ -223,14 +209,9 @@ const readGroup = async (
   session: Session,
   groupId: string,
 ): Promise<SecurityGroup | 'absent' | undefined> => {
-  const ec2 = await ec2Of(ctx);
-  const { DescribeSecurityGroupsCommand } = await import('@aws-sdk/client-ec2');
-  const input = { GroupIds: [groupId] };
   const pick = (output: { SecurityGroups?: SecurityGroup[] }) =>
     ownedBy(output.SecurityGroups ?? [], (group) => group.GroupId, groupId);
-  const read = await session.read({
-    call: awsCall('EC2', 'DescribeSecurityGroups', input),
-    send: () => ec2.send(new DescribeSecurityGroupsCommand(input)),
+  const answer = await session.read(read(ctx, 'ec2', 'DescribeSecurityGroups', { GroupIds: [groupId] }), {
     key: groupId,
     found: (output) => {
       const { owned, foreign } = pick(output);
@@ -242,9 +223,9 @@ const readGroup = async (
     },
     absent: { codes: GROUP_ABSENT, summary: `security group ${groupId} does not exist` },
   });
-  if (read.status === 'unknown') return undefined;
-  if (read.status === 'absent') return 'absent';
-  return pick(read.output).owned[0] ?? 'absent';
+  if (answer.status === 'unknown') return undefined;
+  if (answer.status === 'absent') return 'absent';
+  return pick(answer.output).owned[0] ?? 'absent';
 };
 
 /**
@@ -262,19 +243,17 @@ const verifyGroup = async (
 ): Promise<{ status: 'verified' | 'unknown' } | Refusal> => {
   const group = await readGroup(ctx, session, groupId);
   if (group === undefined) return { status: 'unknown' };
-  if (group === 'absent') return { status: 'refused', reason: `${what} ${groupId} does not exist` };
+  if (group === 'absent') return refused(`${what} ${groupId} does not exist`);
   if (group.VpcId !== vpcId) {
-    return {
-      status: 'refused',
-      reason: `${what} ${groupId} is in ${shown(group.VpcId ?? 'no VPC')}, not the instance's VPC ${vpcId}`,
-    };
+    return refused(
+      `${what} ${groupId} is in ${shown(group.VpcId ?? 'no VPC')}, not the instance's VPC ${vpcId}`,
+    );
   }
   const { inbound, outbound } = ruleCount(group);
   if (inbound > 0 || outbound > 0) {
-    return {
-      status: 'refused',
-      reason: `${what} ${groupId} has ${inbound} inbound and ${outbound} outbound rule(s); a quarantine group must have none, so it is not used (Riposte does not change its rules: remove them, or delete the group, and run again)`,
-    };
+    return refused(
+      `${what} ${groupId} has ${inbound} inbound and ${outbound} outbound rule(s); a quarantine group must have none, so it is not used (Riposte does not change its rules: remove them, or delete the group, and run again)`,
+    );
   }
   return { status: 'verified' };
 };
@@ -296,8 +275,6 @@ const chooseGroup = async (
     const verified = await verifyGroup(ctx, session, pinned, state.vpcId, 'pinned quarantine group');
     return 'reason' in verified ? verified : { kind: 'use', groupId: pinned };
   }
-  const ec2 = await ec2Of(ctx);
-  const { DescribeSecurityGroupsCommand } = await import('@aws-sdk/client-ec2');
   const name = quarantineGroupName(state.vpcId);
   const input = {
     Filters: [
@@ -311,9 +288,7 @@ const chooseGroup = async (
     const named = groups.filter((group) => group.GroupName === name && group.VpcId === state.vpcId);
     return { named, others: groups.filter((group) => !named.includes(group)) };
   };
-  const read = await session.read({
-    call: awsCall('EC2', 'DescribeSecurityGroups', input),
-    send: () => ec2.send(new DescribeSecurityGroupsCommand(input)),
+  const answer = await session.read(read(ctx, 'ec2', 'DescribeSecurityGroups', input), {
     key: `${state.vpcId} ${name}`,
     found: (output) => {
       const { named, others } = split(output);
@@ -324,53 +299,56 @@ const chooseGroup = async (
       return `${found}${foreignNote(others, (group) => group.GroupId, 'group(s) of another name or VPC')}`;
     },
   });
-  if (read.status !== 'found') return { kind: 'create' };
-  const [group] = split(read.output).named;
+  if (answer.status !== 'found') return { kind: 'create' };
+  const [group] = split(answer.output).named;
   if (!group) return { kind: 'create' };
   const groupId = group.GroupId;
   const invalid = invalidId('security-group-id', groupId);
-  if (invalid || groupId === undefined)
-    return { status: 'refused', reason: `quarantine group ${name}: ${invalid}` };
+  if (invalid || groupId === undefined) return refused(`quarantine group ${name}: ${invalid}`);
   const tagged = (group.Tags ?? []).some((tag) => tag.Key === QUARANTINE_TAG && tag.Value === 'true');
   if (!tagged) {
-    return {
-      status: 'refused',
-      reason: `security group ${groupId} is named ${name} but is not tagged ${QUARANTINE_TAG}=true, so Riposte did not create it and does not use it`,
-    };
+    return refused(
+      `security group ${groupId} is named ${name} but is not tagged ${QUARANTINE_TAG}=true, so Riposte did not create it and does not use it`,
+    );
   }
   const verified = await verifyGroup(ctx, session, groupId, state.vpcId, 'quarantine group');
   return 'reason' in verified ? verified : { kind: 'use', groupId };
 };
 
-const inspect = async (ctx: Context, session: Session): Promise<Inspection> => {
+const isIsolated = (eni: NetworkInterface, groupId: string): boolean =>
+  eni.groups.length === 1 && eni.groups[0] === groupId;
+
+const nothingToDo = (ctx: Context, { instance, group }: State): string | undefined =>
+  group.kind === 'use' && instance.interfaces.every((eni) => isIsolated(eni, group.groupId))
+    ? `every network interface of ${ctx.target.id} is already only in quarantine group ${group.groupId}`
+    : undefined;
+
+const inspect = async (ctx: Context, session: Session): Promise<Inspection<State>> => {
   const invalid = invalidTarget(ctx);
-  if (invalid) return { status: 'refused', reason: invalid };
-  const state = await readInstance(ctx, session);
-  if ('reason' in state) return state;
-  const group = await chooseGroup(ctx, session, state);
+  if (invalid) return refused(invalid);
+  const instance = await readInstance(ctx, session);
+  if ('reason' in instance) return instance;
+  const group = await chooseGroup(ctx, session, instance);
   if ('reason' in group) return group;
-  return { status: 'planned', state, group };
+  const reason = nothingToDo(ctx, { instance, group });
+  return reason ? noOp(reason) : planned({ instance, group });
 };
 
 const createGroup = (ctx: Context, vpcId: string): Mutation<CreateSecurityGroupCommandOutput> => {
   const name = quarantineGroupName(vpcId);
-  const input = {
+  return mutation(ctx, 'ec2', 'CreateSecurityGroup', {
     GroupName: name,
     Description: 'Riposte quarantine: no inbound or outbound rules',
     VpcId: vpcId,
     TagSpecifications: [
       {
-        ResourceType: 'security-group' as const,
+        ResourceType: 'security-group',
         Tags: [
           { Key: QUARANTINE_TAG, Value: 'true' },
           { Key: 'Name', Value: name },
         ],
       },
     ],
-  };
-  return mutation('EC2', 'CreateSecurityGroup', input, async () => {
-    const { CreateSecurityGroupCommand } = await import('@aws-sdk/client-ec2');
-    return (await ec2Of(ctx)).send(new CreateSecurityGroupCommand(input));
   });
 };
 
@@ -395,51 +373,45 @@ const revocable = (permission: IpPermission): IpPermission => ({
  * A new group allows all outbound traffic (IPv4, and IPv6 in a dual-stack VPC); the quarantine group
  * must allow nothing, so every egress rule the new group was read to have is revoked.
  */
-const revokeEgress = (ctx: Context, groupId: string, permissions: IpPermission[] | string): Mutation => {
-  const input = { GroupId: groupId, IpPermissions: permissions };
-  return mutation('EC2', 'RevokeSecurityGroupEgress', input, async () => {
-    const { RevokeSecurityGroupEgressCommand } = await import('@aws-sdk/client-ec2');
-    return (await ec2Of(ctx)).send(
-      new RevokeSecurityGroupEgressCommand({
-        GroupId: groupId,
-        IpPermissions: permissions as IpPermission[],
-      }),
-    );
-  });
-};
-
-const isIsolated = (eni: NetworkInterface, groupId: string): boolean =>
-  eni.groups.length === 1 && eni.groups[0] === groupId;
+const revokeEgress = (ctx: Context, groupId: string, permissions: IpPermission[]): Mutation =>
+  mutation(ctx, 'ec2', 'RevokeSecurityGroupEgress', { GroupId: groupId, IpPermissions: permissions });
 
 /** Records the groups to restore (before anything moves), then moves each interface into quarantine. */
-const moveInterfaces = (ctx: Context, state: InstanceState, groupId: string): Mutation[] => {
+const moveInterfaces = (ctx: Context, instance: InstanceState, groupId: string): Mutation[] => {
   const previous = new Map<string, string>();
-  for (const eni of state.interfaces) {
+  for (const eni of instance.interfaces) {
     // An interface already in quarantine keeps what an earlier run recorded for it.
-    const groups = isIsolated(eni, groupId) ? state.recorded.get(eni.id) : eni.groups.join(',');
+    const groups = isIsolated(eni, groupId) ? instance.recorded.get(eni.id) : eni.groups.join(',');
     if (groups !== undefined) previous.set(eni.id, groups);
   }
-  const tagInput = { Resources: [ctx.target.id], Tags: previousGroupsTags(previous) };
-  const record = mutation('EC2', 'CreateTags', tagInput, async () => {
-    const { CreateTagsCommand } = await import('@aws-sdk/client-ec2');
-    return (await ec2Of(ctx)).send(new CreateTagsCommand(tagInput));
-  });
-  const moves = state.interfaces
-    .filter((eni) => !isIsolated(eni, groupId))
-    .map((eni) => {
-      const input = { NetworkInterfaceId: eni.id, Groups: [groupId] };
-      return mutation('EC2', 'ModifyNetworkInterfaceAttribute', input, async () => {
-        const { ModifyNetworkInterfaceAttributeCommand } = await import('@aws-sdk/client-ec2');
-        return (await ec2Of(ctx)).send(new ModifyNetworkInterfaceAttributeCommand(input));
-      });
-    });
-  return [record, ...moves];
+  return [
+    mutation(ctx, 'ec2', 'CreateTags', { Resources: [ctx.target.id], Tags: previousGroupsTags(previous) }),
+    ...instance.interfaces
+      .filter((eni) => !isIsolated(eni, groupId))
+      .map((eni) =>
+        mutation(ctx, 'ec2', 'ModifyNetworkInterfaceAttribute', {
+          NetworkInterfaceId: eni.id,
+          Groups: [groupId],
+        }),
+      ),
+  ];
 };
 
-const alreadyIsolated = (ctx: Context, state: InstanceState, group: GroupChoice): string | undefined =>
-  group.kind === 'use' && state.interfaces.every((eni) => isIsolated(eni, group.groupId))
-    ? `every network interface of ${ctx.target.id} is already only in quarantine group ${group.groupId}`
-    : undefined;
+/**
+ * The calls a plan lists: on first use in the VPC, creating the group and revoking its egress (with
+ * what the new group will answer shown as placeholders), then recording and moving the interfaces.
+ * Execute makes the same calls, with the new group's id and rules once it has them.
+ */
+const mutations = (ctx: Context, { instance, group }: State): Mutation[] => {
+  if (group.kind === 'use') return moveInterfaces(ctx, instance, group.groupId);
+  const groupId = placeholder('GroupId', 'CreateSecurityGroup');
+  const egress = placeholder('IpPermissionsEgress', 'DescribeSecurityGroups') as unknown as IpPermission[];
+  return [
+    createGroup(ctx, instance.vpcId),
+    revokeEgress(ctx, groupId, egress),
+    ...moveInterfaces(ctx, instance, groupId),
+  ];
+};
 
 /**
  * Creates Riposte's quarantine group for the VPC, revokes the egress rules AWS gives a new group,
@@ -455,7 +427,7 @@ const createEmptyGroup = async (ctx: Context, session: ExecSession, vpcId: strin
   const egress = typeof group === 'object' ? (group.IpPermissionsEgress ?? []) : [];
   if (egress.length > 0) await session.mutate(revokeEgress(ctx, groupId, egress.map(revocable)));
   const verified = await verifyGroup(ctx, session, groupId, vpcId, 'new quarantine group');
-  if ('reason' in verified) session.fail(refusal(verified.reason));
+  if ('reason' in verified) session.fail(verified.error);
   return groupId;
 };
 
@@ -476,7 +448,7 @@ const createEmptyGroup = async (ctx: Context, session: ExecSession, vpcId: strin
  * stop the instance if a live session must end now. An instance with interfaces in several VPCs is
  * refused.
  */
-export const isolateInstance: DocumentedAction<IsolateInstanceParams, AwsServices> = {
+export const isolateInstance = defineAction<IsolateInstanceParams, AwsServices>({
   name: 'isolate-instance',
   summary:
     'Move the affected instance into a no-rules quarantine security group, recording its previous groups in a tag. Tracked connections persist until they time out.',
@@ -497,6 +469,7 @@ export const isolateInstance: DocumentedAction<IsolateInstanceParams, AwsService
         pattern: '^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$',
       },
     },
+    required: [],
   },
   permissions: [
     'ec2:DescribeInstances',
@@ -528,45 +501,25 @@ export const isolateInstance: DocumentedAction<IsolateInstanceParams, AwsService
         : 'the finding names no affected EC2 instance (a credential-source instance is isolated only with includeCredentialSource: true)',
     ),
 
-  plan: (ctx) =>
-    planAction(async (session) => {
-      const inspection = await inspect(ctx, session);
-      if (inspection.status !== 'planned')
-        return { status: inspection.status, reason: inspection.reason, calls: [] };
-      const { state, group } = inspection;
-      const done = alreadyIsolated(ctx, state, group);
-      if (done) return { status: 'no-op', reason: done, calls: [] };
-      const groupId = group.kind === 'use' ? group.groupId : placeholder('GroupId', 'CreateSecurityGroup');
-      const mutations = [
-        ...(group.kind === 'create'
-          ? [
-              createGroup(ctx, state.vpcId),
-              revokeEgress(ctx, groupId, placeholder('IpPermissionsEgress', 'DescribeSecurityGroups')),
-            ]
-          : []),
-        ...moveInterfaces(ctx, state, groupId),
-      ];
-      return { status: 'planned', calls: mutations.map((item) => item.call) };
-    }),
+  plan: planWith({ inspect, mutations }),
 
+  // Not single-shot: a new quarantine group's id and egress rules are known only once it is created.
   execute: (ctx) =>
     executeAction(ctx.mode, async (session) => {
       const inspection = await inspect(ctx, session);
-      if (inspection.status === 'refused') session.fail(refusal(inspection.reason));
-      if (inspection.status !== 'planned') return { status: 'skipped', reason: inspection.reason };
-      const { state, group } = inspection;
-      const done = alreadyIsolated(ctx, state, group);
-      if (done) return { status: 'skipped', reason: done };
+      if (inspection.status === 'refused') return session.fail(inspection.error);
+      if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
+      const { instance, group } = inspection.state;
       const groupId =
-        group.kind === 'use' ? group.groupId : await createEmptyGroup(ctx, session, state.vpcId);
-      for (const item of moveInterfaces(ctx, state, groupId)) await session.mutate(item);
+        group.kind === 'use' ? group.groupId : await createEmptyGroup(ctx, session, instance.vpcId);
+      for (const item of moveInterfaces(ctx, instance, groupId)) await session.mutate(item);
       return {
         status: 'applied',
         outputs: {
           quarantineGroupId: groupId,
           createdQuarantineGroup: group.kind === 'create',
-          previousSecurityGroups: Object.fromEntries(state.interfaces.map((eni) => [eni.id, eni.groups])),
+          previousSecurityGroups: Object.fromEntries(instance.interfaces.map((eni) => [eni.id, eni.groups])),
         },
       };
     }),
-};
+});

@@ -1,16 +1,17 @@
-import type { PublishCommandOutput } from '@aws-sdk/client-sns';
 import {
   type ActionContext,
+  defineAction,
   describeResource,
-  ExecutionError,
+  type ExecutionError,
   type Finding,
   type PermissionGrant,
   type StepSummary,
 } from '@riposte/core';
-import { type Mutation, mutation } from '../call.js';
+import { awsCall, type Mutation, mutation } from '../call.js';
 import type { AwsServices } from '../clients.js';
-import type { DocumentedAction } from '../docs.js';
-import { executeAction, planAction } from '../session.js';
+import { ActionExecutionError } from '../error-codes.js';
+import { executeAction } from '../session.js';
+import { type Inspection, planned, planWith, refused } from '../step.js';
 import { refusal, shown, targetOf } from '../targets.js';
 
 export type NotifyParams = {
@@ -228,15 +229,19 @@ const postWebhook = async (ctx: Context, webhook: URL, content: NotificationCont
     });
   } catch {
     // The fetch error may quote the URL; only the masked destination leaves this function.
-    throw new ExecutionError('WebhookUnreachable', `the webhook at ${destination} could not be reached`, {
-      retryable: true,
-      details: { destination },
-    });
+    throw new ActionExecutionError(
+      'WEBHOOK_UNREACHABLE',
+      `the webhook at ${destination} could not be reached`,
+      {
+        retryable: true,
+        details: { destination },
+      },
+    );
   }
   await response.body?.cancel();
   if (!response.ok) {
-    throw new ExecutionError(
-      'WebhookRejected',
+    throw new ActionExecutionError(
+      'WEBHOOK_REJECTED',
       `the webhook at ${destination} answered HTTP ${response.status}`,
       {
         retryable: response.status === 429 || response.status >= 500,
@@ -247,31 +252,49 @@ const postWebhook = async (ctx: Context, webhook: URL, content: NotificationCont
   return {};
 };
 
-const publish = (
-  ctx: Context,
-  topicArn: string,
-  content: NotificationContent,
-): Mutation<PublishCommandOutput> => {
-  const input = {
-    TopicArn: topicArn,
-    Subject: asciiSubject(content.subject),
-    Message: truncateBytes(content.body, MESSAGE_MAX_BYTES),
-  };
-  return mutation('SNS', 'Publish', input, async () => {
-    const { PublishCommand } = await import('@aws-sdk/client-sns');
-    return (await ctx.services.sns(topicScope(topicArn))).send(new PublishCommand(input));
-  });
+/** Where to send, and what: the same content to every destination. */
+type State = { destinations: Destinations; content: NotificationContent };
+
+/** No reads: where to send (or why not) and what, from the params, the settings and the finding. */
+const inspect = async (ctx: Context): Promise<Inspection<State>> => {
+  const destinations = destinationsOf(ctx);
+  if ('reason' in destinations) return refused(destinations.reason);
+  return planned({ destinations, content: notificationContent(ctx) });
 };
 
-const post = (ctx: Context, webhook: URL, content: NotificationContent): Mutation => {
-  const input = { destination: maskWebhook(webhook), body: slackPayload(content) };
-  return mutation('Webhook', 'POST', input, () => postWebhook(ctx, webhook, content));
+const mutations = (ctx: Context, { destinations, content }: State): Mutation[] => {
+  const { topicArn, webhook } = destinations;
+  return [
+    ...(topicArn
+      ? [
+          mutation(
+            ctx,
+            'sns',
+            'Publish',
+            {
+              TopicArn: topicArn,
+              Subject: asciiSubject(content.subject),
+              Message: truncateBytes(content.body, MESSAGE_MAX_BYTES),
+            },
+            { scope: topicScope(topicArn) },
+          ),
+        ]
+      : []),
+    ...(webhook
+      ? [
+          {
+            call: awsCall(
+              'Webhook',
+              'POST',
+              { destination: maskWebhook(webhook), body: slackPayload(content) },
+              true,
+            ),
+            send: () => postWebhook(ctx, webhook, content),
+          },
+        ]
+      : []),
+  ];
 };
-
-const mutations = (ctx: Context, destinations: Destinations, content: NotificationContent): Mutation[] => [
-  ...(destinations.topicArn ? [publish(ctx, destinations.topicArn, content)] : []),
-  ...(destinations.webhook ? [post(ctx, destinations.webhook, content)] : []),
-];
 
 /**
  * Tells people what happened and what Riposte did: SNS and/or a Slack-compatible webhook. Not
@@ -280,7 +303,7 @@ const mutations = (ctx: Context, destinations: Destinations, content: Notificati
  * params schema and the run both refuse anything else, without showing the URL); steps that were
  * refused, failed or did not run are listed first, with their reasons.
  */
-export const notify: DocumentedAction<NotifyParams, AwsServices> = {
+export const notify = defineAction<NotifyParams, AwsServices>({
   name: 'notify',
   summary:
     'Send a summary of the finding and of the steps taken to an SNS topic and/or a Slack-compatible webhook.',
@@ -302,6 +325,7 @@ export const notify: DocumentedAction<NotifyParams, AwsServices> = {
       },
       message: { type: 'string', description: 'Extra text appended to the notification.', maxLength: 4000 },
     },
+    required: [],
   },
   permissions: ['sns:Publish'],
   grants: grantsFor,
@@ -321,16 +345,10 @@ export const notify: DocumentedAction<NotifyParams, AwsServices> = {
     ],
   }),
 
-  plan: (ctx) =>
-    planAction(async () => {
-      const destinations = destinationsOf(ctx);
-      if ('reason' in destinations) return { status: 'refused', reason: destinations.reason, calls: [] };
-      return {
-        status: 'planned',
-        calls: mutations(ctx, destinations, notificationContent(ctx)).map((item) => item.call),
-      };
-    }),
+  plan: planWith({ inspect, mutations }),
 
+  // Not single-shot: every destination is tried, even after one fails (a broken webhook must not
+  // silence SNS), and a missing destination is skipped, not failed.
   execute: (ctx) =>
     executeAction(ctx.mode, async (session) => {
       const destinations = destinationsOf(ctx);
@@ -339,8 +357,7 @@ export const notify: DocumentedAction<NotifyParams, AwsServices> = {
         return { status: 'skipped', reason: destinations.reason };
       }
       const errors: ExecutionError[] = [];
-      // Every destination is tried, even after one fails: a broken webhook must not silence SNS.
-      for (const item of mutations(ctx, destinations, notificationContent(ctx))) {
+      for (const item of mutations(ctx, { destinations, content: notificationContent(ctx) })) {
         const result = await session.attempt(item);
         if (!result.ok) errors.push(result.error);
       }
@@ -348,4 +365,4 @@ export const notify: DocumentedAction<NotifyParams, AwsServices> = {
       if (first) session.fail(first);
       return { status: 'applied' };
     }),
-};
+});

@@ -1,9 +1,9 @@
-import { type ActionContext, type PermissionGrant, resourcesOfKind } from '@riposte/core';
-import { awsCall, type Mutation, mutation } from '../call.js';
+import { type ActionContext, defineAction, type PermissionGrant, resourcesOfKind } from '@riposte/core';
+import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
-import type { DocumentedAction } from '../docs.js';
-import { executeAction, planAction, type Session, scopeOf } from '../session.js';
-import { invalidAccount, invalidTrail, refusal, resolved, targetOf, trailHomeRegion } from '../targets.js';
+import type { Session } from '../session.js';
+import { executeWith, type Inspection, noOp, planned, planWith, refused } from '../step.js';
+import { invalidAccount, invalidTrail, resolved, targetOf, trailHomeRegion } from '../targets.js';
 
 export type RestartCloudTrailLoggingParams = Record<string, never>;
 
@@ -35,12 +35,7 @@ const invalidTarget = (ctx: Context): string | undefined => {
 
 /** Whether the trail logs now; `undefined` when planning could not ask. */
 const readStatus = async (ctx: Context, session: Session): Promise<boolean | 'missing' | undefined> => {
-  const cloudtrail = await ctx.services.cloudtrail(scopeOf(ctx.target));
-  const { GetTrailStatusCommand } = await import('@aws-sdk/client-cloudtrail');
-  const input = { Name: ctx.target.id };
-  const read = await session.read({
-    call: awsCall('CloudTrail', 'GetTrailStatus', input),
-    send: () => cloudtrail.send(new GetTrailStatusCommand(input)),
+  const answer = await session.read(read(ctx, 'cloudtrail', 'GetTrailStatus', { Name: ctx.target.id }), {
     key: ctx.target.id,
     found: (output) =>
       output.IsLogging
@@ -48,24 +43,29 @@ const readStatus = async (ctx: Context, session: Session): Promise<boolean | 'mi
         : `the trail stopped logging${output.StopLoggingTime ? ` at ${output.StopLoggingTime.toISOString()}` : ''}`,
     absent: { codes: ['TrailNotFoundException'], summary: `trail ${ctx.target.id} does not exist` },
   });
-  if (read.status === 'found') return read.output.IsLogging === true;
-  return read.status === 'absent' ? 'missing' : undefined;
+  if (answer.status === 'found') return answer.output.IsLogging === true;
+  return answer.status === 'absent' ? 'missing' : undefined;
 };
 
-const noNeed = (ctx: Context, status: boolean | 'missing' | undefined): string | undefined =>
+const nothingToDo = (ctx: Context, status: boolean | 'missing' | undefined): string | undefined =>
   status === true
     ? `trail ${ctx.target.id} is already logging`
     : status === 'missing'
       ? `trail ${ctx.target.id} no longer exists`
       : undefined;
 
-const startLogging = (ctx: Context): Mutation => {
-  const input = { Name: ctx.target.id };
-  return mutation('CloudTrail', 'StartLogging', input, async () => {
-    const { StartLoggingCommand } = await import('@aws-sdk/client-cloudtrail');
-    return (await ctx.services.cloudtrail(scopeOf(ctx.target))).send(new StartLoggingCommand(input));
-  });
+const inspect = async (ctx: Context, session: Session): Promise<Inspection<undefined>> => {
+  const invalid = invalidTarget(ctx);
+  if (invalid) return refused(invalid);
+  const reason = nothingToDo(ctx, await readStatus(ctx, session));
+  return reason ? noOp(reason) : planned(undefined);
 };
+
+const mutations = (ctx: Context): Mutation[] => [
+  mutation(ctx, 'cloudtrail', 'StartLogging', { Name: ctx.target.id }),
+];
+
+const step = { inspect, mutations, outputs: (ctx: Context) => ({ trail: ctx.target.id }) };
 
 /**
  * Turns logging back on for the trail the finding says was stopped
@@ -73,11 +73,11 @@ const startLogging = (ctx: Context): Mutation => {
  * name or ARN that does not validate, or an ARN of another partition or account, is refused before
  * any call.
  */
-export const restartCloudTrailLogging: DocumentedAction<RestartCloudTrailLoggingParams, AwsServices> = {
+export const restartCloudTrailLogging = defineAction<RestartCloudTrailLoggingParams, AwsServices>({
   name: 'restart-cloudtrail-logging',
   summary: 'Start logging again on the CloudTrail trail the finding names.',
   phase: 'contain',
-  paramsSchema: { type: 'object', additionalProperties: false, properties: {} },
+  paramsSchema: { type: 'object', additionalProperties: false, properties: {}, required: [] },
   permissions: ['cloudtrail:GetTrailStatus', 'cloudtrail:StartLogging'],
   grants: () => GRANTS,
   resourceKinds: ['cloudtrail-trail'],
@@ -100,22 +100,6 @@ export const restartCloudTrailLogging: DocumentedAction<RestartCloudTrailLogging
       'the finding names no CloudTrail trail',
     ),
 
-  plan: (ctx) =>
-    planAction(async (session) => {
-      const invalid = invalidTarget(ctx);
-      if (invalid) return { status: 'refused', reason: invalid, calls: [] };
-      const reason = noNeed(ctx, await readStatus(ctx, session));
-      if (reason) return { status: 'no-op', reason, calls: [] };
-      return { status: 'planned', calls: [startLogging(ctx).call] };
-    }),
-
-  execute: (ctx) =>
-    executeAction(ctx.mode, async (session) => {
-      const invalid = invalidTarget(ctx);
-      if (invalid) session.fail(refusal(invalid));
-      const reason = noNeed(ctx, await readStatus(ctx, session));
-      if (reason) return { status: 'skipped', reason };
-      await session.mutate(startLogging(ctx));
-      return { status: 'applied', outputs: { trail: ctx.target.id } };
-    }),
-};
+  plan: planWith(step),
+  execute: executeWith(step),
+});

@@ -2,18 +2,19 @@ import {
   type ActionContext,
   type ActionTarget,
   arnProblem,
-  ExecutionError,
+  defineAction,
   type Finding,
   identifierProblem,
   type PermissionGrant,
   resourcesOfKind,
 } from '@riposte/core';
-import { awsCall, type Mutation, mutation } from '../call.js';
+import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
-import type { DocumentedAction } from '../docs.js';
+import { ActionExecutionError } from '../error-codes.js';
 import { checkPrincipal } from '../protection.js';
-import { executeAction, placeholder, planAction, type Session, scopeOf } from '../session.js';
-import { invalidEc2Id, nameFromArn, ownedBy, refusal, resolved, shown, targetOf } from '../targets.js';
+import { placeholder, type Session } from '../session.js';
+import { executeWith, type Inspection, noOp, planned, planWith, type Refusal, refused } from '../step.js';
+import { invalidEc2Id, nameFromArn, ownedBy, resolved, shown, targetOf } from '../targets.js';
 
 export type RevokeRoleSessionsParams = {
   /**
@@ -94,8 +95,6 @@ const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
 /** EC2 accepts up to 200 values in one filter. */
 const FILTER_VALUES_MAX = 200;
 
-type Refusal = { status: 'refused'; reason: string; error: ExecutionError };
-
 /**
  * The instance and association reads support no resource-level permissions; everything else is on
  * IAM roles and instance profiles of the deploying account. Whatever the scope, the same calls may
@@ -121,8 +120,6 @@ const GRANTS: PermissionGrant[] = [
     resources: ['arn:{partition}:iam::{account}:role/*'],
   },
 ];
-
-const refused = (reason: string): Refusal => ({ status: 'refused', reason, error: refusal(reason) });
 
 // ---------------------------------------------------------------------------------------------
 // The role
@@ -156,26 +153,22 @@ const instanceProfileName = async (
   const instance = resourcesOfKind(ctx.finding, 'instance').find((item) => item.instanceId === instanceId);
   if (instance?.instanceProfile?.arn !== undefined)
     return profileFromFinding(ctx, instance.instanceProfile.arn);
-  const ec2 = await ctx.services.ec2(scopeOf(ctx.target));
-  const { DescribeIamInstanceProfileAssociationsCommand } = await import('@aws-sdk/client-ec2');
   // No state filter: after detach-instance-profile ran, the association is `disassociated` for a while
   // and still names the profile whose role must be revoked.
   const input = { Filters: [{ Name: 'instance-id', Values: [instanceId] }] };
-  const read = await session.read({
-    call: awsCall('EC2', 'DescribeIamInstanceProfileAssociations', input),
-    send: () => ec2.send(new DescribeIamInstanceProfileAssociationsCommand(input)),
+  const answer = await session.read(read(ctx, 'ec2', 'DescribeIamInstanceProfileAssociations', input), {
     key: instanceId,
     found: (output) =>
       ownedBy(output.IamInstanceProfileAssociations ?? [], (a) => a.InstanceId, instanceId)
         .owned.map((a) => `${a.IamInstanceProfile?.Arn} (${a.State})`)
         .join('; ') || `no instance profile association for ${instanceId}`,
   });
-  if (read.status !== 'found') {
+  if (answer.status !== 'found') {
     return { name: placeholder('InstanceProfileName', 'DescribeIamInstanceProfileAssociations') };
   }
   // Only associations of this very instance count, whatever else the filter let through.
   const { owned } = ownedBy(
-    read.output.IamInstanceProfileAssociations ?? [],
+    answer.output.IamInstanceProfileAssociations ?? [],
     (a) => a.InstanceId,
     instanceId,
   );
@@ -198,21 +191,17 @@ const roleOf = async (
   if (invalid !== undefined) return refused(`refused: ${invalid}; nothing was looked up or changed`);
   const profile = await instanceProfileName(ctx, session);
   if ('reason' in profile) return profile;
-  const iam = await ctx.services.iam(scopeOf(ctx.target));
-  const { GetInstanceProfileCommand } = await import('@aws-sdk/client-iam');
   const input = { InstanceProfileName: profile.name };
-  const read = await session.read({
-    call: awsCall('IAM', 'GetInstanceProfile', input),
-    send: () => iam.send(new GetInstanceProfileCommand(input)),
+  const answer = await session.read(read(ctx, 'iam', 'GetInstanceProfile', input), {
     key: profile.name,
     found: (output) =>
       `instance profile ${profile.name} holds role ${output.InstanceProfile?.Roles?.[0]?.RoleName ?? '(none)'}`,
     absent: { codes: NO_SUCH_ENTITY, summary: `instance profile ${profile.name} does not exist` },
   });
-  if (read.status === 'unknown')
+  if (answer.status === 'unknown')
     return { roleName: placeholder('RoleName', 'GetInstanceProfile'), known: false };
-  if (read.status === 'absent') return { reason: `instance profile ${profile.name} no longer exists` };
-  const roleName = read.output.InstanceProfile?.Roles?.[0]?.RoleName;
+  if (answer.status === 'absent') return { reason: `instance profile ${profile.name} no longer exists` };
+  const roleName = answer.output.InstanceProfile?.Roles?.[0]?.RoleName;
   return roleName === undefined
     ? { reason: `instance profile ${profile.name} holds no role` }
     : { roleName, known: true };
@@ -333,17 +322,13 @@ const readPolicy = async (
   policyName: string,
   describeFound: (document: string | undefined) => string,
 ): Promise<string | undefined> => {
-  const iam = await ctx.services.iam(scopeOf(ctx.target));
-  const { GetRolePolicyCommand } = await import('@aws-sdk/client-iam');
   const input = { RoleName: roleName, PolicyName: policyName };
-  const read = await session.read({
-    call: awsCall('IAM', 'GetRolePolicy', input),
-    send: () => iam.send(new GetRolePolicyCommand(input)),
+  const answer = await session.read(read(ctx, 'iam', 'GetRolePolicy', input), {
     key: `${roleName} ${policyName}`,
     found: (output) => describeFound(output.PolicyDocument),
     absent: { codes: NO_SUCH_ENTITY, summary: `role ${roleName} has no ${policyName} policy yet` },
   });
-  return read.status === 'found' ? read.output.PolicyDocument : undefined;
+  return answer.status === 'found' ? answer.output.PolicyDocument : undefined;
 };
 
 const sinceText = (before: number | undefined, what: string): string =>
@@ -351,12 +336,20 @@ const sinceText = (before: number | undefined, what: string): string =>
     ? `${what} has no token-issue-time condition`
     : `${what} denies sessions issued before ${new Date(before).toISOString()}`;
 
-/** Whether the role-wide policy already covers the finding; the reason when it does. */
-const roleCovered = async (ctx: Context, session: Session, roleName: string): Promise<string | undefined> => {
-  const document = await readPolicy(ctx, session, roleName, REVOKE_POLICY_NAME, (doc) =>
-    sinceText(roleRevokedBefore(doc), REVOKE_POLICY_NAME),
+/** Up to when the role-wide policy denies every session of the role, as IAM holds it now. */
+const roleRevokedUpTo = async (
+  ctx: Context,
+  session: Session,
+  roleName: string,
+): Promise<number | undefined> =>
+  roleRevokedBefore(
+    await readPolicy(ctx, session, roleName, REVOKE_POLICY_NAME, (doc) =>
+      sinceText(roleRevokedBefore(doc), REVOKE_POLICY_NAME),
+    ),
   );
-  const before = roleRevokedBefore(document);
+
+/** Why nothing is left to revoke: the role-wide policy already denies sessions up to the finding's last update. */
+const nothingToDo = (ctx: Context, roleName: string, before: number | undefined): string | undefined => {
   const seen = lastUpdate(ctx.finding);
   return before !== undefined && !Number.isNaN(seen) && before >= seen
     ? `sessions of ${roleName} issued before ${new Date(before).toISOString()} are already revoked, which covers the finding (updated ${new Date(seen).toISOString()})`
@@ -377,17 +370,12 @@ const instancesUsingRole = async (
   session: Session,
   roleName: string,
 ): Promise<number | undefined> => {
-  const scope = scopeOf(ctx.target);
-  const iam = await ctx.services.iam(scope);
-  const { ListInstanceProfilesForRoleCommand } = await import('@aws-sdk/client-iam');
   const profileArns: string[] = [];
   let unknown = false;
   let marker: string | undefined;
   do {
     const input = { RoleName: roleName, ...(marker === undefined ? {} : { Marker: marker }) };
-    const read = await session.read({
-      call: awsCall('IAM', 'ListInstanceProfilesForRole', input),
-      send: () => iam.send(new ListInstanceProfilesForRoleCommand(input)),
+    const answer = await session.read(read(ctx, 'iam', 'ListInstanceProfilesForRole', input), {
       key: roleName,
       found: (output) =>
         `${roleName} is in ${output.InstanceProfiles?.length ?? 0} instance profile(s)${
@@ -395,17 +383,15 @@ const instancesUsingRole = async (
         }`,
       absent: { codes: NO_SUCH_ENTITY, summary: `role ${roleName} does not exist` },
     });
-    if (read.status !== 'found') {
-      unknown = read.status === 'unknown';
+    if (answer.status !== 'found') {
+      unknown = answer.status === 'unknown';
       break;
     }
-    profileArns.push(...(read.output.InstanceProfiles ?? []).flatMap((profile) => profile.Arn ?? []));
-    marker = read.output.IsTruncated ? read.output.Marker : undefined;
+    profileArns.push(...(answer.output.InstanceProfiles ?? []).flatMap((profile) => profile.Arn ?? []));
+    marker = answer.output.IsTruncated ? answer.output.Marker : undefined;
   } while (marker !== undefined);
   if (!unknown && profileArns.length === 0) return 0;
 
-  const ec2 = await ctx.services.ec2(scope);
-  const { DescribeInstancesCommand } = await import('@aws-sdk/client-ec2');
   const values = unknown ? [placeholder('InstanceProfile ARNs', 'ListInstanceProfilesForRole')] : profileArns;
   let count = 0;
   for (let start = 0; start < values.length; start += FILTER_VALUES_MAX) {
@@ -418,9 +404,7 @@ const instancesUsingRole = async (
         ],
         ...(nextToken === undefined ? {} : { NextToken: nextToken }),
       };
-      const read = await session.read({
-        call: awsCall('EC2', 'DescribeInstances', input),
-        send: () => ec2.send(new DescribeInstancesCommand(input)),
+      const answer = await session.read(read(ctx, 'ec2', 'DescribeInstances', input), {
         key: `instances with the instance profile(s) of ${roleName}`,
         found: (output) => {
           const ids = (output.Reservations ?? []).flatMap((r) =>
@@ -431,9 +415,9 @@ const instancesUsingRole = async (
           }`;
         },
       });
-      if (read.status !== 'found') return undefined;
-      count += (read.output.Reservations ?? []).reduce((sum, r) => sum + (r.Instances?.length ?? 0), 0);
-      nextToken = read.output.NextToken || undefined;
+      if (answer.status !== 'found') return undefined;
+      count += (answer.output.Reservations ?? []).reduce((sum, r) => sum + (r.Instances?.length ?? 0), 0);
+      nextToken = answer.output.NextToken || undefined;
     } while (nextToken !== undefined);
   }
   return unknown ? undefined : count;
@@ -447,17 +431,12 @@ type Revocation =
   | { scope: 'instance'; roleName: string; instances: InstanceSessions[] }
   | { scope: 'role'; roleName: string };
 
-type Inspection =
-  | { status: 'planned'; revocation: Revocation }
-  | { status: 'no-op'; reason: string }
-  | Refusal;
-
 const inspectInstances = async (
   ctx: Context,
   session: Session,
   roleName: string,
   instances: InstanceSessions[],
-): Promise<Inspection> => {
+): Promise<Inspection<Revocation>> => {
   const seen = lastUpdate(ctx.finding);
   const pending: InstanceSessions[] = [];
   const done: string[] = [];
@@ -474,46 +453,48 @@ const inspectInstances = async (
     }
   }
   if (pending.length === 0) {
-    return {
-      status: 'no-op',
-      reason: `sessions of ${roleName} issued to ${done.join(', ')} are already revoked, which covers the finding (updated ${new Date(seen).toISOString()})`,
-    };
+    return noOp(
+      `sessions of ${roleName} issued to ${done.join(', ')} are already revoked, which covers the finding (updated ${new Date(seen).toISOString()})`,
+    );
   }
-  const covered = await roleCovered(ctx, session, roleName);
-  if (covered !== undefined) return { status: 'no-op', reason: covered };
-  return { status: 'planned', revocation: { scope: 'instance', roleName, instances: pending } };
+  const reason = nothingToDo(ctx, roleName, await roleRevokedUpTo(ctx, session, roleName));
+  if (reason) return noOp(reason);
+  return planned({ scope: 'instance', roleName, instances: pending });
 };
 
-const inspectRole = async (ctx: Context, session: Session, roleName: string): Promise<Inspection> => {
-  const covered = await roleCovered(ctx, session, roleName);
-  if (covered !== undefined) return { status: 'no-op', reason: covered };
+const inspectRole = async (
+  ctx: Context,
+  session: Session,
+  roleName: string,
+): Promise<Inspection<Revocation>> => {
+  const reason = nothingToDo(ctx, roleName, await roleRevokedUpTo(ctx, session, roleName));
+  if (reason) return noOp(reason);
   const count = await instancesUsingRole(ctx, session, roleName);
   const { maxTargets } = ctx.limits;
   if (count !== undefined && count > maxTargets) {
     const reason = `revoking every session of role ${roleName} would cut off ${count} instances that use it, more than limits.maxTargets (${maxTargets}); not changed (scope: instance revokes only the sessions of the instance the credentials were issued to)`;
-    return {
-      status: 'refused',
+    return refused(
       reason,
-      error: new ExecutionError(BLAST_RADIUS_EXCEEDED, reason, {
+      new ActionExecutionError(BLAST_RADIUS_EXCEEDED, reason, {
         retryable: false,
         details: { roleName, instances: count, maxTargets },
       }),
-    };
+    );
   }
-  return { status: 'planned', revocation: { scope: 'role', roleName } };
+  return planned({ scope: 'role', roleName });
 };
 
 /** Resolves the role, refuses protected roles and bad identifiers, and checks what is already revoked. */
-const inspect = async (ctx: Context, session: Session): Promise<Inspection> => {
+const inspect = async (ctx: Context, session: Session): Promise<Inspection<Revocation>> => {
   const role = await roleOf(ctx, session);
   if ('status' in role) return role;
-  if ('reason' in role) return { status: 'no-op', reason: role.reason };
+  if ('reason' in role) return noOp(role.reason);
   let { roleName } = role;
   // Offline, a role behind an instance profile is only a placeholder: execute resolves and checks it.
   if (role.known) {
     const protection = await checkPrincipal(ctx, session, 'role', roleName);
     if (protection.status === 'refused') return protection;
-    if (protection.status === 'absent') return { status: 'no-op', reason: protection.reason };
+    if (protection.status === 'absent') return noOp(protection.reason);
     roleName = protection.principal.name;
   }
 
@@ -524,22 +505,32 @@ const inspect = async (ctx: Context, session: Session): Promise<Inspection> => {
   return inspectInstances(ctx, session, roleName, instances);
 };
 
-const putPolicies = (ctx: Context, revocation: Revocation): Mutation[] => {
-  const put = (PolicyName: string, PolicyDocument: string): Mutation => {
-    const input = { RoleName: revocation.roleName, PolicyName, PolicyDocument };
-    return mutation('IAM', 'PutRolePolicy', input, async () => {
-      const { PutRolePolicyCommand } = await import('@aws-sdk/client-iam');
-      return (await ctx.services.iam(scopeOf(ctx.target))).send(new PutRolePolicyCommand(input));
-    });
-  };
-  return revocation.scope === 'role'
-    ? [put(REVOKE_POLICY_NAME, revokePolicyDocument(ctx.now))]
-    : revocation.instances.map((instance) =>
-        put(
-          instancePolicyName(instance.id),
-          instanceRevokePolicyDocument(instance.arn, instance.id, ctx.now),
-        ),
-      );
+const policiesOf = (
+  ctx: Context,
+  revocation: Revocation,
+): { PolicyName: string; PolicyDocument: string }[] =>
+  revocation.scope === 'role'
+    ? [{ PolicyName: REVOKE_POLICY_NAME, PolicyDocument: revokePolicyDocument(ctx.now) }]
+    : revocation.instances.map((instance) => ({
+        PolicyName: instancePolicyName(instance.id),
+        PolicyDocument: instanceRevokePolicyDocument(instance.arn, instance.id, ctx.now),
+      }));
+
+const mutations = (ctx: Context, revocation: Revocation): Mutation[] =>
+  policiesOf(ctx, revocation).map((policy) =>
+    mutation(ctx, 'iam', 'PutRolePolicy', { RoleName: revocation.roleName, ...policy }),
+  );
+
+const step = {
+  inspect,
+  mutations,
+  outputs: (ctx: Context, revocation: Revocation) => ({
+    roleName: revocation.roleName,
+    scope: revocation.scope,
+    policyNames: policiesOf(ctx, revocation).map((policy) => policy.PolicyName),
+    ...(revocation.scope === 'instance' ? { instanceIds: revocation.instances.map((i) => i.id) } : {}),
+    revokedBefore: ctx.now.toISOString(),
+  }),
 };
 
 const roleTargets = (finding: Finding): ActionTarget[] => {
@@ -581,7 +572,7 @@ const roleTargets = (finding: Finding): ActionTarget[] => {
  * `scope: role`: every session of the role, refused when more instances than `limits.maxTargets` use
  * the role. Protected roles (see protection.ts) are refused; new sessions keep working either way.
  */
-export const revokeRoleSessions: DocumentedAction<RevokeRoleSessionsParams, AwsServices> = {
+export const revokeRoleSessions = defineAction<RevokeRoleSessionsParams, AwsServices>({
   name: 'revoke-role-sessions',
   summary:
     'Deny the sessions behind the finding issued before the response: only those of the EC2 instance the credentials were issued to (inline RiposteRevokeInstance-<instance id> policy), or every session of the role (inline AWSRevokeOlderSessions policy, within limits.maxTargets). Refuses protected roles.',
@@ -598,6 +589,7 @@ export const revokeRoleSessions: DocumentedAction<RevokeRoleSessionsParams, AwsS
           'instance: only sessions issued to the EC2 instance the credentials came from (other instances sharing the role keep working); credentials not issued to an instance can only be revoked with the whole role. role: every session of the role, refused when more instances than limits.maxTargets use it.',
       },
     },
+    required: [],
   },
   permissions: [
     'ec2:DescribeIamInstanceProfileAssociations',
@@ -624,31 +616,6 @@ export const revokeRoleSessions: DocumentedAction<RevokeRoleSessionsParams, AwsS
       'the finding names no assumed-role credentials or credential-source instance',
     ),
 
-  plan: (ctx) =>
-    planAction(async (session) => {
-      const inspection = await inspect(ctx, session);
-      if (inspection.status !== 'planned')
-        return { status: inspection.status, reason: inspection.reason, calls: [] };
-      return { status: 'planned', calls: putPolicies(ctx, inspection.revocation).map((put) => put.call) };
-    }),
-
-  execute: (ctx) =>
-    executeAction(ctx.mode, async (session) => {
-      const inspection = await inspect(ctx, session);
-      if (inspection.status === 'refused') return session.fail(inspection.error);
-      if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
-      const puts = putPolicies(ctx, inspection.revocation);
-      for (const put of puts) await session.mutate(put);
-      const { revocation } = inspection;
-      return {
-        status: 'applied',
-        outputs: {
-          roleName: revocation.roleName,
-          scope: revocation.scope,
-          policyNames: puts.map((put) => put.call.input.PolicyName),
-          ...(revocation.scope === 'instance' ? { instanceIds: revocation.instances.map((i) => i.id) } : {}),
-          revokedBefore: ctx.now.toISOString(),
-        },
-      };
-    }),
-};
+  plan: planWith(step),
+  execute: executeWith(step),
+});

@@ -1,12 +1,12 @@
 import type { CreateSnapshotsCommandOutput, Instance, Snapshot } from '@aws-sdk/client-ec2';
-import type { ActionContext, PermissionGrant } from '@riposte/core';
-import { awsCall, type Mutation, mutation } from '../call.js';
+import { type ActionContext, defineAction, type PermissionGrant } from '@riposte/core';
+import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
-import type { DocumentedAction } from '../docs.js';
 import { readTargetInstance } from '../instance-read.js';
-import { executeAction, planAction, type Session, scopeOf } from '../session.js';
+import type { Session } from '../session.js';
+import { executeWith, type Inspection, noOp, planned, planWith, refused } from '../step.js';
 import { FINDING_ID_TAG, findingTags, tagValue } from '../tags.js';
-import { foreignNote, instanceTargets, invalidId, refusal, resolved, shown } from '../targets.js';
+import { foreignNote, instanceTargets, invalidId, resolved, shown } from '../targets.js';
 
 export type SnapshotVolumesParams = Record<string, never>;
 
@@ -37,9 +37,8 @@ const GRANTS: PermissionGrant[] = [
   },
 ];
 
-type Inspection =
-  | { status: 'planned'; volumeIds?: string[] }
-  | { status: 'no-op' | 'refused'; reason: string };
+/** The EBS volumes CreateSnapshots will copy; `undefined` when planning could not read them (no credentials). */
+type State = string[] | undefined;
 
 /** Why this target cannot be acted on at all: checked before any client is made or call is sent. */
 const invalidTarget = (ctx: Context): string | undefined => {
@@ -52,32 +51,27 @@ const volumesOf = (instance: Instance): string[] =>
     mapping.Ebs?.VolumeId === undefined ? [] : [mapping.Ebs.VolumeId],
   );
 
-/**
- * The instance, read by its id: the EBS volumes CreateSnapshots will copy, or why there is nothing
- * to copy. `volumeIds` is `undefined` when planning could not read it (no credentials).
- */
-const readInstance = async (ctx: Context, session: Session): Promise<Inspection> => {
+/** The instance, read by its id: the EBS volumes CreateSnapshots will copy, or why there is nothing to copy. */
+const readInstance = async (ctx: Context, session: Session): Promise<Inspection<State>> => {
   const instanceId = ctx.target.id;
-  const read = await readTargetInstance(
+  const answer = await readTargetInstance(
     ctx,
     session,
     (instance) =>
       `${instanceId} is ${instance.State?.Name ?? 'unknown'} with EBS volumes ${volumesOf(instance).map(shown).join(', ') || '(none)'}`,
   );
-  if (read.status === 'unknown') return { status: 'planned' };
-  const instance = read.status === 'found' ? read.instance : undefined;
-  if (!instance) return { status: 'no-op', reason: `instance ${instanceId} no longer exists` };
+  if (answer.status === 'unknown') return planned(undefined);
+  const instance = answer.status === 'found' ? answer.instance : undefined;
+  if (!instance) return noOp(`instance ${instanceId} no longer exists`);
   const state = instance.State?.Name;
   if (state === 'terminated' || state === 'shutting-down') {
-    return { status: 'no-op', reason: `instance ${instanceId} is ${state}; its volumes cannot be copied` };
+    return noOp(`instance ${instanceId} is ${state}; its volumes cannot be copied`);
   }
   const volumeIds = volumesOf(instance);
-  if (volumeIds.length === 0) {
-    return { status: 'no-op', reason: `instance ${instanceId} has no EBS volume to snapshot` };
-  }
+  if (volumeIds.length === 0) return noOp(`instance ${instanceId} has no EBS volume to snapshot`);
   const invalid = volumeIds.map((id) => invalidId('volume-id', id)).find(Boolean);
-  if (invalid) return { status: 'refused', reason: `${invalid} (attached to ${instanceId})` };
-  return { status: 'planned', volumeIds };
+  if (invalid) return refused(`${invalid} (attached to ${instanceId})`);
+  return planned(volumeIds);
 };
 
 /** The finding-id and instance-id tags a snapshot of this step carries: both must match exactly. */
@@ -88,8 +82,6 @@ const isThisFindings = (ctx: Context, snapshot: Snapshot): boolean => {
 
 /** Ids of the snapshots already taken of this instance for this finding; `undefined` when unknown. */
 const existingSnapshots = async (ctx: Context, session: Session): Promise<string[] | undefined> => {
-  const ec2 = await ctx.services.ec2(scopeOf(ctx.target));
-  const { DescribeSnapshotsCommand } = await import('@aws-sdk/client-ec2');
   const input = {
     OwnerIds: ['self'],
     Filters: [
@@ -103,9 +95,7 @@ const existingSnapshots = async (ctx: Context, session: Session): Promise<string
     const mine = snapshots.filter((snapshot) => isThisFindings(ctx, snapshot) && snapshot.SnapshotId);
     return { mine, others: snapshots.filter((snapshot) => !mine.includes(snapshot)) };
   };
-  const read = await session.read({
-    call: awsCall('EC2', 'DescribeSnapshots', input),
-    send: () => ec2.send(new DescribeSnapshotsCommand(input)),
+  const answer = await session.read(read(ctx, 'ec2', 'DescribeSnapshots', input), {
     key: `${ctx.target.id} finding ${ctx.finding.id}`,
     found: (output) => {
       const { mine, others } = split(output);
@@ -116,13 +106,28 @@ const existingSnapshots = async (ctx: Context, session: Session): Promise<string
       return `${found}${foreignNote(others, (snapshot) => snapshot.SnapshotId, 'snapshot(s) of other instances or findings')}`;
     },
   });
-  return read.status === 'found'
-    ? split(read.output).mine.map((snapshot) => snapshot.SnapshotId ?? '')
+  return answer.status === 'found'
+    ? split(answer.output).mine.map((snapshot) => snapshot.SnapshotId ?? '')
     : undefined;
 };
 
-const createSnapshots = (ctx: Context): Mutation<CreateSnapshotsCommandOutput> => {
-  const input = {
+const nothingToDo = (ctx: Context, snapshotIds: string[] | undefined): string | undefined =>
+  snapshotIds !== undefined && snapshotIds.length > 0
+    ? `snapshots ${snapshotIds.join(', ')} of ${ctx.target.id} were already taken for this finding`
+    : undefined;
+
+/** Validates, reads the instance, then looks for this finding's snapshots: shared by plan and execute. */
+const inspect = async (ctx: Context, session: Session): Promise<Inspection<State>> => {
+  const invalid = invalidTarget(ctx);
+  if (invalid) return refused(invalid);
+  const instance = await readInstance(ctx, session);
+  if (instance.status !== 'planned') return instance;
+  const reason = nothingToDo(ctx, await existingSnapshots(ctx, session));
+  return reason ? noOp(reason) : instance;
+};
+
+const mutations = (ctx: Context): Mutation<CreateSnapshotsCommandOutput>[] => [
+  mutation(ctx, 'ec2', 'CreateSnapshots', {
     InstanceSpecification: { InstanceId: ctx.target.id, ExcludeBootVolume: false },
     // One line of at most 255 characters, cut between characters rather than inside one.
     Description: [
@@ -135,32 +140,21 @@ const createSnapshots = (ctx: Context): Mutation<CreateSnapshotsCommandOutput> =
       .join(''),
     TagSpecifications: [
       {
-        ResourceType: 'snapshot' as const,
+        ResourceType: 'snapshot',
         Tags: [...findingTags(ctx.finding), { Key: INSTANCE_ID_TAG, Value: ctx.target.id }],
       },
     ],
-    CopyTagsFromSource: 'volume' as const,
-  };
-  return mutation('EC2', 'CreateSnapshots', input, async () => {
-    const { CreateSnapshotsCommand } = await import('@aws-sdk/client-ec2');
-    return (await ctx.services.ec2(scopeOf(ctx.target))).send(new CreateSnapshotsCommand(input));
-  });
-};
+    CopyTagsFromSource: 'volume',
+  }),
+];
 
-/** Validates, reads the instance, then looks for this finding's snapshots: shared by plan and execute. */
-const inspect = async (ctx: Context, session: Session): Promise<Inspection> => {
-  const invalid = invalidTarget(ctx);
-  if (invalid) return { status: 'refused', reason: invalid };
-  const instance = await readInstance(ctx, session);
-  if (instance.status !== 'planned') return instance;
-  const ids = await existingSnapshots(ctx, session);
-  if (ids !== undefined && ids.length > 0) {
-    return {
-      status: 'no-op',
-      reason: `snapshots ${ids.join(', ')} of ${ctx.target.id} were already taken for this finding`,
-    };
-  }
-  return instance;
+const step = {
+  inspect,
+  mutations,
+  outputs: (_ctx: Context, volumeIds: State, [created]: CreateSnapshotsCommandOutput[]) => ({
+    snapshotIds: (created?.Snapshots ?? []).map((snapshot) => snapshot.SnapshotId),
+    volumeIds: volumeIds ?? [],
+  }),
 };
 
 /**
@@ -169,12 +163,12 @@ const inspect = async (ctx: Context, session: Session): Promise<Inspection> => {
  * The instance is read by its id (a malformed id is refused before any call); CreateSnapshots names
  * only that instance, so AWS itself picks the volumes, which the plan lists.
  */
-export const snapshotVolumes: DocumentedAction<SnapshotVolumesParams, AwsServices> = {
+export const snapshotVolumes = defineAction<SnapshotVolumesParams, AwsServices>({
   name: 'snapshot-volumes',
   summary:
     'Snapshot every EBS volume of each instance the finding names (one crash-consistent set), tagged with the finding.',
   phase: 'preserve',
-  paramsSchema: { type: 'object', additionalProperties: false, properties: {} },
+  paramsSchema: { type: 'object', additionalProperties: false, properties: {}, required: [] },
   permissions: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:CreateSnapshots', 'ec2:CreateTags'],
   grants: () => GRANTS,
   resourceKinds: ['instance'],
@@ -185,27 +179,6 @@ export const snapshotVolumes: DocumentedAction<SnapshotVolumesParams, AwsService
 
   targets: (finding) => resolved(instanceTargets(finding), 'the finding names no EC2 instance'),
 
-  plan: (ctx) =>
-    planAction(async (session) => {
-      const inspection = await inspect(ctx, session);
-      if (inspection.status !== 'planned') {
-        return { status: inspection.status, reason: inspection.reason, calls: [] };
-      }
-      return { status: 'planned', calls: [createSnapshots(ctx).call] };
-    }),
-
-  execute: (ctx) =>
-    executeAction(ctx.mode, async (session) => {
-      const inspection = await inspect(ctx, session);
-      if (inspection.status === 'refused') session.fail(refusal(inspection.reason));
-      if (inspection.status !== 'planned') return { status: 'skipped', reason: inspection.reason };
-      const output = await session.mutate(createSnapshots(ctx));
-      return {
-        status: 'applied',
-        outputs: {
-          snapshotIds: (output.Snapshots ?? []).map((snapshot) => snapshot.SnapshotId),
-          volumeIds: inspection.volumeIds ?? [],
-        },
-      };
-    }),
-};
+  plan: planWith(step),
+  execute: executeWith(step),
+});

@@ -1,19 +1,18 @@
 import {
   type ActionContext,
   type ActionTarget,
-  type AwsCall,
-  type ExecutionError,
+  defineAction,
   type Finding,
   type PermissionGrant,
   resourcesOfKind,
 } from '@riposte/core';
-import { awsCall, type Mutation, mutation } from '../call.js';
+import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
-import type { DocumentedAction } from '../docs.js';
 import { checkPrincipal } from '../protection.js';
-import { executeAction, placeholder, planAction, type Read, type Session, scopeOf } from '../session.js';
+import { placeholder, type Read, type Session } from '../session.js';
+import { executeWith, type Inspection, noOp, planned, planWith, refused } from '../step.js';
 import { FINDING_ID_TAG, FINDING_TYPE_TAG, findingTags, TAGGED_AT_TAG, type Tag, tagValue } from '../tags.js';
-import { instanceTargets, invalidBucketName, invalidEc2Id, refusal, resolved, targetOf } from '../targets.js';
+import { instanceTargets, invalidBucketName, invalidEc2Id, resolved, targetOf } from '../targets.js';
 
 export type TagResourceParams = {
   /** Extra tags; the riposte:* tags win on a clash. */
@@ -113,12 +112,12 @@ const grantsFor = (params: TagResourceParams): PermissionGrant[] => {
 type Current = Tag[] | 'missing' | undefined;
 
 const currentOf = <O>(
-  read: Read<O>,
+  answer: Read<O>,
   tagsOf: (output: O) => { Key?: string; Value?: string }[] | undefined,
 ): Current => {
-  if (read.status === 'unknown') return undefined;
-  if (read.status === 'absent') return 'missing';
-  return (tagsOf(read.output) ?? []).map((tag) => ({ Key: tag.Key ?? '', Value: tag.Value ?? '' }));
+  if (answer.status === 'unknown') return undefined;
+  if (answer.status === 'absent') return 'missing';
+  return (tagsOf(answer.output) ?? []).map((tag) => ({ Key: tag.Key ?? '', Value: tag.Value ?? '' }));
 };
 
 const summarise = (tags: { Key?: string; Value?: string }[] | undefined): string => {
@@ -126,118 +125,13 @@ const summarise = (tags: { Key?: string; Value?: string }[] | undefined): string
   return mark ? `${FINDING_ID_TAG} is ${mark.Value}` : `${tags?.length ?? 0} tag(s), no ${FINDING_ID_TAG}`;
 };
 
-type Refusal = { status: 'refused'; reason: string; error: ExecutionError };
-
-/** What execute builds on: the resource's current tags, and its name as AWS spells it. */
-type Inspection = { status: 'inspected'; current: Current; name: string } | Refusal;
-
-const refused = (reason: string): Refusal => ({ status: 'refused', reason, error: refusal(reason) });
-
 /**
- * Validates the target's identifier and reads its current tags with the read that suits its kind.
- * An IAM role or user goes through the protected-principal check first, whose tag read also serves
- * the idempotency check.
+ * What the tags are written from: the resource's current tags (`undefined` when a plan could not read
+ * them), and its name as AWS spells it.
  */
-const inspect = async (ctx: Context, session: Session): Promise<Inspection> => {
-  const scope = scopeOf(ctx.target);
-  const id = ctx.target.id;
-  if (ctx.target.kind === 'instance') {
-    const invalid = invalidEc2Id('instance', id);
-    if (invalid !== undefined) return refused(`refused: ${invalid}; nothing was looked up or changed`);
-    const ec2 = await ctx.services.ec2(scope);
-    const { DescribeTagsCommand } = await import('@aws-sdk/client-ec2');
-    const input = {
-      Filters: [
-        { Name: 'resource-id', Values: [id] },
-        { Name: 'key', Values: [FINDING_ID_TAG] },
-      ],
-    };
-    const read = await session.read({
-      call: awsCall('EC2', 'DescribeTags', input),
-      send: () => ec2.send(new DescribeTagsCommand(input)),
-      key: id,
-      found: (output) => summarise(output.Tags),
-    });
-    return { status: 'inspected', current: currentOf(read, (output) => output.Tags), name: id };
-  }
-  if (ctx.target.kind === 's3-bucket') {
-    const invalid = invalidBucketName(id);
-    if (invalid !== undefined) return refused(`refused: ${invalid}; nothing was looked up or changed`);
-    const s3 = await ctx.services.s3(scope);
-    const { GetBucketTaggingCommand } = await import('@aws-sdk/client-s3');
-    const input = { Bucket: id, ExpectedBucketOwner: ctx.target.accountId };
-    const read = await session.read({
-      call: awsCall('S3', 'GetBucketTagging', input),
-      send: () => s3.send(new GetBucketTaggingCommand(input)),
-      key: id,
-      found: (output) => summarise(output.TagSet),
-      absent: { codes: ['NoSuchTagSet'], summary: `bucket ${id} has no tags` },
-    });
-    // NoSuchTagSet means "no tags", not "no bucket".
-    const current = read.status === 'absent' ? [] : currentOf(read, (output) => output.TagSet);
-    return { status: 'inspected', current, name: id };
-  }
-  const principal = principalOf(ctx.finding, ctx.target);
-  if (!principal) return { status: 'inspected', current: 'missing', name: id };
-  const protection = await checkPrincipal(ctx, session, principal.kind, principal.name);
-  if (protection.status === 'refused') return protection;
-  if (protection.status === 'absent') return { status: 'inspected', current: 'missing', name: id };
-  return { status: 'inspected', current: protection.tags, name: protection.principal.name };
-};
+type State = { current: Tag[] | undefined; name: string };
 
-/** The single mutating call that adds the tags; for S3 it carries the whole merged set it replaces. */
-const tagMutation = (ctx: Context, current: Tag[], name: string): Mutation => {
-  const tags = newTags(ctx);
-  const scope = scopeOf(ctx.target);
-  const id = ctx.target.id;
-  if (ctx.target.kind === 'instance') {
-    const input = { Resources: [id], Tags: tags };
-    return mutation('EC2', 'CreateTags', input, async () => {
-      const { CreateTagsCommand } = await import('@aws-sdk/client-ec2');
-      return (await ctx.services.ec2(scope)).send(new CreateTagsCommand(input));
-    });
-  }
-  if (ctx.target.kind === 's3-bucket') {
-    // PutBucketTagging replaces the whole set, so existing tags are carried over.
-    const names = new Set(tags.map((tag) => tag.Key));
-    const input = {
-      Bucket: id,
-      ExpectedBucketOwner: ctx.target.accountId,
-      Tagging: { TagSet: [...current.filter((tag) => !names.has(tag.Key)), ...tags] },
-    };
-    return mutation('S3', 'PutBucketTagging', input, async () => {
-      const { PutBucketTaggingCommand } = await import('@aws-sdk/client-s3');
-      return (await ctx.services.s3(scope)).send(new PutBucketTaggingCommand(input));
-    });
-  }
-  if (principalOf(ctx.finding, ctx.target)?.kind === 'role') {
-    const input = { RoleName: name, Tags: tags };
-    return mutation('IAM', 'TagRole', input, async () => {
-      const { TagRoleCommand } = await import('@aws-sdk/client-iam');
-      return (await ctx.services.iam(scope)).send(new TagRoleCommand(input));
-    });
-  }
-  const input = { UserName: name, Tags: tags };
-  return mutation('IAM', 'TagUser', input, async () => {
-    const { TagUserCommand } = await import('@aws-sdk/client-iam');
-    return (await ctx.services.iam(scope)).send(new TagUserCommand(input));
-  });
-};
-
-/** What plan lists. Without credentials the bucket's current tags are unknown, and the input says so. */
-const plannedCall = (ctx: Context, current: Tag[] | undefined, name: string): AwsCall => {
-  if (current !== undefined || ctx.target.kind !== 's3-bucket')
-    return tagMutation(ctx, current ?? [], name).call;
-  const TagSet = [placeholder('TagSet', 'GetBucketTagging'), ...newTags(ctx)];
-  return awsCall(
-    'S3',
-    'PutBucketTagging',
-    { Bucket: ctx.target.id, ExpectedBucketOwner: ctx.target.accountId, Tagging: { TagSet } },
-    true,
-  );
-};
-
-const noNeed = (ctx: Context, current: Current): string | undefined => {
+const nothingToDo = (ctx: Context, current: Current): string | undefined => {
   if (current === 'missing') return `${ctx.target.label} no longer exists`;
   const mark = current?.find((tag) => tag.Key === FINDING_ID_TAG);
   return mark?.Value === tagValue(ctx.finding.id)
@@ -245,13 +139,100 @@ const noNeed = (ctx: Context, current: Current): string | undefined => {
     : undefined;
 };
 
+/** The resource's tags as they are, and its name as AWS spells it, by the read that suits its kind. */
+const readTags = async (
+  ctx: Context,
+  session: Session,
+): Promise<Inspection<{ current: Current; name: string }>> => {
+  const id = ctx.target.id;
+  if (ctx.target.kind === 'instance') {
+    const invalid = invalidEc2Id('instance', id);
+    if (invalid !== undefined) return refused(`refused: ${invalid}; nothing was looked up or changed`);
+    const input = {
+      Filters: [
+        { Name: 'resource-id', Values: [id] },
+        { Name: 'key', Values: [FINDING_ID_TAG] },
+      ],
+    };
+    const answer = await session.read(read(ctx, 'ec2', 'DescribeTags', input), {
+      key: id,
+      found: (output) => summarise(output.Tags),
+    });
+    return planned({ current: currentOf(answer, (output) => output.Tags), name: id });
+  }
+  if (ctx.target.kind === 's3-bucket') {
+    const invalid = invalidBucketName(id);
+    if (invalid !== undefined) return refused(`refused: ${invalid}; nothing was looked up or changed`);
+    const input = { Bucket: id, ExpectedBucketOwner: ctx.target.accountId };
+    const answer = await session.read(read(ctx, 's3', 'GetBucketTagging', input), {
+      key: id,
+      found: (output) => summarise(output.TagSet),
+      absent: { codes: ['NoSuchTagSet'], summary: `bucket ${id} has no tags` },
+    });
+    // NoSuchTagSet means "no tags", not "no bucket".
+    const current = answer.status === 'absent' ? [] : currentOf(answer, (output) => output.TagSet);
+    return planned({ current, name: id });
+  }
+  const principal = principalOf(ctx.finding, ctx.target);
+  if (!principal) return planned({ current: 'missing', name: id });
+  const protection = await checkPrincipal(ctx, session, principal.kind, principal.name);
+  if (protection.status === 'refused') return protection;
+  if (protection.status === 'absent') return planned({ current: 'missing', name: id });
+  return planned({ current: protection.tags, name: protection.principal.name });
+};
+
+/**
+ * Validates the target's identifier and reads its current tags with the read that suits its kind.
+ * An IAM role or user goes through the protected-principal check first, whose tag read also serves
+ * the idempotency check.
+ */
+const inspect = async (ctx: Context, session: Session): Promise<Inspection<State>> => {
+  const tags = await readTags(ctx, session);
+  if (tags.status !== 'planned') return tags;
+  const { current, name } = tags.state;
+  const reason = nothingToDo(ctx, current);
+  return reason ? noOp(reason) : planned({ current: current === 'missing' ? undefined : current, name });
+};
+
+/**
+ * The single mutating call that adds the tags; for S3 it carries the whole merged set it replaces.
+ * Without credentials a plan does not know the bucket's current tags, and its input says so.
+ */
+const mutations = (ctx: Context, { current, name }: State): Mutation[] => {
+  const tags = newTags(ctx);
+  const id = ctx.target.id;
+  if (ctx.target.kind === 'instance')
+    return [mutation(ctx, 'ec2', 'CreateTags', { Resources: [id], Tags: tags })];
+  if (ctx.target.kind === 's3-bucket') {
+    // PutBucketTagging replaces the whole set, so existing tags are carried over.
+    const names = new Set(tags.map((tag) => tag.Key));
+    const kept =
+      current === undefined
+        ? // Only ever in a plan made offline: execute always reads the tags.
+          [placeholder('TagSet', 'GetBucketTagging') as unknown as Tag]
+        : current.filter((tag) => !names.has(tag.Key));
+    return [
+      mutation(ctx, 's3', 'PutBucketTagging', {
+        Bucket: id,
+        ExpectedBucketOwner: ctx.target.accountId,
+        Tagging: { TagSet: [...kept, ...tags] },
+      }),
+    ];
+  }
+  return principalOf(ctx.finding, ctx.target)?.kind === 'role'
+    ? [mutation(ctx, 'iam', 'TagRole', { RoleName: name, Tags: tags })]
+    : [mutation(ctx, 'iam', 'TagUser', { UserName: name, Tags: tags })];
+};
+
+const step = { inspect, mutations, outputs: (ctx: Context) => ({ tags: newTags(ctx) }) };
+
 /**
  * Marks each resource of the finding (instances, buckets, the IAM user or role behind an access key)
  * with the finding id, its type and when it was handled, so responders can find them later. Tagging
  * an IAM role or user changes a principal, so protected ones are refused (see protection.ts);
  * evidence tags on instances and buckets are always allowed.
  */
-export const tagResource: DocumentedAction<TagResourceParams, AwsServices> = {
+export const tagResource = defineAction<TagResourceParams, AwsServices>({
   name: 'tag-resource',
   summary:
     'Tag each instance, bucket and IAM user or role the finding names with riposte:finding-id, riposte:finding-type and riposte:tagged-at.',
@@ -266,8 +247,10 @@ export const tagResource: DocumentedAction<TagResourceParams, AwsServices> = {
         maxProperties: 20,
         propertyNames: { pattern: '^(?!aws:)[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]{1,128}$' },
         additionalProperties: { type: 'string', pattern: '^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]{0,256}$' },
+        required: [],
       },
     },
+    required: [],
   },
   permissions: [
     'ec2:DescribeTags',
@@ -301,29 +284,6 @@ export const tagResource: DocumentedAction<TagResourceParams, AwsServices> = {
       'the finding names no instance, bucket, IAM user or role',
     ),
 
-  plan: (ctx) =>
-    planAction(async (session) => {
-      const inspection = await inspect(ctx, session);
-      if (inspection.status === 'refused') return { status: 'refused', reason: inspection.reason, calls: [] };
-      const { current, name } = inspection;
-      const reason = noNeed(ctx, current);
-      if (reason) return { status: 'no-op', reason, calls: [] };
-      return {
-        status: 'planned',
-        calls: [plannedCall(ctx, current === 'missing' ? undefined : current, name)],
-      };
-    }),
-
-  execute: (ctx) =>
-    executeAction(ctx.mode, async (session) => {
-      const inspection = await inspect(ctx, session);
-      if (inspection.status === 'refused') return session.fail(inspection.error);
-      const { current, name } = inspection;
-      const reason = noNeed(ctx, current);
-      if (reason) return { status: 'skipped', reason };
-      await session.mutate(
-        tagMutation(ctx, current === 'missing' || current === undefined ? [] : current, name),
-      );
-      return { status: 'applied', outputs: { tags: newTags(ctx) } };
-    }),
-};
+  plan: planWith(step),
+  execute: executeWith(step),
+});

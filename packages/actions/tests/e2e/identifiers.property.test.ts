@@ -33,8 +33,17 @@ const scenario = (file: string): Record<string, unknown> =>
     readFileSync(new URL(`../../../../examples/scenario/findings/${file}`, import.meta.url), 'utf8'),
   );
 
-// biome-ignore lint/suspicious/noExplicitAny: paths into fixture JSON.
-type Detail = Record<string, any>;
+type Json = Record<string, unknown>;
+
+/** Sets the value at a path into fixture JSON (`resource.s3BucketDetails.0.name`). */
+const setAt =
+  (path: string) =>
+  (json: Json, value: string): void => {
+    const keys = path.split('.');
+    const last = keys.pop() ?? '';
+    const parent = keys.reduce<Json>((node, key) => node[key] as Json, json);
+    parent[last] = value;
+  };
 
 const OWN = { partition: 'aws', accountId: SCENARIO.accountId };
 const kind = (name: IdentifierKind) => (value: string) => identifierProblem(name, value) === undefined;
@@ -42,78 +51,58 @@ const kind = (name: IdentifierKind) => (value: string) => identifierProblem(name
 /** Where each finding names a resource, and whether a value is a valid identifier there. */
 const FIELDS: {
   file: string;
-  set: (detail: Detail, value: string) => void;
+  set: (detail: Json, value: string) => void;
   valid: (value: string) => boolean;
 }[] = [
   {
     file: '01-instance-credential-exfiltration.json',
-    set: (d, v) => {
-      d.resource.instanceDetails.instanceId = v;
-    },
+    set: setAt('resource.instanceDetails.instanceId'),
     valid: kind('instance-id'),
   },
   {
     file: '01-instance-credential-exfiltration.json',
-    set: (d, v) => {
-      d.resource.instanceDetails.iamInstanceProfile.arn = v;
-    },
+    set: setAt('resource.instanceDetails.iamInstanceProfile.arn'),
     valid: (v) =>
       arnProblem(v, { ...OWN, service: 'iam', resourcePrefix: 'instance-profile/' }) === undefined,
   },
   {
     file: '01-instance-credential-exfiltration.json',
-    set: (d, v) => {
-      d.resource.instanceDetails.networkInterfaces[0].networkInterfaceId = v;
-    },
+    set: setAt('resource.instanceDetails.networkInterfaces.0.networkInterfaceId'),
     valid: kind('network-interface-id'),
   },
   {
     file: '01-instance-credential-exfiltration.json',
-    set: (d, v) => {
-      d.resource.instanceDetails.networkInterfaces[0].securityGroups[0].groupId = v;
-    },
+    set: setAt('resource.instanceDetails.networkInterfaces.0.securityGroups.0.groupId'),
     valid: kind('security-group-id'),
   },
   {
     file: '01-instance-credential-exfiltration.json',
-    set: (d, v) => {
-      d.resource.accessKeyDetails.userName = v;
-    },
+    set: setAt('resource.accessKeyDetails.userName'),
     valid: kind('iam-role-name'),
   },
   {
     file: '01-instance-credential-exfiltration.json',
-    set: (d, v) => {
-      d.resource.accessKeyDetails.principalId = v;
-    },
+    set: setAt('resource.accessKeyDetails.principalId'),
     valid: kind('principal-id'),
   },
   {
     file: '02-s3-exfiltration.json',
-    set: (d, v) => {
-      d.resource.s3BucketDetails[0].name = v;
-    },
+    set: setAt('resource.s3BucketDetails.0.name'),
     valid: kind('s3-bucket-name'),
   },
   {
     file: '02-s3-exfiltration.json',
-    set: (d, v) => {
-      d.resource.accessKeyDetails.accessKeyId = v;
-    },
+    set: setAt('resource.accessKeyDetails.accessKeyId'),
     valid: kind('access-key-id'),
   },
   {
     file: '02-s3-exfiltration.json',
-    set: (d, v) => {
-      d.resource.accessKeyDetails.userName = v;
-    },
+    set: setAt('resource.accessKeyDetails.userName'),
     valid: kind('iam-role-name'),
   },
   {
     file: '03-cloudtrail-logging-disabled.json',
-    set: (d, v) => {
-      d.service.action.awsApiCallAction.affectedResources['AWS::CloudTrail::Trail'] = v;
-    },
+    set: setAt('service.action.awsApiCallAction.affectedResources.AWS::CloudTrail::Trail'),
     valid: (v) =>
       kind('cloudtrail-trail-name')(v) ||
       arnProblem(v, { ...OWN, region: SCENARIO.region, service: 'cloudtrail', resourcePrefix: 'trail/' }) ===
@@ -168,7 +157,7 @@ describe('identifier fields of real-shaped findings', () => {
       fc.asyncProperty(fc.integer({ min: 0, max: FIELDS.length - 1 }), hostile, async (field, value) => {
         const { file, set, valid } = FIELDS[field]!;
         const event = scenario(file);
-        set(event.detail as Detail, value);
+        set(event.detail as Json, value);
         let findings: ReturnType<typeof normalize>;
         try {
           findings = normalize(event);

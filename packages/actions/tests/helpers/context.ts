@@ -7,7 +7,6 @@ import type {
   Finding,
   StepSummary,
 } from '@riposte/core';
-import type { AwsStub } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
 import { type AwsServices, createAwsServices } from '../../src/clients.js';
 
@@ -53,9 +52,13 @@ export const credentialsError = (): Error =>
     name: 'CredentialsProviderError',
   });
 
+/** What these helpers read of a client mock (`mockClient(EC2Client)`, ...): the commands it received. */
+export interface CommandLog {
+  calls(): { args: readonly unknown[] }[];
+}
+
 /** The class names of every command the mocks received, in order. */
-// biome-ignore lint/suspicious/noExplicitAny: mocks of different clients have unrelated type parameters.
-export const sentCommands = (...mocks: AwsStub<any, any, any>[]): string[] =>
+export const sentCommands = (...mocks: CommandLog[]): string[] =>
   mocks.flatMap((mock) => mock.calls().map((call) => (call.args[0] as object).constructor.name));
 
 /**
@@ -65,8 +68,7 @@ export const sentCommands = (...mocks: AwsStub<any, any, any>[]): string[] =>
 export const expectRefusedInstanceId = async <P>(
   action: ActionDefinition<P, AwsServices>,
   finding: Finding,
-  // biome-ignore lint/suspicious/noExplicitAny: mocks of different clients have unrelated type parameters.
-  mock: AwsStub<any, any, any>,
+  mock: CommandLog,
 ): Promise<ActionPlan> => {
   const ctx = contextFor(action, finding);
 

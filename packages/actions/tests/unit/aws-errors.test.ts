@@ -51,7 +51,7 @@ describe('toExecutionError', () => {
 
   it('passes an ExecutionError through unchanged', () => {
     const original = new ExecutionError(
-      'WebhookRejected',
+      'WEBHOOK_REJECTED',
       'the webhook at webhook:hooks.slack.com answered HTTP 410',
     );
 

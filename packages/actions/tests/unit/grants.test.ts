@@ -26,7 +26,7 @@ import {
 type Action = (typeof builtinActions)[number];
 
 /** Every params combination the action documents: none at all, then its examples. */
-const paramSets = (action: Action): Record<string, unknown>[] => [{}, ...(action.paramExamples ?? [])];
+const paramSets = (action: Action): object[] => [{}, ...(action.paramExamples ?? [])];
 
 /** Each grant of each documented params combination, labelled for the test name. */
 const everyGrant = (action: Action): [string, PermissionGrant][] =>

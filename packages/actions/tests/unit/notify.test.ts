@@ -314,9 +314,9 @@ describe('notify execute', () => {
 
     expect(outcome).toMatchObject({
       status: 'failed',
-      error: { code: 'WebhookRejected', retryable: true, details: { httpStatusCode: 503 } },
+      error: { code: 'WEBHOOK_REJECTED', retryable: true, details: { httpStatusCode: 503 } },
     });
-    expect(outcome.calls[0]).toMatchObject({ operation: 'POST', errorCode: 'WebhookRejected' });
+    expect(outcome.calls[0]).toMatchObject({ operation: 'POST', errorCode: 'WEBHOOK_REJECTED' });
     expect(JSON.stringify(outcome)).not.toContain('SECRET');
     expect(outcome.error?.message).not.toContain('SECRET');
   });
@@ -330,7 +330,7 @@ describe('notify execute', () => {
 
     const outcome = await notify.execute(ctx, await notify.plan(ctx));
 
-    expect(outcome.error).toMatchObject({ code: 'WebhookUnreachable', retryable: true });
+    expect(outcome.error).toMatchObject({ code: 'WEBHOOK_UNREACHABLE', retryable: true });
     expect(JSON.stringify(outcome)).not.toContain('SECRET');
   });
 });

@@ -1,6 +1,6 @@
 import { ExecutionError } from '@riposte/core';
 import { describe, expect, it } from 'vitest';
-import { awsCall, mutation } from '../../src/call.js';
+import { awsCall } from '../../src/call.js';
 import { executeAction, PlanSession, planAction } from '../../src/session.js';
 import { credentialsError } from '../helpers/context.js';
 
@@ -15,18 +15,14 @@ describe('PlanSession', () => {
       return Promise.reject(credentialsError());
     };
 
-    const first = await session.read({
-      call: describeCall,
-      send,
-      key: 'i-0a1b2c3d4e5f67890',
-      found: () => '',
-    });
-    const second = await session.read({
-      call: describeCall,
-      send,
-      key: 'i-0a1b2c3d4e5f67890',
-      found: () => '',
-    });
+    const first = await session.read(
+      { call: describeCall, send },
+      { key: 'i-0a1b2c3d4e5f67890', found: () => '' },
+    );
+    const second = await session.read(
+      { call: describeCall, send },
+      { key: 'i-0a1b2c3d4e5f67890', found: () => '' },
+    );
 
     expect([first.status, second.status]).toEqual(['unknown', 'unknown']);
     expect(sent).toBe(1);
@@ -51,15 +47,16 @@ describe('planAction', () => {
 describe('executeAction', () => {
   it('keeps the calls made before a failure', async () => {
     const outcome = await executeAction('enforce', async (session) => {
-      await session.mutate(
-        mutation('EC2', 'CreateTags', { Resources: ['i-0a1b2c3d4e5f67890'] }, async () => ({})),
-      );
+      await session.mutate({
+        call: awsCall('EC2', 'CreateTags', { Resources: ['i-0a1b2c3d4e5f67890'] }, true),
+        send: async () => ({}),
+      });
       return session.fail(
-        new ExecutionError('WebhookRejected', 'the webhook at webhook:hooks.slack.com answered HTTP 410'),
+        new ExecutionError('WEBHOOK_REJECTED', 'the webhook at webhook:hooks.slack.com answered HTTP 410'),
       );
     });
 
-    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'WebhookRejected' } });
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'WEBHOOK_REJECTED' } });
     expect(outcome.calls.map((call) => call.operation)).toEqual(['CreateTags']);
   });
 
@@ -67,12 +64,13 @@ describe('executeAction', () => {
     let sent = false;
 
     const outcome = await executeAction('dry-run', async (session) => {
-      await session.mutate(
-        mutation('EC2', 'CreateTags', {}, async () => {
+      await session.mutate({
+        call: awsCall('EC2', 'CreateTags', {}, true),
+        send: async () => {
           sent = true;
           return {};
-        }),
-      );
+        },
+      });
       return { status: 'applied' };
     });
 

@@ -7,7 +7,7 @@ import {
   type PackageDirs,
   projectModules,
   pureSdkSchemas,
-  treeShakenSdkClients,
+  staticSdkModules,
   withoutPinoTransports,
 } from './plugins.js';
 
@@ -82,7 +82,7 @@ export const bundleFunction = async (options: BundleOptions): Promise<BundleResu
     plugins: [
       projectModules(dirs, JSON.stringify(options.playbooks), options.configFile),
       withoutPinoTransports,
-      await treeShakenSdkClients(dirs),
+      staticSdkModules(dirs),
       pureSdkSchemas,
     ],
   });

@@ -1,5 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import type { Plugin } from 'esbuild';
 
 /** Where the built packages the function is made of are installed. */
@@ -72,119 +72,23 @@ export const withoutPinoTransports: Plugin = {
   },
 };
 
-const jsFiles = async (directory: string): Promise<string[]> => {
-  const files: string[] = [];
-  for (const entry of await readdir(directory, { withFileTypes: true })) {
-    const path = join(directory, entry.name);
-    if (entry.isDirectory()) files.push(...(await jsFiles(path)));
-    else if (entry.name.endsWith('.js')) files.push(path);
-  }
-  return files;
-};
-
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-
-/** Adds the names of an import list to the client's set; false when one is not a plain name. */
-const addNames = (names: Map<string, Set<string>>, client: string, list: string): boolean => {
-  const set = names.get(client) ?? new Set<string>();
-  for (const item of list.split(',')) {
-    const name = item.trim().split(/\s*:\s*|\s+as\s+/)[0];
-    if (!name || name.startsWith('type ')) continue;
-    if (!IDENTIFIER.test(name)) return false;
-    set.add(name);
-  }
-  names.set(client, set);
-  return true;
-};
-
 /**
- * The SDK names the built-in actions take from each client. They load commands with
- * `await import(...)` (lazily, for a fast start when unbundled), which esbuild cannot tree-shake; a
- * client module reached that way is swapped for one re-exporting just these names. A client used in
- * a form not recognised here is bundled whole, so a missed name can cost size but never break the
- * function.
+ * The built-in actions import each AWS service's SDK module (`dist/sdk/ec2.js`: the client and exactly
+ * the commands they send) on first use, through `dist/sdk/load.js`. esbuild cannot tree-shake a module
+ * reached through `import()`: it would bundle every command and schema of the service. The bundle
+ * takes `dist/sdk/bundled.js` instead, the same modules imported statically, so only the commands
+ * they name are kept.
  */
-const sdkNamesOf = async (actionsDist: string): Promise<Map<string, Set<string>>> => {
-  const names = new Map<string, Set<string>>();
-  const unrecognised = new Set<string>();
-  for (const file of await jsFiles(actionsDist)) {
-    const text = await readFile(file, 'utf8');
-    const seen = new Map<string, number>();
-    const count = (client: string, by: number) => seen.set(client, (seen.get(client) ?? 0) + by);
-    for (const [, client] of text.matchAll(/import\(\s*['"](@aws-sdk\/client-[a-z0-9-]+)['"]\s*\)/g)) {
-      count(client!, -1);
-    }
-    for (const [, list, client] of text.matchAll(
-      /\b(?:const|let)\s*\{([^{}]*)\}\s*=\s*await\s+import\(\s*['"](@aws-sdk\/client-[a-z0-9-]+)['"]\s*\)/g,
-    )) {
-      if (addNames(names, client!, list!)) count(client!, 1);
-    }
-    for (const [, client, name] of text.matchAll(
-      /\(\s*await\s+import\(\s*['"](@aws-sdk\/client-[a-z0-9-]+)['"]\s*\)\s*\)\.(\w+)/g,
-    )) {
-      if (addNames(names, client!, name!)) count(client!, 1);
-    }
-    for (const [, list, client] of text.matchAll(
-      /^import\s+(?!type\b)\{([^}]*)\}\s+from\s+['"](@aws-sdk\/client-[a-z0-9-]+)['"]/gm,
-    )) {
-      if (!addNames(names, client!, list!)) unrecognised.add(client!);
-    }
-    for (const [, client] of text.matchAll(
-      /^import\s+(?!type\b)[^{'"\n]*from\s+['"](@aws-sdk\/client-[a-z0-9-]+)['"]/gm,
-    )) {
-      unrecognised.add(client!);
-    }
-    for (const [client, balance] of seen) if (balance !== 0) unrecognised.add(client);
-  }
-  for (const client of unrecognised) names.delete(client);
-  return names;
-};
-
-const sdkBinding = (client: string) => `__riposte_${client.replace(/\W/g, '_')}`;
-
-/**
- * In the bundle the built-in actions' `await import('@aws-sdk/client-x')` become static imports of a
- * module re-exporting just the names they use: esbuild cannot tree-shake a module loaded
- * dynamically (it keeps the whole EC2 client then), and laziness buys nothing inside one
- * already-parsed file.
- */
-export const treeShakenSdkClients = async (dirs: PackageDirs): Promise<Plugin> => {
-  const actionsDist = join(dirs.actions, 'dist');
-  const names = await sdkNamesOf(actionsDist);
+export const staticSdkModules = (dirs: PackageDirs): Plugin => {
+  const sdkDir = join(dirs.actions, 'dist', 'sdk');
   return {
-    name: 'tree-shaken-sdk-clients',
+    name: 'static-sdk-modules',
     setup(build) {
-      build.onLoad({ filter: /\.js$/ }, async (args) => {
-        if (!args.path.startsWith(actionsDist + sep)) return undefined;
-        const text = await readFile(args.path, 'utf8');
-        const clients = new Set<string>();
-        const rewritten = text.replace(
-          /import\(\s*['"](@aws-sdk\/client-[a-z0-9-]+)['"]\s*\)/g,
-          (_, client: string) => {
-            clients.add(client);
-            return `Promise.resolve(${sdkBinding(client)})`;
-          },
-        );
-        if (clients.size === 0) return undefined;
-        const imports = [...clients].map(
-          (client) => `import * as ${sdkBinding(client)} from 'riposte-sdk:${client}';`,
-        );
-        return { contents: `${imports.join('\n')}\n${rewritten}`, loader: 'js' };
-      });
-      build.onResolve({ filter: /^riposte-sdk:/ }, (args) => ({
-        path: args.path.slice('riposte-sdk:'.length),
-        namespace: 'riposte-sdk',
-      }));
-      build.onLoad({ filter: /.*/, namespace: 'riposte-sdk' }, (args) => {
-        const used = names.get(args.path);
-        return {
-          contents: used
-            ? `export { ${[...used].sort().join(', ')} } from '${args.path}';`
-            : `export * from '${args.path}';`,
-          loader: 'js',
-          resolveDir: actionsDist,
-        };
-      });
+      build.onResolve({ filter: /(^|[\\/])load\.js$/ }, (args) =>
+        resolve(args.resolveDir, args.path) === join(sdkDir, 'load.js')
+          ? { path: join(sdkDir, 'bundled.js') }
+          : undefined,
+      );
     },
   };
 };

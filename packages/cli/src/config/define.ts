@@ -39,9 +39,11 @@ export interface FunctionSettings {
 export interface RiposteConfig extends FunctionSettings {
   /** Default: `['@riposte/rules']`, the shipped playbooks. */
   playbooks?: PlaybookSource[];
-  /** Custom actions, registered beside the built-ins; the playbooks may use them by name. */
-  // biome-ignore lint/suspicious/noExplicitAny: each action has its own params type.
-  actions?: ActionDefinition<any, AwsServices>[];
+  /**
+   * Custom actions, registered beside the built-ins; the playbooks may use them by name. Each has its
+   * own params type (`defineAction<Params>`); the registry checks params against its schema.
+   */
+  actions?: ActionDefinition<object, AwsServices>[];
   /** Where `riposte build` writes and `riposte template` reads the function. Default `dist/riposte`. */
   outDir?: string;
 }

@@ -1,0 +1,25 @@
+import * as cloudtrail from './cloudtrail.js';
+import * as ec2 from './ec2.js';
+import * as guardduty from './guardduty.js';
+import * as iam from './iam.js';
+import type { sdk as lazy } from './load.js';
+import * as organizations from './organizations.js';
+import * as s3 from './s3.js';
+import * as sns from './sns.js';
+import * as sts from './sts.js';
+
+/**
+ * `./load.js` as the Lambda bundle has it (`riposte build` resolves that module to this one): the same
+ * modules, imported statically, so esbuild keeps only the commands they name. Inside one parsed file,
+ * loading on first use would save nothing.
+ */
+export const sdk: typeof lazy = {
+  cloudtrail: async () => cloudtrail,
+  ec2: async () => ec2,
+  guardduty: async () => guardduty,
+  iam: async () => iam,
+  organizations: async () => organizations,
+  s3: async () => s3,
+  sns: async () => sns,
+  sts: async () => sts,
+};

@@ -1,0 +1,23 @@
+/**
+ * The AWS SDK as Riposte uses it: one module per service (`./ec2.js`, ...), each re-exporting the
+ * service's client class and exactly the commands Riposte sends with it. A module is imported the
+ * first time a call needs it, so a CLI run or a library user that only notifies never loads the EC2
+ * client.
+ *
+ * The Lambda bundle takes `./bundled.js` instead (the same modules, imported statically): esbuild
+ * cannot tree-shake a module reached through `import()`, and would bundle every command and schema
+ * of each service.
+ */
+export const sdk = {
+  cloudtrail: () => import('./cloudtrail.js'),
+  ec2: () => import('./ec2.js'),
+  guardduty: () => import('./guardduty.js'),
+  iam: () => import('./iam.js'),
+  organizations: () => import('./organizations.js'),
+  s3: () => import('./s3.js'),
+  sns: () => import('./sns.js'),
+  sts: () => import('./sts.js'),
+};
+
+/** Each service's module, as `sdk` loads it. */
+export type SdkModules = { [K in keyof typeof sdk]: Awaited<ReturnType<(typeof sdk)[K]>> };

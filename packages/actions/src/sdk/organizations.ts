@@ -1,0 +1,2 @@
+// The Organizations client and exactly the commands Riposte sends with it (see ./load.ts).
+export { OrganizationsClient } from '@aws-sdk/client-organizations';

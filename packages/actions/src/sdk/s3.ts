@@ -1,0 +1,8 @@
+// The S3 client and exactly the commands Riposte sends with it (see ./load.ts).
+export {
+  GetBucketTaggingCommand,
+  GetPublicAccessBlockCommand,
+  PutBucketTaggingCommand,
+  PutPublicAccessBlockCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';

@@ -1,0 +1,74 @@
+import type { ActionContext, ActionOutcome, ActionPlan, ExecutionError } from '@riposte/core';
+import type { Mutation } from './call.js';
+import type { AwsServices } from './clients.js';
+import { executeAction, planAction, type Session } from './session.js';
+import { refusal } from './targets.js';
+
+/**
+ * What inspecting a target found, shared by plan and execute:
+ * - `planned`: there is work to do, and `state` holds what the mutations are built from;
+ * - `no-op`: nothing to do (already in the desired state, or gone): plan says so, execute skips;
+ * - `refused`: the action will not act on this target: plan says why, execute fails with `error`.
+ */
+export type Inspection<T> = { status: 'planned'; state: T } | NoOp | Refusal;
+
+export type NoOp = { status: 'no-op'; reason: string };
+
+export type Refusal = { status: 'refused'; reason: string; error: ExecutionError };
+
+export const planned = <T>(state: T): Inspection<T> => ({ status: 'planned', state });
+
+export const noOp = (reason: string): NoOp => ({ status: 'no-op', reason });
+
+/** A refusal; its error is `REFUSED` unless a more precise one is given (`PRINCIPAL_PROTECTED`, ...). */
+export const refused = (reason: string, error: ExecutionError = refusal(reason)): Refusal => ({
+  status: 'refused',
+  reason,
+  error,
+});
+
+type Context<P> = ActionContext<P, AwsServices>;
+
+/**
+ * The two parts every built-in action is made of. `inspect` validates the target and reads what the
+ * action needs (read-only, with the session's reads, so execute re-checks exactly what planning read);
+ * `mutations` turns what it found into the mutating calls, in order. `outputs` is what execute
+ * reports once they ran, from the state and their answers.
+ */
+export interface Step<P, T, O = unknown> {
+  inspect(ctx: Context<P>, session: Session): Promise<Inspection<T>>;
+  mutations(ctx: Context<P>, state: T): Mutation<O>[];
+  outputs?(ctx: Context<P>, state: T, results: O[]): Record<string, unknown>;
+}
+
+/** `plan()` of an action made of `step`: the inspection, then the calls its mutations would make. */
+export const planWith =
+  <P, T, O>(step: Pick<Step<P, T, O>, 'inspect' | 'mutations'>) =>
+  (ctx: Context<P>): Promise<ActionPlan> =>
+    planAction(async (session) => {
+      const inspection = await step.inspect(ctx, session);
+      if (inspection.status !== 'planned') {
+        return { status: inspection.status, reason: inspection.reason, calls: [] };
+      }
+      return { status: 'planned', calls: step.mutations(ctx, inspection.state).map((item) => item.call) };
+    });
+
+/**
+ * `execute()` of a single-shot action: inspects again, fails on a refusal, skips a no-op, else sends
+ * each mutation in order and stops at the first that fails.
+ */
+export const executeWith =
+  <P, T, O>(step: Step<P, T, O>) =>
+  (ctx: Context<P>): Promise<ActionOutcome> =>
+    executeAction(ctx.mode, async (session) => {
+      const inspection = await step.inspect(ctx, session);
+      if (inspection.status === 'refused') return session.fail(inspection.error);
+      if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
+      const { state } = inspection;
+      const results: O[] = [];
+      for (const item of step.mutations(ctx, state)) results.push(await session.mutate(item));
+      return {
+        status: 'applied',
+        ...(step.outputs === undefined ? {} : { outputs: step.outputs(ctx, state, results) }),
+      };
+    });
