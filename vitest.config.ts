@@ -24,6 +24,15 @@ export default defineConfig({
   },
   test: {
     testTimeout: 20_000,
+    // `npm test` measures coverage of the packages' sources. The thresholds sit at the level measured
+    // when they were set (94.64 / 84.73 / 95.3 / 95.74 %), less a hair for paths that only timing
+    // reaches (retries, timeouts); raise them as coverage rises, never lower them.
+    coverage: {
+      provider: 'v8',
+      include: ['packages/*/src/**/*.ts'],
+      reporter: ['text-summary'],
+      thresholds: { statements: 94.5, branches: 84.5, functions: 95, lines: 95.5 },
+    },
     projects: [
       ...['core', 'actions', 'lambda-adapter', 'cli', 'cdk'].map((name) => ({
         extends: true as const,
