@@ -24,6 +24,10 @@ export default defineConfig({
   },
   test: {
     testTimeout: 20_000,
+    // The SDK tells every process on Node 20 that its 2027 releases need Node 22 (the deployed runtime
+    // is nodejs22.x); said once per test worker and child process, it buried the results. Only the
+    // tests turn it off, with the SDK's own switch: the library never silences warnings.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     // `npm test` measures coverage of the packages' sources. The thresholds sit at the level measured
     // when they were set (94.64 / 84.73 / 95.3 / 95.74 %), less a hair for paths that only timing
     // reaches (retries, timeouts); raise them as coverage rises, never lower them.
