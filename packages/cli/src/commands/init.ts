@@ -1,5 +1,6 @@
 import { lstat, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
+import { isObject, type JsonObject } from '@riposte/core';
 import { parseCommandArgs } from '../args.js';
 import { type CliIO, EXIT, UsageError } from '../io.js';
 
@@ -60,11 +61,6 @@ export const CLIENT_S3_RANGE = '^3.1175.0';
 /** Where npm records a dependency; one listed in any of them is not added again. */
 const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'];
 
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** What the scaffold needs in package.json, with the Riposte packages at this CLI's own version. */
 export const wantedPackage = (version: string) => ({
   private: true,
@@ -80,7 +76,7 @@ export const wantedPackage = (version: string) => ({
 });
 
 export interface PackageMerge {
-  json: Json;
+  json: JsonObject;
   /** What was added, as `scripts.test`, `dependencies.@riposte/core`, `type`. */
   added: string[];
   /** Existing values that differ from what init would write, kept as they are. */
@@ -91,8 +87,11 @@ export interface PackageMerge {
  * Adds to an existing package.json what the scaffold needs and it lacks; never changes a value already
  * there. New dependencies are put in alphabetical order, as npm keeps them.
  */
-export const mergePackage = (existing: Json, wanted: ReturnType<typeof wantedPackage>): PackageMerge => {
-  const json: Json = structuredClone(existing);
+export const mergePackage = (
+  existing: JsonObject,
+  wanted: ReturnType<typeof wantedPackage>,
+): PackageMerge => {
+  const json: JsonObject = structuredClone(existing);
   const added: string[] = [];
   const kept: PackageMerge['kept'] = [];
   const field = (key: string, value: unknown) => {
@@ -123,13 +122,13 @@ export const mergePackage = (existing: Json, wanted: ReturnType<typeof wantedPac
   else {
     let changed = false;
     for (const [name, range] of Object.entries(wanted.dependencies)) {
-      const where = DEPENDENCY_FIELDS.find((key) => isObject(json[key]) && name in (json[key] as Json));
+      const where = DEPENDENCY_FIELDS.find((key) => isObject(json[key]) && name in (json[key] as JsonObject));
       if (where === undefined) {
         dependencies[name] = range;
         added.push(`dependencies.${name}`);
         changed = true;
       } else {
-        const value = (json[where] as Json)[name];
+        const value = (json[where] as JsonObject)[name];
         if (value !== range) kept.push({ key: `${where}.${name}`, value, wanted: range });
       }
     }

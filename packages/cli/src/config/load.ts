@@ -7,6 +7,7 @@ import {
   ConfigurationError,
   type ConfigurationIssue,
   EngineConfigurationError,
+  isObject,
 } from '@riposte/core';
 import { PRINCIPAL_ARN_PARAMETER_PATTERN, TOPIC_PARAMETER_PATTERN } from '@riposte/lambda-adapter/deploy';
 import type { CliErrorCode } from '../errors.js';
@@ -80,9 +81,6 @@ const locator =
   });
 
 const keyPattern = (key: string): RegExp => new RegExp(`\\b${key}\\s*:`);
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const isStringArray = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'string' && item.length > 0);
