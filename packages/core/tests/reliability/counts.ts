@@ -1,7 +1,7 @@
 /**
- * What each reliability test tried, printed with the test and, when `RIPOSTE_RELIABILITY_COUNTS`
- * names a file, appended to it as one JSON line (bench/reliability-counts.mjs collects them into
- * BENCHMARKS.md). Shared by the reliability suites of every package.
+ * What each reliability test tried, appended as one JSON line to the file `RIPOSTE_RELIABILITY_COUNTS`
+ * names (bench/reliability-counts.mjs sets it and collects them into BENCHMARKS.md). Not printed: a
+ * test run shows results and failures. Shared by the reliability suites of every package.
  */
 import { appendFileSync } from 'node:fs';
 
@@ -17,11 +17,6 @@ export interface ReliabilityCounts {
 }
 
 export const recordCounts = (suite: string, test: string, counts: ReliabilityCounts): void => {
-  const parts = Object.entries(counts)
-    .filter(([key]) => key !== 'codes')
-    .map(([key, value]) => `${key}=${value}`);
-  if (counts.codes) parts.push(`codes=${JSON.stringify(counts.codes)}`);
-  console.log(`[reliability] ${suite} / ${test}: ${parts.join(' ')}`);
   const file = process.env.RIPOSTE_RELIABILITY_COUNTS;
   if (file) appendFileSync(file, `${JSON.stringify({ suite, test, ...counts })}\n`);
 };
