@@ -3,6 +3,7 @@ import { findingEventPattern, securityHubEventPattern } from './event-patterns.j
 import {
   allowStatements,
   denyIamWrites,
+  denyProtectedPrincipals,
   IAM_WRITE_ACTIONS,
   NO_RESOURCE_LEVEL_REASON,
   NOTIFICATION_TOPIC,
@@ -11,6 +12,7 @@ import {
   playbookGrants,
   policyDocument,
   protectedRoleArns,
+  rolePolicy,
   wildcardActions,
 } from './permissions.js';
 import {
@@ -141,10 +143,7 @@ const denyStatements = (own: unknown[]): PolicyEntry[] => [
     when('HasMemberRole', sub(MEMBER_ROLE_ARN)),
     ...protectedRoleArns(),
   ]),
-  when(
-    'HasProtectedPrincipals',
-    denyIamWrites('DenyIamWritesOnProtectedPrincipals', ref('ProtectedPrincipals')),
-  ) as PolicyEntry,
+  denyProtectedPrincipals(),
 ];
 
 const ALARM_TARGET = { 'Fn::If': ['HasNotificationTopic', ref('NotificationTopicArn'), ref('AlarmTopic')] };
@@ -365,18 +364,7 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
           PermissionsBoundary: ref('RiposteBoundary'),
         },
       },
-      // A policy of its own, not the role's inline Policies: it can name the role's ARN in its Deny.
-      RipostePolicy: {
-        Type: 'AWS::IAM::Policy',
-        Properties: {
-          PolicyName: 'riposte',
-          Roles: [ref('RiposteRole')],
-          PolicyDocument: policyDocument([
-            ...allows,
-            ...denyStatements([getAtt('RiposteRole', 'Arn'), ref('RiposteBoundary')]),
-          ]),
-        },
-      },
+      RipostePolicy: rolePolicy('riposte', 'RiposteRole', 'RiposteBoundary', allows, denyStatements),
       RiposteBoundary: {
         Type: 'AWS::IAM::ManagedPolicy',
         Properties: {

@@ -3,6 +3,7 @@ import { TemplateError } from '../errors.js';
 import {
   allowStatements,
   denyIamWrites,
+  denyProtectedPrincipals,
   IAM_WRITE_ACTIONS,
   NO_RESOURCE_LEVEL_REASON,
   type PolicyEntry,
@@ -10,6 +11,7 @@ import {
   playbookGrants,
   policyDocument,
   protectedRoleArns,
+  rolePolicy,
   wildcardActions,
 } from './permissions.js';
 import {
@@ -69,10 +71,7 @@ const denyStatements = (own: unknown[]): PolicyEntry[] => [
   denyIamWrites('DenyIamWritesOnProtectedRoles', [...own, ...protectedRoleArns()]),
   // Where the function's account also holds a member role, that role must not reach the function's.
   denyIamWrites('DenyIamWritesOnFunctionRoles', ref('FunctionRoleArn')),
-  when(
-    'HasProtectedPrincipals',
-    denyIamWrites('DenyIamWritesOnProtectedPrincipals', ref('ProtectedPrincipals')),
-  ) as PolicyEntry,
+  denyProtectedPrincipals(),
 ];
 
 /**
@@ -187,17 +186,7 @@ export const buildMemberTemplate = (options: MemberTemplateOptions): CloudFormat
           PermissionsBoundary: ref('MemberBoundary'),
         },
       },
-      MemberPolicy: {
-        Type: 'AWS::IAM::Policy',
-        Properties: {
-          PolicyName: 'riposte-member',
-          Roles: [ref('MemberRole')],
-          PolicyDocument: policyDocument([
-            ...allows,
-            ...denyStatements([getAtt('MemberRole', 'Arn'), ref('MemberBoundary')]),
-          ]),
-        },
-      },
+      MemberPolicy: rolePolicy('riposte-member', 'MemberRole', 'MemberBoundary', allows, denyStatements),
       MemberBoundary: {
         Type: 'AWS::IAM::ManagedPolicy',
         Properties: {

@@ -1,6 +1,6 @@
 import type { ActionRegistry, PermissionGrant, Playbook } from '@riposte/core';
 import { TemplateError } from '../errors.js';
-import { enabledOf, sub, when } from './shared.js';
+import { type CloudFormationResource, enabledOf, getAtt, ref, sub, when } from './shared.js';
 
 /** An IAM policy statement as a template writes it: values may be CloudFormation intrinsic functions. */
 export interface PolicyStatement {
@@ -393,4 +393,30 @@ export const statementOf = (entry: PolicyEntry): PolicyStatement =>
 export const policyDocument = (statements: PolicyEntry[]) => ({
   Version: '2012-10-17',
   Statement: statements,
+});
+
+/** Denies every IAM write on the ARN patterns of the `ProtectedPrincipals` parameter, when it has any. */
+export const denyProtectedPrincipals = (): PolicyEntry =>
+  when(
+    'HasProtectedPrincipals',
+    denyIamWrites('DenyIamWritesOnProtectedPrincipals', ref('ProtectedPrincipals')),
+  ) as PolicyEntry;
+
+/**
+ * A role's policy, as a resource of its own rather than the role's inline Policies: it can then name
+ * the role's ARN (and its boundary) in the stack's denies.
+ */
+export const rolePolicy = (
+  policyName: string,
+  role: string,
+  boundary: string,
+  allows: PolicyEntry[],
+  denies: (own: unknown[]) => PolicyEntry[],
+): CloudFormationResource => ({
+  Type: 'AWS::IAM::Policy',
+  Properties: {
+    PolicyName: policyName,
+    Roles: [ref(role)],
+    PolicyDocument: policyDocument([...allows, ...denies([getAtt(role, 'Arn'), ref(boundary)])]),
+  },
 });
