@@ -2,6 +2,7 @@ import {
   type ActionDefinition,
   type ActionRegistry,
   EngineConfigurationError,
+  hasInverse,
   PHASE_ORDER,
   pointerSegment,
   RESOURCE_KINDS,
@@ -63,7 +64,10 @@ export const createRegistry = (
     checked ??= new Ajv({ strict: true, allErrors: true });
     return checked;
   };
-  const entries = new Map<string, { action: Registered; validate: ValidateFunction }>();
+  const entries = new Map<
+    string,
+    { action: Registered; validate: ValidateFunction; validateUndo: ValidateFunction | undefined }
+  >();
 
   const register: MutableActionRegistry['register'] = (action) => {
     const fail = (problem: string, details: Record<string, unknown> = {}): never => {
@@ -100,7 +104,19 @@ export const createRegistry = (
         },
       );
     }
-    entries.set(action.name, { action: action as Registered, validate });
+    let validateUndo: ValidateFunction | undefined;
+    if (hasInverse(action.undo)) {
+      const inverse = action.undo;
+      if (!Array.isArray(inverse.permissions) || inverse.permissions.some((p) => !IAM_ACTION.test(p)))
+        fail('the inverse must declare IAM permissions like ec2:ModifyNetworkInterfaceAttribute');
+      if (typeof inverse.grants !== 'function') fail('the inverse declares no grants()');
+      try {
+        validateUndo = compilerFor(action).compile(inverse.stateSchema);
+      } catch (error) {
+        fail(`the inverse's state schema does not compile: ${String(error)}`);
+      }
+    }
+    entries.set(action.name, { action: action as Registered, validate, validateUndo });
   };
 
   for (const action of actions) register(action);
@@ -114,6 +130,12 @@ export const createRegistry = (
       if (!entry) return [{ pointer: '', message: `unknown action "${name}"` }];
       if (entry.validate(params ?? {})) return [];
       return problemsOf(entry.validate.errors ?? []);
+    },
+    validateUndoState: (name, state) => {
+      const validate = entries.get(name)?.validateUndo;
+      if (!validate) return [{ pointer: '', message: `action "${name}" has no inverse` }];
+      if (validate(state)) return [];
+      return problemsOf(validate.errors ?? []);
     },
   };
 };

@@ -6,6 +6,7 @@ import type {
   EngineMode,
   ExecutionError,
   Lookup,
+  UndoState,
 } from '@riposte/core';
 import { errorName, isCredentialsError, toExecutionError } from './aws-errors.js';
 import { type Mutation, type SdkCall, sendCall } from './call.js';
@@ -100,6 +101,7 @@ export class PlanSession implements Session {
 /** Execution: every read and every mutation is recorded; the first failure ends the step. */
 export class ExecSession implements Session {
   readonly calls: CallRecord[] = [];
+  private recorded: UndoState | undefined;
 
   constructor(private readonly mode: EngineMode) {}
 
@@ -140,6 +142,20 @@ export class ExecSession implements Session {
     return result.ok ? result : { ok: false, error: toExecutionError(result.error, call) };
   }
 
+  /**
+   * Records what the step's inverse needs (merged with what was recorded before). It is reported only
+   * if a mutating call of the step then succeeds: a step that changed nothing has nothing to undo.
+   */
+  recordUndo(state: UndoState): void {
+    this.recorded = { ...this.recorded, ...state };
+  }
+
+  /** The recorded undo state, when a mutating call succeeded. */
+  get undo(): UndoState | undefined {
+    const changed = this.calls.some((call) => call.mutating && call.errorCode === undefined);
+    return changed ? this.recorded : undefined;
+  }
+
   /** Ends the step as failed. */
   fail(error: ExecutionError): never {
     throw new StepFailure(error);
@@ -173,6 +189,9 @@ export const planAction = async (
   }
 };
 
+const undoOf = (session: ExecSession): { undo?: UndoState } =>
+  session.undo === undefined ? {} : { undo: session.undo };
+
 /** Runs an execute body; a failed call becomes a `failed` outcome that lists every call made. */
 export const executeAction = async (
   mode: EngineMode,
@@ -181,9 +200,9 @@ export const executeAction = async (
   const session = new ExecSession(mode);
   try {
     const decision = await body(session);
-    return { ...decision, calls: session.calls };
+    return { ...decision, calls: session.calls, ...undoOf(session) };
   } catch (error) {
-    return { status: 'failed', calls: session.calls, error: unexpected(error) };
+    return { status: 'failed', calls: session.calls, error: unexpected(error), ...undoOf(session) };
   }
 };
 

@@ -1,4 +1,11 @@
-import type { ActionContext, ActionOutcome, ActionPlan, ExecutionError } from '@riposte/core';
+import type {
+  ActionContext,
+  ActionOutcome,
+  ActionPlan,
+  ExecutionError,
+  InverseContext,
+  UndoState,
+} from '@riposte/core';
 import type { Mutation } from './call.js';
 import type { AwsServices } from './clients.js';
 import { executeAction, planAction, type Session } from './session.js';
@@ -39,6 +46,11 @@ export interface Step<P, T, O = unknown> {
   inspect(ctx: Context<P>, session: Session): Promise<Inspection<T>>;
   mutations(ctx: Context<P>, state: T): Mutation<O>[];
   outputs?(ctx: Context<P>, state: T, results: O[]): Record<string, unknown>;
+  /**
+   * What the inverse needs to put the target back, from the state as inspected before any mutation
+   * (so it is recorded even when a later mutation fails).
+   */
+  undo?(ctx: Context<P>, state: T): UndoState;
 }
 
 /** `plan()` of an action made of `step`: the inspection, then the calls its mutations would make. */
@@ -65,6 +77,7 @@ export const executeWith =
       if (inspection.status === 'refused') return session.fail(inspection.error);
       if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
       const { state } = inspection;
+      if (step.undo !== undefined) session.recordUndo(step.undo(ctx, state));
       const results: O[] = [];
       for (const item of step.mutations(ctx, state)) results.push(await session.mutate(item));
       return {
@@ -72,3 +85,35 @@ export const executeWith =
         ...(step.outputs === undefined ? {} : { outputs: step.outputs(ctx, state, results) }),
       };
     });
+
+type InverseOf<U> = InverseContext<U, AwsServices>;
+
+/**
+ * An inverse made of the same two parts as an action: `inspect` reads the target as it is now and
+ * decides whether it still needs restoring (`no-op` when it is already as recorded), `mutations` are
+ * the calls that restore it.
+ */
+export interface InverseStep<U, T> {
+  inspect(ctx: InverseOf<U>, session: Session): Promise<Inspection<T>>;
+  mutations(ctx: InverseOf<U>, state: T): Mutation[];
+}
+
+/** `plan()` and `execute()` of an inverse made of `step`, as `planWith` and `executeWith` are for actions. */
+export const inverseWith = <U, T>(step: InverseStep<U, T>) => ({
+  plan: (ctx: InverseOf<U>): Promise<ActionPlan> =>
+    planAction(async (session) => {
+      const inspection = await step.inspect(ctx, session);
+      if (inspection.status !== 'planned') {
+        return { status: inspection.status, reason: inspection.reason, calls: [] };
+      }
+      return { status: 'planned', calls: step.mutations(ctx, inspection.state).map((item) => item.call) };
+    }),
+  execute: (ctx: InverseOf<U>): Promise<ActionOutcome> =>
+    executeAction(ctx.mode, async (session) => {
+      const inspection = await step.inspect(ctx, session);
+      if (inspection.status === 'refused') return session.fail(inspection.error);
+      if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
+      for (const item of step.mutations(ctx, inspection.state)) await session.mutate(item);
+      return { status: 'applied' };
+    }),
+});

@@ -95,7 +95,58 @@ export interface ActionOutcome {
   error?: ExecutionError;
   /** Values a later step or a human may need (quarantine group id, snapshot ids, ...). */
   outputs?: Record<string, unknown>;
+  /**
+   * The state the step changed, as it was before (previous security groups per ENI, the previous
+   * public access block, the policy it added...): what the action's inverse reads to restore it.
+   * Present whenever a mutating call of the step succeeded, also when a later one failed.
+   */
+  undo?: UndoState;
 }
+
+/** What a mutating step recorded of the state it changed; stored in history, read back by the inverse. */
+export type UndoState = Record<string, unknown>;
+
+/** What an inverse gets: the step's recorded target and state, no finding (it may be long archived). */
+export interface InverseContext<U = UndoState, S = unknown> {
+  findingId: string;
+  /** The target the step changed, as it was recorded. */
+  target: ActionTarget;
+  /** The recorded state, already checked against the inverse's `stateSchema`. */
+  state: U;
+  services: S;
+  mode: EngineMode;
+  now: Date;
+}
+
+/**
+ * How a mutating action is undone: from the state its step recorded, the calls that put the target
+ * back. Like the action itself, `plan` is read-only, `execute` re-checks first, reports `skipped` when
+ * the target is already as it was, and never reaches beyond the recorded target.
+ */
+export interface ActionInverse<U = UndoState, S = unknown> {
+  /** What undoing restores, in one sentence, for the action reference and the undo plan. */
+  summary: string;
+  /** JSON Schema of the recorded state: history is read back from a table, so it is checked before use. */
+  stateSchema: JsonSchema;
+  /** IAM actions the inverse needs; they go to the undo role, never to the function's. */
+  permissions: string[];
+  grants(): PermissionGrant[];
+  plan(context: InverseContext<U, S>): Promise<ActionPlan>;
+  execute(context: InverseContext<U, S>, plan: ActionPlan): Promise<ActionOutcome>;
+}
+
+/** An action with no safe inverse, and why (a snapshot is kept; a notification cannot be unsent). */
+export interface NoInverse {
+  none: string;
+}
+
+export const hasInverse = <S>(
+  undo: ActionInverse<UndoState, S> | NoInverse | undefined,
+): undo is ActionInverse<UndoState, S> => undo !== undefined && !('none' in undo);
+
+/** Defines an inverse with its recorded state typed `U`; returns it as the action definition holds it. */
+export const defineInverse = <U, S = unknown>(inverse: ActionInverse<U, S>): ActionInverse<UndoState, S> =>
+  inverse as unknown as ActionInverse<UndoState, S>;
 
 export type EngineMode = 'dry-run' | 'enforce';
 
@@ -172,6 +223,11 @@ export interface ActionDefinition<P = Record<string, unknown>, S = unknown> {
   targets(finding: Finding, params: P): TargetResolution;
   plan(context: ActionContext<P, S>): Promise<ActionPlan>;
   execute(context: ActionContext<P, S>, plan: ActionPlan): Promise<ActionOutcome>;
+  /**
+   * How a step of this action is undone, or why it cannot be. Every built-in declares one; a custom
+   * action without it is reported as "declares no inverse" by `riposte undo`, and left as it is.
+   */
+  undo?: ActionInverse<UndoState, S> | NoInverse;
 }
 
 /**
@@ -186,6 +242,11 @@ export interface ActionRegistry<S = unknown> {
    * relative to the params object, empty when valid.
    */
   validateParams(name: string, params: unknown): { pointer: string; message: string }[];
+  /**
+   * Checks a recorded undo state against the action's inverse `stateSchema` (compiled once). Problems
+   * as for params; one problem when the action has no inverse.
+   */
+  validateUndoState(name: string, state: unknown): { pointer: string; message: string }[];
 }
 
 /** What `defineAction` takes: an action whose params schema is typed by its params. */

@@ -45,8 +45,12 @@ export interface PlaybookStep {
   /** Step ids that must finish before this one starts. */
   after: string[];
   onError: OnError;
+  /** `required`: held until a person approves; `none`: runs even in a playbook that requires approval. */
+  approval?: Approval;
   location: SourceLocation;
 }
+
+export type Approval = 'required' | 'none';
 
 export interface PlaybookLimits {
   /** The most targets one step may act on; the rest are refused and reported. */
@@ -70,8 +74,28 @@ export interface Playbook {
   rerunOnUpdate: boolean;
   /** A fallback playbook matches only when no other (non-fallback) playbook matched the finding. */
   fallback?: boolean;
+  /**
+   * `required`: an enforced response runs only its `preserve` and `notify` steps; the others are held
+   * until a person approves them (`riposte approve`, or Security Hub's "Riposte: approve").
+   */
+  approval?: 'required';
   location: SourceLocation;
 }
 
 export const DEFAULT_PRIORITY = 100;
 export const DEFAULT_MAX_TARGETS = 5;
+
+/**
+ * Whether a step waits for a person: its own `approval:` wins; else the playbook's `approval: required`
+ * holds every step but evidence (`preserve`) and telling people (`notify`).
+ */
+export const needsApproval = (
+  playbook: Pick<Playbook, 'approval'>,
+  step: Pick<PlaybookStep, 'approval'>,
+  phase: string,
+): boolean =>
+  step.approval === 'required' ||
+  (step.approval === undefined &&
+    playbook.approval === 'required' &&
+    phase !== 'preserve' &&
+    phase !== 'notify');

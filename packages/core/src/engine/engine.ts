@@ -15,6 +15,7 @@ import type {
   MutationGate,
   Plan,
   PlanMatch,
+  PlannedStep,
   Report,
   ReportOutcome,
   StepReport,
@@ -43,6 +44,10 @@ export interface EngineOptions<S> {
 export interface PlanOptions {
   /** Only these matching playbooks are planned (e.g. those that re-run on a re-published finding). */
   include?: (playbook: Playbook) => boolean;
+  /** Only these planned steps are kept (e.g. the held steps a person approved). */
+  only?: (step: PlannedStep) => boolean;
+  /** A person approved the steps kept: those that need approval run instead of being held. */
+  approved?: boolean;
 }
 
 export interface Engine {
@@ -100,12 +105,18 @@ export const createEngine = <S>(options: EngineOptions<S>): Engine => {
         planPlaybook(playbook, planMatches[index]!, { finding, registry, services, now }),
       ),
     );
+    const only = planOptions.only ?? (() => true);
+    const steps = stepsPerPlaybook.flat().filter(only);
+    const kept = planOptions.only
+      ? planMatches.filter((m) => steps.some((s) => s.playbook === m.playbook))
+      : planMatches;
     return {
       finding,
       mode,
       plannedAt: now.toISOString(),
-      matches: planMatches,
-      steps: stepsPerPlaybook.flat(),
+      matches: kept,
+      steps,
+      ...(planOptions.approved ? { approved: true } : {}),
     };
   };
 
@@ -126,6 +137,7 @@ export const createEngine = <S>(options: EngineOptions<S>): Engine => {
             services,
             now: new Date(plan.plannedAt),
             clock,
+            approved: plan.approved === true,
             ...(options.gate ? { gate: options.gate } : {}),
           },
           previous,
@@ -212,7 +224,7 @@ const findCycle = (dependsOn: Map<string, string[]>): string[] | undefined => {
  * A notification goes out whatever else happened, so only the other steps say whether the response
  * applied, partly applied, or was held back.
  */
-const outcomeOf = (matched: number, steps: readonly StepReport[]): ReportOutcome => {
+export const outcomeOf = (matched: number, steps: readonly StepReport[]): ReportOutcome => {
   if (matched === 0) return 'no-match';
   const count = (status: StepStatus) => steps.filter((step) => step.status === status).length;
   const changed = steps.some((step) => step.status === 'applied' && step.phase !== 'notify');
@@ -223,7 +235,7 @@ const outcomeOf = (matched: number, steps: readonly StepReport[]): ReportOutcome
   return 'nothing-to-do';
 };
 
-const buildReport = (plan: Plan, steps: StepReport[], startedAt: Date, finishedAt: Date): Report => {
+export const buildReport = (plan: Plan, steps: StepReport[], startedAt: Date, finishedAt: Date): Report => {
   const counts: Partial<Record<StepStatus, number>> = {};
   for (const step of steps) counts[step.status] = (counts[step.status] ?? 0) + 1;
   const { finding } = plan;

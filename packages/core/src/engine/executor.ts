@@ -16,7 +16,13 @@ interface ExecuteContext<S> {
   now: Date;
   clock: () => Date;
   gate?: MutationGate;
+  /** A person approved this run: steps that need approval run instead of being held. */
+  approved: boolean;
 }
+
+/** What a held step's reason says, so the notification tells people how to let it run. */
+export const awaitingApproval = (findingId: string): string =>
+  `awaiting approval: run "riposte approve ${findingId}" or choose "Riposte: approve" on the finding in Security Hub (or "Riposte: reject")`;
 
 const errorSummary = (error: ExecutionError) => ({
   code: error.code,
@@ -116,9 +122,14 @@ const fromPlan = (step: PlannedStep): StepReport | undefined => {
         ...(plan.error ? { error: errorSummary(plan.error) } : {}),
       };
     case 'planned':
-      return step.mode === 'dry-run'
-        ? { ...baseReport(step), status: 'dry-run', ...reason, calls: plan.calls, durationMs: 0 }
-        : undefined;
+      if (step.mode !== 'dry-run') return undefined;
+      return {
+        ...baseReport(step),
+        status: 'dry-run',
+        ...(step.approval ? { reason: 'needs approval when enforced' } : reason),
+        calls: plan.calls,
+        durationMs: 0,
+      };
   }
 };
 
@@ -129,6 +140,16 @@ const runStep = async <S>(
 ): Promise<StepReport> => {
   const settled = fromPlan(step);
   if (settled) return settled;
+  if (step.approval && !context.approved) {
+    return {
+      ...baseReport(step),
+      status: 'held',
+      hold: 'approval',
+      reason: awaitingApproval(context.finding.id),
+      calls: step.plan.calls,
+      durationMs: 0,
+    };
+  }
   if (context.gate) {
     const decision = await context.gate
       .admit({ finding: context.finding, target: step.target!, playbook: step.playbook, action: step.action })
@@ -140,6 +161,7 @@ const runStep = async <S>(
       return {
         ...baseReport(step),
         status: 'held',
+        hold: 'limit',
         reason: decision.reason,
         calls: step.plan.calls,
         durationMs: 0,
@@ -175,6 +197,7 @@ const runStep = async <S>(
     calls: outcome.calls,
     ...(outcome.error ? { error: errorSummary(outcome.error) } : {}),
     ...(outcome.outputs ? { outputs: outcome.outputs } : {}),
+    ...(outcome.undo ? { undo: { target: step.target!, state: outcome.undo } } : {}),
     startedAt: startedAt.toISOString(),
     durationMs: context.clock().getTime() - startedAt.getTime(),
   };

@@ -10,7 +10,7 @@ import {
 } from '../action.js';
 import { ExecutionError, isRiposteError } from '../errors.js';
 import type { Finding } from '../finding.js';
-import type { Playbook, PlaybookStep } from '../playbook.js';
+import { needsApproval, type Playbook, type PlaybookStep } from '../playbook.js';
 import { outOfScopeReason } from './scope.js';
 import type { PlanMatch, PlannedStep } from './types.js';
 
@@ -111,6 +111,7 @@ export const planPlaybook = async <S>(
       params: step.params,
       after,
       limits: playbook.limits,
+      approval: needsApproval(playbook, step, definition.phase),
     };
     if (resolution.targets.length === 0) {
       const noTarget: ActionPlan = {

@@ -6,6 +6,7 @@ import type {
   CallRecord,
   EngineMode,
   Lookup,
+  UndoState,
 } from '../action.js';
 import type { Finding, SeverityLabel } from '../finding.js';
 import type { OnError } from '../playbook.js';
@@ -40,6 +41,8 @@ export interface PlannedStep {
   after: string[];
   /** The playbook's blast-radius limits, handed to the action. */
   limits: { maxTargets: number };
+  /** Whether an enforced run holds this step until a person approves it (`approval: required`). */
+  approval: boolean;
   plan: ActionPlan;
 }
 
@@ -50,6 +53,8 @@ export interface Plan {
   plannedAt: string;
   matches: PlanMatch[];
   steps: PlannedStep[];
+  /** Set when a person approved these steps: steps that need approval run instead of being held. */
+  approved?: boolean;
 }
 
 /**
@@ -58,7 +63,8 @@ export interface Plan {
  * - `dry-run`: planned, and the mode stopped it before the first mutating call;
  * - `no-op` / `refused`: planning found nothing to do, or a reason not to act;
  * - `not-run`: an earlier step failed with `onError: stop`;
- * - `held`: the mutation gate (the circuit breaker) held it back; it runs at a later delivery.
+ * - `held`: held back, see `hold`: by the mutation gate (the circuit breaker; it runs at a later
+ *   delivery), or until a person approves it.
  */
 export type StepStatus =
   | 'applied'
@@ -101,6 +107,10 @@ export interface StepReport {
   calls: (CallRecord | AwsCall)[];
   error?: { code: string; message: string; retryable: boolean };
   outputs?: Record<string, unknown>;
+  /** Why a `held` step was held: the mutation gate (`limit`) or a playbook's `approval: required`. */
+  hold?: 'limit' | 'approval';
+  /** What undoing the step needs: the target it changed, in full, and the state it recorded. */
+  undo?: { target: ActionTarget; state: UndoState };
   startedAt?: string;
   durationMs: number;
 }

@@ -38,6 +38,7 @@ const toStep = (
   params: isRecord(raw.params) ? raw.params : {},
   after: stringList(raw.after),
   onError: (raw.onError as OnError | undefined) ?? 'continue',
+  ...(raw.approval === 'required' || raw.approval === 'none' ? { approval: raw.approval } : {}),
   location: locate(source, `/actions/${index}`),
 });
 
@@ -61,5 +62,6 @@ export const toPlaybook = (source: SourceDocument, raw: Record<string, unknown>)
   if (typeof raw.description === 'string') playbook.description = raw.description;
   if (raw.mode === 'dry-run' || raw.mode === 'enforce') playbook.mode = raw.mode;
   if (typeof raw.fallback === 'boolean') playbook.fallback = raw.fallback;
+  if (raw.approval === 'required') playbook.approval = 'required';
   return playbook;
 };
