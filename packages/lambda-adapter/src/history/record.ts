@@ -66,5 +66,8 @@ export interface HistoryStore {
    * Takes the decision on a response's held steps, once: a second approval (or a rejection after an
    * approval) gets the decision already taken instead.
    */
-  decide(findingId: string, decision: Decision): Promise<{ taken: true } | { taken: false; existing: Decision }>;
+  decide(
+    findingId: string,
+    decision: Decision,
+  ): Promise<{ taken: true } | { taken: false; existing: Decision }>;
 }
