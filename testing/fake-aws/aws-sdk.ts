@@ -17,6 +17,8 @@ type CloudTrailModule =
 type S3Module = typeof import('../../packages/actions/node_modules/@aws-sdk/client-s3/dist-types/index.js');
 type GuardDutyModule =
   typeof import('../../packages/actions/node_modules/@aws-sdk/client-guardduty/dist-types/index.js');
+type SecurityHubModule =
+  typeof import('../../packages/actions/node_modules/@aws-sdk/client-securityhub/dist-types/index.js');
 type OrganizationsModule =
   typeof import('../../packages/actions/node_modules/@aws-sdk/client-organizations/dist-types/index.js');
 
@@ -28,3 +30,4 @@ export const cloudtrail = requireFromActions('@aws-sdk/client-cloudtrail') as Cl
 export const s3 = requireFromActions('@aws-sdk/client-s3') as S3Module;
 export const guardduty = requireFromActions('@aws-sdk/client-guardduty') as GuardDutyModule;
 export const organizations = requireFromActions('@aws-sdk/client-organizations') as OrganizationsModule;
+export const securityhub = requireFromActions('@aws-sdk/client-securityhub') as SecurityHubModule;

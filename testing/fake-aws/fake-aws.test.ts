@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cloudtrail, ec2, guardduty, iam, organizations, s3, sns, sts } from './aws-sdk.js';
+import { cloudtrail, ec2, guardduty, iam, organizations, s3, securityhub, sns, sts } from './aws-sdk.js';
 import {
   FAKE_CREDENTIALS,
   type FakeAccountSeed,
@@ -56,6 +56,7 @@ const clientsFor = (fake: FakeAws, options: ClientOptions = {}) => {
     cloudtrail: new cloudtrail.CloudTrailClient(config),
     s3: new s3.S3Client({ ...config, forcePathStyle: true }),
     guardduty: new guardduty.GuardDutyClient(config),
+    securityhub: new securityhub.SecurityHubClient(config),
     organizations: new organizations.OrganizationsClient(config),
   };
 };
@@ -1859,15 +1860,19 @@ describe('unknown operations', () => {
   it('answers a GuardDuty operation it does not serve with UnknownOperationException and records it', async () => {
     const error = await failureOf(
       aws.guardduty.send(
-        new guardduty.ArchiveFindingsCommand({ DetectorId: SCENARIO.detectorId, FindingIds: ['f'] }),
+        new guardduty.UpdateFindingsFeedbackCommand({
+          DetectorId: SCENARIO.detectorId,
+          FindingIds: ['f'],
+          Feedback: 'USEFUL',
+        }),
       ),
     );
 
     expect(error.name).toBe('UnknownOperationException');
     expect(fake.calls[0]).toMatchObject({
       service: 'GuardDuty',
-      operation: `POST /detector/${SCENARIO.detectorId}/findings/archive`,
-      params: { FindingIds: ['f'] },
+      operation: `POST /detector/${SCENARIO.detectorId}/findings/feedback`,
+      params: { FindingIds: ['f'], Feedback: 'USEFUL' },
     });
   });
 
@@ -2055,5 +2060,666 @@ describe('latency', () => {
     } finally {
       await slow.close();
     }
+  });
+});
+
+describe('GuardDuty archiving', () => {
+  const finding = scenarioFinding();
+  const id = finding.id as string;
+  const archive = (command: 'ArchiveFindingsCommand' | 'UnarchiveFindingsCommand', findingIds = [id]) =>
+    aws.guardduty.send(new guardduty[command]({ DetectorId: SCENARIO.detectorId, FindingIds: findingIds }));
+  const archived = async () =>
+    (
+      await aws.guardduty.send(
+        new guardduty.GetFindingsCommand({ DetectorId: SCENARIO.detectorId, FindingIds: [id] }),
+      )
+    ).Findings?.[0]?.Service?.Archived;
+
+  beforeEach(() => putFinding(fake.state, SCENARIO.detectorId, finding));
+
+  it('archives a finding, which GetFindings then shows, and unarchives it', async () => {
+    await archive('ArchiveFindingsCommand');
+    const afterArchive = await archived();
+    await archive('UnarchiveFindingsCommand');
+
+    expect(afterArchive).toBe(true);
+    expect(await archived()).toBe(false);
+    expect(fake.mutatingCalls().map((call) => [call.operation, call.params])).toEqual([
+      ['ArchiveFindings', { DetectorId: SCENARIO.detectorId, FindingIds: [id] }],
+      ['UnarchiveFindings', { DetectorId: SCENARIO.detectorId, FindingIds: [id] }],
+    ]);
+  });
+
+  it('is reached at POST /detector/{DetectorId}/findings/archive and /unarchive', async () => {
+    await archive('ArchiveFindingsCommand');
+    const response = await fetch(`${fake.url}/detector/${SCENARIO.detectorId}/findings/unarchive`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signedFor('guardduty') },
+      body: JSON.stringify({ findingIds: [id] }),
+    });
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({});
+    expect(fake.calls.map((call) => call.operation)).toEqual(['ArchiveFindings', 'UnarchiveFindings']);
+  });
+
+  it('leaves out ids the detector does not hold', async () => {
+    await archive('ArchiveFindingsCommand', ['0000aaaa', id]);
+
+    expect(await archived()).toBe(true);
+    expect(fake.state.findings.get(SCENARIO.detectorId)?.has('0000aaaa')).toBe(false);
+  });
+
+  it('answers a detector the account does not own, or no ids, with BadRequestException', async () => {
+    const foreign = await failureOf(
+      aws.guardduty.send(
+        new guardduty.ArchiveFindingsCommand({
+          DetectorId: '0f0e0d0c0b0a09080706050403020100',
+          FindingIds: [id],
+        }),
+      ),
+    );
+    const none = await failureOf(archive('ArchiveFindingsCommand', []));
+
+    expect([foreign.name, foreign.$metadata.httpStatusCode]).toEqual(['BadRequestException', 400]);
+    expect(none.name).toBe('BadRequestException');
+    expect(await archived()).toBe(false);
+  });
+});
+
+describe('Security Hub', () => {
+  const finding = scenarioFinding();
+  const ID = finding.arn as string;
+  const PRODUCT_ARN = 'arn:aws:securityhub:us-east-1::product/aws/guardduty';
+  const IDENTIFIER = { Id: ID, ProductArn: PRODUCT_ARN };
+
+  let hub: FakeAws;
+  let client: InstanceType<typeof securityhub.SecurityHubClient>;
+
+  const start = async (seed: FakeAccountSeed['securityHub'] = { enabled: true }) => {
+    hub = await startFakeAws({ seed: { ...scenarioSeed(), securityHub: seed } });
+    putFinding(hub.state, SCENARIO.detectorId, finding);
+    client = clientsFor(hub).securityhub;
+  };
+
+  const copyOf = async (target = client) =>
+    (
+      await target.send(
+        new securityhub.GetFindingsCommand({
+          Filters: {
+            Id: [{ Value: ID, Comparison: 'EQUALS' }],
+            ProductArn: [{ Value: PRODUCT_ARN, Comparison: 'EQUALS' }],
+          },
+          MaxResults: 1,
+        }),
+      )
+    ).Findings;
+
+  const update = (input: Partial<ConstructorParameters<typeof securityhub.BatchUpdateFindingsCommand>[0]>) =>
+    client.send(new securityhub.BatchUpdateFindingsCommand({ FindingIdentifiers: [IDENTIFIER], ...input }));
+
+  afterEach(async () => {
+    await hub?.close();
+  });
+
+  it("holds the GuardDuty integration's copy of each GuardDuty finding, NEW and active", async () => {
+    await start();
+
+    const findings = await copyOf();
+
+    expect(findings).toEqual([
+      expect.objectContaining({
+        Id: ID,
+        ProductArn: PRODUCT_ARN,
+        ProductName: 'GuardDuty',
+        AwsAccountId: SCENARIO.accountId,
+        Region: 'us-east-1',
+        GeneratorId: `arn:aws:guardduty:us-east-1:${SCENARIO.accountId}:detector/${SCENARIO.detectorId}`,
+        Severity: { Product: 8, Label: 'HIGH', Normalized: 80 },
+        Workflow: { Status: 'NEW' },
+        RecordState: 'ACTIVE',
+      }),
+    ]);
+    expect(findings?.[0]?.Note).toBeUndefined();
+  });
+
+  it('sets the workflow status and the note, which GetFindings then shows', async () => {
+    await start();
+
+    const output = await update({
+      Workflow: { Status: 'RESOLVED' },
+      Note: { Text: 'Riposte: contained.', UpdatedBy: 'riposte' },
+    });
+
+    expect(output).toMatchObject({ ProcessedFindings: [IDENTIFIER], UnprocessedFindings: [] });
+    expect(await copyOf()).toEqual([
+      expect.objectContaining({
+        Workflow: { Status: 'RESOLVED' },
+        Note: { Text: 'Riposte: contained.', UpdatedBy: 'riposte', UpdatedAt: expect.any(String) },
+      }),
+    ]);
+    expect(hub.state.securityHub.workflows.get(ID)?.notes.map((note) => note.text)).toEqual([
+      'Riposte: contained.',
+    ]);
+    expect(hub.mutatingCalls().map((call) => [call.service, call.operation])).toEqual([
+      ['SecurityHub', 'BatchUpdateFindings'],
+    ]);
+    expect(hub.calls.at(-2)?.params).toEqual({
+      FindingIdentifiers: [IDENTIFIER],
+      Workflow: { Status: 'RESOLVED' },
+      Note: { Text: 'Riposte: contained.', UpdatedBy: 'riposte' },
+    });
+  });
+
+  it('keeps the workflow status when only a note is written, and the note when only the status changes', async () => {
+    await start();
+
+    await update({ Note: { Text: 'first', UpdatedBy: 'riposte' } });
+    await update({ Workflow: { Status: 'NOTIFIED' } });
+
+    expect(await copyOf()).toEqual([
+      expect.objectContaining({
+        Workflow: { Status: 'NOTIFIED' },
+        Note: expect.objectContaining({ Text: 'first' }),
+      }),
+    ]);
+  });
+
+  it('lists a finding it does not hold as unprocessed (FindingNotFound), and a duplicate', async () => {
+    await start();
+    const unknown = { Id: ID.replace(/[a-z0-9]+$/, 'ffff0000'), ProductArn: PRODUCT_ARN };
+
+    const output = await client.send(
+      new securityhub.BatchUpdateFindingsCommand({
+        FindingIdentifiers: [unknown, IDENTIFIER, IDENTIFIER],
+        Workflow: { Status: 'NOTIFIED' },
+      }),
+    );
+
+    expect(output.ProcessedFindings).toEqual([]);
+    expect(output.UnprocessedFindings).toEqual([
+      { FindingIdentifier: unknown, ErrorCode: 'FindingNotFound', ErrorMessage: 'Finding Not Found' },
+      {
+        FindingIdentifier: IDENTIFIER,
+        ErrorCode: 'DuplicatedFindingIdentifier',
+        ErrorMessage: 'Duplicated Finding Identifier',
+      },
+      {
+        FindingIdentifier: IDENTIFIER,
+        ErrorCode: 'DuplicatedFindingIdentifier',
+        ErrorMessage: 'Duplicated Finding Identifier',
+      },
+    ]);
+    expect(hub.state.securityHub.workflows.size).toBe(0);
+  });
+
+  it.each([
+    ['a workflow status Security Hub does not know', { Workflow: { Status: 'CLOSED' } }],
+    ['a note longer than 512 characters', { Note: { Text: 'x'.repeat(513), UpdatedBy: 'riposte' } }],
+    ['a note without UpdatedBy', { Note: { Text: 'x' } }],
+    ['nothing to update', {}],
+  ])('refuses %s with InvalidInputException (400) and changes nothing', async (_, input) => {
+    await start();
+
+    const error = await failureOf(update(input as never));
+
+    expect([error.name, error.$metadata.httpStatusCode]).toEqual(['InvalidInputException', 400]);
+    expect(hub.state.securityHub.workflows.size).toBe(0);
+  });
+
+  it('answers InvalidAccessException (401) while the account has not enabled Security Hub', async () => {
+    await start({});
+
+    const read = await failureOf(copyOf());
+    const write = await failureOf(update({ Workflow: { Status: 'NOTIFIED' } }));
+
+    for (const error of [read, write]) {
+      expect([error.name, error.$metadata.httpStatusCode]).toEqual(['InvalidAccessException', 401]);
+      expect(error.message).toBe(`Account ${SCENARIO.accountId} is not subscribed to AWS Security Hub`);
+    }
+    expect(hub.calls.map((call) => call.errorCode)).toEqual([
+      'InvalidAccessException',
+      'InvalidAccessException',
+    ]);
+  });
+
+  it('sends its errors as Security Hub does: x-amzn-ErrorType, and Code and Message in the body', async () => {
+    await start({});
+
+    const response = await fetch(`${hub.url}/findings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signedFor('securityhub') },
+      body: '{}',
+    });
+
+    expect(response.status).toBe(401);
+    expect(response.headers.get('x-amzn-errortype')).toBe('InvalidAccessException');
+    expect(await response.json()).toEqual({
+      Code: 'InvalidAccessException',
+      Message: `Account ${SCENARIO.accountId} is not subscribed to AWS Security Hub`,
+    });
+  });
+
+  it('is reached at PATCH /findings/batchupdate and POST /findings, and at nothing else', async () => {
+    await start();
+    const body = JSON.stringify({ FindingIdentifiers: [IDENTIFIER], Workflow: { Status: 'NOTIFIED' } });
+    const send = (method: string, path: string) =>
+      fetch(`${hub.url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...signedFor('securityhub') },
+        body,
+      });
+
+    const patched = await send('PATCH', '/findings/batchupdate');
+    const posted = await send('POST', '/findings/batchupdate');
+
+    expect(patched.status).toBe(200);
+    expect(posted.status).toBe(400);
+    expect(hub.calls.map((call) => [call.service, call.operation])).toEqual([
+      ['SecurityHub', 'BatchUpdateFindings'],
+      ['SecurityHub', 'POST /findings/batchupdate'],
+    ]);
+  });
+
+  it("holds only its own region's copies", async () => {
+    await start();
+    const elsewhere = new securityhub.SecurityHubClient({ ...clientConfig(hub), region: 'eu-west-1' });
+
+    expect(await copyOf(elsewhere)).toEqual([]);
+    expect(await copyOf()).toHaveLength(1);
+  });
+
+  it('filters with EQUALS, NOT_EQUALS and PREFIX, and refuses a filter it does not know', async () => {
+    await start();
+    const find = (Filters: Record<string, { Value: string; Comparison: string }[]>) =>
+      client.send(new securityhub.GetFindingsCommand({ Filters: Filters as never }));
+
+    const resolved = await find({ WorkflowStatus: [{ Value: 'RESOLVED', Comparison: 'EQUALS' }] });
+    const notResolved = await find({ WorkflowStatus: [{ Value: 'RESOLVED', Comparison: 'NOT_EQUALS' }] });
+    const byPrefix = await find({ Id: [{ Value: 'arn:aws:guardduty:us-east-1:', Comparison: 'PREFIX' }] });
+    const unknown = await failureOf(find({ Title: [{ Value: 'x', Comparison: 'EQUALS' }] }));
+
+    expect(resolved.Findings).toEqual([]);
+    expect(notResolved.Findings).toHaveLength(1);
+    expect(byPrefix.Findings).toHaveLength(1);
+    expect(unknown.name).toBe('InvalidInputException');
+  });
+
+  it('starts a copy at the workflow status and note the seed gives', async () => {
+    await start({
+      enabled: true,
+      findings: [{ id: ID, workflowStatus: 'NOTIFIED', note: { text: 'triaged', updatedBy: 'analyst' } }],
+    });
+
+    expect(await copyOf()).toEqual([
+      expect.objectContaining({
+        Workflow: { Status: 'NOTIFIED' },
+        Note: { Text: 'triaged', UpdatedBy: 'analyst', UpdatedAt: '2024-03-01T12:00:00.000Z' },
+      }),
+    ]);
+  });
+
+  it('shows a copy archived in GuardDuty with RecordState ARCHIVED', async () => {
+    await start();
+    await clientsFor(hub).guardduty.send(
+      new guardduty.ArchiveFindingsCommand({
+        DetectorId: SCENARIO.detectorId,
+        FindingIds: [finding.id as string],
+      }),
+    );
+
+    expect(await copyOf()).toEqual([expect.objectContaining({ RecordState: 'ARCHIVED' })]);
+  });
+
+  it('throttles with LimitExceededException (429), which the SDK retries', async () => {
+    await start();
+    hub.fail({ service: 'SecurityHub', kind: 'throttle', times: 1 });
+
+    const output = await clientsFor(hub, { maxAttempts: 2 }).securityhub.send(
+      new securityhub.GetFindingsCommand({}),
+    );
+
+    expect(output.$metadata.attempts).toBe(2);
+    expect(hub.calls.map((call) => [call.status, call.errorCode])).toEqual([
+      [429, 'LimitExceededException'],
+      [200, undefined],
+    ]);
+  });
+});
+
+describe('EC2 for undo: tags, security groups, network interfaces', () => {
+  const QUARANTINE_VPC_GROUP = {
+    groupId: 'sg-0fedcba9876540099',
+    groupName: 'riposte-quarantine',
+    vpcId: SCENARIO.vpcId,
+    egress: [],
+  };
+
+  let seeded: FakeAws;
+  let client: InstanceType<typeof ec2.EC2Client>;
+
+  beforeEach(async () => {
+    const seed = scenarioSeed();
+    seeded = await startFakeAws({
+      seed: { ...seed, securityGroups: [...(seed.securityGroups ?? []), QUARANTINE_VPC_GROUP] },
+    });
+    client = clientsFor(seeded).ec2;
+  });
+
+  afterEach(async () => {
+    await seeded.close();
+  });
+
+  const tagsOf = (instanceId: string) => seeded.state.instances.get(instanceId)?.tags;
+
+  it('deletes the tags named by key, by key and value, or all of them', async () => {
+    await client.send(
+      new ec2.CreateTagsCommand({
+        Resources: [SCENARIO.instanceId],
+        Tags: [
+          { Key: 'riposte:finding-id', Value: 'f1' },
+          { Key: 'riposte:tagged-at', Value: 't' },
+          { Key: 'team', Value: 'web' },
+        ],
+      }),
+    );
+
+    await client.send(
+      new ec2.DeleteTagsCommand({
+        Resources: [SCENARIO.instanceId],
+        Tags: [{ Key: 'riposte:finding-id' }, { Key: 'team', Value: 'other' }],
+      }),
+    );
+    const afterKeys = { ...tagsOf(SCENARIO.instanceId) };
+    await client.send(
+      new ec2.DeleteTagsCommand({ Resources: [SCENARIO.instanceId], Tags: [{ Key: 'team', Value: 'web' }] }),
+    );
+    const afterValue = { ...tagsOf(SCENARIO.instanceId) };
+    await client.send(new ec2.DeleteTagsCommand({ Resources: [SCENARIO.instanceId] }));
+
+    expect(afterKeys).toEqual({ Name: 'app-server', 'riposte:tagged-at': 't', team: 'web' });
+    expect(afterValue).toEqual({ Name: 'app-server', 'riposte:tagged-at': 't' });
+    expect(tagsOf(SCENARIO.instanceId)).toEqual({});
+    expect(seeded.mutatingCalls().map((call) => call.operation)).toEqual([
+      'CreateTags',
+      'DeleteTags',
+      'DeleteTags',
+      'DeleteTags',
+    ]);
+  });
+
+  it('refuses to delete the tags of an instance that does not exist', async () => {
+    const error = await failureOf(
+      client.send(new ec2.DeleteTagsCommand({ Resources: ['i-0000000000000000f'], Tags: [{ Key: 'Name' }] })),
+    );
+
+    expect(error.name).toBe('InvalidInstanceID.NotFound');
+  });
+
+  it('refuses to delete a group a network interface uses with DependencyViolation, then deletes it', async () => {
+    await client.send(
+      new ec2.ModifyNetworkInterfaceAttributeCommand({
+        NetworkInterfaceId: SCENARIO.networkInterfaceId,
+        Groups: [QUARANTINE_VPC_GROUP.groupId],
+      }),
+    );
+    const inUse = await failureOf(
+      client.send(new ec2.DeleteSecurityGroupCommand({ GroupId: QUARANTINE_VPC_GROUP.groupId })),
+    );
+    await client.send(
+      new ec2.ModifyNetworkInterfaceAttributeCommand({
+        NetworkInterfaceId: SCENARIO.networkInterfaceId,
+        Groups: [SCENARIO.appSecurityGroupId],
+      }),
+    );
+
+    const output = await client.send(
+      new ec2.DeleteSecurityGroupCommand({ GroupId: QUARANTINE_VPC_GROUP.groupId }),
+    );
+
+    expect([inUse.name, inUse.message]).toEqual([
+      'DependencyViolation',
+      `resource ${QUARANTINE_VPC_GROUP.groupId} has a dependent object`,
+    ]);
+    expect(output).toMatchObject({ Return: true, GroupId: QUARANTINE_VPC_GROUP.groupId });
+    expect(seeded.state.securityGroups.has(QUARANTINE_VPC_GROUP.groupId)).toBe(false);
+    const again = await failureOf(
+      client.send(new ec2.DeleteSecurityGroupCommand({ GroupId: QUARANTINE_VPC_GROUP.groupId })),
+    );
+    expect(again.name).toBe('InvalidGroup.NotFound');
+  });
+
+  it('refuses to delete a group another group references', async () => {
+    seeded.state.securityGroups.get(SCENARIO.appSecurityGroupId)?.ingress.push({
+      ruleId: 'sgr-0000000000000000a',
+      ipProtocol: 'tcp',
+      fromPort: 22,
+      toPort: 22,
+      referencedGroupId: QUARANTINE_VPC_GROUP.groupId,
+    });
+
+    const error = await failureOf(
+      client.send(new ec2.DeleteSecurityGroupCommand({ GroupId: QUARANTINE_VPC_GROUP.groupId })),
+    );
+
+    expect(error.name).toBe('DependencyViolation');
+  });
+
+  it('describes network interfaces with their groups and attachment, by id and by filter', async () => {
+    const byId = await client.send(
+      new ec2.DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [SCENARIO.networkInterfaceId] }),
+    );
+    const byInstance = await client.send(
+      new ec2.DescribeNetworkInterfacesCommand({
+        Filters: [{ Name: 'attachment.instance-id', Values: [SCENARIO.secondInstanceId] }],
+      }),
+    );
+    const byGroup = await client.send(
+      new ec2.DescribeNetworkInterfacesCommand({
+        Filters: [{ Name: 'group-id', Values: [SCENARIO.appSecurityGroupId] }],
+      }),
+    );
+    const unused = await client.send(
+      new ec2.DescribeNetworkInterfacesCommand({
+        Filters: [{ Name: 'group-id', Values: [QUARANTINE_VPC_GROUP.groupId] }],
+      }),
+    );
+
+    expect(byId.NetworkInterfaces).toEqual([
+      expect.objectContaining({
+        NetworkInterfaceId: SCENARIO.networkInterfaceId,
+        VpcId: SCENARIO.vpcId,
+        SubnetId: SCENARIO.subnetId,
+        OwnerId: SCENARIO.accountId,
+        Status: 'in-use',
+        PrivateIpAddress: '10.0.1.25',
+        Groups: [{ GroupId: SCENARIO.appSecurityGroupId, GroupName: 'app-server-sg' }],
+        Attachment: expect.objectContaining({
+          InstanceId: SCENARIO.instanceId,
+          DeviceIndex: 0,
+          Status: 'attached',
+        }),
+      }),
+    ]);
+    expect(byInstance.NetworkInterfaces?.map((eni) => eni.NetworkInterfaceId)).toEqual([
+      SCENARIO.secondNetworkInterfaceId,
+    ]);
+    expect(byGroup.NetworkInterfaces).toHaveLength(2);
+    expect(unused.NetworkInterfaces).toEqual([]);
+  });
+
+  it('answers an unknown network interface with InvalidNetworkInterfaceID.NotFound', async () => {
+    const error = await failureOf(
+      client.send(
+        new ec2.DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: ['eni-0000000000000000f'] }),
+      ),
+    );
+
+    expect(error.name).toBe('InvalidNetworkInterfaceID.NotFound');
+  });
+});
+
+describe('IAM and S3 for undo: untagging, deleting a public access block and a tag set', () => {
+  it('untags a role and a user, ignoring keys they do not carry', async () => {
+    await aws.iam.send(
+      new iam.TagRoleCommand({
+        RoleName: SCENARIO.roleName,
+        Tags: [
+          { Key: 'riposte:finding-id', Value: 'f1' },
+          { Key: 'team', Value: 'web' },
+        ],
+      }),
+    );
+    await aws.iam.send(
+      new iam.TagUserCommand({
+        UserName: SCENARIO.userName,
+        Tags: [{ Key: 'riposte:finding-id', Value: 'f1' }],
+      }),
+    );
+
+    await aws.iam.send(
+      new iam.UntagRoleCommand({ RoleName: SCENARIO.roleName, TagKeys: ['riposte:finding-id', 'absent'] }),
+    );
+    await aws.iam.send(
+      new iam.UntagUserCommand({ UserName: SCENARIO.userName, TagKeys: ['riposte:finding-id'] }),
+    );
+
+    expect(fake.state.roles.get(SCENARIO.roleName)?.tags).toEqual({ team: 'web' });
+    expect(fake.state.users.get(SCENARIO.userName)?.tags).toEqual({});
+    expect(fake.mutatingCalls().map((call) => [call.operation, call.params.TagKeys])).toEqual([
+      ['TagRole', undefined],
+      ['TagUser', undefined],
+      ['UntagRole', ['riposte:finding-id', 'absent']],
+      ['UntagUser', ['riposte:finding-id']],
+    ]);
+  });
+
+  it('answers UntagRole for an unknown role with NoSuchEntityException', async () => {
+    const error = await failureOf(
+      aws.iam.send(new iam.UntagRoleCommand({ RoleName: 'nobody', TagKeys: ['a'] })),
+    );
+
+    expect(error.name).toBe('NoSuchEntityException');
+  });
+
+  it('deletes a public access block and a tag set, after which S3 reports neither', async () => {
+    await aws.s3.send(
+      new s3.PutPublicAccessBlockCommand({
+        Bucket: SCENARIO.bucketName,
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true },
+      }),
+    );
+    await aws.s3.send(
+      new s3.PutBucketTaggingCommand({
+        Bucket: SCENARIO.bucketName,
+        Tagging: { TagSet: [{ Key: 'a', Value: 'b' }] },
+      }),
+    );
+
+    const deleted = await aws.s3.send(
+      new s3.DeletePublicAccessBlockCommand({
+        Bucket: SCENARIO.bucketName,
+        ExpectedBucketOwner: SCENARIO.accountId,
+      }),
+    );
+    await aws.s3.send(new s3.DeleteBucketTaggingCommand({ Bucket: SCENARIO.bucketName }));
+
+    expect(deleted.$metadata.httpStatusCode).toBe(204);
+    const block = await failureOf(
+      aws.s3.send(new s3.GetPublicAccessBlockCommand({ Bucket: SCENARIO.bucketName })),
+    );
+    const tags = await failureOf(
+      aws.s3.send(new s3.GetBucketTaggingCommand({ Bucket: SCENARIO.bucketName })),
+    );
+    expect([block.name, tags.name]).toEqual(['NoSuchPublicAccessBlockConfiguration', 'NoSuchTagSet']);
+    expect(fake.mutatingCalls().map((call) => call.operation)).toEqual([
+      'PutPublicAccessBlock',
+      'PutBucketTagging',
+      'DeletePublicAccessBlock',
+      'DeleteBucketTagging',
+    ]);
+  });
+
+  it('denies deleting the public access block of a bucket of another owner', async () => {
+    const error = await failureOf(
+      aws.s3.send(
+        new s3.DeletePublicAccessBlockCommand({
+          Bucket: SCENARIO.bucketName,
+          ExpectedBucketOwner: '444455556666',
+        }),
+      ),
+    );
+
+    expect(error.name).toBe('AccessDenied');
+  });
+});
+
+describe('snapshot', () => {
+  it('describes the seeded account with sorted keys and no generated ids', () => {
+    const snapshot = fake.snapshot();
+
+    expect(snapshot.instances[SCENARIO.instanceId]).toEqual({
+      state: 'running',
+      tags: { Name: 'app-server' },
+      instanceProfileArn: SCENARIO.instanceProfileArn,
+    });
+    expect(snapshot.networkInterfaces[SCENARIO.networkInterfaceId]?.groupIds).toEqual([
+      SCENARIO.appSecurityGroupId,
+    ]);
+    expect(snapshot.securityGroups[SCENARIO.appSecurityGroupId]?.egress).toEqual([
+      { cidrIpv4: '0.0.0.0/0', ipProtocol: '-1' },
+    ]);
+    expect(snapshot.roles[SCENARIO.roleName]?.inlinePolicies).toHaveProperty('s3-full-access');
+    expect(snapshot.buckets[SCENARIO.bucketName]).toEqual({ publicAccessBlock: null, tags: null });
+    expect(snapshot.trails[SCENARIO.trailArn]).toEqual({ isLogging: false });
+    expect(snapshot.securityHub).toEqual({ enabled: false, findings: {} });
+    expect(JSON.stringify(snapshot)).not.toMatch(/iip-assoc|sgr-/);
+    expect(JSON.parse(JSON.stringify(snapshot))).toEqual(snapshot);
+  });
+
+  it('compares equal once a change is undone, whatever ids AWS generated on the way', async () => {
+    putFinding(fake.state, SCENARIO.detectorId, scenarioFinding());
+    const before = fake.snapshot();
+    await aws.ec2.send(
+      new ec2.DisassociateIamInstanceProfileCommand({ AssociationId: SCENARIO.associationId }),
+    );
+    await aws.ec2.send(
+      new ec2.RevokeSecurityGroupEgressCommand({
+        GroupId: SCENARIO.appSecurityGroupId,
+        IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      }),
+    );
+    await aws.guardduty.send(
+      new guardduty.ArchiveFindingsCommand({
+        DetectorId: SCENARIO.detectorId,
+        FindingIds: [scenarioFinding().id as string],
+      }),
+    );
+    const during = fake.snapshot();
+
+    await aws.ec2.send(
+      new ec2.AssociateIamInstanceProfileCommand({
+        InstanceId: SCENARIO.instanceId,
+        IamInstanceProfile: { Name: SCENARIO.instanceProfileName },
+      }),
+    );
+    fake.state.securityGroups.get(SCENARIO.appSecurityGroupId)?.egress.push({
+      ruleId: 'sgr-0123456789abcdef0',
+      ipProtocol: '-1',
+      cidrIpv4: '0.0.0.0/0',
+    });
+    await aws.guardduty.send(
+      new guardduty.UnarchiveFindingsCommand({
+        DetectorId: SCENARIO.detectorId,
+        FindingIds: [scenarioFinding().id as string],
+      }),
+    );
+
+    expect(during).not.toEqual(before);
+    expect(during.instances[SCENARIO.instanceId]?.instanceProfileArn).toBeNull();
+    expect(during.guardDuty.findings[SCENARIO.detectorId]).toEqual({
+      [scenarioFinding().id as string]: { archived: true },
+    });
+    expect(fake.snapshot()).toEqual(before);
   });
 });

@@ -8,6 +8,7 @@ export type FakeService =
   | 'CloudTrail'
   | 'S3'
   | 'GuardDuty'
+  | 'SecurityHub'
   | 'Organizations'
   | 'Webhook'
   | 'Unknown';
@@ -58,6 +59,8 @@ const EC2_NOT_FOUND: Record<string, string> = {
   ModifyNetworkInterfaceAttribute: 'InvalidNetworkInterfaceID.NotFound',
   DescribeSnapshots: 'InvalidSnapshot.NotFound',
   CreateSecurityGroup: 'InvalidVpcID.NotFound',
+  DeleteSecurityGroup: 'InvalidGroup.NotFound',
+  DescribeNetworkInterfaces: 'InvalidNetworkInterfaceID.NotFound',
 };
 
 /** The error each service really sends for each kind of fault. */
@@ -120,6 +123,19 @@ const errorFor = (kind: Exclude<FaultKind, 'timeout'>, { service, operation }: C
           GUARDDUTY_DETECTOR_NOT_OWNED,
           { __type: 'InvalidInputException' },
         ],
+      }[kind] as ErrorSpec;
+    case 'SecurityHub':
+      // Security Hub throttles with LimitExceededException (429); its errors carry Code and Message.
+      return {
+        throttle: ['LimitExceededException', 429, 'Rate exceeded'],
+        slowdown: ['ServiceUnavailableException', 503, 'Service Unavailable'],
+        error500: ['InternalException', 500, 'Internal service failure'],
+        accessDenied: [
+          'AccessDeniedException',
+          403,
+          `User is not authorized to perform: securityhub:${operation}`,
+        ],
+        notFound: ['ResourceNotFoundException', 404, 'The requested resource was not found'],
       }[kind] as ErrorSpec;
     case 'Organizations':
       return {

@@ -10,6 +10,7 @@ export {
   type StartFakeAwsOptions,
   startFakeAws,
 } from './server.js';
+export type { AccountSnapshot } from './snapshot.js';
 export type {
   AssociationState,
   AssumedRoleSession,
@@ -27,6 +28,8 @@ export type {
   FakeRole,
   FakeSecurityGroup,
   FakeSecurityGroupRule,
+  FakeSecurityHub,
+  FakeSecurityHubWorkflow,
   FakeSnapshot,
   FakeTopic,
   FakeTrail,
@@ -42,6 +45,10 @@ export type {
   RoleSeed,
   RuleSeed,
   SecurityGroupSeed,
+  SecurityHubFindingSeed,
+  SecurityHubNote,
+  SecurityHubSeed,
+  SecurityHubWorkflowStatus,
   SnapshotSeed,
   TrailSeed,
   UserSeed,

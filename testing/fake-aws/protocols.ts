@@ -10,6 +10,8 @@ export interface OperationContext {
   requestId: string;
   /** The access key id the request was signed with (from the SigV4 credential scope). */
   accessKeyId?: string;
+  /** The region the request was signed for (from the SigV4 credential scope). */
+  region?: string;
 }
 
 /** An awsQuery operation (IAM, STS, SNS): the content of `<XResult>`, or undefined when there is none. */
@@ -112,21 +114,33 @@ export const jsonError = (
   errorCode: fault.code,
 });
 
-/** restJson1 (GuardDuty): the error code travels in `x-amzn-ErrorType`, the body may type it finer. */
+/** restJson1 (GuardDuty, Security Hub): the error code travels in `x-amzn-ErrorType`, the body may type it finer. */
 export const restJsonSuccess = (requestId: string, output: Record<string, unknown>): HttpReply => ({
   status: 200,
   headers: { 'content-type': 'application/json', 'x-amzn-RequestId': requestId },
   body: JSON.stringify(output),
 });
 
-export const restJsonError = (fault: AwsFault, requestId: string): HttpReply => ({
+/**
+ * GuardDuty's error bodies carry `message` and `__type`; Security Hub's `Code` and `Message` (its
+ * errors' members, spelt as its API spells every member).
+ */
+export const restJsonError = (
+  fault: AwsFault,
+  requestId: string,
+  body: 'guardduty' | 'securityhub' = 'guardduty',
+): HttpReply => ({
   status: fault.status,
   headers: {
     'content-type': 'application/json',
     'x-amzn-RequestId': requestId,
     'x-amzn-ErrorType': fault.code,
   },
-  body: JSON.stringify({ message: fault.message, __type: fault.code, ...fault.fields }),
+  body: JSON.stringify(
+    body === 'securityhub'
+      ? { Code: fault.code, Message: fault.message, ...fault.fields }
+      : { message: fault.message, __type: fault.code, ...fault.fields },
+  ),
   errorCode: fault.code,
 });
 

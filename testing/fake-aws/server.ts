@@ -26,8 +26,10 @@ import { guardDutyOperations, type RestJsonOperation } from './services/guarddut
 import { iamOperations } from './services/iam.js';
 import { organizationsOperations } from './services/organizations.js';
 import { s3Operations } from './services/s3.js';
+import { securityHubOperations } from './services/securityhub.js';
 import { snsOperations } from './services/sns.js';
 import { stsOperations } from './services/sts.js';
+import { type AccountSnapshot, snapshotOf } from './snapshot.js';
 import { createState, type FakeAccountSeed, type FakeAccountState } from './state.js';
 
 export interface RecordedCall {
@@ -53,17 +55,28 @@ export const MUTATING_OPERATIONS: Readonly<Record<FakeService, readonly string[]
     'DisassociateIamInstanceProfile',
     'ReplaceIamInstanceProfileAssociation',
     'CreateSecurityGroup',
+    'DeleteSecurityGroup',
     'RevokeSecurityGroupEgress',
     'ModifyNetworkInterfaceAttribute',
     'CreateTags',
+    'DeleteTags',
     'CreateSnapshots',
   ],
-  IAM: ['PutRolePolicy', 'DeleteRolePolicy', 'UpdateAccessKey', 'TagRole', 'TagUser'],
+  IAM: [
+    'PutRolePolicy',
+    'DeleteRolePolicy',
+    'UpdateAccessKey',
+    'TagRole',
+    'TagUser',
+    'UntagRole',
+    'UntagUser',
+  ],
   STS: [],
   SNS: ['Publish'],
   CloudTrail: ['StartLogging', 'StopLogging'],
-  S3: ['PutPublicAccessBlock', 'PutBucketTagging'],
-  GuardDuty: [],
+  S3: ['PutPublicAccessBlock', 'DeletePublicAccessBlock', 'PutBucketTagging', 'DeleteBucketTagging'],
+  GuardDuty: ['ArchiveFindings', 'UnarchiveFindings'],
+  SecurityHub: ['BatchUpdateFindings'],
   Organizations: [],
   Webhook: ['Post'],
   Unknown: [],
@@ -85,6 +98,11 @@ export interface FakeAws {
   clearFaults(): void;
   /** Delay before answering matching calls; the most recent matching setting wins. */
   setLatency(ms: number, filter?: LatencyFilter): void;
+  /**
+   * The account's resources as a plain, deterministic value (sorted keys; no generated ids such as
+   * association or rule ids), for comparing the account before and after: see `AccountSnapshot`.
+   */
+  snapshot(): AccountSnapshot;
   /** The environment a process needs to send its SDK clients here. */
   env(): Record<string, string>;
   close(): Promise<void>;
@@ -119,6 +137,7 @@ const SIGNING_SERVICES: Record<string, FakeService> = {
   cloudtrail: 'CloudTrail',
   s3: 'S3',
   guardduty: 'GuardDuty',
+  securityhub: 'SecurityHub',
   organizations: 'Organizations',
 };
 
@@ -268,14 +287,22 @@ const matchPath = (pattern: string, pathname: string): Record<string, string> | 
   return labels;
 };
 
-/** restJson1 (GuardDuty): the operation is the method and the URI; recorded with the SDK's input names. */
-const guardDutyRoute = (call: IncomingCall): Route => {
+const REST_JSON_OPERATIONS = {
+  GuardDuty: guardDutyOperations,
+  SecurityHub: securityHubOperations,
+} as const satisfies Record<string, Record<string, RestJsonOperation>>;
+
+/**
+ * restJson1 (GuardDuty, Security Hub): the operation is the method and the URI; recorded with the
+ * SDK's input names (GuardDuty's lowerCamel wire names capitalised; Security Hub's are already).
+ */
+const restJsonRoute = (service: keyof typeof REST_JSON_OPERATIONS, call: IncomingCall): Route => {
   const requestId = randomUUID();
   const pathname = call.url.pathname.replace(/\/+$/, '') || '/';
   let name = `${call.method} ${call.url.pathname}`;
   let operation: RestJsonOperation | undefined;
   let labels: Record<string, string> = {};
-  for (const [candidateName, candidate] of Object.entries(guardDutyOperations)) {
+  for (const [candidateName, candidate] of Object.entries(REST_JSON_OPERATIONS[service])) {
     const matched = candidate.method === call.method ? matchPath(candidate.path, pathname) : undefined;
     if (matched) {
       name = candidateName;
@@ -286,9 +313,10 @@ const guardDutyRoute = (call: IncomingCall): Route => {
   }
   const query = call.url.searchParams;
   const body = jsonObject(call.body);
-  const error = (fault: AwsFault) => restJsonError(fault, requestId);
+  const error = (fault: AwsFault) =>
+    restJsonError(fault, requestId, service === 'SecurityHub' ? 'securityhub' : 'guardduty');
   return {
-    service: 'GuardDuty',
+    service,
     operation: name,
     params: {
       ...labels,
@@ -404,7 +432,8 @@ const resolveRoute = (call: IncomingCall): Route => {
   }
   const scope = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(call.headers.authorization ?? '');
   const signingService = scope ? SIGNING_SERVICES[scope[1] ?? ''] : undefined;
-  if (signingService === 'GuardDuty') return guardDutyRoute(call);
+  if (signingService === 'GuardDuty' || signingService === 'SecurityHub')
+    return restJsonRoute(signingService, call);
   const isForm = (call.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
   if (signingService === 'S3' || (!isForm && call.url.pathname !== '/')) return s3Route(call);
   if (call.method === 'POST' && isForm) {
@@ -477,7 +506,9 @@ export const startFakeAws = async (options: StartFakeAwsOptions = {}): Promise<F
     }
     const call: IncomingCall = { method: request.method ?? 'GET', url, headers: request.headers, body };
     const route = resolveRoute(call);
-    const accessKeyId = /Credential=([^/]+)\//.exec(request.headers.authorization ?? '')?.[1];
+    const scope = /Credential=([^/]+)\/[^/]+\/([^/]+)\//.exec(request.headers.authorization ?? '');
+    const accessKeyId = scope?.[1];
+    const region = scope?.[2];
     const record: RecordedCall = {
       service: route.service,
       operation: route.operation,
@@ -500,6 +531,7 @@ export const startFakeAws = async (options: StartFakeAwsOptions = {}): Promise<F
       state,
       requestId: route.requestId,
       ...(accessKeyId === undefined ? {} : { accessKeyId }),
+      ...(region === undefined ? {} : { region }),
     };
     const reply = fault ? route.error(faultError(fault.kind, route, fault.code)) : route.respond(context);
     send(response, reply, record);
@@ -529,6 +561,7 @@ export const startFakeAws = async (options: StartFakeAwsOptions = {}): Promise<F
       ),
     fail: (rule) => faults.add(rule),
     clearFaults: () => faults.clear(),
+    snapshot: () => snapshotOf(state),
     setLatency: (ms, filter = {}) => {
       const kept = latencies.filter((setting) => !sameFilter(setting, filter));
       latencies.splice(0, latencies.length, ...kept, { ...filter, ms });

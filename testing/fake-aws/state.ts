@@ -112,6 +112,22 @@ export interface FindingSeed {
   finding: GuardDutyFinding;
 }
 
+/** The workflow of a GuardDuty finding's copy in Security Hub, by the copy's `Id` (the finding's ARN). */
+export interface SecurityHubFindingSeed {
+  /** The GuardDuty finding's ARN: the `Id` of its copy in Security Hub. */
+  id: string;
+  /** Defaults to NEW. */
+  workflowStatus?: SecurityHubWorkflowStatus;
+  note?: { text: string; updatedBy: string };
+}
+
+export interface SecurityHubSeed {
+  /** Omitted or false: Security Hub answers InvalidAccessException ("not subscribed"). */
+  enabled?: boolean;
+  /** Workflow statuses and notes the copies start with (a copy not listed is NEW, without a note). */
+  findings?: SecurityHubFindingSeed[];
+}
+
 export interface OrganizationSeed {
   /** `o-` and 10 to 32 lowercase letters or digits. */
   id: string;
@@ -142,6 +158,8 @@ export interface FakeAccountSeed {
   findings?: FindingSeed[];
   /** Omitted: the account belongs to no organization. */
   organization?: OrganizationSeed;
+  /** Omitted: Security Hub is not enabled in the account. */
+  securityHub?: SecurityHubSeed;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,6 +331,36 @@ export interface WebhookPost {
   at: string;
 }
 
+export type SecurityHubWorkflowStatus = 'NEW' | 'NOTIFIED' | 'RESOLVED' | 'SUPPRESSED';
+
+export interface SecurityHubNote {
+  text: string;
+  updatedBy: string;
+  /** ISO 8601. */
+  updatedAt: string;
+}
+
+/**
+ * What Security Hub keeps of a GuardDuty finding's copy besides what GuardDuty sends: the fields
+ * BatchUpdateFindings changes. Every other field of the copy is derived from the GuardDuty finding.
+ */
+export interface FakeSecurityHubWorkflow {
+  status: SecurityHubWorkflowStatus;
+  /** The latest note (ASFF keeps one). */
+  note?: SecurityHubNote;
+  /** Every note written, oldest first. */
+  notes: SecurityHubNote[];
+}
+
+export interface FakeSecurityHub {
+  enabled: boolean;
+  /**
+   * By copy `Id` (the GuardDuty finding's ARN). A GuardDuty finding the fake holds (with an ARN) has a
+   * copy in the Security Hub of its ARN's region; one without an entry here is NEW, without a note.
+   */
+  workflows: Map<string, FakeSecurityHubWorkflow>;
+}
+
 export interface FakeOrganizationAccount {
   id: string;
   /** `arn:aws:organizations::<managementAccountId>:account/<organizationId>/<id>` */
@@ -358,6 +406,7 @@ export interface FakeAccountState {
   findings: Map<string, Map<string, GuardDutyFinding>>;
   /** Undefined when the account belongs to no organization. */
   organization?: FakeOrganization;
+  securityHub: FakeSecurityHub;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -633,6 +682,24 @@ const buildOrganization = (seed: OrganizationSeed, accountId: string): FakeOrgan
   };
 };
 
+const WORKFLOW_STATUSES: readonly SecurityHubWorkflowStatus[] = ['NEW', 'NOTIFIED', 'RESOLVED', 'SUPPRESSED'];
+
+const buildSecurityHub = (seed: SecurityHubSeed | undefined): FakeSecurityHub => {
+  const workflows = new Map<string, FakeSecurityHubWorkflow>();
+  for (const finding of seed?.findings ?? []) {
+    const status = finding.workflowStatus ?? 'NEW';
+    if (typeof finding.id !== 'string' || !WORKFLOW_STATUSES.includes(status)) {
+      throw seedError('a Security Hub finding needs a string id and a workflow status Security Hub knows', {
+        id: finding.id,
+        workflowStatus: finding.workflowStatus,
+      });
+    }
+    const note = finding.note && { ...finding.note, updatedAt: SEEDED_AT };
+    workflows.set(finding.id, { status, ...(note ? { note } : {}), notes: note ? [note] : [] });
+  }
+  return { enabled: seed?.enabled === true, workflows };
+};
+
 export const createState = (seed: FakeAccountSeed): FakeAccountState => {
   const region = seed.region ?? 'us-east-1';
   const state: FakeAccountState = {
@@ -657,6 +724,7 @@ export const createState = (seed: FakeAccountSeed): FakeAccountState => {
     detectors: [...(seed.detectors ?? [])],
     findings: new Map((seed.detectors ?? []).map((detectorId) => [detectorId, new Map()])),
     ...(seed.organization ? { organization: buildOrganization(seed.organization, seed.accountId) } : {}),
+    securityHub: buildSecurityHub(seed.securityHub),
   };
   buildSecurityGroups(seed, state);
   buildIam(seed, state);

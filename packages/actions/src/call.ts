@@ -80,6 +80,7 @@ const SERVICE_NAMES = {
   iam: 'IAM',
   organizations: 'Organizations',
   s3: 'S3',
+  securityhub: 'SecurityHub',
   sns: 'SNS',
   sts: 'STS',
 } as const satisfies Record<SdkService, string>;

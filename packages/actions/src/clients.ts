@@ -4,6 +4,7 @@ import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { sdk } from './sdk/load.js';
@@ -53,6 +54,7 @@ export interface AwsServices {
   organizations(scope: AwsScope): Promise<OrganizationsClient>;
   iam(scope: AwsScope): Promise<IAMClient>;
   s3(scope: AwsScope): Promise<S3Client>;
+  securityhub(scope: AwsScope): Promise<SecurityHubClient>;
   sns(scope: AwsScope): Promise<SNSClient>;
   sts(scope: AwsScope): Promise<STSClient>;
   cloudtrail(scope: AwsScope): Promise<CloudTrailClient>;
@@ -76,6 +78,7 @@ export interface AwsClientClasses {
   organizations: typeof OrganizationsClient;
   iam: typeof IAMClient;
   s3: typeof S3Client;
+  securityhub: typeof SecurityHubClient;
   sns: typeof SNSClient;
   sts: typeof STSClient;
   cloudtrail: typeof CloudTrailClient;
@@ -109,6 +112,7 @@ const loaders: { [K in ServiceName]: () => Promise<AwsClientClasses[K]> } = {
   organizations: async () => (await sdk.organizations()).OrganizationsClient,
   iam: async () => (await sdk.iam()).IAMClient,
   s3: async () => (await sdk.s3()).S3Client,
+  securityhub: async () => (await sdk.securityhub()).SecurityHubClient,
   sns: async () => (await sdk.sns()).SNSClient,
   sts: async () => (await sdk.sts()).STSClient,
   cloudtrail: async () => (await sdk.cloudtrail()).CloudTrailClient,
@@ -194,6 +198,7 @@ export const createAwsServices = (options: AwsServicesOptions = {}): AwsServices
     organizations: (scope) => client('organizations', scope),
     iam: (scope) => client('iam', scope),
     s3: (scope) => client('s3', scope),
+    securityhub: (scope) => client('securityhub', scope),
     sns: (scope) => client('sns', scope),
     sts: (scope) => client('sts', scope),
     cloudtrail: (scope) => client('cloudtrail', scope),

@@ -1,4 +1,4 @@
-import type { ActionDefinition, ActionRegistry, PermissionGrant } from '@riposte/core';
+import { type ActionDefinition, type ActionRegistry, hasInverse, type PermissionGrant } from '@riposte/core';
 
 interface ParamSchema {
   type?: string | string[];
@@ -82,9 +82,27 @@ const grantsCell = (action: ActionDefinition<object, unknown>): string => {
 };
 
 /**
+ * How a step of the action is undone: the inverse's summary and the IAM permissions of the undo role
+ * (with the resources and conditions they are granted on), or why there is no inverse.
+ */
+const undoCell = (action: ActionDefinition<object, unknown>): string => {
+  const { undo } = action;
+  if (undo === undefined) return 'declares no inverse: `riposte undo` leaves its steps as they are';
+  if (!hasInverse(undo)) return cell(`No inverse: ${undo.none}`);
+  const grants = undo.grants();
+  const granted = new Set(grants.flatMap((grant) => grant.actions));
+  const ungranted = undo.permissions
+    .filter((permission) => !granted.has(permission))
+    .map((permission) => `\`${permission}\` (no grant)`);
+  return [undo.summary, `Undo role: ${[...grants.map(grantText), ...ungranted].join('; ')}`]
+    .map(cell)
+    .join('<br>');
+};
+
+/**
  * The Markdown action reference: one row per action with its params, IAM permissions and the resources
- * and conditions they are granted on, what a dry run reports and its idempotency rule. The package
- * README embeds it; a test keeps the two equal.
+ * and conditions they are granted on, what a dry run reports, its idempotency rule, and how a step of
+ * it is undone. The package README embeds it; a test keeps the two equal.
  */
 export const renderActionTable = (registry: ActionRegistry<unknown>): string => {
   const rows = registry
@@ -100,12 +118,13 @@ export const renderActionTable = (registry: ActionRegistry<unknown>): string => 
         grantsCell(action),
         cell(dryRun),
         cell(action.idempotency),
+        undoCell(action),
       ];
     })
     .map((cells) => `| ${cells.join(' | ')} |`);
   return [
-    '| Action | Phase | What it does | Params | IAM permissions | IAM grants (resources, conditions) | Dry-run output | Idempotency |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| Action | Phase | What it does | Params | IAM permissions | IAM grants (resources, conditions) | Dry-run output | Idempotency | Undo |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
 };

@@ -1,3 +1,4 @@
+export { archiveGuardDutyFinding } from './actions/archive-guardduty-finding.js';
 export { blockS3PublicAccess } from './actions/block-s3-public-access.js';
 export { deactivateAccessKey } from './actions/deactivate-access-key.js';
 export { detachInstanceProfile } from './actions/detach-instance-profile.js';
@@ -7,6 +8,7 @@ export { restartCloudTrailLogging } from './actions/restart-cloudtrail-logging.j
 export { revokeRoleSessions } from './actions/revoke-role-sessions.js';
 export { snapshotVolumes } from './actions/snapshot-volumes.js';
 export { tagResource } from './actions/tag-resource.js';
+export { updateSecurityHubFinding } from './actions/update-securityhub-finding.js';
 export { errorName, isCredentialsError, isRetryable, toExecutionError } from './aws-errors.js';
 export { builtinActions } from './builtin.js';
 export {

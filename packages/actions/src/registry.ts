@@ -32,8 +32,18 @@ const PARAM_WORDING: Readonly<Record<string, string>> = {
   propertyNames: 'is not an allowed name',
 };
 
-const problemsOf = (errors: readonly ErrorObject[]): { pointer: string; message: string }[] =>
-  schemaProblems(errors, (error) => PARAM_WORDING[error.keyword]).map(({ pointer, key, message }) => ({
+/** A recorded undo state's own wording: it is data Riposte wrote, not something a person typed. */
+const UNDO_STATE_WORDING: Readonly<Record<string, string>> = {
+  required: 'is missing from the recorded state',
+  additionalProperties: 'is not a field of the recorded state',
+  propertyNames: 'is not an allowed name',
+};
+
+const problemsOf = (
+  errors: readonly ErrorObject[],
+  wording: Readonly<Record<string, string>> = PARAM_WORDING,
+): { pointer: string; message: string }[] =>
+  schemaProblems(errors, (error) => wording[error.keyword]).map(({ pointer, key, message }) => ({
     pointer: key === undefined ? pointer : `${pointer}/${pointerSegment(key)}`,
     message,
   }));
@@ -135,7 +145,7 @@ export const createRegistry = (
       const validate = entries.get(name)?.validateUndo;
       if (!validate) return [{ pointer: '', message: `action "${name}" has no inverse` }];
       if (validate(state)) return [];
-      return problemsOf(validate.errors ?? []);
+      return problemsOf(validate.errors ?? [], UNDO_STATE_WORDING);
     },
   };
 };

@@ -96,24 +96,37 @@ type InverseOf<U> = InverseContext<U, AwsServices>;
 export interface InverseStep<U, T> {
   inspect(ctx: InverseOf<U>, session: Session): Promise<Inspection<T>>;
   mutations(ctx: InverseOf<U>, state: T): Mutation[];
+  /** What is left as it is (changed by someone since), for the reason of a partial restore. */
+  left?(state: T): string | undefined;
 }
 
 /** `plan()` and `execute()` of an inverse made of `step`, as `planWith` and `executeWith` are for actions. */
-export const inverseWith = <U, T>(step: InverseStep<U, T>) => ({
-  plan: (ctx: InverseOf<U>): Promise<ActionPlan> =>
-    planAction(async (session) => {
-      const inspection = await step.inspect(ctx, session);
-      if (inspection.status !== 'planned') {
-        return { status: inspection.status, reason: inspection.reason, calls: [] };
-      }
-      return { status: 'planned', calls: step.mutations(ctx, inspection.state).map((item) => item.call) };
-    }),
-  execute: (ctx: InverseOf<U>): Promise<ActionOutcome> =>
-    executeAction(ctx.mode, async (session) => {
-      const inspection = await step.inspect(ctx, session);
-      if (inspection.status === 'refused') return session.fail(inspection.error);
-      if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
-      for (const item of step.mutations(ctx, inspection.state)) await session.mutate(item);
-      return { status: 'applied' };
-    }),
-});
+export const inverseWith = <U, T>(step: InverseStep<U, T>) => {
+  const leftOf = (state: T): { reason?: string } => {
+    const reason = step.left?.(state);
+    return reason === undefined ? {} : { reason };
+  };
+  return {
+    plan: (ctx: InverseOf<U>): Promise<ActionPlan> =>
+      planAction(async (session) => {
+        const inspection = await step.inspect(ctx, session);
+        if (inspection.status !== 'planned') {
+          return { status: inspection.status, reason: inspection.reason, calls: [] };
+        }
+        const { state } = inspection;
+        return {
+          status: 'planned',
+          ...leftOf(state),
+          calls: step.mutations(ctx, state).map((item) => item.call),
+        };
+      }),
+    execute: (ctx: InverseOf<U>): Promise<ActionOutcome> =>
+      executeAction(ctx.mode, async (session) => {
+        const inspection = await step.inspect(ctx, session);
+        if (inspection.status === 'refused') return session.fail(inspection.error);
+        if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
+        for (const item of step.mutations(ctx, inspection.state)) await session.mutate(item);
+        return { status: 'applied', ...leftOf(inspection.state) };
+      }),
+  };
+};

@@ -172,6 +172,8 @@ export interface StepSummary {
   target: string;
   status: string;
   reason?: string;
+  /** The phase of the step's action (feedback to Security Hub tells containment from the rest). */
+  phase?: ActionPhase;
 }
 
 /**

@@ -119,7 +119,13 @@ export const formatPlan = (plan: Plan, style: Style = plain): string => {
             status: step.plan.status,
             action: step.action,
             ...(step.target ? { target: step.target.label } : {}),
-            ...(step.plan.reason ? { reason: step.plan.reason } : {}),
+            ...(step.plan.reason || step.approval
+              ? {
+                  reason: [step.plan.reason, step.approval ? 'needs approval when enforced' : undefined]
+                    .filter(Boolean)
+                    .join('; '),
+                }
+              : {}),
             mode: step.mode,
           },
           step.plan.lookups,

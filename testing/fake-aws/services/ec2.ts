@@ -14,6 +14,7 @@ import {
   type FakeAccountState,
   type FakeAssociation,
   type FakeInstance,
+  type FakeNetworkInterface,
   type FakeSecurityGroupRule,
   type FakeSnapshot,
   newEc2Id,
@@ -584,6 +585,105 @@ const modifyNetworkInterfaceAttribute: Ec2Operation = (params, { state }) => {
   return { return: true };
 };
 
+const groupOrThrow = (state: FakeAccountState, params: QueryParams) => {
+  const groupId = stringParam(params, 'GroupId');
+  const groupName = stringParam(params, 'GroupName');
+  if (groupId === undefined && groupName === undefined) throw missing('GroupId');
+  const group =
+    groupId === undefined
+      ? [...state.securityGroups.values()].find((candidate) => candidate.groupName === groupName)
+      : state.securityGroups.get(groupId);
+  if (!group) {
+    throw groupId === undefined
+      ? new AwsFault(
+          'InvalidGroup.NotFound',
+          `The security group '${groupName}' does not exist in default VPC`,
+        )
+      : notFound('InvalidGroup.NotFound', 'security group', [groupId]);
+  }
+  return group;
+};
+
+/**
+ * Deletes a security group no network interface uses and no other group's rule references; EC2
+ * answers DependencyViolation otherwise, and changes nothing.
+ */
+const deleteSecurityGroup: Ec2Operation = (params, { state }) => {
+  const group = groupOrThrow(state, params);
+  const used = [...state.networkInterfaces.values()].some((eni) => eni.groupIds.includes(group.groupId));
+  const referenced = [...state.securityGroups.values()].some(
+    (other) =>
+      other.groupId !== group.groupId &&
+      [...other.ingress, ...other.egress].some((rule) => rule.referencedGroupId === group.groupId),
+  );
+  if (used || referenced) {
+    throw new AwsFault('DependencyViolation', `resource ${group.groupId} has a dependent object`);
+  }
+  state.securityGroups.delete(group.groupId);
+  return { return: true, groupId: group.groupId };
+};
+
+const renderNetworkInterface = (state: FakeAccountState, eni: FakeNetworkInterface): XmlObject => {
+  const instance = state.instances.get(eni.instanceId);
+  return {
+    networkInterfaceId: eni.networkInterfaceId,
+    subnetId: eni.subnetId,
+    vpcId: eni.vpcId,
+    availabilityZone: instance?.availabilityZone,
+    description: '',
+    ownerId: state.accountId,
+    requesterManaged: false,
+    status: 'in-use',
+    privateIpAddress: eni.privateIpAddress,
+    privateDnsName: `ip-${eni.privateIpAddress.replaceAll('.', '-')}.ec2.internal`,
+    sourceDestCheck: true,
+    interfaceType: 'interface',
+    groupSet: groupIdentifiers(state, eni.groupIds),
+    attachment: {
+      attachmentId: eni.attachmentId,
+      instanceId: eni.instanceId,
+      instanceOwnerId: state.accountId,
+      deviceIndex: eni.deviceIndex,
+      networkCardIndex: 0,
+      status: 'attached',
+      attachTime: instance?.launchTime,
+      deleteOnTermination: true,
+    },
+    tagSet: tagSet(eni.tags),
+  };
+};
+
+/**
+ * NetworkInterfaceIds and filters `network-interface-id`, `group-id`, `attachment.instance-id`,
+ * `attachment.attachment-id`, `vpc-id`, `subnet-id`, `status`, `owner-id` and tags. Every interface is
+ * attached to its instance.
+ */
+const describeNetworkInterfaces: Ec2Operation = (params, { state }) => {
+  const ids = stringListParam(params, 'NetworkInterfaceId');
+  const unknown = ids.filter((id) => !state.networkInterfaces.has(id));
+  if (unknown.length > 0)
+    throw notFound('InvalidNetworkInterfaceID.NotFound', 'networkInterface ID', unknown);
+  const filters = filtersParam(params);
+  const interfaces = [...state.networkInterfaces.values()].filter(
+    (eni) =>
+      (ids.length === 0 || ids.includes(eni.networkInterfaceId)) &&
+      matchesFilters(
+        filters,
+        tagFields(eni.tags, {
+          'network-interface-id': [eni.networkInterfaceId],
+          'group-id': eni.groupIds,
+          'attachment.instance-id': [eni.instanceId],
+          'attachment.attachment-id': [eni.attachmentId],
+          'vpc-id': [eni.vpcId],
+          'subnet-id': [eni.subnetId],
+          status: ['in-use'],
+          'owner-id': [state.accountId],
+        }),
+      ),
+  );
+  return { networkInterfaceSet: interfaces.map((eni) => renderNetworkInterface(state, eni)) };
+};
+
 // ---------------------------------------------------------------------------------------------
 // Tags
 // ---------------------------------------------------------------------------------------------
@@ -603,6 +703,44 @@ const createTags: Ec2Operation = (params, { state }) => {
     }
   }
   for (const id of resourceIds) applyTags(resources.get(id)?.tags ?? {}, tags);
+  return { return: true };
+};
+
+/** The resources named, each one the account holds (the error CreateTags gives otherwise). */
+const taggedResources = (state: FakeAccountState, resourceIds: string[]) => {
+  const resources = taggables(state);
+  for (const id of resourceIds) {
+    if (!resources.has(id)) {
+      const known = NOT_FOUND_BY_PREFIX[id.split('-')[0] ?? ''];
+      throw known
+        ? notFound(known[0], known[1], [id])
+        : new AwsFault('InvalidID', `The ID '${id}' is not valid`);
+    }
+  }
+  return resourceIds.map((id) => resources.get(id)!);
+};
+
+/**
+ * Deletes the tags named from each resource: a tag given without a value goes whatever its value, one
+ * with a value only if it has that value; no tags at all deletes every tag, as EC2 does.
+ */
+const deleteTags: Ec2Operation = (params, { state }) => {
+  const resourceIds = stringListParam(params, 'ResourceId');
+  if (resourceIds.length === 0) throw missing('ResourceId');
+  const wanted = objectListParam(params, 'Tag').map((tag) => ({
+    key: stringParam(tag, 'Key') ?? '',
+    value: stringParam(tag, 'Value'),
+  }));
+  for (const resource of taggedResources(state, resourceIds)) {
+    for (const key of Object.keys(resource.tags)) {
+      const matches =
+        wanted.length === 0 ||
+        wanted.some(
+          (tag) => tag.key === key && (tag.value === undefined || tag.value === resource.tags[key]),
+        );
+      if (matches) delete resource.tags[key];
+    }
+  }
   return { return: true };
 };
 
@@ -724,9 +862,12 @@ export const ec2Operations: Record<string, Ec2Operation> = {
   DescribeInstances: describeInstances,
   DescribeSecurityGroups: describeSecurityGroups,
   CreateSecurityGroup: createSecurityGroup,
+  DeleteSecurityGroup: deleteSecurityGroup,
+  DescribeNetworkInterfaces: describeNetworkInterfaces,
   RevokeSecurityGroupEgress: revokeSecurityGroupEgress,
   ModifyNetworkInterfaceAttribute: modifyNetworkInterfaceAttribute,
   CreateTags: createTags,
+  DeleteTags: deleteTags,
   DescribeTags: describeTags,
   CreateSnapshots: createSnapshots,
   DescribeSnapshots: describeSnapshots,

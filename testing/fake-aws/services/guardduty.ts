@@ -11,7 +11,7 @@ export interface RestJsonRequest {
 }
 
 export interface RestJsonOperation {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH';
   /** The URI pattern, `{Label}` for a path segment (`/detector/{DetectorId}/findings/get`). */
   path: string;
   run(request: RestJsonRequest, context: OperationContext): Record<string, unknown>;
@@ -104,6 +104,50 @@ const getFindings: RestJsonOperation = {
   },
 };
 
+/** `findingIds` of an Archive/UnarchiveFindings request: 1 to 50 strings, as GuardDuty takes them. */
+const findingIdsOf = (body: Record<string, unknown>): string[] => {
+  const ids = body.findingIds;
+  if (
+    !Array.isArray(ids) ||
+    ids.length === 0 ||
+    ids.length > MAX_FINDING_IDS ||
+    ids.some((id) => typeof id !== 'string')
+  ) {
+    throw badRequest(INVALID_INPUT);
+  }
+  return ids as string[];
+};
+
+/**
+ * Sets `service.archived` of the findings the detector holds among the ids (the others are left
+ * out, as GetFindings leaves them out); GetFindings shows the flag from then on.
+ */
+const setArchived =
+  (archived: boolean): RestJsonOperation['run'] =>
+  ({ labels, body }, { state }) => {
+    const ids = findingIdsOf(body);
+    const findings = findingsOf(state, labels.DetectorId);
+    for (const id of ids) {
+      const finding = findings.get(id);
+      if (!finding) continue;
+      const service = isObject(finding.service) ? finding.service : {};
+      findings.set(id, { ...finding, service: { ...service, archived } });
+    }
+    return {};
+  };
+
+const archiveFindings: RestJsonOperation = {
+  method: 'POST',
+  path: '/detector/{DetectorId}/findings/archive',
+  run: setArchived(true),
+};
+
+const unarchiveFindings: RestJsonOperation = {
+  method: 'POST',
+  path: '/detector/{DetectorId}/findings/unarchive',
+  run: setArchived(false),
+};
+
 const listDetectors: RestJsonOperation = {
   method: 'GET',
   path: '/detector',
@@ -111,6 +155,8 @@ const listDetectors: RestJsonOperation = {
 };
 
 export const guardDutyOperations: Record<string, RestJsonOperation> = {
+  ArchiveFindings: archiveFindings,
   GetFindings: getFindings,
   ListDetectors: listDetectors,
+  UnarchiveFindings: unarchiveFindings,
 };

@@ -1,6 +1,6 @@
 import { AwsFault } from '../errors.js';
 import type { QueryOperation } from '../protocols.js';
-import { type QueryParams, stringParam, tagsParam } from '../query.js';
+import { type QueryParams, stringListParam, stringParam, tagsParam } from '../query.js';
 import type { FakeAccountState, FakeInstanceProfile, FakeRole, FakeUser } from '../state.js';
 import type { XmlObject } from '../xml.js';
 
@@ -226,6 +226,30 @@ const tagUser: QueryOperation = (params, { state }) => {
   return undefined;
 };
 
+/** `TagKeys`: IAM requires at least one; keys the entity does not carry are ignored. */
+const tagKeysOrThrow = (params: QueryParams): string[] => {
+  const keys = stringListParam(params, 'TagKeys');
+  if (keys.length === 0) {
+    throw new AwsFault(
+      'ValidationError',
+      "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null",
+    );
+  }
+  return keys;
+};
+
+const untagRole: QueryOperation = (params, { state }) => {
+  const role = roleOrThrow(state, required(params, 'RoleName'));
+  for (const key of tagKeysOrThrow(params)) delete role.tags[key];
+  return undefined;
+};
+
+const untagUser: QueryOperation = (params, { state }) => {
+  const user = userOrThrow(state, required(params, 'UserName'));
+  for (const key of tagKeysOrThrow(params)) delete user.tags[key];
+  return undefined;
+};
+
 const listRoleTags: QueryOperation = (params, { state }) => ({
   Tags: tagList(roleOrThrow(state, required(params, 'RoleName')).tags),
   IsTruncated: false,
@@ -248,6 +272,8 @@ export const iamOperations: Record<string, QueryOperation> = {
   UpdateAccessKey: updateAccessKey,
   TagRole: tagRole,
   TagUser: tagUser,
+  UntagRole: untagRole,
+  UntagUser: untagUser,
   ListRoleTags: listRoleTags,
   ListUserTags: listUserTags,
 };

@@ -141,10 +141,32 @@ const putBucketTagging: S3Operation = {
   },
 };
 
+/** Removes the bucket's public access block; S3 answers 204 whether or not it had one. */
+const deletePublicAccessBlock: S3Operation = {
+  params: baseParams,
+  run(request, context) {
+    const bucket = bucketOrThrow(request, context);
+    delete bucket.publicAccessBlock;
+    return { status: 204 };
+  },
+};
+
+/** Removes the bucket's whole tag set; GetBucketTagging answers NoSuchTagSet afterwards. */
+const deleteBucketTagging: S3Operation = {
+  params: baseParams,
+  run(request, context) {
+    const bucket = bucketOrThrow(request, context);
+    delete bucket.tags;
+    return { status: 204 };
+  },
+};
+
 /** Keyed by `<METHOD> ?<subresource>`: path-style bucket operations only. */
 export const s3Operations: Record<string, [name: string, operation: S3Operation]> = {
   'GET ?publicAccessBlock': ['GetPublicAccessBlock', getPublicAccessBlock],
   'PUT ?publicAccessBlock': ['PutPublicAccessBlock', putPublicAccessBlock],
+  'DELETE ?publicAccessBlock': ['DeletePublicAccessBlock', deletePublicAccessBlock],
   'GET ?tagging': ['GetBucketTagging', getBucketTagging],
   'PUT ?tagging': ['PutBucketTagging', putBucketTagging],
+  'DELETE ?tagging': ['DeleteBucketTagging', deleteBucketTagging],
 };

@@ -1,9 +1,19 @@
 import type { IamInstanceProfileAssociation } from '@aws-sdk/client-ec2';
-import { type ActionContext, defineAction, type PermissionGrant } from '@riposte/core';
+import {
+  type ActionContext,
+  type ActionTarget,
+  arnProblem,
+  defineAction,
+  defineInverse,
+  type InverseContext,
+  type PermissionGrant,
+  regionPartition,
+  type UndoState,
+} from '@riposte/core';
 import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import { placeholder, type Session } from '../session.js';
-import { executeWith, type Inspection, noOp, planned, planWith, refused } from '../step.js';
+import { executeWith, type Inspection, inverseWith, noOp, planned, planWith, refused } from '../step.js';
 import {
   foreignNote,
   instanceTargets,
@@ -66,13 +76,16 @@ const grantsFor = (params: DetachInstanceProfileParams): PermissionGrant[] => {
 
 const instanceOf = (association: IamInstanceProfileAssociation): string | undefined => association.InstanceId;
 
+/** What reading associations needs: the service bag and the instance (an action's or an inverse's context). */
+type ReadContext = { services: AwsServices; target: ActionTarget };
+
 /**
  * The target's active associations as AWS answered. The read can only filter by instance id (the API
  * has no instance-id parameter), so the id is validated before it goes into the filter, and every
  * association that is not exactly the target's, or not `associated`, or has no usable id, is dropped
  * and named in the lookup summary: nothing but the target's own association is ever changed.
  */
-const readAssociations = async (ctx: Context, session: Session): Promise<State> => {
+const readAssociations = async (ctx: ReadContext, session: Session): Promise<State> => {
   const instanceId = ctx.target.id;
   const input = {
     Filters: [
@@ -188,12 +201,187 @@ const inspect = async (ctx: Context, session: Session): Promise<Inspection<State
   return problem ? refused(problem) : planned(associations);
 };
 
+// ---------------------------------------------------------------------------------------------
+// Undo
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What a step records before it detaches or replaces anything: the instance, and for each association
+ * it ends the instance profile it held (its ARN as EC2 answered), with the quarantine profile swapped
+ * in, if one was.
+ */
+export interface DetachInstanceProfileUndo {
+  instanceId: string;
+  associations: { instanceProfileArn: string; quarantineProfile?: string }[];
+}
+
+const INSTANCE_ID = '^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$';
+const PROFILE_NAME = '^[\\w+=,.@-]{1,128}$';
+/** `arn:<partition>:iam::<account>:instance-profile/<path/>name`; the path is printable ASCII without `*` or `?`. */
+const PROFILE_ARN =
+  '^arn:aws(?:-[a-z]+){0,2}:iam::[0-9]{12}:instance-profile/(?:[\\x21-\\x29\\x2b-\\x3e\\x40-\\x7e]{1,510}/)?[\\w+=,.@-]{1,128}$';
+
+/** History is read back from a table: every field is checked before the inverse reads it. */
+const undoSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['instanceId', 'associations'],
+  properties: {
+    instanceId: { type: 'string', pattern: INSTANCE_ID },
+    associations: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['instanceProfileArn'],
+        properties: {
+          instanceProfileArn: { type: 'string', maxLength: 1024, pattern: PROFILE_ARN },
+          quarantineProfile: { type: 'string', pattern: PROFILE_NAME },
+        },
+      },
+    },
+  },
+};
+
+/** Recorded from the associations as inspected, before the first one is changed. */
+const undoOf = (ctx: Context, associations: State): UndoState => {
+  const profile = ctx.params.quarantineProfile;
+  return {
+    instanceId: ctx.target.id,
+    associations: (associations ?? []).map((association) => ({
+      instanceProfileArn: association.IamInstanceProfile?.Arn ?? '',
+      ...(profile === undefined ? {} : { quarantineProfile: profile }),
+    })),
+  } satisfies DetachInstanceProfileUndo;
+};
+
+type InverseCtx = InverseContext<DetachInstanceProfileUndo, AwsServices>;
+
+/** How the recorded profile goes back: associated anew, or swapped back in for the quarantine profile. */
+type Restore = { kind: 'associate' } | { kind: 'replace'; associationId: string };
+
+/**
+ * Why the recorded state cannot be acted on, checked again before any call (the schema checked it
+ * once): the instance must be the recorded target, and the profile a valid ARN of the target's
+ * partition and account.
+ */
+const invalidUndo = (ctx: InverseCtx): string | undefined => {
+  const { target, state } = ctx;
+  const invalid = invalidId('instance-id', target.id);
+  if (invalid !== undefined) return invalid;
+  if (state.instanceId !== target.id)
+    return `the recorded instance ${shown(state.instanceId)} is not the target ${target.id}`;
+  const [recorded, ...more] = state.associations;
+  if (recorded === undefined || more.length > 0)
+    return `${state.associations.length} instance profiles were recorded for ${target.id}; one was expected`;
+  const partition = regionPartition(target.region);
+  if (partition === undefined) return `the target region ${shown(target.region)} is in no known partition`;
+  const arn = arnProblem(recorded.instanceProfileArn, {
+    partition,
+    accountId: target.accountId,
+    service: 'iam',
+    resourcePrefix: 'instance-profile/',
+  });
+  if (arn !== undefined) return `the recorded instance profile ${arn}`;
+  const quarantine = recorded.quarantineProfile;
+  return quarantine === undefined ? undefined : invalidId('instance-profile-name', quarantine);
+};
+
+/**
+ * The instance's association now, read as the action reads it (only the target's own, in state
+ * `associated`): none means the recorded profile is associated again; the quarantine profile the step
+ * swapped in is replaced by it; the recorded profile itself means it is already restored. Any other
+ * profile was put there since, by someone else: refused, and left as it is.
+ */
+const inspectUndo = async (ctx: InverseCtx, session: Session): Promise<Inspection<Restore>> => {
+  const invalid = invalidUndo(ctx);
+  if (invalid !== undefined) return refused(`${invalid}; nothing was looked up or changed`);
+  const instanceId = ctx.target.id;
+  const [recorded] = ctx.state.associations as [DetachInstanceProfileUndo['associations'][number]];
+  const { instanceProfileArn: arn, quarantineProfile: quarantine } = recorded;
+  const current = await readAssociations(ctx, session);
+  if (current === undefined) {
+    // Planning offline: the association id of the quarantine profile is only known from the lookup.
+    return planned(
+      quarantine === undefined
+        ? { kind: 'associate' }
+        : { kind: 'replace', associationId: placeholder('AssociationId', DESCRIBE) },
+    );
+  }
+  const [association, ...others] = current;
+  if (association === undefined) return planned({ kind: 'associate' });
+  if (others.length > 0) {
+    return refused(
+      `${instanceId} has ${current.length} instance profile associations; cannot tell which to restore, not changed`,
+    );
+  }
+  const held = association.IamInstanceProfile?.Arn;
+  if (held === arn) return noOp(`${instanceId} already carries instance profile ${arn}`);
+  if (quarantine !== undefined && held !== undefined && nameFromArn(held) === quarantine) {
+    // `readAssociations` kept only associations with a valid id.
+    return planned({ kind: 'replace', associationId: association.AssociationId ?? '' });
+  }
+  const expected =
+    quarantine === undefined ? 'no profile (the step detached it)' : `the quarantine profile ${quarantine}`;
+  return refused(
+    `${instanceId} carries instance profile ${shown(held ?? '(none)')}, not ${expected}: it was changed since, so it is left as it is`,
+  );
+};
+
+const undoMutations = (ctx: InverseCtx, restore: Restore): Mutation[] => {
+  const [recorded] = ctx.state.associations;
+  const IamInstanceProfile = { Arn: recorded?.instanceProfileArn ?? '' };
+  return [
+    restore.kind === 'associate'
+      ? mutation(ctx, 'ec2', 'AssociateIamInstanceProfile', { IamInstanceProfile, InstanceId: ctx.target.id })
+      : mutation(ctx, 'ec2', 'ReplaceIamInstanceProfileAssociation', {
+          AssociationId: restore.associationId,
+          IamInstanceProfile,
+        }),
+  ];
+};
+
+/**
+ * The undo role's grants, never the function's: the function only ever detaches or swaps in the one
+ * quarantine profile, while restoring passes whatever role the recorded profile holds (to EC2 only).
+ * They go to the separate role people assume to run `riposte undo`.
+ */
+const undoGrants = (): PermissionGrant[] => [
+  { actions: ['ec2:DescribeIamInstanceProfileAssociations'], resources: ['*'] },
+  {
+    actions: ['ec2:AssociateIamInstanceProfile', 'ec2:ReplaceIamInstanceProfileAssociation'],
+    resources: ['arn:{partition}:ec2:*:{account}:instance/*'],
+  },
+  {
+    actions: ['iam:PassRole'],
+    resources: ['arn:{partition}:iam::{account}:role/*'],
+    conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+  },
+];
+
+const undo = defineInverse<DetachInstanceProfileUndo, AwsServices>({
+  summary:
+    'Associate the instance profile the step detached again, or swap it back in for the quarantine profile; refused when another profile was associated since.',
+  stateSchema: undoSchema,
+  permissions: [
+    'ec2:DescribeIamInstanceProfileAssociations',
+    'ec2:AssociateIamInstanceProfile',
+    'ec2:ReplaceIamInstanceProfileAssociation',
+    'iam:PassRole',
+  ],
+  grants: undoGrants,
+  ...inverseWith({ inspect: inspectUndo, mutations: undoMutations }),
+});
+
 const step = {
   inspect,
   mutations,
   outputs: (_ctx: Context, associations: State) => ({
     detachedProfiles: (associations ?? []).map((association) => association.IamInstanceProfile?.Arn),
   }),
+  undo: undoOf,
 };
 
 /**
@@ -254,4 +442,5 @@ export const detachInstanceProfile = defineAction<DetachInstanceProfileParams, A
 
   plan: planWith(step),
   execute: executeWith(step),
+  undo,
 });

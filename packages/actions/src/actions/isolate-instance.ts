@@ -4,12 +4,32 @@ import type {
   IpPermission,
   SecurityGroup,
 } from '@aws-sdk/client-ec2';
-import { type ActionContext, defineAction, type PermissionGrant, resourcesOfKind } from '@riposte/core';
+import {
+  type ActionContext,
+  type ActionOutcome,
+  type ActionPlan,
+  type ActionTarget,
+  defineAction,
+  defineInverse,
+  type InverseContext,
+  type PermissionGrant,
+  resourcesOfKind,
+} from '@riposte/core';
 import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import { readTargetInstance } from '../instance-read.js';
-import { type ExecSession, executeAction, placeholder, type Session } from '../session.js';
-import { type Inspection, type NoOp, noOp, planned, planWith, type Refusal, refused } from '../step.js';
+import { type ExecSession, executeAction, placeholder, planAction, type Session } from '../session.js';
+import {
+  type Inspection,
+  inverseWith,
+  type NoOp,
+  noOp,
+  planned,
+  planWith,
+  type Refusal,
+  refused,
+} from '../step.js';
+import type { Tag } from '../tags.js';
 import { foreignNote, instanceTarget, invalidId, ownedBy, refusal, resolved, shown } from '../targets.js';
 
 export type IsolateInstanceParams = {
@@ -28,6 +48,9 @@ export const QUARANTINE_TAG = 'riposte:quarantine';
 export const PREVIOUS_GROUPS_TAG = 'riposte:previous-security-groups';
 const TAG_VALUE_MAX = 256;
 const GROUP_ABSENT = ['InvalidGroup.NotFound', 'InvalidGroupId.NotFound'];
+
+/** What reading needs: the service bag and the target (an action's context, or an inverse's). */
+type Reader = { services: AwsServices; target: ActionTarget };
 
 interface NetworkInterface {
   id: string;
@@ -119,7 +142,12 @@ const recordedGroups = (instance: Instance): Map<string, string> => {
   const recorded = new Map<string, string>();
   for (const entry of text.split(';')) {
     const [eni, ids] = entry.split('=');
-    if (eni && ids !== undefined) recorded.set(eni, ids);
+    // Anyone who can tag the instance can write this tag: only well-formed ids are carried over.
+    const valid =
+      invalidId('network-interface-id', eni) === undefined &&
+      ids !== undefined &&
+      ids.split(',').every((id) => invalidId('security-group-id', id) === undefined);
+    if (eni && ids !== undefined && valid) recorded.set(eni, ids);
   }
   return recorded;
 };
@@ -205,7 +233,7 @@ const ruleCount = (group: SecurityGroup): { inbound: number; outbound: number } 
 
 /** One security group, read by its id: the group itself (only if it is exactly that id), `absent`, or `undefined` offline. */
 const readGroup = async (
-  ctx: Context,
+  ctx: Reader,
   session: Session,
   groupId: string,
 ): Promise<SecurityGroup | 'absent' | undefined> => {
@@ -376,14 +404,19 @@ const revocable = (permission: IpPermission): IpPermission => ({
 const revokeEgress = (ctx: Context, groupId: string, permissions: IpPermission[]): Mutation =>
   mutation(ctx, 'ec2', 'RevokeSecurityGroupEgress', { GroupId: groupId, IpPermissions: permissions });
 
-/** Records the groups to restore (before anything moves), then moves each interface into quarantine. */
-const moveInterfaces = (ctx: Context, instance: InstanceState, groupId: string): Mutation[] => {
+/** The groups to restore, by ENI: those it is in now, or for one already in quarantine what an earlier run recorded. */
+const previousGroups = (instance: InstanceState, groupId: string): Map<string, string> => {
   const previous = new Map<string, string>();
   for (const eni of instance.interfaces) {
-    // An interface already in quarantine keeps what an earlier run recorded for it.
     const groups = isIsolated(eni, groupId) ? instance.recorded.get(eni.id) : eni.groups.join(',');
     if (groups !== undefined) previous.set(eni.id, groups);
   }
+  return previous;
+};
+
+/** Records the groups to restore (before anything moves), then moves each interface into quarantine. */
+const moveInterfaces = (ctx: Context, instance: InstanceState, groupId: string): Mutation[] => {
+  const previous = previousGroups(instance, groupId);
   return [
     mutation(ctx, 'ec2', 'CreateTags', { Resources: [ctx.target.id], Tags: previousGroupsTags(previous) }),
     ...instance.interfaces
@@ -396,6 +429,33 @@ const moveInterfaces = (ctx: Context, instance: InstanceState, groupId: string):
       ),
   ];
 };
+
+/**
+ * What a step records before it moves anything, for its inverse: per network interface the groups it
+ * was in (for one already in quarantine, what an earlier run recorded; an interface with no record is
+ * left out, as nothing says where it belongs), the quarantine group, and whether this step created it.
+ */
+export type IsolateInstanceUndo = {
+  instanceId: string;
+  quarantineGroupId: string;
+  createdQuarantineGroup: boolean;
+  interfaces: { networkInterfaceId: string; previousGroupIds: string[] }[];
+};
+
+const undoOf = (
+  ctx: Context,
+  instance: InstanceState,
+  groupId: string,
+  created: boolean,
+): IsolateInstanceUndo => ({
+  instanceId: ctx.target.id,
+  quarantineGroupId: groupId,
+  createdQuarantineGroup: created,
+  interfaces: [...previousGroups(instance, groupId)].map(([networkInterfaceId, ids]) => ({
+    networkInterfaceId,
+    previousGroupIds: ids.split(','),
+  })),
+});
 
 /**
  * The calls a plan lists: on first use in the VPC, creating the group and revoking its egress (with
@@ -415,14 +475,21 @@ const mutations = (ctx: Context, { instance, group }: State): Mutation[] => {
 
 /**
  * Creates Riposte's quarantine group for the VPC, revokes the egress rules AWS gives a new group,
- * and reads it again: the group is used only once it has no rule at all.
+ * and reads it again: the group is used only once it has no rule at all. What undo needs is recorded
+ * as soon as the group exists, so a step that fails after creating it can still be undone.
  */
-const createEmptyGroup = async (ctx: Context, session: ExecSession, vpcId: string): Promise<string> => {
+const createEmptyGroup = async (
+  ctx: Context,
+  session: ExecSession,
+  instance: InstanceState,
+): Promise<string> => {
+  const { vpcId } = instance;
   const created = await session.mutate(createGroup(ctx, vpcId));
   const groupId = created.GroupId;
   const invalid = invalidId('security-group-id', groupId);
   if (invalid || groupId === undefined)
     return session.fail(refusal(`CreateSecurityGroup answered ${invalid}`));
+  session.recordUndo(undoOf(ctx, instance, groupId, true));
   const group = await readGroup(ctx, session, groupId);
   const egress = typeof group === 'object' ? (group.IpPermissionsEgress ?? []) : [];
   if (egress.length > 0) await session.mutate(revokeEgress(ctx, groupId, egress.map(revocable)));
@@ -430,6 +497,310 @@ const createEmptyGroup = async (ctx: Context, session: ExecSession, vpcId: strin
   if ('reason' in verified) session.fail(verified.error);
   return groupId;
 };
+
+// ---------------------------------------------------------------------------------------------
+// Undo
+// ---------------------------------------------------------------------------------------------
+
+const ec2IdPattern = (prefix: string): string => `^${prefix}-(?:[0-9a-f]{8}|[0-9a-f]{17})$`;
+
+/** History is read back from a table: every field is checked before the inverse reads it. */
+const undoSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['instanceId', 'quarantineGroupId', 'createdQuarantineGroup', 'interfaces'],
+  properties: {
+    instanceId: { type: 'string', pattern: ec2IdPattern('i') },
+    quarantineGroupId: { type: 'string', pattern: ec2IdPattern('sg') },
+    createdQuarantineGroup: { type: 'boolean' },
+    interfaces: {
+      type: 'array',
+      maxItems: 100,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['networkInterfaceId', 'previousGroupIds'],
+        properties: {
+          networkInterfaceId: { type: 'string', pattern: ec2IdPattern('eni') },
+          // At most 16 security groups per network interface (the raised quota).
+          previousGroupIds: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 16,
+            uniqueItems: true,
+            items: { type: 'string', pattern: ec2IdPattern('sg') },
+          },
+        },
+      },
+    },
+  },
+};
+
+type InverseCtx = InverseContext<IsolateInstanceUndo, AwsServices>;
+
+/** What undoing does, and what it leaves as it is and why. */
+interface Restore {
+  /** Interfaces still only in the quarantine group, with the groups they go back into. */
+  interfaces: NetworkInterface[];
+  /** The previous-groups tags still as the step wrote them: deleted only if their value still matches. */
+  tags: Tag[];
+  /** Whether the quarantine group this step created goes: nothing but the interfaces restored here uses it. */
+  deleteGroup: boolean;
+  /** What is left as it is, and why. */
+  left: string[];
+}
+
+/**
+ * Why the recorded state cannot be acted on, checked again before any call (the schema checked it
+ * once): every id well-formed, the instance the recorded target, each interface named once.
+ */
+const invalidUndo = (ctx: InverseCtx): string | undefined => {
+  const { target, state } = ctx;
+  if (target.kind !== 'instance') return `the recorded target is a ${shown(target.kind)}, not an instance`;
+  const invalid =
+    invalidId('account-id', target.accountId) ??
+    invalidId('region', target.region) ??
+    invalidId('instance-id', target.id) ??
+    invalidId('security-group-id', state.quarantineGroupId) ??
+    state.interfaces
+      .flatMap((eni) => [
+        invalidId('network-interface-id', eni.networkInterfaceId),
+        ...eni.previousGroupIds.map((id) => invalidId('security-group-id', id)),
+      ])
+      .find((problem) => problem !== undefined);
+  if (invalid !== undefined) return invalid;
+  if (state.instanceId !== target.id)
+    return `the recorded instance ${shown(state.instanceId)} is not the target ${target.id}`;
+  const ids = state.interfaces.map((eni) => eni.networkInterfaceId);
+  const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
+  return repeated === undefined ? undefined : `network interface ${repeated} is recorded twice`;
+};
+
+/** The instance's interfaces (by id) and tags now; `undefined` while planning without credentials. */
+type Current = { interfaces: Map<string, string[]>; tags: Map<string, string>; gone?: string } | undefined;
+
+const readCurrent = async (ctx: InverseCtx, session: Session): Promise<Current> => {
+  const instanceId = ctx.target.id;
+  const answer = await readTargetInstance(ctx, session, (instance) => {
+    const interfaces = (instance.NetworkInterfaces ?? [])
+      .map((eni) => `${eni.NetworkInterfaceId} in ${(eni.Groups ?? []).map((g) => g.GroupId).join(',')}`)
+      .join('; ');
+    return `${instanceId} is ${instance.State?.Name ?? 'unknown'}: ${interfaces || 'no network interface'}`;
+  });
+  if (answer.status === 'unknown') return undefined;
+  const nothing = { interfaces: new Map<string, string[]>(), tags: new Map<string, string>() };
+  const { instance } = answer.status === 'found' ? answer : { instance: undefined };
+  if (!instance) return { ...nothing, gone: `instance ${instanceId} no longer exists` };
+  const status = instance.State?.Name;
+  if (status === 'terminated' || status === 'shutting-down')
+    return { ...nothing, gone: `instance ${instanceId} is ${status}` };
+  return {
+    interfaces: new Map(
+      (instance.NetworkInterfaces ?? []).map((eni) => [
+        eni.NetworkInterfaceId ?? '',
+        (eni.Groups ?? []).map((group) => group.GroupId ?? ''),
+      ]),
+    ),
+    tags: new Map((instance.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
+  };
+};
+
+const sameGroups = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((id) => b.includes(id));
+
+/**
+ * Whether the quarantine group goes: only one this step created, that still carries Riposte's name and
+ * `riposte:quarantine=true` tag (so a forged record cannot have another group deleted), and that no
+ * network interface uses but those about to be restored.
+ */
+const groupVerdict = async (
+  ctx: InverseCtx,
+  session: Session,
+  restoring: ReadonlySet<string>,
+): Promise<{ deleteGroup: boolean; left?: string; changed?: boolean }> => {
+  const { quarantineGroupId: groupId, createdQuarantineGroup: created } = ctx.state;
+  if (!created) return { deleteGroup: false };
+  const group = await readGroup(ctx, session, groupId);
+  if (group === 'absent') return { deleteGroup: false };
+  if (group !== undefined) {
+    const tagged = (group.Tags ?? []).some((tag) => tag.Key === QUARANTINE_TAG && tag.Value === 'true');
+    const named = group.VpcId !== undefined && group.GroupName === quarantineGroupName(group.VpcId);
+    if (!tagged || !named) {
+      return {
+        deleteGroup: false,
+        changed: true,
+        left: `security group ${groupId} is not named ${QUARANTINE_GROUP_NAME}-<vpc id> with the tag ${QUARANTINE_TAG}=true, so it is not deleted`,
+      };
+    }
+  }
+  const input = { Filters: [{ Name: 'group-id', Values: [groupId] }] };
+  const split = (output: {
+    NetworkInterfaces?: { NetworkInterfaceId?: string; Groups?: { GroupId?: string }[] }[];
+  }) => {
+    const enis = output.NetworkInterfaces ?? [];
+    const users = enis.filter((eni) => (eni.Groups ?? []).some((item) => item.GroupId === groupId));
+    return { users, others: enis.filter((eni) => !users.includes(eni)) };
+  };
+  const answer = await session.read(read(ctx, 'ec2', 'DescribeNetworkInterfaces', input), {
+    key: groupId,
+    found: (output) => {
+      const { users, others } = split(output);
+      const found =
+        users.length === 0
+          ? `no network interface uses ${groupId}`
+          : `${groupId} is used by ${users.map((eni) => eni.NetworkInterfaceId).join(', ')}`;
+      return `${found}${output.NextToken ? ' and more' : ''}${foreignNote(
+        others,
+        (eni) => eni.NetworkInterfaceId,
+        'network interface(s) not in the group',
+      )}`;
+    },
+  });
+  if (answer.status !== 'found') return { deleteGroup: true };
+  const users = split(answer.output).users.map((eni) => eni.NetworkInterfaceId ?? '(none)');
+  const others = users.filter((id) => !restoring.has(id)).map(shown);
+  // More than one page of users: some are not listed, so the group is in use.
+  if (answer.output.NextToken) others.push('more network interfaces');
+  if (others.length === 0) return { deleteGroup: true };
+  return {
+    deleteGroup: false,
+    left: `quarantine group ${groupId} is still used by ${others.join(', ')}, so it is not deleted`,
+  };
+};
+
+/**
+ * Reads the instance as it is now and decides, per recorded interface: still only in the quarantine
+ * group, it goes back; already in its previous groups, nothing to do; in other groups, or no longer
+ * attached to the instance, it is left as it is and named. The previous-groups tags go if they still
+ * hold what the step wrote, and the quarantine group if `groupVerdict` says so.
+ */
+const inspectUndo = async (ctx: InverseCtx, session: Session): Promise<Inspection<Restore>> => {
+  const invalid = invalidUndo(ctx);
+  if (invalid !== undefined) return refused(`${invalid}; nothing was looked up or changed`);
+  const { state } = ctx;
+  const instanceId = ctx.target.id;
+  const quarantine = state.quarantineGroupId;
+  const current = await readCurrent(ctx, session);
+  const left: string[] = current?.gone === undefined ? [] : [current.gone];
+  let changed = false;
+
+  const interfaces: NetworkInterface[] = [];
+  for (const { networkInterfaceId: id, previousGroupIds: previous } of state.interfaces) {
+    const groups = current === undefined ? [quarantine] : current.interfaces.get(id);
+    if (groups === undefined) {
+      if (current?.gone === undefined)
+        left.push(`${id} is no longer attached to ${instanceId}, so it is not touched`);
+    } else if (sameGroups(groups, previous)) {
+      // Restored already.
+    } else if (groups.length === 1 && groups[0] === quarantine) {
+      interfaces.push({ id, groups: previous });
+    } else {
+      changed = true;
+      left.push(
+        `${id} is in ${groups.join(', ')} now, not only in quarantine group ${quarantine}: changed since, so it is left as it is`,
+      );
+    }
+  }
+
+  const written = previousGroupsTags(
+    new Map(state.interfaces.map((eni) => [eni.networkInterfaceId, eni.previousGroupIds.join(',')])),
+  );
+  const tags: Tag[] = [];
+  for (const tag of written) {
+    const value = current === undefined ? tag.Value : current.tags.get(tag.Key);
+    if (value === tag.Value) tags.push(tag);
+    else if (value !== undefined) {
+      changed = true;
+      left.push(`tag ${tag.Key} of ${instanceId} was rewritten since, so it is left as it is`);
+    }
+  }
+
+  const group = await groupVerdict(ctx, session, new Set(interfaces.map((eni) => eni.id)));
+  if (group.left !== undefined) left.push(group.left);
+  changed ||= group.changed === true;
+
+  if (interfaces.length > 0 || tags.length > 0 || group.deleteGroup) {
+    return planned({ interfaces, tags, deleteGroup: group.deleteGroup, left });
+  }
+  if (changed) return refused(`not restored: ${left.join('; ')}`);
+  return noOp(
+    left.length > 0
+      ? `nothing left to restore on ${instanceId}: ${left.join('; ')}`
+      : `${instanceId} is restored already: its recorded network interfaces are in their previous groups, and the previous-groups tags are gone`,
+  );
+};
+
+/** Interfaces first, then the tags, then the group, which can only go once nothing uses it. */
+const undoMutations = (ctx: InverseCtx, restore: Restore): Mutation[] => [
+  ...restore.interfaces.map((eni) =>
+    mutation(ctx, 'ec2', 'ModifyNetworkInterfaceAttribute', {
+      NetworkInterfaceId: eni.id,
+      Groups: eni.groups,
+    }),
+  ),
+  // With each tag's value: EC2 deletes a tag only while it still holds that value.
+  ...(restore.tags.length === 0
+    ? []
+    : [mutation(ctx, 'ec2', 'DeleteTags', { Resources: [ctx.target.id], Tags: restore.tags })]),
+  ...(restore.deleteGroup
+    ? [mutation(ctx, 'ec2', 'DeleteSecurityGroup', { GroupId: ctx.state.quarantineGroupId })]
+    : []),
+];
+
+/** What stays as it is, named in the reason. */
+const left = (restore: Restore): string | undefined =>
+  restore.left.length === 0 ? undefined : restore.left.join('; ');
+
+/**
+ * The undo role's grants (people assume it to run `riposte undo`; the function's role never has
+ * them): the reads, moving an interface, deleting only the previous-groups tags (`Null` keeps a
+ * request without tag keys, which would delete every tag, out), and deleting only a group tagged
+ * `riposte:quarantine=true`.
+ */
+const undoGrants = (): PermissionGrant[] => [
+  {
+    actions: ['ec2:DescribeInstances', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups'],
+    resources: ['*'],
+  },
+  {
+    actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+    resources: [
+      'arn:{partition}:ec2:*:{account}:network-interface/*',
+      'arn:{partition}:ec2:*:{account}:instance/*',
+      'arn:{partition}:ec2:*:{account}:subnet/*',
+      SECURITY_GROUPS,
+    ],
+  },
+  {
+    actions: ['ec2:DeleteTags'],
+    resources: ['arn:{partition}:ec2:*:{account}:instance/*'],
+    conditions: {
+      'ForAllValues:StringLike': { 'aws:TagKeys': [PREVIOUS_GROUPS_TAG, `${PREVIOUS_GROUPS_TAG}:*`] },
+      Null: { 'aws:TagKeys': 'false' },
+    },
+  },
+  {
+    actions: ['ec2:DeleteSecurityGroup'],
+    resources: [SECURITY_GROUPS],
+    conditions: { StringEquals: { [`aws:ResourceTag/${QUARANTINE_TAG}`]: 'true' } },
+  },
+];
+
+const undo = defineInverse<IsolateInstanceUndo, AwsServices>({
+  summary:
+    'Move each recorded network interface still only in the quarantine group back into its previous security groups, remove the previous-groups tags, and delete the quarantine group if this step created it and nothing else uses it.',
+  stateSchema: undoSchema,
+  permissions: [
+    'ec2:DescribeInstances',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:DescribeSecurityGroups',
+    'ec2:ModifyNetworkInterfaceAttribute',
+    'ec2:DeleteTags',
+    'ec2:DeleteSecurityGroup',
+  ],
+  grants: undoGrants,
+  ...inverseWith({ inspect: inspectUndo, mutations: undoMutations, left }),
+});
 
 /**
  * Moves every network interface of the affected instance into a quarantine security group with no
@@ -510,8 +881,8 @@ export const isolateInstance = defineAction<IsolateInstanceParams, AwsServices>(
       if (inspection.status === 'refused') return session.fail(inspection.error);
       if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
       const { instance, group } = inspection.state;
-      const groupId =
-        group.kind === 'use' ? group.groupId : await createEmptyGroup(ctx, session, instance.vpcId);
+      const groupId = group.kind === 'use' ? group.groupId : await createEmptyGroup(ctx, session, instance);
+      if (group.kind === 'use') session.recordUndo(undoOf(ctx, instance, groupId, false));
       for (const item of moveInterfaces(ctx, instance, groupId)) await session.mutate(item);
       return {
         status: 'applied',
@@ -522,4 +893,6 @@ export const isolateInstance = defineAction<IsolateInstanceParams, AwsServices>(
         },
       };
     }),
+
+  undo,
 });

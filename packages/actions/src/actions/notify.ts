@@ -347,6 +347,8 @@ export const notify = defineAction<NotifyParams, AwsServices>({
 
   plan: planWith({ inspect, mutations }),
 
+  undo: { none: 'a notification cannot be unsent' },
+
   // Not single-shot: every destination is tried, even after one fails (a broken webhook must not
   // silence SNS), and a missing destination is skipped, not failed.
   execute: (ctx) =>

@@ -102,4 +102,7 @@ export const restartCloudTrailLogging = defineAction<RestartCloudTrailLoggingPar
 
   plan: planWith(step),
   execute: executeWith(step),
+  undo: {
+    none: 'logging that was restarted stays on: stopping a trail again would blind the audit log, which is what the finding reported',
+  },
 });

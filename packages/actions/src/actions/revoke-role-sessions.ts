@@ -3,17 +3,30 @@ import {
   type ActionTarget,
   arnProblem,
   defineAction,
+  defineInverse,
   type Finding,
+  type InverseContext,
   identifierProblem,
+  type JsonSchema,
   type PermissionGrant,
+  regionPartition,
   resourcesOfKind,
 } from '@riposte/core';
 import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import { ActionExecutionError } from '../error-codes.js';
 import { checkPrincipal } from '../protection.js';
-import { placeholder, type Session } from '../session.js';
-import { executeWith, type Inspection, noOp, planned, planWith, type Refusal, refused } from '../step.js';
+import { placeholder, type Read, type Session } from '../session.js';
+import {
+  executeWith,
+  type Inspection,
+  inverseWith,
+  noOp,
+  planned,
+  planWith,
+  type Refusal,
+  refused,
+} from '../step.js';
 import { invalidEc2Id, nameFromArn, ownedBy, resolved, shown, targetOf } from '../targets.js';
 
 export type RevokeRoleSessionsParams = {
@@ -336,16 +349,10 @@ const sinceText = (before: number | undefined, what: string): string =>
     ? `${what} has no token-issue-time condition`
     : `${what} denies sessions issued before ${new Date(before).toISOString()}`;
 
-/** Up to when the role-wide policy denies every session of the role, as IAM holds it now. */
-const roleRevokedUpTo = async (
-  ctx: Context,
-  session: Session,
-  roleName: string,
-): Promise<number | undefined> =>
-  roleRevokedBefore(
-    await readPolicy(ctx, session, roleName, REVOKE_POLICY_NAME, (doc) =>
-      sinceText(roleRevokedBefore(doc), REVOKE_POLICY_NAME),
-    ),
+/** The role-wide policy as IAM holds it now (URL-encoded), `undefined` when there is none. */
+const readRoleWidePolicy = (ctx: Context, session: Session, roleName: string): Promise<string | undefined> =>
+  readPolicy(ctx, session, roleName, REVOKE_POLICY_NAME, (doc) =>
+    sinceText(roleRevokedBefore(doc), REVOKE_POLICY_NAME),
   );
 
 /** Why nothing is left to revoke: the role-wide policy already denies sessions up to the finding's last update. */
@@ -427,9 +434,13 @@ const instancesUsingRole = async (
 // Inspection: shared by plan and execute
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * What to revoke, with the document of each policy that the revocation replaces (URL-encoded, as IAM
+ * returned it; `undefined` when the role had no policy of that name), for the inverse to put back.
+ */
 type Revocation =
-  | { scope: 'instance'; roleName: string; instances: InstanceSessions[] }
-  | { scope: 'role'; roleName: string };
+  | { scope: 'instance'; roleName: string; instances: (InstanceSessions & { previous?: string })[] }
+  | { scope: 'role'; roleName: string; previous?: string };
 
 const inspectInstances = async (
   ctx: Context,
@@ -438,7 +449,7 @@ const inspectInstances = async (
   instances: InstanceSessions[],
 ): Promise<Inspection<Revocation>> => {
   const seen = lastUpdate(ctx.finding);
-  const pending: InstanceSessions[] = [];
+  const pending: (InstanceSessions & { previous?: string })[] = [];
   const done: string[] = [];
   for (const instance of instances) {
     const name = instancePolicyName(instance.id);
@@ -449,7 +460,7 @@ const inspectInstances = async (
     if (before !== undefined && !Number.isNaN(seen) && before >= seen) {
       done.push(`${instance.id} before ${new Date(before).toISOString()}`);
     } else {
-      pending.push(instance);
+      pending.push(document === undefined ? instance : { ...instance, previous: document });
     }
   }
   if (pending.length === 0) {
@@ -457,7 +468,11 @@ const inspectInstances = async (
       `sessions of ${roleName} issued to ${done.join(', ')} are already revoked, which covers the finding (updated ${new Date(seen).toISOString()})`,
     );
   }
-  const reason = nothingToDo(ctx, roleName, await roleRevokedUpTo(ctx, session, roleName));
+  const reason = nothingToDo(
+    ctx,
+    roleName,
+    roleRevokedBefore(await readRoleWidePolicy(ctx, session, roleName)),
+  );
   if (reason) return noOp(reason);
   return planned({ scope: 'instance', roleName, instances: pending });
 };
@@ -467,7 +482,8 @@ const inspectRole = async (
   session: Session,
   roleName: string,
 ): Promise<Inspection<Revocation>> => {
-  const reason = nothingToDo(ctx, roleName, await roleRevokedUpTo(ctx, session, roleName));
+  const previous = await readRoleWidePolicy(ctx, session, roleName);
+  const reason = nothingToDo(ctx, roleName, roleRevokedBefore(previous));
   if (reason) return noOp(reason);
   const count = await instancesUsingRole(ctx, session, roleName);
   const { maxTargets } = ctx.limits;
@@ -481,7 +497,9 @@ const inspectRole = async (
       }),
     );
   }
-  return planned({ scope: 'role', roleName });
+  return planned(
+    previous === undefined ? { scope: 'role', roleName } : { scope: 'role', roleName, previous },
+  );
 };
 
 /** Resolves the role, refuses protected roles and bad identifiers, and checks what is already revoked. */
@@ -505,21 +523,45 @@ const inspect = async (ctx: Context, session: Session): Promise<Inspection<Revoc
   return inspectInstances(ctx, session, roleName, instances);
 };
 
+/** Each policy the revocation puts: its name, its document, and the document it replaces (if any). */
 const policiesOf = (
   ctx: Context,
   revocation: Revocation,
-): { PolicyName: string; PolicyDocument: string }[] =>
+): { name: string; document: string; previous: string | undefined }[] =>
   revocation.scope === 'role'
-    ? [{ PolicyName: REVOKE_POLICY_NAME, PolicyDocument: revokePolicyDocument(ctx.now) }]
+    ? [{ name: REVOKE_POLICY_NAME, document: revokePolicyDocument(ctx.now), previous: revocation.previous }]
     : revocation.instances.map((instance) => ({
-        PolicyName: instancePolicyName(instance.id),
-        PolicyDocument: instanceRevokePolicyDocument(instance.arn, instance.id, ctx.now),
+        name: instancePolicyName(instance.id),
+        document: instanceRevokePolicyDocument(instance.arn, instance.id, ctx.now),
+        previous: instance.previous,
       }));
 
 const mutations = (ctx: Context, revocation: Revocation): Mutation[] =>
   policiesOf(ctx, revocation).map((policy) =>
-    mutation(ctx, 'iam', 'PutRolePolicy', { RoleName: revocation.roleName, ...policy }),
+    mutation(ctx, 'iam', 'PutRolePolicy', {
+      RoleName: revocation.roleName,
+      PolicyName: policy.name,
+      PolicyDocument: policy.document,
+    }),
   );
+
+/** A policy document as IAM returns it (URL-encoded, RFC 3986), decoded; as given when it is not encoded. */
+const decoded = (encodedDocument: string): string => {
+  try {
+    return decodeURIComponent(encodedDocument);
+  } catch {
+    return encodedDocument;
+  }
+};
+
+/** The document a recorded policy replaced, or `none` when the role had no policy of that name. */
+type PreviousPolicy = 'none' | { document: string };
+
+/** One inline policy Riposte put: its name, the document it put, and what was there before. */
+type PutPolicy = { policyName: string; document: string; previous: PreviousPolicy };
+
+/** What the inverse reads back: the role (as IAM spells it) and each inline policy the step put. */
+export type RevokeRoleSessionsUndo = { roleName: string; policies: PutPolicy[] };
 
 const step = {
   inspect,
@@ -527,11 +569,303 @@ const step = {
   outputs: (ctx: Context, revocation: Revocation) => ({
     roleName: revocation.roleName,
     scope: revocation.scope,
-    policyNames: policiesOf(ctx, revocation).map((policy) => policy.PolicyName),
+    policyNames: policiesOf(ctx, revocation).map((policy) => policy.name),
     ...(revocation.scope === 'instance' ? { instanceIds: revocation.instances.map((i) => i.id) } : {}),
     revokedBefore: ctx.now.toISOString(),
   }),
+  undo: (ctx: Context, revocation: Revocation): RevokeRoleSessionsUndo => ({
+    roleName: revocation.roleName,
+    policies: policiesOf(ctx, revocation).map((policy) => ({
+      policyName: policy.name,
+      document: policy.document,
+      previous: policy.previous === undefined ? 'none' : { document: decoded(policy.previous) },
+    })),
+  }),
 };
+
+// ---------------------------------------------------------------------------------------------
+// Undo: the role's inline policies as they were before the response
+// ---------------------------------------------------------------------------------------------
+
+type UndoContext = InverseContext<RevokeRoleSessionsUndo, AwsServices>;
+
+/** PutRolePolicy's longest PolicyDocument (IAM API reference). */
+const DOCUMENT_MAX_LENGTH = 131072;
+
+const EC2_INSTANCE_ID = 'i-(?:[0-9a-f]{8}|[0-9a-f]{17})';
+
+const documentSchema = { type: 'string', minLength: 1, maxLength: DOCUMENT_MAX_LENGTH };
+
+/**
+ * The recorded state as history holds it: read back from a table, so nothing else is accepted. Role
+ * names follow `identifierProblem('iam-role-name')`, policy names are the two Riposte writes; the
+ * inverse checks all of it again, and the documents too, before any call.
+ */
+const UNDO_STATE_SCHEMA: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    roleName: { type: 'string', pattern: '^[A-Za-z0-9_+=,.@-]{1,64}$' },
+    policies: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 100,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          policyName: {
+            type: 'string',
+            pattern: `^(?:${REVOKE_POLICY_NAME}|RiposteRevokeInstance-${EC2_INSTANCE_ID})$`,
+          },
+          document: documentSchema,
+          previous: {
+            oneOf: [
+              { type: 'string', const: 'none' },
+              {
+                type: 'object',
+                additionalProperties: false,
+                properties: { document: documentSchema },
+                required: ['document'],
+              },
+            ],
+          },
+        },
+        required: ['policyName', 'document', 'previous'],
+      },
+    },
+  },
+  required: ['roleName', 'policies'],
+};
+
+/** A policy document's statements, or `undefined` when it is not a JSON policy document. */
+const parsedStatements = (document: string): Record<string, unknown>[] | undefined => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(document);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const { Statement: statement } = parsed as { Statement?: unknown };
+  const statements = Array.isArray(statement) ? statement : [statement];
+  return statements.length > 0 &&
+    statements.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item))
+    ? (statements as Record<string, unknown>[])
+    : undefined;
+};
+
+const isStar = (value: unknown): boolean =>
+  value === '*' || (Array.isArray(value) && value.length === 1 && value[0] === '*');
+
+/**
+ * Whether a document has the shape of the revocation policies Riposte writes: only statements that
+ * deny every action on every resource to sessions issued before a moment.
+ */
+const isRevocationDocument = (document: string): boolean =>
+  parsedStatements(document)?.every((statement) => {
+    const condition = statement.Condition as { DateLessThan?: Record<string, unknown> } | undefined;
+    const issuedBefore = condition?.DateLessThan?.['aws:TokenIssueTime'];
+    return (
+      statement.Effect === 'Deny' &&
+      isStar(statement.Action) &&
+      isStar(statement.Resource) &&
+      typeof issuedBefore === 'string' &&
+      !Number.isNaN(Date.parse(issuedBefore))
+    );
+  }) === true;
+
+/** Whether every statement of a document denies: putting it back can take permissions away, never grant any. */
+const deniesOnly = (document: string): boolean =>
+  parsedStatements(document)?.every((statement) => statement.Effect === 'Deny') === true;
+
+/** JSON with its object keys sorted, so two spellings of one document compare equal. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, item: unknown) =>
+    typeof item === 'object' && item !== null && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : item,
+  );
+
+const sameDocument = (a: string, b: string): boolean => {
+  try {
+    return canonical(JSON.parse(a)) === canonical(JSON.parse(b));
+  } catch {
+    return false;
+  }
+};
+
+/** The policy names a step on this target can have put. */
+const policyNameProblem = (target: ActionTarget, policyName: string): string | undefined => {
+  if (policyName === REVOKE_POLICY_NAME) return undefined;
+  const instanceId = policyName.slice(instancePolicyName('').length);
+  if (!policyName.startsWith(instancePolicyName('')) || invalidEc2Id('instance', instanceId) !== undefined) {
+    return `${shown(policyName)} is not a policy name Riposte writes`;
+  }
+  return target.kind === 'instance' && instanceId !== target.id
+    ? `policy ${policyName} is not the one of the recorded instance ${target.id}`
+    : undefined;
+};
+
+/** Why the recorded policy cannot be restored, or `undefined`. */
+const policyProblem = (target: ActionTarget, policy: PutPolicy): string | undefined =>
+  policyNameProblem(target, policy.policyName) ??
+  (isRevocationDocument(policy.document)
+    ? undefined
+    : `the recorded document of ${policy.policyName} is not a revocation policy Riposte writes`) ??
+  (policy.previous === 'none' || deniesOnly(policy.previous.document)
+    ? undefined
+    : `the recorded previous document of ${policy.policyName} is not a policy that only denies, so putting it back could grant permissions`);
+
+/**
+ * Why the recorded state cannot be acted on (checked again here, whoever validated it before), or
+ * `undefined`. The role is the target's (a role target names it; an instance target's policies are
+ * the instance's own or the role-wide one).
+ */
+const invalidUndo = ({ target, state }: UndoContext): string | undefined => {
+  if (target.kind !== 'access-key' && target.kind !== 'instance') {
+    return `the recorded target is a ${shown(target.kind)}, not a role or an instance`;
+  }
+  const invalid =
+    identifierProblem('iam-role-name', state.roleName) ??
+    identifierProblem('account-id', target.accountId) ??
+    identifierProblem('region', target.region) ??
+    (target.kind === 'instance' ? invalidEc2Id('instance', target.id) : undefined);
+  if (invalid !== undefined) return invalid;
+  if (target.kind === 'access-key' && state.roleName.toLowerCase() !== target.id.toLowerCase()) {
+    return `the recorded role ${shown(state.roleName)} is not the recorded target ${shown(target.id)}`;
+  }
+  if (!Array.isArray(state.policies) || state.policies.length === 0) return 'no policy was recorded';
+  const names = state.policies.map((policy) => policy.policyName);
+  if (new Set(names).size !== names.length) return 'a policy is recorded twice';
+  for (const policy of state.policies) {
+    const problem = policyProblem(target, policy);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+};
+
+/** Same as in deactivate-access-key: `checkPrincipal` reads only the services, the target and the partition. */
+const protectionContext = (ctx: UndoContext, partition: string): ActionContext<unknown, AwsServices> =>
+  ({
+    services: ctx.services,
+    target: ctx.target,
+    finding: { partition, accountId: ctx.target.accountId, region: ctx.target.region },
+  }) as unknown as ActionContext<unknown, AwsServices>;
+
+type PolicyNow = 'put' | 'restored' | 'deleted since' | 'changed since';
+
+/** Where one recorded policy stands now: still Riposte's, already as before, or changed by someone since. */
+const policyNow = (policy: PutPolicy, answer: Read<{ PolicyDocument?: string | undefined }>): PolicyNow => {
+  // A plan made without credentials lists the restore; execute reads the policy again first.
+  if (answer.status === 'unknown') return 'put';
+  if (answer.status === 'absent') return policy.previous === 'none' ? 'restored' : 'deleted since';
+  const current = decoded(answer.output.PolicyDocument ?? '');
+  if (policy.previous !== 'none' && sameDocument(current, policy.previous.document)) return 'restored';
+  return sameDocument(current, policy.document) ? 'put' : 'changed since';
+};
+
+const NOW_TEXT: Readonly<Record<PolicyNow, string>> = {
+  put: 'is the document Riposte put',
+  restored: 'is as it was before the response',
+  'deleted since': 'was deleted since the response',
+  'changed since': 'differs from the document Riposte put',
+};
+
+interface Restore {
+  roleName: string;
+  policies: PutPolicy[];
+}
+
+/**
+ * Puts each recorded policy back only while it is exactly the document Riposte wrote: deleted when the
+ * role had no policy of that name, else its previous document again. A policy someone changed or
+ * deleted since refuses the whole undo (nothing is changed); one already as before is left alone. The
+ * role must exist and not be protected, as for the action.
+ */
+const inspectUndo = async (ctx: UndoContext, session: Session): Promise<Inspection<Restore>> => {
+  const invalid = invalidUndo(ctx);
+  const partition = regionPartition(ctx.target.region);
+  if (invalid !== undefined || partition === undefined) {
+    const why = invalid ?? `region ${shown(ctx.target.region)} is in no known partition`;
+    return refused(`refused: ${why}; nothing was looked up or changed`);
+  }
+  const protection = await checkPrincipal(
+    protectionContext(ctx, partition),
+    session,
+    'role',
+    ctx.state.roleName,
+  );
+  if (protection.status === 'refused') return protection;
+  if (protection.status === 'absent') return noOp(`${protection.reason}; nothing to restore`);
+  const roleName = protection.principal.name;
+  const now: { policy: PutPolicy; state: PolicyNow }[] = [];
+  for (const policy of ctx.state.policies) {
+    const input = { RoleName: roleName, PolicyName: policy.policyName };
+    const answer = await session.read(read(ctx, 'iam', 'GetRolePolicy', input), {
+      key: `${roleName} ${policy.policyName}`,
+      found: (output) => `${policy.policyName} ${NOW_TEXT[policyNow(policy, { status: 'found', output })]}`,
+      absent: { codes: NO_SUCH_ENTITY, summary: `role ${roleName} has no ${policy.policyName} policy` },
+    });
+    now.push({ policy, state: policyNow(policy, answer) });
+  }
+  const changed = now.filter((item) => item.state === 'deleted since' || item.state === 'changed since');
+  if (changed.length > 0) {
+    const which = changed.map((item) => `${item.policy.policyName} ${NOW_TEXT[item.state]}`).join('; ');
+    return refused(
+      `the inline policies of role ${roleName} changed since the response: ${which}; not restored`,
+    );
+  }
+  const pending = now.filter((item) => item.state === 'put').map((item) => item.policy);
+  if (pending.length === 0) {
+    const names = now.map((item) => item.policy.policyName).join(', ');
+    return noOp(`the inline policies ${names} of role ${roleName} are already as before the response`);
+  }
+  return planned({ roleName, policies: pending });
+};
+
+const undoMutations = (ctx: UndoContext, { roleName, policies }: Restore): Mutation[] =>
+  policies.map(({ policyName, previous }) =>
+    previous === 'none'
+      ? mutation(ctx, 'iam', 'DeleteRolePolicy', { RoleName: roleName, PolicyName: policyName })
+      : mutation(ctx, 'iam', 'PutRolePolicy', {
+          RoleName: roleName,
+          PolicyName: policyName,
+          PolicyDocument: previous.document,
+        }),
+  );
+
+/**
+ * The protection check's reads, the policies, and their removal or restore, on roles of the deploying
+ * account.
+ */
+const UNDO_GRANTS: PermissionGrant[] = [
+  {
+    actions: [
+      'iam:DeleteRolePolicy',
+      'iam:GetRole',
+      'iam:GetRolePolicy',
+      'iam:ListRoleTags',
+      'iam:PutRolePolicy',
+    ],
+    resources: ['arn:{partition}:iam::{account}:role/*'],
+  },
+];
+
+const undo = defineInverse<RevokeRoleSessionsUndo, AwsServices>({
+  summary:
+    'Remove each revocation policy Riposte put on the role (DeleteRolePolicy), or put back the policy of that name it replaced (PutRolePolicy), only while the role still holds exactly the document Riposte wrote; refuses protected roles as the action does.',
+  stateSchema: UNDO_STATE_SCHEMA,
+  permissions: [
+    'iam:DeleteRolePolicy',
+    'iam:GetRole',
+    'iam:GetRolePolicy',
+    'iam:ListRoleTags',
+    'iam:PutRolePolicy',
+  ],
+  grants: () => UNDO_GRANTS,
+  ...inverseWith({ inspect: inspectUndo, mutations: undoMutations }),
+});
 
 const roleTargets = (finding: Finding): ActionTarget[] => {
   const roles = new Map<string, ActionTarget>();
@@ -571,6 +905,9 @@ const roleTargets = (finding: Finding): ActionTarget[] => {
  *
  * `scope: role`: every session of the role, refused when more instances than `limits.maxTargets` use
  * the role. Protected roles (see protection.ts) are refused; new sessions keep working either way.
+ *
+ * Undo: each policy it put is deleted, or the policy of that name it replaced is put back, while the
+ * role still holds exactly the document Riposte wrote; the role's inline policies end as they were.
  */
 export const revokeRoleSessions = defineAction<RevokeRoleSessionsParams, AwsServices>({
   name: 'revoke-role-sessions',
@@ -618,4 +955,5 @@ export const revokeRoleSessions = defineAction<RevokeRoleSessionsParams, AwsServ
 
   plan: planWith(step),
   execute: executeWith(step),
+  undo,
 });

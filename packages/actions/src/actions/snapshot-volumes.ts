@@ -181,4 +181,7 @@ export const snapshotVolumes = defineAction<SnapshotVolumesParams, AwsServices>(
 
   plan: planWith(step),
   execute: executeWith(step),
+  undo: {
+    none: 'the snapshots are evidence of the incident and are kept; delete them by hand once the investigation no longer needs them',
+  },
 });

@@ -5,6 +5,7 @@ import * as iam from './iam.js';
 import type { sdk as lazy } from './load.js';
 import * as organizations from './organizations.js';
 import * as s3 from './s3.js';
+import * as securityhub from './securityhub.js';
 import * as sns from './sns.js';
 import * as sts from './sts.js';
 
@@ -20,6 +21,7 @@ export const sdk: typeof lazy = {
   iam: async () => iam,
   organizations: async () => organizations,
   s3: async () => s3,
+  securityhub: async () => securityhub,
   sns: async () => sns,
   sts: async () => sts,
 };

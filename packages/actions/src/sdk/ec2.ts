@@ -1,10 +1,14 @@
 // The EC2 client and exactly the commands Riposte sends with it (see ./load.ts).
 export {
+  AssociateIamInstanceProfileCommand,
   CreateSecurityGroupCommand,
   CreateSnapshotsCommand,
   CreateTagsCommand,
+  DeleteSecurityGroupCommand,
+  DeleteTagsCommand,
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSnapshotsCommand,
   DescribeTagsCommand,

@@ -1,5 +1,6 @@
 // The IAM client and exactly the commands Riposte sends with it (see ./load.ts).
 export {
+  DeleteRolePolicyCommand,
   GetInstanceProfileCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
@@ -12,5 +13,7 @@ export {
   PutRolePolicyCommand,
   TagRoleCommand,
   TagUserCommand,
+  UntagRoleCommand,
+  UntagUserCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';

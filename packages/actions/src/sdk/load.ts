@@ -15,6 +15,7 @@ export const sdk = {
   iam: () => import('./iam.js'),
   organizations: () => import('./organizations.js'),
   s3: () => import('./s3.js'),
+  securityhub: () => import('./securityhub.js'),
   sns: () => import('./sns.js'),
   sts: () => import('./sts.js'),
 };

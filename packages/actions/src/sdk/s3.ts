@@ -1,5 +1,7 @@
 // The S3 client and exactly the commands Riposte sends with it (see ./load.ts).
 export {
+  DeleteBucketTaggingCommand,
+  DeletePublicAccessBlockCommand,
   GetBucketTaggingCommand,
   GetPublicAccessBlockCommand,
   PutBucketTaggingCommand,

@@ -1,4 +1,5 @@
 import {
+  AssociateIamInstanceProfileCommand,
   DescribeIamInstanceProfileAssociationsCommand,
   DisassociateIamInstanceProfileCommand,
   EC2Client,
@@ -6,10 +7,19 @@ import {
   ReplaceIamInstanceProfileAssociationCommand,
 } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { type EngineMode, hasInverse, type InverseContext, type UndoState } from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { detachInstanceProfile } from '../../src/actions/detach-instance-profile.js';
-import { contextFor, credentialsError, expectRefusedInstanceId, sentCommands } from '../helpers/context.js';
+import type { AwsServices } from '../../src/clients.js';
+import { createRegistry } from '../../src/registry.js';
+import {
+  contextFor,
+  credentialsError,
+  expectRefusedInstanceId,
+  NOW,
+  sentCommands,
+} from '../helpers/context.js';
 import {
   commandAndControl,
   forgedInstance,
@@ -463,5 +473,402 @@ describe('detach-instance-profile against a forged finding', () => {
 
     expect(plan).toMatchObject({ status: 'no-op', calls: [] });
     expect(plan.lookups[0]?.summary).toContain('not in state associated');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Undo
+// ---------------------------------------------------------------------------------------------
+
+const inverse = (() => {
+  const { undo } = detachInstanceProfile;
+  if (!hasInverse(undo)) throw new Error('detach-instance-profile declares no inverse');
+  return undo;
+})();
+
+const QUARANTINE_ARN = 'arn:aws:iam::973743533182:instance-profile/quarantine';
+
+/** What a step that detached the profile recorded. */
+const detached = { instanceId: INSTANCE_ID, associations: [{ instanceProfileArn: INSTANCE_PROFILE_ARN }] };
+
+/** What a step that swapped in the quarantine profile recorded. */
+const replaced = {
+  instanceId: INSTANCE_ID,
+  associations: [{ instanceProfileArn: INSTANCE_PROFILE_ARN, quarantineProfile: 'quarantine' }],
+};
+
+/** The context `riposte undo` builds from a recorded step of the instance the finding names. */
+const undoContext = (
+  state: UndoState,
+  options: { mode?: EngineMode } = {},
+): InverseContext<UndoState, AwsServices> => {
+  const ctx = contextFor(detachInstanceProfile, commandAndControl());
+  return {
+    findingId: ctx.finding.id,
+    target: ctx.target,
+    state,
+    services: ctx.services,
+    mode: options.mode ?? 'enforce',
+    now: NOW,
+  };
+};
+
+/** The instance's one association, holding this profile. */
+const holding = (arn: string, associationId = 'iip-assoc-0f1e2d3c4b5a69788') => ({
+  IamInstanceProfileAssociations: [
+    {
+      AssociationId: associationId,
+      InstanceId: INSTANCE_ID,
+      IamInstanceProfile: { Arn: arn },
+      State: 'associated' as const,
+    },
+  ],
+  $metadata: { requestId: 'describe-undo-1' },
+});
+
+const none = { IamInstanceProfileAssociations: [], $metadata: { requestId: 'describe-undo-0' } };
+
+describe('detach-instance-profile records what undo needs', () => {
+  it('records the instance and the detached profile when it disassociates', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(associated);
+    ec2.on(DisassociateIamInstanceProfileCommand).resolves({});
+    const ctx = contextFor(detachInstanceProfile, commandAndControl());
+
+    const outcome = await detachInstanceProfile.execute(ctx, await detachInstanceProfile.plan(ctx));
+
+    expect(outcome.status).toBe('applied');
+    expect(outcome.undo).toEqual(detached);
+    expect(createRegistry().validateUndoState('detach-instance-profile', outcome.undo)).toEqual([]);
+  });
+
+  it('records the quarantine profile it swapped in when it replaces the association', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(associated);
+    ec2.on(ReplaceIamInstanceProfileAssociationCommand).resolves({});
+    iam.on(GetInstanceProfileCommand).resolves(quarantineProfile('quarantine-role'));
+    const ctx = contextFor(detachInstanceProfile, commandAndControl(), { params: QUARANTINE });
+
+    const outcome = await detachInstanceProfile.execute(ctx, await detachInstanceProfile.plan(ctx));
+
+    expect(outcome.undo).toEqual(replaced);
+  });
+
+  it('records nothing when its only change fails: nothing was changed', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(associated);
+    ec2.on(DisassociateIamInstanceProfileCommand).rejects(
+      new EC2ServiceException({
+        name: 'UnauthorizedOperation',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+        message: 'You are not authorized to perform this operation.',
+      }),
+    );
+    const ctx = contextFor(detachInstanceProfile, commandAndControl());
+
+    const outcome = await detachInstanceProfile.execute(ctx, await detachInstanceProfile.plan(ctx));
+
+    expect(outcome.status).toBe('failed');
+    expect(outcome.undo).toBeUndefined();
+  });
+
+  it('records nothing when it skips', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(none);
+    const ctx = contextFor(detachInstanceProfile, commandAndControl());
+
+    const outcome = await detachInstanceProfile.execute(ctx, await detachInstanceProfile.plan(ctx));
+
+    expect(outcome).toMatchObject({ status: 'skipped' });
+    expect(outcome.undo).toBeUndefined();
+  });
+});
+
+describe('detach-instance-profile undo plan', () => {
+  it('plans to associate the recorded profile again when the instance has none', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand, describeInput).resolves(none);
+
+    const plan = await inverse.plan(undoContext(detached));
+
+    expect(plan.status).toBe('planned');
+    expect(plan.calls).toEqual([
+      {
+        service: 'EC2',
+        operation: 'AssociateIamInstanceProfile',
+        input: { IamInstanceProfile: { Arn: INSTANCE_PROFILE_ARN }, InstanceId: INSTANCE_ID },
+        mutating: true,
+      },
+    ]);
+    expect(plan.lookups).toEqual([
+      expect.objectContaining({ status: 'done', call: expect.objectContaining({ input: describeInput }) }),
+    ]);
+  });
+
+  it('plans to swap the recorded profile back in for the quarantine profile', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(holding(QUARANTINE_ARN));
+
+    const plan = await inverse.plan(undoContext(replaced));
+
+    expect(plan.status).toBe('planned');
+    expect(plan.calls).toEqual([
+      expect.objectContaining({
+        operation: 'ReplaceIamInstanceProfileAssociation',
+        input: {
+          AssociationId: 'iip-assoc-0f1e2d3c4b5a69788',
+          IamInstanceProfile: { Arn: INSTANCE_PROFILE_ARN },
+        },
+      }),
+    ]);
+  });
+
+  it('plans a no-op when the recorded profile is associated already', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(holding(INSTANCE_PROFILE_ARN));
+
+    const plan = await inverse.plan(undoContext(replaced));
+
+    expect(plan).toMatchObject({
+      status: 'no-op',
+      reason: `${INSTANCE_ID} already carries instance profile ${INSTANCE_PROFILE_ARN}`,
+      calls: [],
+    });
+  });
+
+  it('plans offline the calls it would make, with the association id it would look up', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).rejects(credentialsError());
+
+    const plan = await inverse.plan(undoContext(replaced));
+
+    expect(plan.status).toBe('planned');
+    expect(plan.lookups.map((lookup) => lookup.status)).toEqual(['unavailable']);
+    expect(plan.calls[0]?.input).toEqual({
+      AssociationId: '<AssociationId from DescribeIamInstanceProfileAssociations>',
+      IamInstanceProfile: { Arn: INSTANCE_PROFILE_ARN },
+    });
+  });
+
+  it('sends no mutating command while planning', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(none);
+
+    await inverse.plan(undoContext(detached));
+
+    expect(sentCommands(ec2, iam)).toEqual(['DescribeIamInstanceProfileAssociationsCommand']);
+  });
+});
+
+describe('detach-instance-profile undo execute', () => {
+  it('associates the recorded profile again', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(none);
+    ec2.on(AssociateIamInstanceProfileCommand).resolves({ $metadata: { requestId: 'associate-1' } });
+    const ctx = undoContext(detached);
+
+    const outcome = await inverse.execute(ctx, await inverse.plan(ctx));
+
+    expect(outcome.status).toBe('applied');
+    expect(ec2.commandCalls(AssociateIamInstanceProfileCommand).map((call) => call.args[0].input)).toEqual([
+      { IamInstanceProfile: { Arn: INSTANCE_PROFILE_ARN }, InstanceId: INSTANCE_ID },
+    ]);
+    expect(outcome.calls.map((call) => [call.operation, call.requestId])).toEqual([
+      ['DescribeIamInstanceProfileAssociations', 'describe-undo-0'],
+      ['AssociateIamInstanceProfile', 'associate-1'],
+    ]);
+  });
+
+  it('replaces the quarantine association with the recorded profile', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(holding(QUARANTINE_ARN));
+    ec2.on(ReplaceIamInstanceProfileAssociationCommand).resolves({});
+    const ctx = undoContext(replaced);
+
+    const outcome = await inverse.execute(ctx, await inverse.plan(ctx));
+
+    expect(outcome.status).toBe('applied');
+    expect(ec2.commandCalls(ReplaceIamInstanceProfileAssociationCommand)[0]?.args[0].input).toEqual({
+      AssociationId: 'iip-assoc-0f1e2d3c4b5a69788',
+      IamInstanceProfile: { Arn: INSTANCE_PROFILE_ARN },
+    });
+    expect(ec2.commandCalls(AssociateIamInstanceProfileCommand)).toHaveLength(0);
+  });
+
+  it('skips when run again after it restored the profile', async () => {
+    ec2
+      .on(DescribeIamInstanceProfileAssociationsCommand)
+      .resolvesOnce(none)
+      .resolvesOnce(none)
+      .resolves(holding(INSTANCE_PROFILE_ARN));
+    ec2.on(AssociateIamInstanceProfileCommand).resolves({});
+    const ctx = undoContext(detached);
+    await inverse.execute(ctx, await inverse.plan(ctx));
+
+    const again = await inverse.execute(ctx, await inverse.plan(ctx));
+
+    expect(again).toMatchObject({
+      status: 'skipped',
+      reason: `${INSTANCE_ID} already carries instance profile ${INSTANCE_PROFILE_ARN}`,
+    });
+    expect(ec2.commandCalls(AssociateIamInstanceProfileCommand)).toHaveLength(1);
+  });
+
+  it('skips when the profile was associated again since planning', async () => {
+    ec2
+      .on(DescribeIamInstanceProfileAssociationsCommand)
+      .resolvesOnce(none)
+      .resolves(holding(INSTANCE_PROFILE_ARN));
+    const ctx = undoContext(detached);
+
+    const outcome = await inverse.execute(ctx, await inverse.plan(ctx));
+
+    expect(outcome.status).toBe('skipped');
+    expect(ec2.commandCalls(AssociateIamInstanceProfileCommand)).toHaveLength(0);
+  });
+
+  it('refuses to mutate when handed a dry-run context', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(none);
+    const ctx = undoContext(detached, { mode: 'dry-run' });
+
+    const outcome = await inverse.execute(ctx, await inverse.plan(ctx));
+
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'DRY_RUN_MUTATION' } });
+    expect(sentCommands(ec2)).toEqual([
+      'DescribeIamInstanceProfileAssociationsCommand',
+      'DescribeIamInstanceProfileAssociationsCommand',
+    ]);
+  });
+
+  it('fails with the SDK error code when EC2 refuses the association', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves(none);
+    ec2.on(AssociateIamInstanceProfileCommand).rejects(
+      new EC2ServiceException({
+        name: 'UnauthorizedOperation',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403, requestId: 'denied-1' },
+        message: 'You are not authorized to perform this operation.',
+      }),
+    );
+    const ctx = undoContext(detached);
+
+    const outcome = await inverse.execute(ctx, await inverse.plan(ctx));
+
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: { code: 'UnauthorizedOperation', retryable: false },
+    });
+  });
+});
+
+describe('detach-instance-profile undo when the instance changed since', () => {
+  it('refuses when another profile was associated since the step detached it', async () => {
+    ec2
+      .on(DescribeIamInstanceProfileAssociationsCommand)
+      .resolves(holding('arn:aws:iam::973743533182:instance-profile/ops-admin'));
+    const ctx = undoContext(detached);
+
+    const plan = await inverse.plan(ctx);
+    const outcome = await inverse.execute(ctx, plan);
+
+    expect(plan).toMatchObject({ status: 'refused', calls: [] });
+    expect(plan.reason).toBe(
+      `${INSTANCE_ID} carries instance profile "arn:aws:iam::973743533182:instance-profile/ops-admin", not no profile (the step detached it): it was changed since, so it is left as it is`,
+    );
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'REFUSED' } });
+    expect(sentCommands(ec2).filter((name) => !name.startsWith('Describe'))).toEqual([]);
+  });
+
+  it('refuses when a profile other than the quarantine one replaced it since', async () => {
+    ec2
+      .on(DescribeIamInstanceProfileAssociationsCommand)
+      .resolves(holding('arn:aws:iam::973743533182:instance-profile/ops-admin'));
+
+    const plan = await inverse.plan(undoContext(replaced));
+
+    expect(plan.status).toBe('refused');
+    expect(plan.reason).toContain('not the quarantine profile quarantine: it was changed since');
+  });
+
+  it('touches no association the lookup returns for another instance', async () => {
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves({
+      IamInstanceProfileAssociations: withNeighbour.IamInstanceProfileAssociations.slice(1),
+    });
+    ec2.on(AssociateIamInstanceProfileCommand).resolves({});
+    const ctx = undoContext(replaced);
+
+    const outcome = await inverse.execute(ctx, await inverse.plan(ctx));
+
+    expect(outcome.status).toBe('applied');
+    expect(ec2.commandCalls(ReplaceIamInstanceProfileAssociationCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(AssociateIamInstanceProfileCommand)[0]?.args[0].input).toMatchObject({
+      InstanceId: INSTANCE_ID,
+    });
+  });
+});
+
+describe('detach-instance-profile undo against a forged record', () => {
+  const registry = createRegistry();
+
+  it('accepts the state a step records', () => {
+    expect(registry.validateUndoState('detach-instance-profile', replaced)).toEqual([]);
+  });
+
+  it.each([
+    [
+      'a wildcard instance id',
+      { ...detached, instanceId: 'i-0*' },
+      '/instanceId',
+      'must match pattern "^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$"',
+    ],
+    [
+      'a wildcard in the profile path',
+      {
+        ...detached,
+        associations: [{ instanceProfileArn: 'arn:aws:iam::973743533182:instance-profile/*/x' }],
+      },
+      '/associations/0/instanceProfileArn',
+      expect.stringContaining('must match pattern'),
+    ],
+    // The registry words an unknown key as it does for params.
+    [
+      'an unknown key',
+      { ...detached, roleArn: 'arn:aws:iam::973743533182:role/admin' },
+      '/roleArn',
+      expect.any(String),
+    ],
+    ['no profile', { ...detached, associations: [] }, '/associations', 'must not be empty'],
+    [
+      'a quarantine profile name with a space',
+      { ...replaced, associations: [{ instanceProfileArn: INSTANCE_PROFILE_ARN, quarantineProfile: 'a b' }] },
+      '/associations/0/quarantineProfile',
+      expect.stringContaining('must match pattern'),
+    ],
+  ])('refuses a recorded state with %s', (_, state, pointer, message) => {
+    expect(registry.validateUndoState('detach-instance-profile', state)).toContainEqual({ pointer, message });
+  });
+
+  it('refuses, without any call, a record of another instance than the target', async () => {
+    const plan = await inverse.plan(undoContext({ ...detached, instanceId: 'i-0fedcba9876543210' }));
+
+    expect(plan).toMatchObject({ status: 'refused', calls: [], lookups: [] });
+    expect(plan.reason).toBe(
+      `the recorded instance "i-0fedcba9876543210" is not the target ${INSTANCE_ID}; nothing was looked up or changed`,
+    );
+    expect(sentCommands(ec2, iam)).toEqual([]);
+  });
+
+  it('refuses, without any call, a profile of another account', async () => {
+    const state = {
+      ...detached,
+      associations: [{ instanceProfileArn: 'arn:aws:iam::111122223333:instance-profile/admin' }],
+    };
+
+    const plan = await inverse.plan(undoContext(state));
+
+    expect(plan).toMatchObject({ status: 'refused', calls: [] });
+    expect(plan.reason).toContain('is in account "111122223333", not the finding\'s account 973743533182');
+    expect(sentCommands(ec2, iam)).toEqual([]);
+  });
+
+  it('passes roles to EC2 only, from the undo role', () => {
+    expect(inverse.grants().find((grant) => grant.actions.includes('iam:PassRole'))).toEqual({
+      actions: ['iam:PassRole'],
+      resources: ['arn:{partition}:iam::{account}:role/*'],
+      conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+    });
+    expect([...new Set(inverse.grants().flatMap((grant) => grant.actions))].sort()).toEqual(
+      [...inverse.permissions].sort(),
+    );
   });
 });

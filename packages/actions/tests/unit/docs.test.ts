@@ -32,7 +32,7 @@ describe('renderActionTable', () => {
 
     expect(rows).toHaveLength(2 + createRegistry().list().length);
     expect(rows[0]).toBe(
-      '| Action | Phase | What it does | Params | IAM permissions | IAM grants (resources, conditions) | Dry-run output | Idempotency |',
+      '| Action | Phase | What it does | Params | IAM permissions | IAM grants (resources, conditions) | Dry-run output | Idempotency | Undo |',
     );
     const detach = rows.find((row) => row.startsWith('| `detach-instance-profile` |'));
     expect(detach).toContain('`quarantineProfile` (string)');
@@ -45,6 +45,61 @@ describe('renderActionTable', () => {
     );
     expect(rows.find((row) => row.startsWith('| `isolate-instance` |'))).toContain(
       '`includeCredentialSource` (boolean) (default false)',
+    );
+  });
+
+  it("shows an inverse's summary and the undo role's permissions, where they are granted", () => {
+    const row = renderActionTable(createRegistry())
+      .split('\n')
+      .find((line) => line.startsWith('| `block-s3-public-access` |'));
+    const undo = row
+      ?.split(/(?<!\\)\|/)
+      .at(-2)
+      ?.trim();
+
+    expect(undo).toMatch(/^Put back the bucket's Block Public Access settings from before the response/);
+    expect(undo).toContain(
+      '<br>Undo role: `s3:GetBucketPublicAccessBlock`, `s3:PutBucketPublicAccessBlock` on `arn:{partition}:s3:::*` if StringEquals `s3:ResourceAccount` `{account}`',
+    );
+  });
+
+  it('says why an action has no inverse', () => {
+    const row = renderActionTable(createRegistry())
+      .split('\n')
+      .find((line) => line.startsWith('| `notify` |'));
+
+    expect(row).toMatch(/\| No inverse: a notification cannot be unsent \|$/);
+  });
+
+  it('says that a custom action without undo declares no inverse', () => {
+    const { undo: _undo, ...withoutUndo } = notify;
+    const registry = createRegistry([]);
+    registry.register({ ...withoutUndo, name: 'page-oncall' });
+
+    const row = renderActionTable(registry).split('\n')[2];
+
+    expect(row).toMatch(/\| declares no inverse: `riposte undo` leaves its steps as they are \|$/);
+  });
+
+  it("lists an inverse's permission that no grant covers, rather than hiding it", () => {
+    const registry = createRegistry([]);
+    registry.register({
+      ...notify,
+      name: 'page-oncall',
+      undo: {
+        summary: 'Resolve the page that was sent.',
+        stateSchema: { type: 'object', additionalProperties: false, properties: {} },
+        permissions: ['sns:Publish', 'sns:GetTopicAttributes'],
+        grants: () => [{ actions: ['sns:Publish'], resources: ['{notification-topic}'] }],
+        plan: notify.plan as never,
+        execute: notify.execute as never,
+      },
+    });
+
+    const row = renderActionTable(registry).split('\n')[2];
+
+    expect(row).toContain(
+      'Resolve the page that was sent.<br>Undo role: `sns:Publish` on `{notification-topic}`; `sns:GetTopicAttributes` (no grant) |',
     );
   });
 

@@ -1,7 +1,10 @@
 import {
   CreateSecurityGroupCommand,
   CreateTagsCommand,
+  DeleteSecurityGroupCommand,
+  DeleteTagsCommand,
   DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
   EC2ServiceException,
@@ -11,10 +14,19 @@ import {
   RevokeSecurityGroupEgressCommand,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
+import { type EngineMode, hasInverse, type InverseContext, type UndoState } from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { isolateInstance, previousGroupsTags } from '../../src/actions/isolate-instance.js';
-import { contextFor, credentialsError, expectRefusedInstanceId, sentCommands } from '../helpers/context.js';
+import type { AwsServices } from '../../src/clients.js';
+import { createRegistry } from '../../src/registry.js';
+import {
+  contextFor,
+  credentialsError,
+  expectRefusedInstanceId,
+  NOW,
+  sentCommands,
+} from '../helpers/context.js';
 import {
   commandAndControl,
   forgedInstance,
@@ -646,5 +658,574 @@ describe('previousGroupsTags', () => {
         .join(';')
         .split(';'),
     ).toHaveLength(6);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Undo
+// ---------------------------------------------------------------------------------------------
+
+const inverse = (() => {
+  const { undo } = isolateInstance;
+  if (!hasInverse(undo)) throw new Error('isolate-instance declares no inverse');
+  return undo;
+})();
+
+/** What a step that created the quarantine group and moved both interfaces recorded. */
+const recorded = {
+  instanceId: INSTANCE_ID,
+  quarantineGroupId: QUARANTINE,
+  createdQuarantineGroup: true,
+  interfaces: [
+    { networkInterfaceId: 'eni-bfcffe88', previousGroupIds: [APP] },
+    { networkInterfaceId: SECOND_ENI, previousGroupIds: [APP, ADMIN] },
+  ],
+};
+
+const PREVIOUS_TAG = {
+  Key: 'riposte:previous-security-groups',
+  Value: `eni-bfcffe88=${APP};${SECOND_ENI}=${APP},${ADMIN}`,
+};
+
+/** The instance as the step left it: both interfaces only in quarantine, the previous groups in a tag. */
+const isolated = instance(
+  [
+    ['eni-bfcffe88', [QUARANTINE]],
+    [SECOND_ENI, [QUARANTINE]],
+  ],
+  [PREVIOUS_TAG],
+);
+
+const groupNotFound = () =>
+  new EC2ServiceException({
+    name: 'InvalidGroup.NotFound',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400 },
+    message: `The security group '${QUARANTINE}' does not exist`,
+  });
+
+const usersFilter = { Filters: [{ Name: 'group-id', Values: [QUARANTINE] }] };
+
+/** DescribeNetworkInterfaces of the quarantine group: these interfaces use it. */
+const usedBy = (...ids: string[]) => {
+  ec2.on(DescribeNetworkInterfacesCommand, usersFilter).resolves({
+    NetworkInterfaces: ids.map((NetworkInterfaceId) => ({
+      NetworkInterfaceId,
+      Groups: [{ GroupId: QUARANTINE }],
+    })),
+  });
+};
+
+/** The context `riposte undo` builds from a recorded step of the instance the finding names. */
+const undoContext = (
+  state: UndoState,
+  options: { mode?: EngineMode } = {},
+): InverseContext<UndoState, AwsServices> => {
+  const ctx = contextFor(isolateInstance, commandAndControl());
+  return {
+    findingId: ctx.finding.id,
+    target: ctx.target,
+    state,
+    services: ctx.services,
+    mode: options.mode ?? 'enforce',
+    now: NOW,
+  };
+};
+
+/** The quarantine group the step created is still there, and used by the instance's two interfaces. */
+const stillIsolated = () => {
+  ec2.on(DescribeInstancesCommand).resolves(isolated);
+  ec2.on(DescribeSecurityGroupsCommand, { GroupIds: [QUARANTINE] }).resolves({ SecurityGroups: [group()] });
+  usedBy('eni-bfcffe88', SECOND_ENI);
+};
+
+describe('isolate-instance records what undo needs', () => {
+  it('records each interface, the quarantine group it created and the instance', async () => {
+    ec2.on(CreateSecurityGroupCommand).resolves({ GroupId: QUARANTINE });
+    ec2.on(DescribeSecurityGroupsCommand, { GroupIds: [QUARANTINE] }).resolves({ SecurityGroups: [group()] });
+    ec2.on(CreateTagsCommand).resolves({});
+    ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+    const ctx = contextFor(isolateInstance, commandAndControl());
+
+    const outcome = await isolateInstance.execute(ctx, await isolateInstance.plan(ctx));
+
+    expect(outcome.status).toBe('applied');
+    expect(outcome.undo).toEqual(recorded);
+    expect(createRegistry().validateUndoState('isolate-instance', outcome.undo)).toEqual([]);
+  });
+
+  it('records that the quarantine group was not created when it reused the VPC one', async () => {
+    quarantineExists();
+    ec2.on(CreateTagsCommand).resolves({});
+    ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+    const ctx = contextFor(isolateInstance, commandAndControl());
+
+    const outcome = await isolateInstance.execute(ctx, await isolateInstance.plan(ctx));
+
+    expect(outcome.undo).toEqual({ ...recorded, createdQuarantineGroup: false });
+  });
+
+  it('records the undo state when a move fails after the tags were written', async () => {
+    quarantineExists();
+    ec2.on(CreateTagsCommand).resolves({});
+    ec2.on(ModifyNetworkInterfaceAttributeCommand).rejects(
+      new EC2ServiceException({
+        name: 'UnauthorizedOperation',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+        message: 'You are not authorized to perform this operation.',
+      }),
+    );
+    const ctx = contextFor(isolateInstance, commandAndControl());
+
+    const outcome = await isolateInstance.execute(ctx, await isolateInstance.plan(ctx));
+
+    expect(outcome.status).toBe('failed');
+    expect(outcome.undo).toEqual({ ...recorded, createdQuarantineGroup: false });
+  });
+
+  it('records the group it created when the step fails right after creating it', async () => {
+    ec2.on(CreateSecurityGroupCommand).resolves({ GroupId: QUARANTINE });
+    ec2
+      .on(DescribeSecurityGroupsCommand, { GroupIds: [QUARANTINE] })
+      .resolves({ SecurityGroups: [group({ IpPermissionsEgress: [ALLOW_ALL_EGRESS] })] });
+    ec2.on(RevokeSecurityGroupEgressCommand).rejects(
+      new EC2ServiceException({
+        name: 'RequestLimitExceeded',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 503 },
+        message: 'Request limit exceeded.',
+      }),
+    );
+    const ctx = contextFor(isolateInstance, commandAndControl());
+
+    const outcome = await isolateInstance.execute(ctx, await isolateInstance.plan(ctx));
+
+    expect(outcome.status).toBe('failed');
+    expect(outcome.undo).toMatchObject({ quarantineGroupId: QUARANTINE, createdQuarantineGroup: true });
+  });
+
+  it('records nothing when it refuses before any change', async () => {
+    quarantineExists(group({ IpPermissionsEgress: [ALLOW_ALL_EGRESS] }));
+    const ctx = contextFor(isolateInstance, commandAndControl());
+
+    const outcome = await isolateInstance.execute(ctx, await isolateInstance.plan(ctx));
+
+    expect(outcome.status).toBe('failed');
+    expect(outcome.undo).toBeUndefined();
+  });
+
+  it("carries over only well-formed ids from an earlier run's previous-groups tag", async () => {
+    quarantineExists();
+    ec2.on(DescribeInstancesCommand).resolves(
+      instance(
+        [
+          ['eni-bfcffe88', [QUARANTINE]],
+          [SECOND_ENI, [APP]],
+        ],
+        [{ Key: 'riposte:previous-security-groups', Value: 'eni-bfcffe88=sg-*,sg-0123456789abcdef0' }],
+      ),
+    );
+    ec2.on(CreateTagsCommand).resolves({});
+    ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+    const ctx = contextFor(isolateInstance, commandAndControl());
+
+    const outcome = await isolateInstance.execute(ctx, await isolateInstance.plan(ctx));
+
+    expect(ec2.commandCalls(CreateTagsCommand)[0]?.args[0].input.Tags).toEqual([
+      { Key: 'riposte:previous-security-groups', Value: `${SECOND_ENI}=${APP}` },
+    ]);
+    expect(outcome.undo).toMatchObject({
+      interfaces: [{ networkInterfaceId: SECOND_ENI, previousGroupIds: [APP] }],
+    });
+  });
+});
+
+describe('isolate-instance undo plan', () => {
+  it('plans each interface back, the tag removed, then the quarantine group it created deleted', async () => {
+    stillIsolated();
+
+    const plan = await inverse.plan(undoContext(recorded));
+
+    expect(plan.status).toBe('planned');
+    expect(plan.reason).toBeUndefined();
+    expect(plan.calls.map((call) => [call.operation, call.input])).toEqual([
+      ['ModifyNetworkInterfaceAttribute', { NetworkInterfaceId: 'eni-bfcffe88', Groups: [APP] }],
+      ['ModifyNetworkInterfaceAttribute', { NetworkInterfaceId: SECOND_ENI, Groups: [APP, ADMIN] }],
+      ['DeleteTags', { Resources: [INSTANCE_ID], Tags: [PREVIOUS_TAG] }],
+      ['DeleteSecurityGroup', { GroupId: QUARANTINE }],
+    ]);
+    expect(plan.lookups.map((lookup) => [lookup.call.operation, lookup.call.input, lookup.summary])).toEqual([
+      [
+        'DescribeInstances',
+        { InstanceIds: [INSTANCE_ID] },
+        expect.stringContaining(`eni-bfcffe88 in ${QUARANTINE}`),
+      ],
+      [
+        'DescribeSecurityGroups',
+        { GroupIds: [QUARANTINE] },
+        `${QUARANTINE} in ${VPC}: 0 inbound, 0 outbound rule(s)`,
+      ],
+      ['DescribeNetworkInterfaces', usersFilter, `${QUARANTINE} is used by eni-bfcffe88, ${SECOND_ENI}`],
+    ]);
+  });
+
+  it('plans a no-op when the interfaces are back, the tag gone and the group deleted', async () => {
+    ec2.on(DescribeSecurityGroupsCommand, { GroupIds: [QUARANTINE] }).rejects(groupNotFound());
+
+    const plan = await inverse.plan(undoContext(recorded));
+
+    expect(plan).toMatchObject({
+      status: 'no-op',
+      reason: `${INSTANCE_ID} is restored already: its recorded network interfaces are in their previous groups, and the previous-groups tags are gone`,
+      calls: [],
+    });
+  });
+
+  it('keeps a quarantine group it reused: only one the step created is deleted', async () => {
+    stillIsolated();
+
+    const plan = await inverse.plan(undoContext({ ...recorded, createdQuarantineGroup: false }));
+
+    expect(plan.calls.map((call) => call.operation)).toEqual([
+      'ModifyNetworkInterfaceAttribute',
+      'ModifyNetworkInterfaceAttribute',
+      'DeleteTags',
+    ]);
+    expect(plan.lookups.map((lookup) => lookup.call.operation)).toEqual(['DescribeInstances']);
+  });
+
+  it('keeps the quarantine group while another interface uses it, and says which', async () => {
+    stillIsolated();
+    usedBy('eni-bfcffe88', SECOND_ENI, 'eni-0ffffeeeeddddcccc');
+
+    const plan = await inverse.plan(undoContext(recorded));
+
+    expect(plan.calls.map((call) => call.operation)).not.toContain('DeleteSecurityGroup');
+    expect(plan.reason).toBe(
+      `quarantine group ${QUARANTINE} is still used by "eni-0ffffeeeeddddcccc", so it is not deleted`,
+    );
+  });
+
+  it('keeps the quarantine group when more interfaces use it than one page lists', async () => {
+    stillIsolated();
+    ec2.on(DescribeNetworkInterfacesCommand, usersFilter).resolves({
+      NetworkInterfaces: [{ NetworkInterfaceId: 'eni-bfcffe88', Groups: [{ GroupId: QUARANTINE }] }],
+      NextToken: 'page-2',
+    });
+
+    const plan = await inverse.plan(undoContext(recorded));
+
+    expect(plan.calls.map((call) => call.operation)).not.toContain('DeleteSecurityGroup');
+    expect(plan.reason).toBe(
+      `quarantine group ${QUARANTINE} is still used by more network interfaces, so it is not deleted`,
+    );
+  });
+
+  it('plans offline every recorded restore, listing the lookups it would make', async () => {
+    ec2.on(DescribeInstancesCommand).rejects(credentialsError());
+
+    const plan = await inverse.plan(undoContext(recorded));
+
+    expect(plan.status).toBe('planned');
+    expect(plan.lookups.map((lookup) => [lookup.status, lookup.summary])).toEqual([
+      ['unavailable', `would look up DescribeInstances ${INSTANCE_ID}`],
+      ['unavailable', `would look up DescribeSecurityGroups ${QUARANTINE}`],
+      ['unavailable', `would look up DescribeNetworkInterfaces ${QUARANTINE}`],
+    ]);
+    expect(plan.calls.map((call) => call.operation)).toEqual([
+      'ModifyNetworkInterfaceAttribute',
+      'ModifyNetworkInterfaceAttribute',
+      'DeleteTags',
+      'DeleteSecurityGroup',
+    ]);
+  });
+
+  it('sends no mutating command while planning', async () => {
+    stillIsolated();
+
+    await inverse.plan(undoContext(recorded));
+
+    expect(mutatingCommands()).toEqual([]);
+  });
+});
+
+describe('isolate-instance undo execute', () => {
+  it('moves the interfaces back, removes the tag, then deletes the group it created', async () => {
+    stillIsolated();
+    ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+    ec2.on(DeleteTagsCommand).resolves({});
+    ec2.on(DeleteSecurityGroupCommand).resolves({});
+    const ctx = undoContext(recorded);
+
+    const outcome = await inverse.execute(ctx, await inverse.plan(ctx));
+
+    expect(outcome.status).toBe('applied');
+    expect(mutatingCommands()).toEqual([
+      'ModifyNetworkInterfaceAttributeCommand',
+      'ModifyNetworkInterfaceAttributeCommand',
+      'DeleteTagsCommand',
+      'DeleteSecurityGroupCommand',
+    ]);
+    expect(
+      ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((call) => call.args[0].input),
+    ).toEqual([
+      { NetworkInterfaceId: 'eni-bfcffe88', Groups: [APP] },
+      { NetworkInterfaceId: SECOND_ENI, Groups: [APP, ADMIN] },
+    ]);
+    expect(ec2.commandCalls(DeleteTagsCommand)[0]?.args[0].input).toEqual({
+      Resources: [INSTANCE_ID],
+      Tags: [PREVIOUS_TAG],
+    });
+    expect(ec2.commandCalls(DeleteSecurityGroupCommand)[0]?.args[0].input).toEqual({ GroupId: QUARANTINE });
+  });
+
+  it('skips when run again after it restored everything', async () => {
+    ec2.on(DescribeInstancesCommand).resolvesOnce(isolated).resolvesOnce(isolated).resolves(twoInterfaces);
+    ec2
+      .on(DescribeSecurityGroupsCommand, { GroupIds: [QUARANTINE] })
+      .resolvesOnce({ SecurityGroups: [group()] })
+      .resolvesOnce({ SecurityGroups: [group()] })
+      .rejects(groupNotFound());
+    usedBy('eni-bfcffe88', SECOND_ENI);
+    ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+    ec2.on(DeleteTagsCommand).resolves({});
+    ec2.on(DeleteSecurityGroupCommand).resolves({});
+    const ctx = undoContext(recorded);
+    await inverse.execute(ctx, await inverse.plan(ctx));
+
+    const again = await inverse.execute(ctx, await inverse.plan(ctx));
+
+    expect(again.status).toBe('skipped');
+    expect(again.reason).toContain('is restored already');
+    expect(mutatingCommands()).toHaveLength(4);
+  });
+
+  it('deletes only the quarantine group when the interfaces were restored by hand', async () => {
+    ec2.on(DescribeSecurityGroupsCommand, { GroupIds: [QUARANTINE] }).resolves({ SecurityGroups: [group()] });
+    usedBy();
+    ec2.on(DeleteSecurityGroupCommand).resolves({});
+    const ctx = undoContext(recorded);
+
+    const outcome = await inverse.execute(ctx, await inverse.plan(ctx));
+
+    expect(outcome.status).toBe('applied');
+    expect(mutatingCommands()).toEqual(['DeleteSecurityGroupCommand']);
+  });
+
+  it('refuses to mutate when handed a dry-run context', async () => {
+    stillIsolated();
+    const ctx = undoContext(recorded, { mode: 'dry-run' });
+
+    const outcome = await inverse.execute(ctx, await inverse.plan(ctx));
+
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'DRY_RUN_MUTATION' } });
+    expect(mutatingCommands()).toEqual([]);
+  });
+
+  it('fails with the EC2 error code when the group is still in use at deletion', async () => {
+    stillIsolated();
+    ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+    ec2.on(DeleteTagsCommand).resolves({});
+    ec2.on(DeleteSecurityGroupCommand).rejects(
+      new EC2ServiceException({
+        name: 'DependencyViolation',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400, requestId: 'dependency-1' },
+        message: 'resource sg-0aaaabbbbccccdddd has a dependent object',
+      }),
+    );
+    const ctx = undoContext(recorded);
+
+    const outcome = await inverse.execute(ctx, await inverse.plan(ctx));
+
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'DependencyViolation' } });
+    expect(
+      outcome.calls.filter((call) => call.mutating).map((call) => [call.operation, call.errorCode]),
+    ).toEqual([
+      ['ModifyNetworkInterfaceAttribute', undefined],
+      ['ModifyNetworkInterfaceAttribute', undefined],
+      ['DeleteTags', undefined],
+      ['DeleteSecurityGroup', 'DependencyViolation'],
+    ]);
+  });
+});
+
+describe('isolate-instance undo when the instance changed since', () => {
+  it('restores the interfaces still in quarantine and names the one whose groups changed', async () => {
+    stillIsolated();
+    ec2.on(DescribeInstancesCommand).resolves(
+      instance(
+        [
+          ['eni-bfcffe88', [QUARANTINE]],
+          [SECOND_ENI, [ADMIN]],
+        ],
+        [PREVIOUS_TAG],
+      ),
+    );
+    usedBy('eni-bfcffe88');
+
+    const plan = await inverse.plan(undoContext(recorded));
+
+    expect(plan.status).toBe('planned');
+    expect(
+      plan.calls.map((call) => [call.operation, call.input.NetworkInterfaceId ?? call.input.GroupId]),
+    ).toEqual([
+      ['ModifyNetworkInterfaceAttribute', 'eni-bfcffe88'],
+      ['DeleteTags', undefined],
+      ['DeleteSecurityGroup', QUARANTINE],
+    ]);
+    expect(plan.reason).toBe(
+      `${SECOND_ENI} is in ${ADMIN} now, not only in quarantine group ${QUARANTINE}: changed since, so it is left as it is`,
+    );
+  });
+
+  it('refuses when everything it would restore was changed since', async () => {
+    ec2.on(DescribeInstancesCommand).resolves(
+      instance(
+        [
+          ['eni-bfcffe88', [ADMIN]],
+          [SECOND_ENI, [ADMIN]],
+        ],
+        [{ Key: 'riposte:previous-security-groups', Value: `eni-bfcffe88=${ADMIN}` }],
+      ),
+    );
+    ec2.on(DescribeSecurityGroupsCommand, { GroupIds: [QUARANTINE] }).rejects(groupNotFound());
+    const ctx = undoContext(recorded);
+
+    const plan = await inverse.plan(ctx);
+    const outcome = await inverse.execute(ctx, plan);
+
+    expect(plan).toMatchObject({ status: 'refused', calls: [] });
+    expect(plan.reason).toMatch(/^not restored: eni-bfcffe88 is in sg-0fedcba9876543210 now/);
+    expect(plan.reason).toContain(
+      `tag riposte:previous-security-groups of ${INSTANCE_ID} was rewritten since`,
+    );
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'REFUSED' } });
+    expect(mutatingCommands()).toEqual([]);
+  });
+
+  it('never touches an interface no longer attached to the instance, and keeps the group it is in', async () => {
+    ec2.on(DescribeInstancesCommand).resolves(instance([['eni-bfcffe88', [QUARANTINE]]], [PREVIOUS_TAG]));
+    ec2.on(DescribeSecurityGroupsCommand, { GroupIds: [QUARANTINE] }).resolves({ SecurityGroups: [group()] });
+    usedBy('eni-bfcffe88', SECOND_ENI);
+    ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+    ec2.on(DeleteTagsCommand).resolves({});
+    const ctx = undoContext(recorded);
+
+    const outcome = await inverse.execute(ctx, await inverse.plan(ctx));
+
+    expect(outcome.status).toBe('applied');
+    expect(
+      ec2
+        .commandCalls(ModifyNetworkInterfaceAttributeCommand)
+        .map((call) => call.args[0].input.NetworkInterfaceId),
+    ).toEqual(['eni-bfcffe88']);
+    expect(ec2.commandCalls(DeleteSecurityGroupCommand)).toHaveLength(0);
+    expect(outcome.reason).toBe(
+      `${SECOND_ENI} is no longer attached to ${INSTANCE_ID}, so it is not touched; quarantine group ${QUARANTINE} is still used by "${SECOND_ENI}", so it is not deleted`,
+    );
+  });
+
+  it('deletes no group that does not carry the quarantine tag, whatever the record says', async () => {
+    ec2
+      .on(DescribeSecurityGroupsCommand, { GroupIds: [QUARANTINE] })
+      .resolves({ SecurityGroups: [group({ GroupName: 'payments-db', Tags: [] })] });
+
+    const plan = await inverse.plan(undoContext(recorded));
+
+    expect(plan).toMatchObject({ status: 'refused', calls: [] });
+    expect(plan.reason).toBe(
+      `not restored: security group ${QUARANTINE} is not named riposte-quarantine-<vpc id> with the tag riposte:quarantine=true, so it is not deleted`,
+    );
+    expect(sentCommands(ec2)).not.toContain('DescribeNetworkInterfacesCommand');
+  });
+
+  it('deletes no tag and no group when the instance is gone', async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    ec2.on(DescribeSecurityGroupsCommand, { GroupIds: [QUARANTINE] }).resolves({ SecurityGroups: [group()] });
+    usedBy(SECOND_ENI);
+
+    const plan = await inverse.plan(undoContext(recorded));
+
+    expect(plan).toMatchObject({ status: 'no-op', calls: [] });
+    expect(plan.reason).toBe(
+      `nothing left to restore on ${INSTANCE_ID}: instance ${INSTANCE_ID} no longer exists; quarantine group ${QUARANTINE} is still used by "${SECOND_ENI}", so it is not deleted`,
+    );
+  });
+});
+
+describe('isolate-instance undo against a forged record', () => {
+  const registry = createRegistry();
+
+  it.each([
+    [
+      'a wildcard group id',
+      { ...recorded, quarantineGroupId: 'sg-*' },
+      '/quarantineGroupId',
+      'must match pattern "^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$"',
+    ],
+    [
+      'an interface with no previous group',
+      { ...recorded, interfaces: [{ networkInterfaceId: 'eni-bfcffe88', previousGroupIds: [] }] },
+      '/interfaces/0/previousGroupIds',
+      'must not be empty',
+    ],
+    [
+      'a malformed interface id',
+      { ...recorded, interfaces: [{ networkInterfaceId: 'eni-BFCFFE88', previousGroupIds: [APP] }] },
+      '/interfaces/0/networkInterfaceId',
+      'must match pattern "^eni-(?:[0-9a-f]{8}|[0-9a-f]{17})$"',
+    ],
+    [
+      'a created flag that is not a boolean',
+      { ...recorded, createdQuarantineGroup: 'yes' },
+      '/createdQuarantineGroup',
+      'must be boolean',
+    ],
+    ['no instance', { ...recorded, instanceId: undefined }, '/instanceId', expect.any(String)],
+    ['an unknown key', { ...recorded, vpcId: VPC }, '/vpcId', expect.any(String)],
+  ])('refuses a recorded state with %s', (_, state, pointer, message) => {
+    expect(registry.validateUndoState('isolate-instance', JSON.parse(JSON.stringify(state)))).toContainEqual({
+      pointer,
+      message,
+    });
+  });
+
+  it('refuses, without any call, a record of another instance than the target', async () => {
+    const plan = await inverse.plan(undoContext({ ...recorded, instanceId: 'i-0fedcba9876543210' }));
+
+    expect(plan).toMatchObject({ status: 'refused', calls: [], lookups: [] });
+    expect(plan.reason).toBe(
+      `the recorded instance "i-0fedcba9876543210" is not the target ${INSTANCE_ID}; nothing was looked up or changed`,
+    );
+    expect(sentCommands(ec2)).toEqual([]);
+  });
+
+  it('refuses, without any call, a record that names an interface twice', async () => {
+    const state = { ...recorded, interfaces: [recorded.interfaces[0], recorded.interfaces[0]] };
+
+    const plan = await inverse.plan(undoContext(state));
+
+    expect(plan).toMatchObject({ status: 'refused', calls: [] });
+    expect(plan.reason).toContain('network interface eni-bfcffe88 is recorded twice');
+    expect(sentCommands(ec2)).toEqual([]);
+  });
+
+  it('deletes tags and groups only under conditions that keep it to its own', () => {
+    const grants = inverse.grants();
+
+    expect(grants.find((grant) => grant.actions.includes('ec2:DeleteTags'))?.conditions).toEqual({
+      'ForAllValues:StringLike': {
+        'aws:TagKeys': ['riposte:previous-security-groups', 'riposte:previous-security-groups:*'],
+      },
+      Null: { 'aws:TagKeys': 'false' },
+    });
+    expect(grants.find((grant) => grant.actions.includes('ec2:DeleteSecurityGroup'))?.conditions).toEqual({
+      StringEquals: { 'aws:ResourceTag/riposte:quarantine': 'true' },
+    });
+    expect([...new Set(grants.flatMap((grant) => grant.actions))].sort()).toEqual(
+      [...inverse.permissions].sort(),
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthorizationErrorException, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { Finding, StepSummary } from '@riposte/core';
+import { type Finding, hasInverse, type StepSummary } from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { notificationContent, notify, slackPayload, truncateBytes } from '../../src/actions/notify.js';
@@ -449,5 +449,15 @@ describe('notify against a forged finding', () => {
     );
     expect(notDone).toBeLessThan(lines.findIndex((line) => line.startsWith('Response (')));
     expect(lines.some((line) => line.startsWith('Remediation'))).toBe(false);
+  });
+});
+
+describe('notify undo', () => {
+  it('declares no inverse: a notification cannot be unsent', () => {
+    expect(hasInverse(notify.undo)).toBe(false);
+    expect(notify.undo).toEqual({ none: 'a notification cannot be unsent' });
+    expect(createRegistry().validateUndoState('notify', {})).toEqual([
+      { pointer: '', message: 'action "notify" has no inverse' },
+    ]);
   });
 });

@@ -6,8 +6,10 @@ import { builtinActions } from '../../src/builtin.js';
 import { createAwsServices } from '../../src/clients.js';
 import * as CloudTrail from '../../src/sdk/cloudtrail.js';
 import * as EC2 from '../../src/sdk/ec2.js';
+import * as GuardDuty from '../../src/sdk/guardduty.js';
 import * as IAM from '../../src/sdk/iam.js';
 import * as S3 from '../../src/sdk/s3.js';
+import * as SecurityHub from '../../src/sdk/securityhub.js';
 import * as SNS from '../../src/sdk/sns.js';
 import * as STS from '../../src/sdk/sts.js';
 import { contextFor } from '../helpers/context.js';
@@ -37,6 +39,7 @@ const IAM_PREFIX: Readonly<Record<string, string>> = {
   GuardDuty: 'guardduty',
   IAM: 'iam',
   S3: 's3',
+  SecurityHub: 'securityhub',
   SNS: 'sns',
   STS: 'sts',
 };
@@ -75,7 +78,9 @@ const s3 = mockClient(S3.S3Client);
 const sns = mockClient(SNS.SNSClient);
 const cloudtrail = mockClient(CloudTrail.CloudTrailClient);
 const sts = mockClient(STS.STSClient);
-const mocks = [ec2, iam, s3, sns, cloudtrail, sts];
+const guardduty = mockClient(GuardDuty.GuardDutyClient);
+const securityhub = mockClient(SecurityHub.SecurityHubClient);
+const mocks = [ec2, iam, s3, sns, cloudtrail, sts, guardduty, securityhub];
 
 afterAll(() => {
   for (const mock of mocks) mock.restore();
@@ -190,6 +195,22 @@ const world = (finding: Finding): void => {
   cloudtrail.on(CloudTrail.GetTrailStatusCommand).resolves({ IsLogging: false });
   cloudtrail.on(CloudTrail.StartLoggingCommand).resolves({});
   sns.on(SNS.PublishCommand).resolves({ MessageId: 'message-1' });
+  guardduty.on(GuardDuty.GetFindingsCommand).resolves({
+    Findings: [{ Id: finding.id, Service: { Archived: false } } as never],
+  });
+  guardduty.on(GuardDuty.ArchiveFindingsCommand).resolves({});
+  securityhub.on(SecurityHub.GetFindingsCommand).resolves({
+    Findings: [
+      {
+        Id: finding.arn,
+        ProductArn: `arn:aws:securityhub:${finding.region}::product/aws/guardduty`,
+        Workflow: { Status: 'NEW' },
+      } as never,
+    ],
+  });
+  securityhub
+    .on(SecurityHub.BatchUpdateFindingsCommand)
+    .resolves({ ProcessedFindings: [], UnprocessedFindings: [] });
   sts.on(STS.GetCallerIdentityCommand).resolves({
     Account: ACCOUNT,
     Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/riposte-responder/riposte`,
@@ -235,6 +256,8 @@ const SCENARIOS: Readonly<Record<string, readonly { finding: () => Finding; para
   notify: [
     { finding: commandAndControl, params: { topicArn: `arn:aws:sns:us-east-2:${ACCOUNT}:security-alerts` } },
   ],
+  'update-securityhub-finding': [{ finding: commandAndControl }],
+  'archive-guardduty-finding': [{ finding: commandAndControl }],
 };
 
 type Action = (typeof builtinActions)[number];

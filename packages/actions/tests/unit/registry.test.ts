@@ -237,3 +237,129 @@ describe('validateParams', () => {
     ]);
   });
 });
+
+describe('validateUndoState', () => {
+  const registry = createRegistry();
+  const recorded = {
+    bucket: 'acme-customer-exports',
+    previous: {
+      BlockPublicAcls: true,
+      IgnorePublicAcls: false,
+      BlockPublicPolicy: false,
+      RestrictPublicBuckets: false,
+    },
+  };
+
+  it('accepts a state as the step recorded it', () => {
+    expect(registry.validateUndoState('block-s3-public-access', recorded)).toEqual([]);
+    expect(registry.validateUndoState('block-s3-public-access', { ...recorded, previous: 'none' })).toEqual(
+      [],
+    );
+  });
+
+  it('points at what is wrong in a state read back from history', () => {
+    expect(registry.validateUndoState('block-s3-public-access', { ...recorded, bucket: 'acme-*' })).toEqual([
+      { pointer: '/bucket', message: 'must match pattern "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"' },
+    ]);
+    expect(
+      registry.validateUndoState('deactivate-access-key', {
+        userName: 'ci-deployer',
+        accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      }),
+    ).toEqual([{ pointer: '/previousStatus', message: 'is missing from the recorded state' }]);
+    expect(
+      registry.validateUndoState('deactivate-access-key', {
+        userName: 'ci-deployer',
+        accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+        previousStatus: 'Active',
+        status: 'Active',
+      }),
+    ).toEqual([{ pointer: '/status', message: 'is not a field of the recorded state' }]);
+  });
+
+  it('refuses what is not an object at all', () => {
+    expect(registry.validateUndoState('block-s3-public-access', 'acme-customer-exports')).toEqual([
+      { pointer: '', message: 'must be object' },
+    ]);
+  });
+
+  it('says that an action without an inverse has none, whatever the state', () => {
+    expect(registry.validateUndoState('notify', {})).toEqual([
+      { pointer: '', message: 'action "notify" has no inverse' },
+    ]);
+    expect(registry.validateUndoState('snapshot-volumes', { snapshotIds: [] })).toEqual([
+      { pointer: '', message: 'action "snapshot-volumes" has no inverse' },
+    ]);
+  });
+
+  it('says the same of a custom action that declares none, and of an unknown action', () => {
+    const withoutUndo = createRegistry([custom({ undo: undefined })]);
+
+    expect(withoutUndo.validateUndoState('quarantine-lambda', {})).toEqual([
+      { pointer: '', message: 'action "quarantine-lambda" has no inverse' },
+    ]);
+    expect(registry.validateUndoState('reboot-instance', {})).toEqual([
+      { pointer: '', message: 'action "reboot-instance" has no inverse' },
+    ]);
+  });
+
+  it("validates a custom action's recorded state with the schema it declares", () => {
+    const inverse = {
+      summary: 'Deletes the concurrency limit the step put on the function.',
+      stateSchema: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { functionName: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
+        required: ['functionName'],
+      },
+      permissions: ['lambda:DeleteFunctionConcurrency'],
+      grants: () => [
+        {
+          actions: ['lambda:DeleteFunctionConcurrency'],
+          resources: ['arn:{partition}:lambda:*:{account}:function:*'],
+        },
+      ],
+      plan: snapshotVolumes.plan as never,
+      execute: snapshotVolumes.execute as never,
+    };
+    const withUndo = createRegistry([custom({ undo: inverse })]);
+
+    expect(withUndo.validateUndoState('quarantine-lambda', { functionName: 'billing-export' })).toEqual([]);
+    expect(withUndo.validateUndoState('quarantine-lambda', { functionName: 'billing export' })).toEqual([
+      { pointer: '/functionName', message: 'must match pattern "^[A-Za-z0-9_-]{1,64}$"' },
+    ]);
+  });
+});
+
+describe('createRegistry, inverses', () => {
+  const inverse = {
+    summary: 'Deletes the concurrency limit the step put on the function.',
+    stateSchema: { type: 'object', additionalProperties: false, properties: {} },
+    permissions: ['lambda:DeleteFunctionConcurrency'],
+    grants: () => [],
+    plan: snapshotVolumes.plan as never,
+    execute: snapshotVolumes.execute as never,
+  };
+
+  it('refuses an inverse whose state schema does not compile under strict mode', () => {
+    const stateSchema = { type: 'object', properties: { functionName: { type: 'string', patern: '.' } } };
+
+    expect(() => createRegistry([custom({ undo: { ...inverse, stateSchema } })])).toThrow(
+      "the inverse's state schema does not compile",
+    );
+  });
+
+  it('refuses an inverse with malformed permissions, or without grants', () => {
+    expect(() =>
+      createRegistry([custom({ undo: { ...inverse, permissions: ['lambda DeleteFunctionConcurrency'] } })]),
+    ).toThrow('the inverse must declare IAM permissions');
+    const { grants: _grants, ...withoutGrants } = inverse;
+    expect(() => createRegistry([custom({ undo: withoutGrants as never })])).toThrow(
+      'the inverse declares no grants()',
+    );
+  });
+
+  it('accepts an action that says why it has no inverse', () => {
+    expect(() => createRegistry([custom({ undo: { none: 'a page cannot be unsent' } })])).not.toThrow();
+  });
+});

@@ -5,7 +5,7 @@ import {
   StartLoggingCommand,
   TrailNotFoundException,
 } from '@aws-sdk/client-cloudtrail';
-import type { Finding } from '@riposte/core';
+import { type Finding, hasInverse } from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { restartCloudTrailLogging } from '../../src/actions/restart-cloudtrail-logging.js';
@@ -216,5 +216,14 @@ describe('restart-cloudtrail-logging against a forged finding', () => {
 
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'DRY_RUN_MUTATION' } });
     expect(cloudtrail.commandCalls(StartLoggingCommand)).toHaveLength(0);
+  });
+});
+
+describe('restart-cloudtrail-logging undo', () => {
+  it('declares no inverse: logging that was restarted stays on', () => {
+    expect(hasInverse(restartCloudTrailLogging.undo)).toBe(false);
+    expect(restartCloudTrailLogging.undo).toEqual({
+      none: 'logging that was restarted stays on: stopping a trail again would blind the audit log, which is what the finding reported',
+    });
   });
 });

@@ -4,6 +4,7 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import {
+  DeleteRolePolicyCommand,
   GetInstanceProfileCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
@@ -15,15 +16,24 @@ import {
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { Finding } from '@riposte/core';
+import {
+  type ActionTarget,
+  type EngineMode,
+  type Finding,
+  hasInverse,
+  type InverseContext,
+  type UndoState,
+} from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   REVOKE_POLICY_NAME,
   type RevokeRoleSessionsParams,
+  type RevokeRoleSessionsUndo,
   revokeRoleSessions,
 } from '../../src/actions/revoke-role-sessions.js';
 import { createAwsServices, type PrincipalProtection } from '../../src/clients.js';
+import { createRegistry } from '../../src/registry.js';
 import { type ContextOptions, contextFor, credentialsError, NOW, sentCommands } from '../helpers/context.js';
 import {
   ACCOUNT,
@@ -717,5 +727,477 @@ describe('revoke-role-sessions execute', () => {
 
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'DRY_RUN_MUTATION' } });
     expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Undo
+// ---------------------------------------------------------------------------------------------
+
+const inverse = (() => {
+  const { undo } = revokeRoleSessions;
+  if (!hasInverse(undo)) throw new Error('revoke-role-sessions declares no inverse');
+  return undo;
+})();
+
+/** A console-style revocation older than the finding's last update (2022-01-28T21:12:25Z). */
+const OLDER = '2022-01-01T00:00:00.000Z';
+
+const roleTarget = (): ActionTarget =>
+  revokeRoleSessions.targets(instanceCredentialExfiltration(), {}).targets[0]!;
+const instanceTarget = (): ActionTarget =>
+  revokeRoleSessions.targets(instanceCredentialExfiltrationAsSampled(), {}).targets[0]!;
+
+/** What an enforced instance-scoped step records on a role that had no policy of that name. */
+const recorded = (): RevokeRoleSessionsUndo => ({
+  roleName: ROLE_NAME,
+  policies: [{ policyName: INSTANCE_POLICY, document: instanceDocument(), previous: 'none' }],
+});
+
+/** What an enforced whole-role step records on a role that held an older console revocation. */
+const recordedWholeRole = (): RevokeRoleSessionsUndo => ({
+  roleName: ROLE_NAME,
+  policies: [
+    { policyName: REVOKE_POLICY_NAME, document: roleDocument(), previous: { document: roleDocument(OLDER) } },
+  ],
+});
+
+interface UndoOptions {
+  mode?: EngineMode;
+  target?: ActionTarget;
+  services?: ReturnType<typeof createAwsServices>;
+}
+
+const undoContext = (
+  state: unknown,
+  options: UndoOptions = {},
+): InverseContext<UndoState, ReturnType<typeof createAwsServices>> => ({
+  findingId: instanceCredentialExfiltration().id,
+  target: options.target ?? roleTarget(),
+  state: state as UndoState,
+  services: options.services ?? createAwsServices({ env: {} }),
+  mode: options.mode ?? 'enforce',
+  now: NOW,
+});
+
+const undo = async (state: unknown = recorded(), options: UndoOptions = {}) => {
+  const ctx = undoContext(state, options);
+  const planned = await inverse.plan(ctx);
+  return { plan: planned, outcome: await inverse.execute(ctx, planned) };
+};
+
+/**
+ * The role's inline policies, changed as the calls made to them say: what IAM answers is what was
+ * put, URL-encoded as IAM returns it.
+ */
+const policiesHeld = (initial: Record<string, string> = {}) => {
+  const held = new Map(Object.entries(initial));
+  iam.on(GetRolePolicyCommand).callsFake((input: { RoleName: string; PolicyName: string }) => {
+    const document = held.get(input.PolicyName);
+    if (document === undefined) throw noSuchEntity();
+    return stored(input.RoleName, input.PolicyName, document);
+  });
+  iam.on(PutRolePolicyCommand).callsFake((input: { PolicyName: string; PolicyDocument: string }) => {
+    held.set(input.PolicyName, input.PolicyDocument);
+    return {};
+  });
+  iam.on(DeleteRolePolicyCommand).callsFake((input: { PolicyName: string }) => {
+    held.delete(input.PolicyName);
+    return {};
+  });
+  return { now: () => Object.fromEntries(held) };
+};
+
+describe('revoke-role-sessions undo: what the step records', () => {
+  it('records the role, the instance policy it put and that there was none before', async () => {
+    iam.on(PutRolePolicyCommand).resolves({});
+
+    const outcome = await run();
+
+    expect(outcome.undo).toEqual(recorded());
+    expect(createRegistry().validateUndoState('revoke-role-sessions', outcome.undo)).toEqual([]);
+  });
+
+  it('records the policy of that name that was there before, decoded', async () => {
+    policiesHeld({ [REVOKE_POLICY_NAME]: roleDocument(OLDER) });
+
+    const outcome = await run(instanceCredentialExfiltration(), { params: { scope: 'role' } });
+
+    expect(outcome.status).toBe('applied');
+    expect(outcome.undo).toEqual(recordedWholeRole());
+  });
+
+  it('records an older revocation of the same instance as what to put back', async () => {
+    policiesHeld({ [INSTANCE_POLICY]: instanceDocument(INSTANCE_ID, OLDER) });
+
+    const outcome = await run();
+
+    expect(outcome.undo).toEqual({
+      roleName: ROLE_NAME,
+      policies: [
+        {
+          policyName: INSTANCE_POLICY,
+          document: instanceDocument(),
+          previous: { document: instanceDocument(INSTANCE_ID, OLDER) },
+        },
+      ],
+    });
+  });
+
+  it('records nothing when the sessions were already revoked', async () => {
+    policiesHeld({ [INSTANCE_POLICY]: instanceDocument() });
+
+    const outcome = await run();
+
+    expect(outcome.status).toBe('skipped');
+    expect(outcome.undo).toBeUndefined();
+  });
+});
+
+describe('revoke-role-sessions undo: plan', () => {
+  it('plans to delete the policy Riposte put, while the role holds exactly its document', async () => {
+    policiesHeld({ [INSTANCE_POLICY]: instanceDocument() });
+
+    const result = await inverse.plan(undoContext(recorded()));
+
+    expect(result.status).toBe('planned');
+    expect(result.calls).toEqual([
+      {
+        service: 'IAM',
+        operation: 'DeleteRolePolicy',
+        input: { RoleName: ROLE_NAME, PolicyName: INSTANCE_POLICY },
+        mutating: true,
+      },
+    ]);
+    expect(result.lookups.map((lookup) => [lookup.call.operation, lookup.summary])).toEqual([
+      ['GetRole', `role arn:aws:iam::${ACCOUNT}:role/${ROLE_NAME} (path /)`],
+      ['ListRoleTags', `role ${ROLE_NAME}: 1 tag(s), no riposte:protected`],
+      ['GetRolePolicy', `${INSTANCE_POLICY} is the document Riposte put`],
+    ]);
+  });
+
+  it('plans to put back the policy of that name that was there before', async () => {
+    policiesHeld({ [REVOKE_POLICY_NAME]: roleDocument() });
+
+    const result = await inverse.plan(undoContext(recordedWholeRole()));
+
+    expect(result.calls).toEqual([
+      {
+        service: 'IAM',
+        operation: 'PutRolePolicy',
+        input: { RoleName: ROLE_NAME, PolicyName: REVOKE_POLICY_NAME, PolicyDocument: roleDocument(OLDER) },
+        mutating: true,
+      },
+    ]);
+  });
+
+  it('recognises the document it put whatever the spacing and key order IAM returns', async () => {
+    const { Version, Statement } = JSON.parse(instanceDocument()) as { Version: string; Statement: unknown };
+    policiesHeld({ [INSTANCE_POLICY]: JSON.stringify({ Statement, Version }, null, 2) });
+
+    const result = await inverse.plan(undoContext(recorded()));
+
+    expect(result.status).toBe('planned');
+  });
+
+  it('plans a no-op when the policy is already gone and there was none before', async () => {
+    const result = await inverse.plan(undoContext(recorded()));
+
+    expect(result).toMatchObject({
+      status: 'no-op',
+      reason: `the inline policies ${INSTANCE_POLICY} of role ${ROLE_NAME} are already as before the response`,
+      calls: [],
+    });
+  });
+
+  it('plans a no-op when the previous policy is already back', async () => {
+    policiesHeld({ [REVOKE_POLICY_NAME]: roleDocument(OLDER) });
+
+    const result = await inverse.plan(undoContext(recordedWholeRole()));
+
+    expect(result.status).toBe('no-op');
+  });
+
+  it('refuses when someone changed the policy since, and changes nothing', async () => {
+    policiesHeld({ [INSTANCE_POLICY]: instanceDocument(INSTANCE_ID, '2022-02-01T00:00:00.000Z') });
+
+    const { plan: result, outcome } = await undo();
+
+    expect(result).toMatchObject({
+      status: 'refused',
+      reason: `the inline policies of role ${ROLE_NAME} changed since the response: ${INSTANCE_POLICY} differs from the document Riposte put; not restored`,
+      calls: [],
+    });
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'REFUSED' } });
+    expect(sentCommands(iam).filter((name) => /^(Put|Delete)/.test(name))).toEqual([]);
+  });
+
+  it('refuses when someone deleted the policy since, though one was there before', async () => {
+    const result = await inverse.plan(undoContext(recordedWholeRole()));
+
+    expect(result).toMatchObject({ status: 'refused' });
+    expect(result.reason).toContain(`${REVOKE_POLICY_NAME} was deleted since the response`);
+  });
+
+  it('refuses the whole undo when one of its policies changed since', async () => {
+    const other = `RiposteRevokeInstance-${OTHER_INSTANCE_ID}`;
+    policiesHeld({ [INSTANCE_POLICY]: instanceDocument(), [other]: roleDocument() });
+    const state: RevokeRoleSessionsUndo = {
+      roleName: ROLE_NAME,
+      policies: [
+        ...recorded().policies,
+        { policyName: other, document: instanceDocument(OTHER_INSTANCE_ID), previous: 'none' },
+      ],
+    };
+
+    const { plan: result, outcome } = await undo(state);
+
+    expect(result.status).toBe('refused');
+    expect(outcome.status).toBe('failed');
+    expect(sentCommands(iam).filter((name) => /^(Put|Delete)/.test(name))).toEqual([]);
+  });
+
+  it('refuses a role tagged riposte:protected=true, as the action does', async () => {
+    policiesHeld({ [INSTANCE_POLICY]: instanceDocument() });
+    iam.on(ListRoleTagsCommand).resolves({ Tags: [{ Key: 'riposte:protected', Value: 'true' }] });
+
+    const { plan: result, outcome } = await undo();
+
+    expect(result).toMatchObject({
+      status: 'refused',
+      reason: `role ${ROLE_NAME} is protected (tag riposte:protected=true); not changed`,
+    });
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'PRINCIPAL_PROTECTED' } });
+    expect(iam.commandCalls(GetRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('refuses a role RIPOSTE_PROTECTED_PRINCIPALS names, before any lookup', async () => {
+    const result = await inverse.plan(
+      undoContext(recorded(), { services: servicesWith({ extra: ['app-server-*'] }) }),
+    );
+
+    expect(result).toMatchObject({
+      status: 'refused',
+      reason: `role ${ROLE_NAME} is protected (RIPOSTE_PROTECTED_PRINCIPALS entry "app-server-*"); not changed`,
+    });
+    expect(iam.calls()).toHaveLength(0);
+  });
+
+  it('plans a no-op when the role no longer exists', async () => {
+    iam.on(GetRoleCommand).rejects(noSuchEntity('The role cannot be found.'));
+
+    const result = await inverse.plan(undoContext(recorded()));
+
+    expect(result).toMatchObject({
+      status: 'no-op',
+      reason: `IAM role ${ROLE_NAME} no longer exists; nothing to restore`,
+    });
+  });
+
+  it('plans the restore offline, listing the lookups it would make', async () => {
+    iam.on(GetRoleCommand).rejects(credentialsError());
+
+    const result = await inverse.plan(undoContext(recorded()));
+
+    expect(result.status).toBe('planned');
+    expect(result.lookups.map((lookup) => [lookup.status, lookup.summary])).toEqual([
+      ['unavailable', `would look up GetRole ${ROLE_NAME}`],
+      ['unavailable', `would look up ListRoleTags ${ROLE_NAME}`],
+      ['unavailable', `would look up GetRolePolicy ${ROLE_NAME} ${INSTANCE_POLICY}`],
+    ]);
+  });
+});
+
+describe('revoke-role-sessions undo: execute', () => {
+  it('deletes the policy Riposte put', async () => {
+    const policies = policiesHeld({ [INSTANCE_POLICY]: instanceDocument() });
+
+    const { outcome } = await undo();
+
+    expect(outcome.status).toBe('applied');
+    expect(iam.commandCalls(DeleteRolePolicyCommand).map((call) => call.args[0].input)).toEqual([
+      { RoleName: ROLE_NAME, PolicyName: INSTANCE_POLICY },
+    ]);
+    expect(policies.now()).toEqual({});
+  });
+
+  it('puts back the policy it replaced', async () => {
+    const policies = policiesHeld({ [REVOKE_POLICY_NAME]: roleDocument() });
+
+    const { outcome } = await undo(recordedWholeRole());
+
+    expect(outcome.status).toBe('applied');
+    expect(policies.now()).toEqual({ [REVOKE_POLICY_NAME]: roleDocument(OLDER) });
+  });
+
+  it('skips when run again: the policies are already as before', async () => {
+    policiesHeld({ [INSTANCE_POLICY]: instanceDocument() });
+    await undo();
+
+    const { outcome } = await undo();
+
+    expect(outcome.status).toBe('skipped');
+    expect(iam.commandCalls(DeleteRolePolicyCommand)).toHaveLength(1);
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ['no policy of that name', {}],
+    ['an older instance revocation', { [INSTANCE_POLICY]: instanceDocument(INSTANCE_ID, OLDER) }],
+    ['another policy next to it', { ReadOnlyDebugging: roleDocument(OLDER) }],
+  ])('round-trips on a role with %s: its inline policies end exactly as before', async (_name, before) => {
+    const policies = policiesHeld(before);
+    const revoked = await run();
+    expect(policies.now()).not.toEqual(before);
+
+    const { outcome } = await undo(revoked.undo);
+
+    expect(outcome.status).toBe('applied');
+    expect(policies.now()).toEqual(before);
+  });
+
+  it('round-trips a whole-role revocation over the console policy it replaced', async () => {
+    const before = { [REVOKE_POLICY_NAME]: roleDocument(OLDER) };
+    const policies = policiesHeld(before);
+    const revoked = await run(instanceCredentialExfiltration(), { params: { scope: 'role' } });
+
+    const { outcome } = await undo(revoked.undo);
+
+    expect(outcome.status).toBe('applied');
+    expect(policies.now()).toEqual(before);
+  });
+
+  it('undoes a step on a credential-source instance target', async () => {
+    const policies = policiesHeld();
+    const ctx = contextFor(revokeRoleSessions, instanceCredentialExfiltrationAsSampled());
+    const revoked = await revokeRoleSessions.execute(ctx, await revokeRoleSessions.plan(ctx));
+
+    const { outcome } = await undo(revoked.undo, { target: instanceTarget() });
+
+    expect(outcome.status).toBe('applied');
+    expect(policies.now()).toEqual({});
+  });
+
+  it('fails with AccessDenied when IAM refuses the delete', async () => {
+    policiesHeld({ [INSTANCE_POLICY]: instanceDocument() });
+    iam.on(DeleteRolePolicyCommand).rejects(denied('DeleteRolePolicy'));
+
+    const { outcome } = await undo();
+
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'AccessDenied', retryable: false } });
+  });
+
+  it('makes no mutating call in dry-run: the plan lists it, execute refuses to send it', async () => {
+    policiesHeld({ [INSTANCE_POLICY]: instanceDocument() });
+
+    const { plan: result, outcome } = await undo(recorded(), { mode: 'dry-run' });
+
+    expect(result.calls.map((call) => call.operation)).toEqual(['DeleteRolePolicy']);
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'DRY_RUN_MUTATION' } });
+    expect(sentCommands(iam).filter((name) => /^(Put|Delete)/.test(name))).toEqual([]);
+  });
+
+  it('sends only calls its permissions allow, and needs each of them', async () => {
+    policiesHeld({ [INSTANCE_POLICY]: instanceDocument(), [REVOKE_POLICY_NAME]: roleDocument() });
+    await undo();
+    await undo(recordedWholeRole());
+
+    const needed = new Set(sentCommands(iam).map((name) => `iam:${name.replace(/Command$/, '')}`));
+
+    expect([...needed].sort()).toEqual([...inverse.permissions].sort());
+  });
+});
+
+describe('revoke-role-sessions undo: an untrusted recorded state', () => {
+  const registry = createRegistry([revokeRoleSessions]);
+  const policy = recorded().policies[0]!;
+
+  it.each([
+    [{ ...recorded(), roleName: 'app-server-*' }, '/roleName'],
+    [{ ...recorded(), policies: [] }, '/policies'],
+    [
+      { ...recorded(), policies: [{ ...policy, policyName: 'AdministratorAccess' }] },
+      '/policies/0/policyName',
+    ],
+    [{ ...recorded(), policies: [{ ...policy, previous: 'some' }] }, '/policies/0/previous'],
+    [
+      { ...recorded(), policies: [{ ...policy, previous: { document: '' } }] },
+      '/policies/0/previous/document',
+    ],
+    [
+      {
+        ...recorded(),
+        policies: [{ ...policy, managedPolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }],
+      },
+      '/policies/0/managedPolicyArn',
+    ],
+    [{ roleName: ROLE_NAME }, '/policies'],
+  ])('is refused by validateUndoState: %j', (state, pointer) => {
+    const problems = registry.validateUndoState('revoke-role-sessions', state);
+
+    expect(problems.map((problem) => problem.pointer)).toContain(pointer);
+  });
+
+  it('refuses to put back a previous document that allows anything, without any call', async () => {
+    const allowAll = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+    });
+    const state = { ...recorded(), policies: [{ ...policy, previous: { document: allowAll } }] };
+    expect(registry.validateUndoState('revoke-role-sessions', state)).toEqual([]);
+
+    const { plan: result, outcome } = await undo(state);
+
+    expect(result).toMatchObject({ status: 'refused', lookups: [], calls: [] });
+    expect(result.reason).toContain(
+      `the recorded previous document of ${INSTANCE_POLICY} is not a policy that only denies`,
+    );
+    expect(outcome).toMatchObject({ status: 'failed', calls: [], error: { code: 'REFUSED' } });
+    expect(iam.calls()).toHaveLength(0);
+  });
+
+  it('refuses a recorded document that is not a revocation Riposte writes, without any call', async () => {
+    const state = {
+      ...recorded(),
+      policies: [
+        {
+          ...policy,
+          document: JSON.stringify({ Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }),
+        },
+      ],
+    };
+
+    const result = await inverse.plan(undoContext(state));
+
+    expect(result).toMatchObject({ status: 'refused', lookups: [] });
+    expect(result.reason).toContain(`the recorded document of ${INSTANCE_POLICY} is not a revocation policy`);
+    expect(iam.calls()).toHaveLength(0);
+  });
+
+  it('refuses a recorded role that is not the recorded target, without any call', async () => {
+    const result = await inverse.plan(undoContext({ ...recorded(), roleName: PIPELINE_ROLE }));
+
+    expect(result).toMatchObject({ status: 'refused', lookups: [] });
+    expect(result.reason).toContain(`is not the recorded target "${ROLE_NAME}"`);
+    expect(iam.calls()).toHaveLength(0);
+  });
+
+  it("refuses another instance's policy on an instance target, without any call", async () => {
+    const state = {
+      ...recorded(),
+      policies: [{ ...policy, policyName: `RiposteRevokeInstance-${OTHER_INSTANCE_ID}` }],
+    };
+
+    const result = await inverse.plan(undoContext(state, { target: instanceTarget() }));
+
+    expect(result).toMatchObject({ status: 'refused', lookups: [] });
+    expect(result.reason).toContain(`is not the one of the recorded instance ${INSTANCE_ID}`);
+    expect(iam.calls()).toHaveLength(0);
+  });
+
+  it('refuses a policy recorded twice, without any call', async () => {
+    const result = await inverse.plan(undoContext({ ...recorded(), policies: [policy, policy] }));
+
+    expect(result).toMatchObject({ status: 'refused', lookups: [] });
+    expect(result.reason).toContain('a policy is recorded twice');
   });
 });

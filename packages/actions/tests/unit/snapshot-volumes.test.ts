@@ -6,6 +6,7 @@ import {
   EC2ServiceException,
   type Instance,
 } from '@aws-sdk/client-ec2';
+import { hasInverse } from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { snapshotVolumes } from '../../src/actions/snapshot-volumes.js';
@@ -283,5 +284,14 @@ describe('snapshot-volumes against a forged finding', () => {
 
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'DRY_RUN_MUTATION' } });
     expect(ec2.commandCalls(CreateSnapshotsCommand)).toHaveLength(0);
+  });
+});
+
+describe('snapshot-volumes undo', () => {
+  it('declares no inverse: the snapshots are evidence and are kept', () => {
+    expect(hasInverse(snapshotVolumes.undo)).toBe(false);
+    expect(snapshotVolumes.undo).toEqual({
+      none: 'the snapshots are evidence of the incident and are kept; delete them by hand once the investigation no longer needs them',
+    });
   });
 });

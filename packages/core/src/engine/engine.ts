@@ -227,9 +227,12 @@ const findCycle = (dependsOn: Map<string, string[]>): string[] | undefined => {
 export const outcomeOf = (matched: number, steps: readonly StepReport[]): ReportOutcome => {
   if (matched === 0) return 'no-match';
   const count = (status: StepStatus) => steps.filter((step) => step.status === status).length;
-  const changed = steps.some((step) => step.status === 'applied' && step.phase !== 'notify');
   if (count('failed') > 0) return count('applied') > 0 ? 'partial' : 'failed';
-  if (count('held') > 0) return changed ? 'partial' : 'held';
+  // Evidence kept and people told while containment waits (for approval, or the breaker) is held, not partial.
+  const contained = steps.some(
+    (step) => step.status === 'applied' && (step.phase === 'contain' || step.phase === 'revoke'),
+  );
+  if (count('held') > 0) return contained ? 'partial' : 'held';
   if (count('applied') > 0) return 'applied';
   if (count('dry-run') > 0) return 'dry-run';
   return 'nothing-to-do';

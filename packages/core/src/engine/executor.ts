@@ -44,6 +44,7 @@ const summaryOf = (report: StepReport): StepSummary => ({
   target: report.target?.label ?? '-',
   status: report.status,
   ...(report.reason === undefined ? {} : { reason: report.reason }),
+  phase: report.phase,
 });
 
 /**

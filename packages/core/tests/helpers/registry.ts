@@ -29,7 +29,51 @@ export interface ProbeOptions {
   gate?: Promise<void>;
   /** Extra targets that the finding does NOT name, to exercise the engine's scope check. */
   foreignTarget?: boolean;
+  /** `inverse`: records `{ tagged }` and undoes it; `none`: declares it has no inverse (with why). */
+  undo?: 'inverse' | 'none';
 }
+
+/** The probe's inverse: removes the tag it recorded, or reports nothing to do once `restored` has it. */
+const probeInverse = (name: string, journal: Journal, restored: Set<string>) => ({
+  summary: `removes the tag ${name} added`,
+  stateSchema: {
+    type: 'object',
+    properties: { tagged: { type: 'string', pattern: '^[a-z0-9-]+$' } },
+    required: ['tagged'],
+    additionalProperties: false,
+  },
+  permissions: ['ec2:DeleteTags'],
+  grants: () => [{ actions: ['ec2:DeleteTags'], resources: ['arn:{partition}:ec2:*:{account}:instance/*'] }],
+  plan: async ({ state }: { state: Record<string, unknown> }): Promise<ActionPlan> => {
+    journal.entries.push(`plan undo ${name} ${String(state.tagged)}`);
+    return restored.has(String(state.tagged))
+      ? { status: 'no-op', reason: 'already restored', lookups: [], calls: [] }
+      : {
+          status: 'planned',
+          lookups: [],
+          calls: [
+            { service: 'EC2', operation: 'DeleteTags', input: { Resources: [state.tagged] }, mutating: true },
+          ],
+        };
+  },
+  execute: async ({ state }: { state: Record<string, unknown> }): Promise<ActionOutcome> => {
+    journal.entries.push(`undo ${name} ${String(state.tagged)}`);
+    restored.add(String(state.tagged));
+    return {
+      status: 'applied',
+      calls: [
+        {
+          service: 'EC2',
+          operation: 'DeleteTags',
+          input: { Resources: [state.tagged] },
+          mutating: true,
+          durationMs: 1,
+          requestId: `req-undo-${name}`,
+        },
+      ],
+    };
+  },
+});
 
 const targetsOf = (finding: Finding, kind: ResourceKind | 'finding'): ActionTarget[] => {
   const base = { accountId: finding.accountId, region: finding.region };
@@ -56,6 +100,8 @@ export const probeAction = (
   journal: Journal,
   options: ProbeOptions,
 ): ActionDefinition<Record<string, unknown>, unknown> => ({
+  ...(options.undo === 'inverse' ? { undo: probeInverse(name, journal, new Set()) } : {}),
+  ...(options.undo === 'none' ? { undo: { none: `${name} cannot be taken back` } } : {}),
   name,
   summary: `test action ${name}`,
   phase: options.phase,
@@ -100,7 +146,11 @@ export const probeAction = (
     };
     switch (options.behaviour ?? 'apply') {
       case 'apply':
-        return { status: 'applied', calls: [{ ...call, requestId: `req-${name}` }] };
+        return {
+          status: 'applied',
+          calls: [{ ...call, requestId: `req-${name}` }],
+          ...(options.undo === 'inverse' ? { undo: { tagged: target.id } } : {}),
+        };
       case 'skip':
         return { status: 'skipped', reason: 'already done', calls: [] };
       case 'fail-retryable':
@@ -131,6 +181,12 @@ export const registryOf = (actions: ActionDefinition<Record<string, unknown>, un
       return Object.keys((params as Record<string, unknown>) ?? {})
         .filter((key) => !allowed.has(key))
         .map((key) => ({ pointer: '', message: `${name} has unknown param "${key}"` }));
+    },
+    validateUndoState: (name, state) => {
+      const tagged = (state as Record<string, unknown> | null)?.tagged;
+      return typeof tagged === 'string' && /^[a-z0-9-]+$/.test(tagged)
+        ? []
+        : [{ pointer: '/tagged', message: `${name}: must be a lowercase id` }];
     },
   };
 };

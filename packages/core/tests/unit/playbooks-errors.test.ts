@@ -461,6 +461,7 @@ describe('parsePlaybooks with a registry', () => {
   const registry: ActionRegistry<{ region: string }> = {
     get: (name) => actions.find((candidate) => candidate.name === name),
     list: () => actions,
+    validateUndoState: (name) => [{ pointer: '', message: `action "${name}" has no inverse` }],
     validateParams: (name, params) => {
       if (name !== 'tag-resource') return [];
       const tags = (params as { tags?: unknown }).tags;
