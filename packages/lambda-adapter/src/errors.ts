@@ -7,7 +7,9 @@ export type AdapterErrorCode =
   | 'IDEMPOTENCY_STORE_FAILED'
   | 'TEMPLATE_INVALID'
   | 'ASSUME_ROLE_FAILED'
-  | 'IDENTITY_UNKNOWN';
+  | 'IDENTITY_UNKNOWN'
+  | 'HISTORY_INVALID'
+  | 'HISTORY_UNAVAILABLE';
 
 /** One environment variable the function cannot start with, and why. */
 export interface ConfigProblem {
@@ -82,5 +84,38 @@ export class MemberRoleError extends RiposteError<AdapterErrorCode> {
 export class IdentityError extends RiposteError<AdapterErrorCode> {
   constructor(message: string, cause?: unknown) {
     super('IDENTITY_UNKNOWN', message, cause === undefined ? {} : { cause });
+  }
+}
+
+/**
+ * The response history could not be used:
+ * - `HISTORY_INVALID`: what was read back is not a history record (altered or foreign items, a
+ *   report that does not parse), or a record cannot be stored (its `at` is not an ISO 8601 UTC time,
+ *   its report is too large even compressed);
+ * - `HISTORY_UNAVAILABLE`: the table or the bucket could not be read or written (`retryable` when
+ *   the service error may go away: throttling, 5xx, network).
+ *
+ * `recorded` is true when only the S3 copy failed: DynamoDB, the record of truth, holds the record.
+ */
+export class HistoryError extends RiposteError<AdapterErrorCode> {
+  readonly retryable: boolean;
+  readonly recorded: boolean;
+
+  constructor(
+    code: Extract<AdapterErrorCode, 'HISTORY_INVALID' | 'HISTORY_UNAVAILABLE'>,
+    message: string,
+    options: {
+      retryable?: boolean;
+      recorded?: boolean;
+      cause?: unknown;
+      details?: Record<string, unknown>;
+    } = {},
+  ) {
+    super(code, message, {
+      details: options.details ?? {},
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
+    this.retryable = options.retryable ?? false;
+    this.recorded = options.recorded ?? false;
   }
 }

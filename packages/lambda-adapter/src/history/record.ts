@@ -1,4 +1,4 @@
-import type { Report } from '@riposte/core';
+import type { Finding, Report } from '@riposte/core';
 import type { VerificationSummary } from '../admission.js';
 
 /**
@@ -29,6 +29,11 @@ export interface HistoryRecord {
   outcome: Report['outcome'];
   /** Everything: steps, statuses, reasons, every call with its input and request id, durations, undo state. */
   report: Report;
+  /**
+   * The verified finding a response acted on (normalized): what an approval verifies again with
+   * GuardDuty before it runs the held steps.
+   */
+  finding?: Finding;
   /** How GuardDuty vouched for the finding, for a response or an approval. */
   verification?: VerificationSummary;
   /** When the steps this record holds for approval stop being approvable (ISO 8601). */
