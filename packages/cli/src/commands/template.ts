@@ -40,10 +40,15 @@ riposte template --forwarder --home-region <region> [--config <file>] [--playboo
   (resources and conditions), denied every IAM write on itself, the member role and protected roles,
   and capped by a permissions boundary; the EventBridge rule for the playbooks' finding types and
   severities (and a Security Hub rule with SubscribeSecurityHub=true); the idempotency table, the
-  on-failure queue, alarms, optional KMS encryption. --member-role sets the MemberRoleName default.
+  history table (and the S3 copy's grant with HistoryBucket), the Security Hub custom actions
+  "Riposte: approve" and "Riposte: reject" with their rule (SecurityHubIntegration), the CloudWatch
+  dashboard, the on-failure queue, alarms, optional KMS encryption. --member-role sets the
+  MemberRoleName default.
   --member: the member-account stack (deploy with CAPABILITY_NAMED_IAM, e.g. as a service-managed
   StackSet): the role the function assumes, trusting only FunctionRoleArn (with ExternalId when set),
-  with the same derived policy, denies and boundary. --member-role sets its default name and path
+  with the same derived policy, denies and boundary; and the undo role (UndoRoleName, default
+  RiposteUndo) that people in the function's account assume for riposte undo, holding only the
+  actions' inverse permissions. --member-role sets the member role's default name and path
   (default riposte-member).
   --forwarder --home-region <region>: the stack for each other region: a rule sending the same
   findings to the home region's default event bus.`;

@@ -60,10 +60,17 @@ describe('riposte template', () => {
     expect(parsed.Parameters.MemberRoleName!.Default).toBe('security/riposte-member');
   });
 
-  it('prints the member-account stack with --member: a named role trusting FunctionRoleArn', async () => {
+  it('prints the member-account stack with --member: a named role trusting FunctionRoleArn, and the undo role', async () => {
     const parsed = await json(['--member']);
 
-    expect(Object.keys(parsed.Resources).sort()).toEqual(['MemberBoundary', 'MemberPolicy', 'MemberRole']);
+    expect(Object.keys(parsed.Resources).sort()).toEqual([
+      'MemberBoundary',
+      'MemberPolicy',
+      'MemberRole',
+      'UndoPolicy',
+      'UndoRole',
+    ]);
+    expect(parsed.Parameters.UndoRoleName!.Default).toBe('RiposteUndo');
     expect(parsed.Parameters.MemberRoleName!.Default).toBe('riposte-member');
     expect(parsed.Resources.MemberRole!.Properties.AssumeRolePolicyDocument).toMatchObject({
       Statement: [{ Principal: { AWS: { Ref: 'FunctionRoleArn' } }, Action: 'sts:AssumeRole' }],

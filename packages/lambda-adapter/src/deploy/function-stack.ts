@@ -1,4 +1,5 @@
 import type { ActionRegistry, EngineMode, PermissionGrant, Playbook } from '@riposte/core';
+import { HISTORY_BY_DAY_INDEX, HISTORY_TABLE_SCHEMA } from '../history/schema.js';
 import { findingEventPattern, securityHubEventPattern } from './event-patterns.js';
 import {
   allowStatements,
@@ -71,6 +72,38 @@ const timeoutFor = (playbooks: Playbook[]): number => {
 
 const MEMBER_ROLE_ARN = 'arn:{AWS::Partition}:iam::*:role/{MemberRoleName}';
 
+/**
+ * The Security Hub custom actions people choose on a finding whose response holds steps for approval
+ * (`riposte approve` does the same from a terminal). Security Hub sends the choice to EventBridge as a
+ * `Security Hub Findings - Custom Action` event whose `resources` hold the action's ARN,
+ * `arn:<partition>:securityhub:<region>:<account>:action/custom/<Id>`. Security Hub takes a name of at
+ * most 20 characters and an Id of at most 20 letters and digits.
+ */
+export const APPROVAL_ACTIONS = {
+  approve: {
+    Id: 'RiposteApprove',
+    Name: 'Riposte: approve',
+    Description:
+      "Riposte: run the steps of the selected findings' responses that wait for a person's approval (playbooks with approval: required).",
+  },
+  reject: {
+    Id: 'RiposteReject',
+    Name: 'Riposte: reject',
+    Description:
+      "Riposte: reject the steps of the selected findings' responses that wait for approval; they do not run, and the decision is recorded.",
+  },
+} as const;
+
+/** Where the history writer puts each record in the HistoryBucket (its default prefix). */
+const HISTORY_OBJECTS = 'arn:{AWS::Partition}:s3:::{HistoryBucket}/riposte/history/*';
+
+/** Encryption at rest of a table: the KMS key when one is given, else DynamoDB's own. */
+const tableEncryption = {
+  SSEEnabled: true,
+  SSEType: when('HasKmsKey', 'KMS'),
+  KMSMasterKeyId: when('HasKmsKey', ref('KmsKeyArn')),
+};
+
 /** The function's own statements: membership checks, logs, table, queue, member roles, the KMS key. */
 const functionStatements = (): PolicyEntry[] => [
   when('HasOrganization', {
@@ -91,6 +124,24 @@ const functionStatements = (): PolicyEntry[] => [
     Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     Resource: getAtt('IdempotencyTable', 'Arn'),
   },
+  {
+    // The history store: records put, read back and listed by day; nothing deleted or scanned.
+    Sid: 'History',
+    Effect: 'Allow',
+    Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    Resource: [
+      getAtt('HistoryTable', 'Arn'),
+      {
+        'Fn::Join': ['', [getAtt('HistoryTable', 'Arn'), `/index/${HISTORY_BY_DAY_INDEX}`]],
+      },
+    ],
+  },
+  when('HasHistoryBucket', {
+    Sid: 'HistoryObjects',
+    Effect: 'Allow',
+    Action: ['s3:PutObject'],
+    Resource: sub(HISTORY_OBJECTS),
+  }) as PolicyEntry,
   {
     Sid: 'OnFailureDestination',
     Effect: 'Allow',
@@ -181,13 +232,140 @@ export const VPC_PLACEMENT_NOTE =
   'Not in a VPC, deliberately: the function accepts no connection and only calls AWS APIs over TLS with SigV4. In a VPC it would need a NAT gateway or an interface endpoint per service (EC2, IAM, STS, GuardDuty, SNS, SQS, DynamoDB, Organizations, CloudTrail, S3, CloudWatch Logs) in every region it acts in, and webhooks need internet egress anyway: more cost and more ways to fail during an incident, with no data kept from the internet.';
 
 /**
+ * The metrics the function emits in CloudWatch Embedded Metric Format (`createResponseMetrics`), in
+ * namespace `Riposte`, each with the dimension `service` (the function's name) and:
+ * `FindingsHandled` by `Outcome`, `Steps` by `Action` and `Status` (also by `Status` alone),
+ * `Refusals` by `Reason`, and `TimeToFirstContainment` and `ResponseDuration` (milliseconds) alone.
+ */
+const METRICS_NAMESPACE = 'Riposte';
+const FUNCTION_NAME = '{RiposteFunction}';
+
+/** Every series of `metric` in the namespace by `dimension`, whatever its values: one line each. */
+const searchBy = (metric: string, dimension: string, id: string) => ({
+  expression: `SEARCH('{${METRICS_NAMESPACE},${dimension},service} MetricName="${metric}" service="${FUNCTION_NAME}"', 'Sum', 300)`,
+  id,
+});
+
+const percentiles = (metric: string, stats: [stat: string, label: string][]) =>
+  stats.map(([stat, label]) => [METRICS_NAMESPACE, metric, 'service', FUNCTION_NAME, { stat, label }]);
+
+const metricWidget = (
+  position: { x: number; y: number },
+  title: string,
+  metrics: unknown[],
+  extra: Record<string, unknown> = {},
+) => ({
+  type: 'metric',
+  ...position,
+  width: 12,
+  height: 6,
+  properties: { title, region: '{AWS::Region}', view: 'timeSeries', period: 300, metrics, ...extra },
+});
+
+/**
+ * The dashboard body: what the function did with findings (by outcome, steps by status, refusals by
+ * reason), how fast it contained (p50, p90, max from the report's start to the first successful
+ * mutating call of a contain or revoke step), how long responses took, and the function's errors and
+ * throttles. `Fn::Sub` puts in the region and the function's name.
+ */
+const dashboardBody = () =>
+  sub(
+    JSON.stringify({
+      widgets: [
+        metricWidget(
+          { x: 0, y: 0 },
+          'Findings handled, by outcome',
+          [[searchBy('FindingsHandled', 'Outcome', 'outcomes')]],
+          {
+            stacked: true,
+            stat: 'Sum',
+          },
+        ),
+        metricWidget({ x: 12, y: 0 }, 'Refusals, by reason', [[searchBy('Refusals', 'Reason', 'reasons')]], {
+          stacked: true,
+          stat: 'Sum',
+        }),
+        metricWidget({ x: 0, y: 6 }, 'Steps, by status', [[searchBy('Steps', 'Status', 'statuses')]], {
+          stacked: true,
+          stat: 'Sum',
+        }),
+        metricWidget(
+          { x: 12, y: 6 },
+          'Time to first containment (ms)',
+          percentiles('TimeToFirstContainment', [
+            ['p50', 'p50'],
+            ['p90', 'p90'],
+            ['Maximum', 'max'],
+          ]),
+        ),
+        metricWidget(
+          { x: 0, y: 12 },
+          'Response duration (ms)',
+          percentiles('ResponseDuration', [
+            ['p50', 'p50'],
+            ['p90', 'p90'],
+          ]),
+        ),
+        metricWidget(
+          { x: 12, y: 12 },
+          'Function errors and throttles',
+          [
+            ['AWS/Lambda', 'Errors', 'FunctionName', FUNCTION_NAME, { stat: 'Sum', label: 'errors' }],
+            ['AWS/Lambda', 'Throttles', 'FunctionName', FUNCTION_NAME, { stat: 'Sum', label: 'throttles' }],
+          ],
+          { stat: 'Sum' },
+        ),
+      ],
+    }),
+  );
+
+/** A rule on the default bus that invokes the function, and EventBridge's permission to, for that rule only. */
+const invokingRule = (
+  rule: string,
+  condition: string | undefined,
+  description: string,
+  pattern: Record<string, unknown>,
+): Record<string, CloudFormationResource> => ({
+  [rule]: {
+    Type: 'AWS::Events::Rule',
+    ...(condition ? { Condition: condition } : {}),
+    Properties: {
+      Description: description,
+      State: 'ENABLED',
+      EventPattern: pattern,
+      Targets: [{ Id: 'riposte', Arn: getAtt('RiposteFunction', 'Arn') }],
+    },
+  },
+  [`${rule}Permission`]: {
+    Type: 'AWS::Lambda::Permission',
+    ...(condition ? { Condition: condition } : {}),
+    Properties: {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: ref('RiposteFunction'),
+      Principal: 'events.amazonaws.com',
+      SourceArn: getAtt(rule, 'Arn'),
+    },
+  },
+});
+
+const actionTarget = (
+  action: (typeof APPROVAL_ACTIONS)[keyof typeof APPROVAL_ACTIONS],
+): CloudFormationResource => ({
+  Type: 'AWS::SecurityHub::ActionTarget',
+  Condition: 'IntegratesSecurityHub',
+  Properties: { Name: action.Name, Id: action.Id, Description: action.Description },
+});
+
+/**
  * The deployable stack: the function (nodejs22.x, arm64); its role, whose policy is derived from the
  * grants of the actions the playbooks use (resources, conditions), denies every IAM write on protected
  * roles and is capped by a permissions boundary with the same allows and denies; the EventBridge rule
  * derived from the playbooks (and, with `SubscribeSecurityHub`, a Security Hub rule); the idempotency
- * table (TTL, point-in-time recovery); the on-failure queue and its own dead-letter queue; alarms on
- * failures, errors and throttles; optional KMS encryption. SAM-compatible: `sam deploy` and
- * `aws cloudformation package/deploy` upload `Code` from `codeUri`.
+ * table (TTL, point-in-time recovery); the history table (kept on deletion; optionally copied to an S3
+ * bucket); with `SecurityHubIntegration`, the "Riposte: approve" and "Riposte: reject" custom actions
+ * and their rule; the on-failure queue and its own dead-letter queue; alarms on failures, errors and
+ * throttles; a dashboard of the response metrics; optional KMS encryption. SAM-compatible:
+ * `sam deploy` and `aws cloudformation package/deploy` upload `Code` from `codeUri`.
  */
 export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate => {
   const enabled = enabledOf(options.playbooks);
@@ -220,6 +398,7 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
         },
         ProtectedPrincipals:
           'ARN patterns only: IAM can deny writes on ARNs, not on bare names. The function also refuses every ProtectedPrincipals entry, and principals tagged riposte:protected=true, at run time.',
+        Undo: "No inverse permission: the role only responds. Undoing a response (riposte undo) runs with the member stack's UndoRole in a member account, and with people's own credentials in this one.",
         VpcPlacement: VPC_PLACEMENT_NOTE,
       },
     },
@@ -298,6 +477,36 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
         Description:
           "Also invoke the function for GuardDuty's findings as Security Hub imports them (Security Hub Findings - Imported).",
       },
+      HistoryRetentionDays: {
+        Type: 'Number',
+        Default: 400,
+        MinValue: 1,
+        MaxValue: 3650,
+        Description:
+          'Days the history table keeps each response, approval and undo record (RIPOSTE_HISTORY_TTL_DAYS, DynamoDB TTL).',
+      },
+      HistoryBucket: {
+        Type: 'String',
+        Default: '',
+        AllowedPattern: '^([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$',
+        Description:
+          'An existing S3 bucket that also receives every history record under riposte/history/ (for Athena; RIPOSTE_HISTORY_BUCKET); empty for none.',
+      },
+      ApprovalTimeout: {
+        Type: 'Number',
+        Default: 24,
+        MinValue: 1,
+        MaxValue: 720,
+        Description:
+          'Hours held steps wait for approval before they expire unapproved (RIPOSTE_APPROVAL_TIMEOUT_HOURS).',
+      },
+      SecurityHubIntegration: {
+        Type: 'String',
+        AllowedValues: ['Enabled', 'Disabled'],
+        Default: 'Enabled',
+        Description:
+          'Enabled creates the Security Hub custom actions "Riposte: approve" and "Riposte: reject" and the rule sending their use to the function. Security Hub must be enabled in this account and region; choose Disabled where it is not.',
+      },
       KmsKeyArn: {
         Type: 'String',
         Default: '',
@@ -318,6 +527,8 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
       HasProtectedPrincipals: listNotEmpty('ProtectedPrincipals'),
       HasKmsKey: notEmpty('KmsKeyArn'),
       SubscribesSecurityHub: { 'Fn::Equals': [ref('SubscribeSecurityHub'), 'true'] },
+      HasHistoryBucket: notEmpty('HistoryBucket'),
+      IntegratesSecurityHub: { 'Fn::Equals': [ref('SecurityHubIntegration'), 'Enabled'] },
     },
     Resources: {
       RiposteFunction: {
@@ -347,6 +558,10 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
               RIPOSTE_ORGANIZATION_ID: ref('OrganizationId'),
               RIPOSTE_PROTECTED_PRINCIPALS: { 'Fn::Join': [',', ref('ProtectedPrincipals')] },
               RIPOSTE_MAX_TARGETS_PER_HOUR: ref('MaxTargetsPerHour'),
+              RIPOSTE_HISTORY_TABLE: ref('HistoryTable'),
+              RIPOSTE_HISTORY_TTL_DAYS: ref('HistoryRetentionDays'),
+              RIPOSTE_HISTORY_BUCKET: when('HasHistoryBucket', ref('HistoryBucket')),
+              RIPOSTE_APPROVAL_TIMEOUT_HOURS: ref('ApprovalTimeout'),
             },
           },
         },
@@ -389,11 +604,19 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
           KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
           TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-          SSESpecification: {
-            SSEEnabled: true,
-            SSEType: when('HasKmsKey', 'KMS'),
-            KMSMasterKeyId: when('HasKmsKey', ref('KmsKeyArn')),
-          },
+          SSESpecification: tableEncryption,
+        },
+      },
+      HistoryTable: {
+        Type: 'AWS::DynamoDB::Table',
+        // Every response, approval and undo: evidence, kept when the stack goes or the table is replaced.
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: {
+          BillingMode: 'PAY_PER_REQUEST',
+          ...HISTORY_TABLE_SCHEMA,
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          SSESpecification: tableEncryption,
         },
       },
       FailureQueue: {
@@ -426,44 +649,33 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
           DestinationConfig: { OnFailure: { Destination: getAtt('FailureQueue', 'Arn') } },
         },
       },
-      FindingRule: {
-        Type: 'AWS::Events::Rule',
-        Properties: {
-          Description: 'GuardDuty findings some Riposte playbook may act on',
-          State: 'ENABLED',
-          EventPattern: findingEventPattern(enabled),
-          Targets: [{ Id: 'riposte', Arn: getAtt('RiposteFunction', 'Arn') }],
+      ...invokingRule(
+        'FindingRule',
+        undefined,
+        'GuardDuty findings some Riposte playbook may act on',
+        findingEventPattern(enabled),
+      ),
+      ...invokingRule(
+        'SecurityHubRule',
+        'SubscribesSecurityHub',
+        "GuardDuty's findings as Security Hub imports them, at the severities Riposte acts on",
+        securityHubEventPattern(enabled),
+      ),
+      ApproveActionTarget: actionTarget(APPROVAL_ACTIONS.approve),
+      RejectActionTarget: actionTarget(APPROVAL_ACTIONS.reject),
+      ...invokingRule(
+        'ApprovalRule',
+        'IntegratesSecurityHub',
+        'Riposte: approve or reject held steps, chosen on findings in Security Hub',
+        {
+          source: ['aws.securityhub'],
+          'detail-type': ['Security Hub Findings - Custom Action'],
+          resources: [
+            getAtt('ApproveActionTarget', 'ActionTargetArn'),
+            getAtt('RejectActionTarget', 'ActionTargetArn'),
+          ],
         },
-      },
-      FindingRulePermission: {
-        Type: 'AWS::Lambda::Permission',
-        Properties: {
-          Action: 'lambda:InvokeFunction',
-          FunctionName: ref('RiposteFunction'),
-          Principal: 'events.amazonaws.com',
-          SourceArn: getAtt('FindingRule', 'Arn'),
-        },
-      },
-      SecurityHubRule: {
-        Type: 'AWS::Events::Rule',
-        Condition: 'SubscribesSecurityHub',
-        Properties: {
-          Description: "GuardDuty's findings as Security Hub imports them, at the severities Riposte acts on",
-          State: 'ENABLED',
-          EventPattern: securityHubEventPattern(enabled),
-          Targets: [{ Id: 'riposte', Arn: getAtt('RiposteFunction', 'Arn') }],
-        },
-      },
-      SecurityHubRulePermission: {
-        Type: 'AWS::Lambda::Permission',
-        Condition: 'SubscribesSecurityHub',
-        Properties: {
-          Action: 'lambda:InvokeFunction',
-          FunctionName: ref('RiposteFunction'),
-          Principal: 'events.amazonaws.com',
-          SourceArn: getAtt('SecurityHubRule', 'Arn'),
-        },
-      },
+      ),
       AlarmTopic: {
         Type: 'AWS::SNS::Topic',
         Condition: 'LacksNotificationTopic',
@@ -500,6 +712,14 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
         { Name: 'FunctionName', Value: ref('RiposteFunction') },
         'Sum',
       ),
+      RiposteDashboard: {
+        Type: 'AWS::CloudWatch::Dashboard',
+        Properties: {
+          // Dashboards are global: the region keeps one stack's name usable in every region.
+          DashboardName: sub('Riposte-{AWS::StackName}-{AWS::Region}'),
+          DashboardBody: dashboardBody(),
+        },
+      },
     },
     Outputs: {
       FunctionArn: { Value: getAtt('RiposteFunction', 'Arn') },
@@ -509,6 +729,16 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
       FailureQueueUrl: { Value: ref('FailureQueue') },
       FailureDeadLetterQueueUrl: { Value: ref('FailureDeadLetterQueue') },
       IdempotencyTableName: { Value: ref('IdempotencyTable') },
+      HistoryTableName: { Value: ref('HistoryTable') },
+      DashboardName: { Value: ref('RiposteDashboard') },
+      ApproveActionArn: {
+        Condition: 'IntegratesSecurityHub',
+        Value: getAtt('ApproveActionTarget', 'ActionTargetArn'),
+      },
+      RejectActionArn: {
+        Condition: 'IntegratesSecurityHub',
+        Value: getAtt('RejectActionTarget', 'ActionTargetArn'),
+      },
       FindingRuleArn: { Value: getAtt('FindingRule', 'Arn') },
       SecurityHubRuleArn: { Condition: 'SubscribesSecurityHub', Value: getAtt('SecurityHubRule', 'Arn') },
       AlarmTopicArn: { Value: ALARM_TARGET },

@@ -13,6 +13,7 @@ export {
 } from './event-patterns.js';
 export { buildForwarderTemplate, type ForwarderTemplateOptions } from './forwarder-stack.js';
 export {
+  APPROVAL_ACTIONS,
   buildTemplate,
   DEFAULT_CODE_URI,
   type TemplateOptions,
@@ -21,6 +22,7 @@ export {
 export {
   buildMemberTemplate,
   DEFAULT_MEMBER_ROLE_NAME,
+  DEFAULT_UNDO_ROLE_NAME,
   type MemberTemplateOptions,
   splitRoleName,
 } from './member-stack.js';
@@ -29,6 +31,7 @@ export {
   actionPermissions,
   allowStatements,
   IAM_WRITE_ACTIONS,
+  inverseGrants,
   NO_RESOURCE_LEVEL_ACTIONS,
   NOTIFICATION_TOPIC,
   type PolicyEntry,
@@ -37,6 +40,7 @@ export {
   playbookGrants,
   renderResource,
   statementOf,
+  undoRolePolicy,
   wildcardActions,
 } from './permissions.js';
 export {

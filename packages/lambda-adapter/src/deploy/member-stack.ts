@@ -12,6 +12,7 @@ import {
   policyDocument,
   protectedRoleArns,
   rolePolicy,
+  undoRolePolicy,
   wildcardActions,
 } from './permissions.js';
 import {
@@ -38,11 +39,15 @@ export interface MemberTemplateOptions {
    * stack's `MemberRoleName`. Default `riposte-member`.
    */
   memberRoleName?: string;
+  /** Default of the `UndoRoleName` parameter: the role people assume to undo a response. Default `RiposteUndo`. */
+  undoRoleName?: string;
 }
 
 export const DEFAULT_MEMBER_ROLE_NAME = 'riposte-member';
+export const DEFAULT_UNDO_ROLE_NAME = 'RiposteUndo';
 
 const ROLE_WITH_PATH = /^((?:[\w+=,.@-]+\/)*)([\w+=,.@-]{1,64})$/;
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
 /** `security/riposte-member` -> path `/security/`, name `riposte-member`, as IAM takes them. */
 export const splitRoleName = (roleName: string): { path: string; name: string } => {
@@ -65,10 +70,31 @@ const MEMBER_GRANTS: PermissionGrant[] = [
 const OWN_ROLE_ARN = 'arn:{AWS::Partition}:iam::{AWS::AccountId}:role{MemberRolePath}{MemberRoleName}';
 const BOUNDARY_ARN =
   'arn:{AWS::Partition}:iam::{AWS::AccountId}:policy{MemberRolePath}{MemberRoleName}-boundary';
+const UNDO_ROLE_ARN = 'arn:{AWS::Partition}:iam::{AWS::AccountId}:role/{UndoRoleName}';
 
-/** The member role, its boundary, the function's roles, the built-in protected roles, and the parameter's. */
+/**
+ * The function's account, from the first `FunctionRoleArn` (`arn:<partition>:iam::<account>:role/...`):
+ * the undo role trusts that account, whose own IAM policies then decide who may assume it.
+ */
+const FUNCTION_ACCOUNT_ROOT = {
+  'Fn::Sub': [
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+    'arn:${AWS::Partition}:iam::${FunctionAccount}:root',
+    {
+      FunctionAccount: {
+        'Fn::Select': [4, { 'Fn::Split': [':', { 'Fn::Select': [0, ref('FunctionRoleArn')] }] }],
+      },
+    },
+  ],
+};
+
+/**
+ * The member role, its boundary, the undo role, the function's roles, the built-in protected roles,
+ * and the parameter's: no role of this stack may change another's permissions (the undo role passes
+ * roles to EC2, so it may pass neither these nor the protected roles).
+ */
 const denyStatements = (own: unknown[]): PolicyEntry[] => [
-  denyIamWrites('DenyIamWritesOnProtectedRoles', [...own, ...protectedRoleArns()]),
+  denyIamWrites('DenyIamWritesOnProtectedRoles', [...own, sub(UNDO_ROLE_ARN), ...protectedRoleArns()]),
   // Where the function's account also holds a member role, that role must not reach the function's.
   denyIamWrites('DenyIamWritesOnFunctionRoles', ref('FunctionRoleArn')),
   denyProtectedPrincipals(),
@@ -79,9 +105,12 @@ const denyStatements = (own: unknown[]): PolicyEntry[] => [
  * function's role (`FunctionRoleArn`), with `sts:ExternalId` when `ExternalId` is set, and holds what
  * the playbooks' actions are granted in that account and the verifier's read of the member's own
  * GuardDuty detector (never the function's own logs, table, queue or STS), capped by a boundary with
- * the same allows and denies. It names
- * no account, so one template deploys everywhere as a service-managed StackSet; its role and boundary
- * have fixed names, so deploying needs CAPABILITY_NAMED_IAM.
+ * the same allows and denies. Beside it, the undo role (`UndoRoleName`): people of the function's
+ * account assume it to undo a response here (`riposte undo`); it trusts that account (the account of
+ * `FunctionRoleArn`), so that account's IAM policies decide who may, and holds what every action's
+ * inverse is granted: the function's role never gets those. It names no account, so one template
+ * deploys everywhere as a service-managed StackSet; its roles and boundary have fixed names, so
+ * deploying needs CAPABILITY_NAMED_IAM.
  */
 export const buildMemberTemplate = (options: MemberTemplateOptions): CloudFormationTemplate => {
   const enabled = enabledOf(options.playbooks);
@@ -90,6 +119,13 @@ export const buildMemberTemplate = (options: MemberTemplateOptions): CloudFormat
   const topic = { topicCondition: 'HasNotificationTopic', topic: ref('NotificationTopicArn') };
   const allows = allowStatements(grants, topic);
   const bounds = allowStatements(grants, { ...topic, withoutConditions: true });
+  const undoRoleName = options.undoRoleName ?? DEFAULT_UNDO_ROLE_NAME;
+  if (!ROLE_NAME.test(undoRoleName)) {
+    throw new TemplateError(`"${undoRoleName}" is not an IAM role name (no path)`, {
+      roleName: undoRoleName,
+    });
+  }
+  const undoAllows = undoRolePolicy(options.registry.list(), topic);
 
   return {
     AWSTemplateFormatVersion: '2010-09-09',
@@ -112,7 +148,14 @@ export const buildMemberTemplate = (options: MemberTemplateOptions): CloudFormat
             'the ARN patterns of ProtectedPrincipals',
           ],
         },
-        Capabilities: 'CAPABILITY_NAMED_IAM: the role and its boundary have fixed names.',
+        Undo: {
+          Role: 'UndoRole (UndoRoleName)',
+          Trust:
+            "The account of FunctionRoleArn, as a whole: that account's IAM policies decide who may assume the role (allow sts:AssumeRole on it only to the people who may undo a response, with MFA if you require it there).",
+          Derivation:
+            "Each Allow statement comes from grants() of the inverse of every registered action that has one (reads included), rendered as the member role's are; the function's and the member role's policies never hold them. It is denied every IAM write on the protected roles, this stack's roles and ProtectedPrincipals, as the member role is.",
+        },
+        Capabilities: 'CAPABILITY_NAMED_IAM: the roles and the boundary have fixed names.',
       },
     },
     Parameters: {
@@ -157,6 +200,13 @@ export const buildMemberTemplate = (options: MemberTemplateOptions): CloudFormat
         Description:
           'IAM role and user ARN patterns this role is denied every IAM write on (as in the function stack).',
       },
+      UndoRoleName: {
+        Type: 'String',
+        Default: undoRoleName,
+        AllowedPattern: '^[\\w+=,.@-]{1,64}$',
+        Description:
+          "The undo role's name: people of the function's account assume it to undo a response in this account (riposte undo).",
+      },
     },
     Conditions: {
       HasExternalId: notEmpty('ExternalId'),
@@ -200,10 +250,42 @@ export const buildMemberTemplate = (options: MemberTemplateOptions): CloudFormat
           ]),
         },
       },
+      UndoRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          RoleName: ref('UndoRoleName'),
+          Description:
+            "Riposte: undoes a response in this account (riposte undo); assumed by people of the function's account",
+          MaxSessionDuration: 3600,
+          AssumeRolePolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'TrustTheFunctionAccount',
+                Effect: 'Allow',
+                Principal: { AWS: FUNCTION_ACCOUNT_ROOT },
+                Action: 'sts:AssumeRole',
+              },
+            ],
+          },
+        },
+      },
+      UndoPolicy: {
+        Type: 'AWS::IAM::Policy',
+        Properties: {
+          PolicyName: 'riposte-undo',
+          Roles: [ref('UndoRole')],
+          PolicyDocument: policyDocument([
+            ...undoAllows,
+            ...denyStatements([sub(OWN_ROLE_ARN), sub(BOUNDARY_ARN)]),
+          ]),
+        },
+      },
     },
     Outputs: {
       MemberRoleArn: { Value: getAtt('MemberRole', 'Arn') },
       MemberRoleName: { Value: ref('MemberRole') },
+      UndoRoleArn: { Value: getAtt('UndoRole', 'Arn') },
     },
   };
 };

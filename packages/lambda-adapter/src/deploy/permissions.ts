@@ -1,4 +1,10 @@
-import type { ActionRegistry, PermissionGrant, Playbook } from '@riposte/core';
+import {
+  type ActionDefinition,
+  type ActionRegistry,
+  hasInverse,
+  type PermissionGrant,
+  type Playbook,
+} from '@riposte/core';
 import { TemplateError } from '../errors.js';
 import { type CloudFormationResource, enabledOf, getAtt, ref, sub, when } from './shared.js';
 
@@ -36,9 +42,11 @@ export const NO_RESOURCE_LEVEL_ACTIONS: readonly string[] = [
   'ec2:DescribeTags',
   'ec2:DescribeVolumes',
   'ec2:DescribeVpcs',
+  'guardduty:ArchiveFindings',
   'guardduty:GetFindings',
   'guardduty:ListDetectors',
   'guardduty:ListFindings',
+  'guardduty:UnarchiveFindings',
   'organizations:DescribeOrganization',
   's3:GetAccountPublicAccessBlock',
   's3:ListAllMyBuckets',
@@ -128,10 +136,15 @@ export const renderResource = (text: string): unknown => {
 };
 
 interface Origin {
-  playbook: string;
-  step: string;
+  playbook?: string;
+  step?: string;
   action: string;
+  /** The grant is the action's inverse's (the undo role's), not the action's own. */
+  inverse?: true;
 }
+
+const subjectOf = (origin: Origin): string =>
+  origin.inverse ? `the inverse of action "${origin.action}"` : `action "${origin.action}"`;
 
 const checkText = (text: string, origin: Origin, where: string): void => {
   for (const [, name] of text.matchAll(PLACEHOLDER)) {
@@ -140,16 +153,16 @@ const checkText = (text: string, origin: Origin, where: string): void => {
       `{${name}}` === NOTIFICATION_TOPIC
         ? `${NOTIFICATION_TOPIC} must be a whole resource, not part of "${text}"`
         : `unknown placeholder {${name}} in "${text}"`;
-    throw new TemplateError(`action "${origin.action}" grants ${where}: ${message}`, { ...origin, text });
+    throw new TemplateError(`${subjectOf(origin)} grants ${where}: ${message}`, { ...origin, text });
   }
 };
 
 const checkGrant = (grant: PermissionGrant, permissions: readonly string[], origin: Origin): void => {
   if (!Array.isArray(grant?.actions) || grant.actions.length === 0) {
-    throw new TemplateError(`action "${origin.action}" returned a grant without actions`, { ...origin });
+    throw new TemplateError(`${subjectOf(origin)} returned a grant without actions`, { ...origin });
   }
   if (!Array.isArray(grant.resources) || grant.resources.length === 0) {
-    throw new TemplateError(`action "${origin.action}" returned a grant without resources`, {
+    throw new TemplateError(`${subjectOf(origin)} returned a grant without resources`, {
       ...origin,
       actions: grant.actions,
     });
@@ -157,7 +170,7 @@ const checkGrant = (grant: PermissionGrant, permissions: readonly string[], orig
   for (const action of grant.actions) {
     if (action.includes('*') || !permissions.includes(action)) {
       throw new TemplateError(
-        `action "${origin.action}" grants "${action}", which is not one of its declared permissions`,
+        `${subjectOf(origin)} grants "${action}", which is not one of its declared permissions`,
         { ...origin, permission: action },
       );
     }
@@ -166,7 +179,7 @@ const checkGrant = (grant: PermissionGrant, permissions: readonly string[], orig
     const scoped = grant.actions.filter((action) => !NO_RESOURCE_LEVEL_ACTIONS.includes(action));
     if (scoped.length > 0) {
       throw new TemplateError(
-        `action "${origin.action}" grants ${scoped.join(', ')} on "*", but IAM scopes ${scoped.length === 1 ? 'it' : 'them'} to resources: name the resources`,
+        `${subjectOf(origin)} grants ${scoped.join(', ')} on "*", but IAM scopes ${scoped.length === 1 ? 'it' : 'them'} to resources: name the resources`,
         { ...origin, actions: scoped },
       );
     }
@@ -420,3 +433,59 @@ export const rolePolicy = (
     PolicyDocument: policyDocument([...allows, ...denies([getAtt(role, 'Arn'), ref(boundary)])]),
   },
 });
+
+/**
+ * The grants of every action's inverse (`hasInverse(action.undo) ? action.undo.grants() : []`): what
+ * undoing any step of these actions needs, reads included. Checked as a step's grants are, against the
+ * inverse's own `permissions`; and every permission an inverse declares must be granted, so the undo
+ * role can make each read and call its inverse makes. Actions without an inverse add nothing.
+ */
+export const inverseGrants = (
+  actions: readonly Pick<ActionDefinition<Record<string, unknown>, unknown>, 'name' | 'undo'>[],
+): PermissionGrant[] => {
+  const grants: PermissionGrant[] = [];
+  for (const action of [...actions].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (!hasInverse(action.undo)) continue;
+    const inverse = action.undo;
+    const origin: Origin = { action: action.name, inverse: true };
+    for (const permission of inverse.permissions) {
+      if (permission.includes('*')) {
+        throw new TemplateError(`${subjectOf(origin)} declares a wildcard permission "${permission}"`, {
+          ...origin,
+          permission,
+        });
+      }
+    }
+    let granted: PermissionGrant[];
+    try {
+      granted = inverse.grants();
+    } catch (error) {
+      throw new TemplateError(`${subjectOf(origin)} failed to list its grants`, {
+        ...origin,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    for (const grant of granted) checkGrant(grant, inverse.permissions, origin);
+    const ungranted = inverse.permissions.filter(
+      (permission) => !granted.some((grant) => grant.actions.includes(permission)),
+    );
+    if (ungranted.length > 0) {
+      throw new TemplateError(
+        `${subjectOf(origin)} declares ${ungranted.join(', ')} but grants ${ungranted.length === 1 ? 'it' : 'them'} on no resource`,
+        { ...origin, permissions: ungranted },
+      );
+    }
+    grants.push(...granted);
+  }
+  return grants;
+};
+
+/**
+ * The undo role's Allow statements: the inverses' grants of these actions (every action of the
+ * registry, used by a playbook or not: history may hold steps of any of them), rendered and merged as
+ * the function's are, `{region}` as `*`. The function's own role never gets them.
+ */
+export const undoRolePolicy = (
+  actions: readonly Pick<ActionDefinition<Record<string, unknown>, unknown>, 'name' | 'undo'>[],
+  options: AllowStatementOptions,
+): PolicyEntry[] => allowStatements(inverseGrants(actions), options);

@@ -501,6 +501,192 @@ describe('the member role', () => {
   });
 });
 
+describe('the history store, as the deployed function', () => {
+  const BUCKET = 'riposte-history-111122223333';
+  const withBucket = deployedOf(
+    {
+      ...shipped.variant,
+      deployment: { ...DEPLOYMENT, parameters: { ...DEPLOYMENT.parameters, HistoryBucket: BUCKET } },
+    },
+    (resolved) => resolved.ref('RiposteFunction'),
+  );
+  const table = (deployed: Deployed) => deployed.resolved.getAtt('HistoryTable', 'Arn');
+  const object = (bucket: string, key: string) => `arn:aws:s3:::${bucket}/${key}`;
+
+  it.each(functions)(
+    'puts, gets and queries history records, on the table and its byDay index ($variant.name)',
+    async (deployed) => {
+      const decisions = await decide(deployed, [
+        request('dynamodb:PutItem', table(deployed), { source: 'history put' }),
+        request('dynamodb:GetItem', table(deployed), { source: 'history get' }),
+        request('dynamodb:Query', table(deployed), { source: 'history of a finding' }),
+        request('dynamodb:Query', `${table(deployed)}/index/byDay`, { source: 'history list' }),
+      ]);
+
+      expect(table(deployed)).toBe(`arn:aws:dynamodb:us-east-1:${OWN}:table/riposte-HistoryTable-ABC123`);
+      expect(notAllowed(decisions)).toEqual([]);
+    },
+  );
+
+  it.each(functions)(
+    'may not delete, scan or rewrite history, nor write to another table ($variant.name)',
+    async (deployed) => {
+      const decisions = await decide(deployed, [
+        request('dynamodb:DeleteItem', table(deployed)),
+        request('dynamodb:Scan', table(deployed)),
+        request('dynamodb:UpdateItem', table(deployed)),
+        request('dynamodb:BatchWriteItem', table(deployed)),
+        request('dynamodb:DeleteTable', table(deployed)),
+        request('dynamodb:PutItem', `arn:aws:dynamodb:us-east-1:${OWN}:table/some-other-table`),
+      ]);
+
+      expect(allowedByTheRole(decisions)).toEqual([]);
+    },
+  );
+
+  it('writes history objects under riposte/history/ of HistoryBucket, when one is named, and nowhere else', async () => {
+    const inPrefix = request('s3:PutObject', object(BUCKET, 'riposte/history/2026/11/27/record.json.gz'), {
+      resourceAccount: OWN,
+    });
+
+    const allowed = await decide(withBucket, [inPrefix]);
+    const elsewhere = await decide(withBucket, [
+      request('s3:PutObject', object(BUCKET, 'other/record.json'), { resourceAccount: OWN }),
+      request('s3:PutObject', object('some-other-bucket', 'riposte/history/record.json'), {
+        resourceAccount: OWN,
+      }),
+      request('s3:DeleteObject', object(BUCKET, 'riposte/history/2026/11/27/record.json.gz'), {
+        resourceAccount: OWN,
+      }),
+    ]);
+    const withoutBucket = await decide(shipped, [inPrefix]);
+
+    expect(notAllowed(allowed)).toEqual([]);
+    expect(allowedByTheRole(elsewhere)).toEqual([]);
+    expect(allowedByTheRole(withoutBucket)).toEqual([]);
+  });
+
+  it.each(functions)(
+    'holds no inverse permission: it cannot put an instance profile back or unarchive a finding ($variant.name)',
+    async (deployed) => {
+      const decisions = await decide(deployed, [
+        request(
+          'ec2:AssociateIamInstanceProfile',
+          `arn:aws:ec2:us-east-1:${OWN}:instance/${SCENARIO.instanceId}`,
+        ),
+        request('guardduty:UnarchiveFindings', '*'),
+        request('iam:PassRole', `arn:aws:iam::${OWN}:role/${SCENARIO.roleName}`, {
+          context: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+        }),
+      ]);
+
+      expect(allowedByTheRole(decisions)).toEqual([]);
+    },
+  );
+});
+
+describe('the undo role', () => {
+  const undo = deployedOf({ ...memberVariant, role: 'UndoRole' }, () => 'alice');
+  const account = memberVariant.deployment.accountId;
+  const ec2 = { 'iam:PassedToService': 'ec2.amazonaws.com' };
+  /** A person of `accountId` whose own IAM policy lets them assume any role. */
+  const person = (accountId: string, allowed: boolean): Deployed => ({
+    ...shipped,
+    principal: {
+      ...shipped.principal,
+      accountId,
+      role: {
+        ...shipped.principal.role,
+        roleArn: `arn:aws:iam::${accountId}:role/security-responder`,
+        boundary: undefined,
+        identity: allowed
+          ? [
+              {
+                name: 'responders',
+                policy: {
+                  Version: '2012-10-17',
+                  Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }],
+                },
+              },
+            ]
+          : [],
+      },
+    },
+  });
+
+  it("may be assumed by whom the function's account allows, and by nobody from another account", async () => {
+    const assume = request('sts:AssumeRole', undo.principal.role.roleArn, { resourceOrgId: null });
+    const trust = undo.principal.role.trust;
+
+    const fromFunctionAccount = await decide(person(OWN, true), [assume], trust);
+    const notAllowedThere = await decide(person(OWN, false), [assume], trust);
+    const fromElsewhere = await decide(person(OTHER_ACCOUNT, true), [assume], trust);
+
+    expect(undo.principal.role.roleArn).toBe(`arn:aws:iam::${account}:role/RiposteUndo`);
+    expect(notAllowed(fromFunctionAccount)).toEqual([]);
+    expect(notAllowedThere.map((decision) => decision.overall)).toEqual(['ImplicitlyDenied']);
+    expect(fromElsewhere.map((decision) => decision.overall)).toEqual(['ImplicitlyDenied']);
+  });
+
+  it("makes the inverses' calls in its account: profile back, groups back, public access back, key active", async () => {
+    const decisions = await decide(undo, [
+      request('ec2:DescribeIamInstanceProfileAssociations', '*'),
+      request(
+        'ec2:AssociateIamInstanceProfile',
+        `arn:aws:ec2:us-east-1:${account}:instance/i-0123456789abcdef0`,
+      ),
+      request(
+        'ec2:ReplaceIamInstanceProfileAssociation',
+        `arn:aws:ec2:us-east-1:${account}:instance/i-0123456789abcdef0`,
+      ),
+      request('iam:PassRole', `arn:aws:iam::${account}:role/web-app`, { context: ec2 }),
+      request('iam:DeleteRolePolicy', `arn:aws:iam::${account}:role/web-app`),
+      request('iam:UpdateAccessKey', `arn:aws:iam::${account}:user/build`),
+      request('s3:PutBucketPublicAccessBlock', 'arn:aws:s3:::reports-bucket', { resourceAccount: account }),
+      request('guardduty:UnarchiveFindings', '*'),
+      request('securityhub:BatchUpdateFindings', `arn:aws:securityhub:us-east-1:${account}:hub/default`),
+    ]);
+
+    expect(notAllowed(decisions)).toEqual([]);
+  });
+
+  it("passes roles to EC2 only, and never a protected role, its own, the member role or the function's", async () => {
+    const decisions = await decide(undo, [
+      request('iam:PassRole', `arn:aws:iam::${account}:role/web-app`, {
+        context: { 'iam:PassedToService': 'lambda.amazonaws.com' },
+      }),
+      ...[
+        'OrganizationAccountAccessRole',
+        'aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef',
+        MEMBER_ROLE,
+        'RiposteUndo',
+      ].map((name) => request('iam:PassRole', `arn:aws:iam::${account}:role/${name}`, { context: ec2 })),
+      request('iam:PutRolePolicy', `arn:aws:iam::${account}:role/OrganizationAccountAccessRole`),
+      request('iam:PutRolePolicy', `arn:aws:iam::${account}:role/RiposteUndo`),
+      request('iam:PutRolePolicy', `arn:aws:iam::${account}:role/${MEMBER_ROLE}`),
+    ]);
+
+    expect(allowedByTheRole(decisions)).toEqual([]);
+  });
+
+  it('acts in its own account only, and does nothing an inverse does not', async () => {
+    const decisions = await decide(undo, [
+      request('s3:PutBucketPublicAccessBlock', 'arn:aws:s3:::someone-elses-bucket', {
+        resourceAccount: OTHER_ACCOUNT,
+      }),
+      request(
+        'ec2:AssociateIamInstanceProfile',
+        `arn:aws:ec2:us-east-1:${OTHER_ACCOUNT}:instance/i-0123456789abcdef0`,
+      ),
+      request('ec2:TerminateInstances', `arn:aws:ec2:us-east-1:${account}:instance/i-0123456789abcdef0`),
+      request('iam:CreateAccessKey', `arn:aws:iam::${account}:user/build`),
+      request('sts:AssumeRole', `arn:aws:iam::${account}:role/${MEMBER_ROLE}`),
+    ]);
+
+    expect(allowedByTheRole(decisions)).toEqual([]);
+  });
+});
+
 describe('the forwarder role', () => {
   const forwarder = deployedOf(forwarderVariant, () => 'events');
 

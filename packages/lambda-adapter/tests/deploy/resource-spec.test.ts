@@ -1,10 +1,14 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { CfnActionTarget } from 'aws-cdk-lib/aws-securityhub';
 import { describe, expect, it } from 'vitest';
 import {
   checkAgainstSpec,
   danglingReferences,
   formatProblem,
   packaged,
+  SPEC_SUPPLEMENT,
   specDatabase,
+  specHas,
 } from './helpers/cfn-spec.js';
 import { allVariants, buildForwarderTemplate, buildMemberTemplate, type Template } from './helpers/deploy.js';
 import { resolveTemplate } from './helpers/resolve.js';
@@ -49,6 +53,41 @@ describe.each(variants)('the $name template', ({ template, deployment }) => {
     const resolved = resolveTemplate(template, deployment);
 
     expect(Object.keys(resolved.resources).length).toBeGreaterThan(0);
+  });
+});
+
+describe('the spec supplement', () => {
+  it('holds only types the installed spec lacks: once it has one, the supplement goes', () => {
+    expect(Object.keys(SPEC_SUPPLEMENT).filter((type) => specHas(db, type))).toEqual([]);
+  });
+
+  it("describes AWS::SecurityHub::ActionTarget as the CDK's CfnActionTarget writes it", () => {
+    // Arrange: the CDK's generated class for the type, synthesized.
+    const app = new App();
+    const stack = new Stack(app, 'Supplement');
+    const target = new CfnActionTarget(stack, 'Target', {
+      name: 'Riposte: approve',
+      id: 'RiposteApprove',
+      description: 'approve',
+    });
+
+    // Act
+    const synthesized = app.synth().getStackArtifact(stack.artifactId).template as Template;
+    const supplement = SPEC_SUPPLEMENT['AWS::SecurityHub::ActionTarget']!;
+
+    // Assert
+    expect(synthesized.Resources.Target).toEqual({
+      Type: 'AWS::SecurityHub::ActionTarget',
+      Properties: { Name: 'Riposte: approve', Id: 'RiposteApprove', Description: 'approve' },
+    });
+    expect(Object.keys(supplement.properties).sort()).toEqual(
+      Object.keys(synthesized.Resources.Target!.Properties!).sort(),
+    );
+    expect(Object.values(supplement.properties).every((property) => property.required)).toBe(true);
+    expect(stack.resolve(target.attrActionTargetArn)).toEqual({
+      'Fn::GetAtt': ['Target', 'ActionTargetArn'],
+    });
+    expect(Object.keys(supplement.attributes)).toEqual(['ActionTargetArn']);
   });
 });
 

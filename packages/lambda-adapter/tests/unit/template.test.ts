@@ -15,6 +15,7 @@ import {
 } from '@riposte/core';
 import { describe, expect, it } from 'vitest';
 import {
+  APPROVAL_ACTIONS,
   actionPermissions,
   allowStatements,
   buildForwarderTemplate,
@@ -24,6 +25,7 @@ import {
   EVENT_PATTERN_LIMIT,
   findingEventPattern,
   IAM_WRITE_ACTIONS,
+  inverseGrants,
   NO_RESOURCE_LEVEL_ACTIONS,
   type PolicyEntry,
   type PolicyStatement,
@@ -35,8 +37,12 @@ import {
   splitRoleName,
   statementOf,
   TemplateError,
+  undoRolePolicy,
 } from '../../src/deploy/index.js';
+import { HISTORY_TABLE_SCHEMA } from '../../src/history/index.js';
 import * as runtimeEntry from '../../src/index.js';
+import { createResponseMetrics, METRICS_NAMESPACE, RESPONSE_METRICS } from '../../src/index.js';
+import { type Deployment, resolveTemplate } from '../deploy/helpers/resolve.js';
 import { createRecorder, recordingRegistry } from '../helpers/test-actions.js';
 
 const RULES = new URL('../../../../rules', import.meta.url).pathname;
@@ -70,6 +76,7 @@ const registryWith = (name: string, change: Partial<ActionDefinition>): ActionRe
       wanted === name ? ({ ...original, ...change } as typeof original) : registry.get(wanted),
     list: () => registry.list(),
     validateParams: (action, params) => registry.validateParams(action, params),
+    validateUndoState: (action, state) => registry.validateUndoState(action, state),
   };
 };
 
@@ -81,8 +88,10 @@ const references = (node: unknown, found: { kind: string; name: string }[] = [])
       if (key === 'Ref') found.push({ kind: 'Ref', name: value as string });
       else if (key === 'Fn::GetAtt') found.push({ kind: 'GetAtt', name: (value as string[])[0]! });
       else if (key === 'Fn::Sub') {
-        for (const [, name] of (value as string).matchAll(/\$\{([\w:]+)(?:\.\w+)?\}/g))
-          found.push({ kind: 'Sub', name: name! });
+        // `Fn::Sub` is a text, or a text and the variables it defines (which are not references).
+        const [text, variables] = Array.isArray(value) ? value : [value, {}];
+        for (const [, name] of (text as string).matchAll(/\$\{([\w:]+)(?:\.\w+)?\}/g))
+          if (!(name! in (variables as Record<string, unknown>))) found.push({ kind: 'Sub', name: name! });
       } else if (key === 'Fn::If') found.push({ kind: 'If', name: (value as unknown[])[0] as string });
       else if (key === 'Condition' && typeof value === 'string') found.push({ kind: 'If', name: value });
       references(value, found);
@@ -159,7 +168,7 @@ describe('buildTemplate from the shipped playbooks', () => {
   const template = buildTemplate({ playbooks: shipped, registry });
   const policy = statementsOf(template, 'RipostePolicy');
 
-  it('declares the function, its role, policy and boundary, rules, table, queues, alarms and log group', () => {
+  it('declares the function, its role, policy and boundary, rules, tables, queues, alarms, log group, custom actions and dashboard', () => {
     const types = Object.fromEntries(
       Object.entries(template.Resources).map(([name, resource]) => [name, resource.Type]),
     );
@@ -183,6 +192,12 @@ describe('buildTemplate from the shipped playbooks', () => {
       FailureDeadLetterQueueAlarm: 'AWS::CloudWatch::Alarm',
       FunctionErrorsAlarm: 'AWS::CloudWatch::Alarm',
       FunctionThrottlesAlarm: 'AWS::CloudWatch::Alarm',
+      HistoryTable: 'AWS::DynamoDB::Table',
+      ApproveActionTarget: 'AWS::SecurityHub::ActionTarget',
+      RejectActionTarget: 'AWS::SecurityHub::ActionTarget',
+      ApprovalRule: 'AWS::Events::Rule',
+      ApprovalRulePermission: 'AWS::Lambda::Permission',
+      RiposteDashboard: 'AWS::CloudWatch::Dashboard',
     });
   });
 
@@ -220,6 +235,12 @@ describe('buildTemplate from the shipped playbooks', () => {
       RIPOSTE_ORGANIZATION_ID: { Ref: 'OrganizationId' },
       RIPOSTE_PROTECTED_PRINCIPALS: { 'Fn::Join': [',', { Ref: 'ProtectedPrincipals' }] },
       RIPOSTE_MAX_TARGETS_PER_HOUR: { Ref: 'MaxTargetsPerHour' },
+      RIPOSTE_HISTORY_TABLE: { Ref: 'HistoryTable' },
+      RIPOSTE_HISTORY_TTL_DAYS: { Ref: 'HistoryRetentionDays' },
+      RIPOSTE_HISTORY_BUCKET: {
+        'Fn::If': ['HasHistoryBucket', { Ref: 'HistoryBucket' }, { Ref: 'AWS::NoValue' }],
+      },
+      RIPOSTE_APPROVAL_TIMEOUT_HOURS: { Ref: 'ApprovalTimeout' },
     });
     expect(template.Resources.RiposteFunction!.Properties.ReservedConcurrentExecutions).toEqual({
       Ref: 'ReservedConcurrency',
@@ -266,7 +287,7 @@ describe('buildTemplate from the shipped playbooks', () => {
     expect(all.filter((action) => action.includes('*'))).toEqual([]);
   });
 
-  it('allows exactly what the used actions are granted, plus verification, logs, table, queue and the topic', () => {
+  it('allows exactly what the used actions are granted, plus verification, logs, tables, history bucket, queue and the topic', () => {
     const granted = playbookGrants(shipped, registry).flatMap((grant) => grant.actions);
     const own = [
       'guardduty:GetFindings',
@@ -277,6 +298,9 @@ describe('buildTemplate from the shipped playbooks', () => {
       'logs:PutLogEvents',
       'dynamodb:GetItem',
       'dynamodb:UpdateItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      's3:PutObject',
       'sqs:SendMessage',
       'sts:AssumeRole',
       'kms:Decrypt',
@@ -843,13 +867,15 @@ describe('buildMemberTemplate', () => {
   const functionTemplate = buildTemplate({ playbooks: shipped, registry });
   const policy = statementsOf(template, 'MemberPolicy');
 
-  it('declares the named role, its policy and its boundary, and refers only to what it declares', () => {
+  it('declares the named role, its policy and its boundary, the undo role and its policy, and refers only to what it declares', () => {
     expect(
       Object.fromEntries(Object.entries(template.Resources).map(([name, resource]) => [name, resource.Type])),
     ).toEqual({
       MemberRole: 'AWS::IAM::Role',
       MemberPolicy: 'AWS::IAM::Policy',
       MemberBoundary: 'AWS::IAM::ManagedPolicy',
+      UndoRole: 'AWS::IAM::Role',
+      UndoPolicy: 'AWS::IAM::Policy',
     });
     expect(template.Resources.MemberRole!.Properties).toMatchObject({
       RoleName: { Ref: 'MemberRoleName' },
@@ -889,7 +915,7 @@ describe('buildMemberTemplate', () => {
   });
 
   it("allows what the function's policy allows for the playbooks and verification, and none of the function's own statements", () => {
-    const functionOnly = /^(logs|dynamodb|sqs|sts|organizations|kms):/;
+    const functionOnly = /^(logs|dynamodb|sqs|sts|organizations|kms):|^s3:PutObject /;
     const playbookPairs = [...pairs(statementsOf(functionTemplate, 'RipostePolicy'))].filter(
       (pair) => !functionOnly.test(pair),
     );
@@ -966,6 +992,623 @@ describe('buildMemberTemplate', () => {
     expect(passing.map((statement) => statement.Condition)).toEqual([
       { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
     ]);
+  });
+});
+
+/** The administrator deployment the lifecycle resources are resolved for (as in tests/deploy). */
+const DEPLOYED: Deployment = {
+  accountId: '111122223333',
+  partition: 'aws',
+  region: 'us-east-1',
+  stackName: 'riposte',
+  physicalIds: {
+    RiposteRole: 'riposte-RiposteRole-ABC123',
+    RiposteFunction: 'riposte-RiposteFunction-ABC123',
+  },
+  parameters: {},
+};
+const deployed = (template: CloudFormationTemplate, parameters: Record<string, string | number> = {}) =>
+  resolveTemplate(template, { ...DEPLOYED, parameters });
+
+describe('the history table', () => {
+  const template = buildTemplate({ playbooks: shipped, registry });
+  const table = template.Resources.HistoryTable!;
+
+  it("is the history store's table: pk/sk, the byDay index of every attribute, a TTL on expiresAt", () => {
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'day', AttributeType: 'S' },
+        { AttributeName: 'at', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byDay',
+          KeySchema: [
+            { AttributeName: 'day', KeyType: 'HASH' },
+            { AttributeName: 'at', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    expect(table.Properties).toMatchObject(HISTORY_TABLE_SCHEMA as unknown as Record<string, unknown>);
+  });
+
+  it('keeps the records when the stack is deleted or the table replaced, with point-in-time recovery and SSE', () => {
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+    expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(table.Properties.SSESpecification).toEqual(
+      template.Resources.IdempotencyTable!.Properties.SSESpecification,
+    );
+    expect(table.Properties.SSESpecification).toMatchObject({ SSEEnabled: true });
+  });
+
+  it('lets the function put, get and query records on the table and its index, and nothing else there', () => {
+    const history = bySid(template, 'RipostePolicy').History!;
+    const onHistory = allows(statementsOf(template, 'RipostePolicy')).filter((statement) =>
+      JSON.stringify(statement.Resource).includes('HistoryTable'),
+    );
+
+    expect(history).toEqual({
+      Sid: 'History',
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+      Resource: [
+        { 'Fn::GetAtt': ['HistoryTable', 'Arn'] },
+        { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['HistoryTable', 'Arn'] }, '/index/byDay']] },
+      ],
+    });
+    expect(onHistory).toEqual([history]);
+    expect(deployed(template).resources.RipostePolicy!.Properties).toMatchObject({
+      PolicyDocument: {
+        Statement: expect.arrayContaining([
+          expect.objectContaining({
+            Sid: 'History',
+            Resource: [
+              'arn:aws:dynamodb:us-east-1:111122223333:table/riposte-HistoryTable-ABC123',
+              'arn:aws:dynamodb:us-east-1:111122223333:table/riposte-HistoryTable-ABC123/index/byDay',
+            ],
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('keeps records HistoryRetentionDays (400) and waits ApprovalTimeout hours (24), as the function reads them', () => {
+    expect(template.Parameters.HistoryRetentionDays).toMatchObject({
+      Type: 'Number',
+      Default: 400,
+      MinValue: 1,
+      MaxValue: 3650,
+    });
+    expect(template.Parameters.ApprovalTimeout).toMatchObject({
+      Type: 'Number',
+      Default: 24,
+      MinValue: 1,
+      MaxValue: 720,
+    });
+    expect(runtimeEntry.readConfig({}).historyTtlDays).toBe(
+      template.Parameters.HistoryRetentionDays!.Default,
+    );
+    expect(runtimeEntry.readConfig({}).approvalTimeoutHours).toBe(
+      template.Parameters.ApprovalTimeout!.Default,
+    );
+    const bounds = runtimeEntry.readConfig({
+      RIPOSTE_HISTORY_TTL_DAYS: '3650',
+      RIPOSTE_APPROVAL_TIMEOUT_HOURS: '720',
+    });
+    expect([bounds.historyTtlDays, bounds.approvalTimeoutHours]).toEqual([3650, 720]);
+  });
+
+  it('copies records to HistoryBucket under riposte/history/ only when one is named', () => {
+    const pattern = new RegExp(template.Parameters.HistoryBucket!.AllowedPattern as string);
+    const withBucket = deployed(template, { HistoryBucket: 'riposte-history-111122223333' });
+    const withoutBucket = deployed(template);
+    const objectsOf = (resolved: ReturnType<typeof deployed>) =>
+      (
+        resolved.resources.RipostePolicy!.Properties.PolicyDocument as { Statement: PolicyStatement[] }
+      ).Statement.filter((statement) => statement.Action.includes('s3:PutObject'));
+
+    expect(template.Parameters.HistoryBucket).toMatchObject({ Type: 'String', Default: '' });
+    expect(['', 'riposte-history', 'a.b-c'].every((name) => pattern.test(name))).toBe(true);
+    expect(['Riposte', 'ab', 'arn:aws:s3:::bucket', 's3://bucket'].some((name) => pattern.test(name))).toBe(
+      false,
+    );
+    expect(guardOf(template, 'RipostePolicy', 'HistoryObjects')).toBe('HasHistoryBucket');
+    expect(objectsOf(withBucket)).toEqual([
+      {
+        Sid: 'HistoryObjects',
+        Effect: 'Allow',
+        Action: ['s3:PutObject'],
+        Resource: 'arn:aws:s3:::riposte-history-111122223333/riposte/history/*',
+      },
+    ]);
+    expect(
+      (withBucket.resources.RiposteFunction!.Properties.Environment as { Variables: Record<string, string> })
+        .Variables.RIPOSTE_HISTORY_BUCKET,
+    ).toBe('riposte-history-111122223333');
+    expect(objectsOf(withoutBucket)).toEqual([]);
+    expect(
+      (
+        withoutBucket.resources.RiposteFunction!.Properties.Environment as {
+          Variables: Record<string, string>;
+        }
+      ).Variables,
+    ).not.toHaveProperty('RIPOSTE_HISTORY_BUCKET');
+  });
+
+  it('names the table in an output', () => {
+    expect(template.Outputs.HistoryTableName).toEqual({ Value: { Ref: 'HistoryTable' } });
+  });
+});
+
+describe('approval through Security Hub', () => {
+  const template = buildTemplate({ playbooks: shipped, registry });
+  const conditioned = ['ApproveActionTarget', 'RejectActionTarget', 'ApprovalRule', 'ApprovalRulePermission'];
+
+  it('creates "Riposte: approve" and "Riposte: reject" custom actions within Security Hub\'s limits', () => {
+    expect(template.Resources.ApproveActionTarget!.Properties).toEqual({
+      Name: 'Riposte: approve',
+      Id: 'RiposteApprove',
+      Description: APPROVAL_ACTIONS.approve.Description,
+    });
+    expect(template.Resources.RejectActionTarget!.Properties).toEqual({
+      Name: 'Riposte: reject',
+      Id: 'RiposteReject',
+      Description: APPROVAL_ACTIONS.reject.Description,
+    });
+    for (const action of Object.values(APPROVAL_ACTIONS)) {
+      expect(action.Name.length).toBeLessThanOrEqual(20);
+      expect(action.Id).toMatch(/^[A-Za-z0-9]{1,20}$/);
+      expect(action.Description.length).toBeLessThanOrEqual(256);
+      expect(action.Description).toMatch(/\S/);
+    }
+  });
+
+  it('sends the use of either, and nothing else, to the function, with EventBridge allowed to invoke it for that rule', () => {
+    expect(template.Resources.ApprovalRule!.Properties).toEqual({
+      Description: expect.any(String),
+      State: 'ENABLED',
+      EventPattern: {
+        source: ['aws.securityhub'],
+        'detail-type': ['Security Hub Findings - Custom Action'],
+        resources: [
+          { 'Fn::GetAtt': ['ApproveActionTarget', 'ActionTargetArn'] },
+          { 'Fn::GetAtt': ['RejectActionTarget', 'ActionTargetArn'] },
+        ],
+      },
+      Targets: [{ Id: 'riposte', Arn: { 'Fn::GetAtt': ['RiposteFunction', 'Arn'] } }],
+    });
+    expect(template.Resources.ApprovalRulePermission!.Properties).toEqual({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { Ref: 'RiposteFunction' },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': ['ApprovalRule', 'Arn'] },
+    });
+  });
+
+  it('matches the custom action events Security Hub sends, whose resources hold the action ARN', () => {
+    const event = JSON.parse(
+      readFileSync(
+        new URL('../fixtures/events/securityhub-custom-action-consolelogin.json', import.meta.url),
+        'utf8',
+      ),
+    ) as { source: string; 'detail-type': string; resources: string[] };
+    const pattern = deployed(template).resources.ApprovalRule!.Properties.EventPattern as Record<
+      string,
+      string[]
+    >;
+
+    expect(pattern.resources).toEqual([
+      'arn:aws:securityhub:us-east-1:111122223333:action/custom/RiposteApprove',
+      'arn:aws:securityhub:us-east-1:111122223333:action/custom/RiposteReject',
+    ]);
+    expect(pattern.source).toContain(event.source);
+    expect(pattern['detail-type']).toContain(event['detail-type']);
+    expect(event.resources[0]).toMatch(/^arn:aws:securityhub:us-east-1:\d{12}:action\/custom\/\w+$/);
+  });
+
+  it('is on by default, and SecurityHubIntegration=Disabled leaves all of it out', () => {
+    const off = deployed(template, { SecurityHubIntegration: 'Disabled' });
+    const on = deployed(template);
+
+    expect(template.Parameters.SecurityHubIntegration).toMatchObject({
+      AllowedValues: ['Enabled', 'Disabled'],
+      Default: 'Enabled',
+    });
+    expect(template.Conditions.IntegratesSecurityHub).toEqual({
+      'Fn::Equals': [{ Ref: 'SecurityHubIntegration' }, 'Enabled'],
+    });
+    for (const name of conditioned) expect(template.Resources[name]!.Condition).toBe('IntegratesSecurityHub');
+    expect(conditioned.filter((name) => name in off.resources)).toEqual([]);
+    expect(conditioned.filter((name) => name in on.resources)).toEqual(conditioned);
+    expect(template.Outputs.ApproveActionArn).toEqual({
+      Condition: 'IntegratesSecurityHub',
+      Value: { 'Fn::GetAtt': ['ApproveActionTarget', 'ActionTargetArn'] },
+    });
+    expect(template.Outputs.RejectActionArn).toMatchObject({ Condition: 'IntegratesSecurityHub' });
+  });
+
+  it("writes the GuardDuty rule and its permission as before, now with the approval rule's shape", () => {
+    expect(template.Resources.FindingRule).toEqual({
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        Description: 'GuardDuty findings some Riposte playbook may act on',
+        State: 'ENABLED',
+        EventPattern: findingEventPattern(shipped),
+        Targets: [{ Id: 'riposte', Arn: { 'Fn::GetAtt': ['RiposteFunction', 'Arn'] } }],
+      },
+    });
+    expect(template.Resources.FindingRulePermission).toEqual({
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { Ref: 'RiposteFunction' },
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': ['FindingRule', 'Arn'] },
+      },
+    });
+  });
+});
+
+describe('the dashboard', () => {
+  const template = buildTemplate({ playbooks: shipped, registry });
+  const dashboard = template.Resources.RiposteDashboard!;
+  const resolved = deployed(template);
+  const functionName = resolved.ref('RiposteFunction');
+  const body = JSON.parse(String(resolved.resources.RiposteDashboard!.Properties.DashboardBody)) as {
+    widgets: {
+      type: string;
+      x: number;
+      y: number;
+      width: number;
+      height: number;
+      properties: { title: string; region: string; metrics: unknown[][] };
+    }[];
+  };
+  /** `[namespace, name, ...dimension name/value pairs, options]` metrics of a widget. */
+  const plainMetrics = (title: string) =>
+    body.widgets
+      .find((widget) => widget.properties.title === title)!
+      .properties.metrics.map((metric) => {
+        const options = metric.at(-1) as { stat: string };
+        return { id: metric.slice(0, -1).join(' '), stat: options.stat };
+      });
+  const SEARCH = /^SEARCH\('\{(\w+),(\w+),service\} MetricName="(\w+)" service="([^"]+)"', 'Sum', 300\)$/;
+
+  it('is a CloudWatch dashboard whose body CloudFormation writes with the region and function name', () => {
+    expect(dashboard.Properties.DashboardName).toEqual({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      'Fn::Sub': 'Riposte-${AWS::StackName}-${AWS::Region}',
+    });
+    expect(Object.keys(dashboard.Properties.DashboardBody as object)).toEqual(['Fn::Sub']);
+    const placeholders = [
+      ...new Set(
+        [
+          ...(dashboard.Properties.DashboardBody as { 'Fn::Sub': string })['Fn::Sub'].matchAll(
+            /\$\{([^}]+)\}/g,
+          ),
+        ].map(([, name]) => name),
+      ),
+    ];
+    expect(placeholders.sort()).toEqual(['AWS::Region', 'RiposteFunction']);
+    expect(resolved.resources.RiposteDashboard!.Properties.DashboardName).toBe('Riposte-riposte-us-east-1');
+    expect(template.Outputs.DashboardName).toEqual({ Value: { Ref: 'RiposteDashboard' } });
+  });
+
+  it('lays six metric widgets out on the 24-column grid, in the stack region, without overlap', () => {
+    const cells = new Set<string>();
+    for (const widget of body.widgets) {
+      expect(widget.type).toBe('metric');
+      expect(widget.x + widget.width).toBeLessThanOrEqual(24);
+      expect(widget.width).toBeGreaterThan(0);
+      expect(widget.height).toBeGreaterThan(0);
+      expect(widget.properties.region).toBe('us-east-1');
+      expect(widget.properties.title).toMatch(/\S/);
+      expect(widget.properties.metrics.length).toBeGreaterThan(0);
+      for (let x = widget.x; x < widget.x + widget.width; x++)
+        for (let y = widget.y; y < widget.y + widget.height; y++) {
+          expect(cells.has(`${x},${y}`)).toBe(false);
+          cells.add(`${x},${y}`);
+        }
+    }
+    expect(body.widgets.map((widget) => widget.properties.title)).toEqual([
+      'Findings handled, by outcome',
+      'Refusals, by reason',
+      'Steps, by status',
+      'Time to first containment (ms)',
+      'Response duration (ms)',
+      'Function errors and throttles',
+    ]);
+  });
+
+  it('searches each counted metric by the dimension set the function emits it under', () => {
+    // What the metrics module writes for a response and a refusal: its dimension sets, per metric.
+    const lines: string[] = [];
+    const metrics = createResponseMetrics({
+      serviceName: functionName,
+      output: (line) => void lines.push(line),
+    });
+    metrics.record({
+      findingId: 'f',
+      findingType: 'Backdoor:EC2/C&CActivity.B',
+      severity: 8,
+      severityLabel: 'high',
+      accountId: '111122223333',
+      region: 'us-east-1',
+      mode: 'enforce',
+      startedAt: '2026-11-27T18:30:00.000Z',
+      durationMs: 10,
+      matched: [],
+      steps: [
+        {
+          key: 'p/s',
+          playbook: 'p',
+          stepId: 's',
+          action: 'notify',
+          phase: 'notify',
+          mode: 'enforce',
+          status: 'applied',
+          lookups: [],
+          calls: [],
+          durationMs: 0,
+        },
+      ],
+      outcome: 'applied',
+      counts: { applied: 1 },
+      retryable: false,
+    } as unknown as Parameters<typeof metrics.record>[0]);
+    metrics.recordRefusal('FINDING_UNVERIFIED');
+    metrics.flush();
+    const emitted = new Set(
+      lines.flatMap((line) => {
+        const directive = (
+          JSON.parse(line) as {
+            _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+          }
+        )._aws.CloudWatchMetrics[0]!;
+        return directive.Metrics.flatMap((metric) =>
+          directive.Dimensions.map((set) => `${metric.Name} {${[...set].sort().join(',')}}`),
+        );
+      }),
+    );
+
+    const searches = body.widgets.flatMap((widget) =>
+      widget.properties.metrics.flatMap((metric) =>
+        metric.filter(
+          (item): item is { expression: string } =>
+            typeof item === 'object' && item !== null && 'expression' in item,
+        ),
+      ),
+    );
+
+    expect(searches).toHaveLength(3);
+    for (const { expression } of searches) {
+      const [, namespace, dimension, metric, service] = SEARCH.exec(expression) ?? [];
+      expect(namespace).toBe(METRICS_NAMESPACE);
+      expect(service).toBe(functionName);
+      expect(emitted).toContain(`${metric} {${[dimension!, 'service'].sort().join(',')}}`);
+    }
+    expect(searches.map(({ expression }) => SEARCH.exec(expression)![3])).toEqual([
+      RESPONSE_METRICS.findingsHandled,
+      RESPONSE_METRICS.refusals,
+      RESPONSE_METRICS.steps,
+    ]);
+  });
+
+  it('shows containment time at p50, p90 and max, response duration at p50 and p90, and the function errors and throttles', () => {
+    const service = `service ${functionName}`;
+
+    expect(plainMetrics('Time to first containment (ms)')).toEqual([
+      { id: `Riposte TimeToFirstContainment ${service}`, stat: 'p50' },
+      { id: `Riposte TimeToFirstContainment ${service}`, stat: 'p90' },
+      { id: `Riposte TimeToFirstContainment ${service}`, stat: 'Maximum' },
+    ]);
+    expect(plainMetrics('Response duration (ms)')).toEqual([
+      { id: `Riposte ResponseDuration ${service}`, stat: 'p50' },
+      { id: `Riposte ResponseDuration ${service}`, stat: 'p90' },
+    ]);
+    expect(plainMetrics('Function errors and throttles')).toEqual([
+      { id: `AWS/Lambda Errors FunctionName ${functionName}`, stat: 'Sum' },
+      { id: `AWS/Lambda Throttles FunctionName ${functionName}`, stat: 'Sum' },
+    ]);
+    expect([RESPONSE_METRICS.timeToFirstContainment, RESPONSE_METRICS.responseDuration]).toEqual([
+      'TimeToFirstContainment',
+      'ResponseDuration',
+    ]);
+  });
+});
+
+describe('the function role and undo', () => {
+  const quarantine = buildTemplate({ playbooks: stepsPlaybook(QUARANTINE_STEP), registry });
+  const shippedTemplate = buildTemplate({ playbooks: shipped, registry });
+
+  it.each([
+    ['shipped playbooks', shippedTemplate],
+    ['a quarantine profile', quarantine],
+  ])(
+    'holds no inverse permission (%s): no PassRole on role/*, no AssociateIamInstanceProfile, no UnarchiveFindings',
+    (_, template) => {
+      const everything = allows([
+        ...statementsOf(template, 'RipostePolicy'),
+        ...statementsOf(template, 'RiposteBoundary'),
+      ]);
+
+      expect(
+        everything.filter((statement) => statement.Action.includes('ec2:AssociateIamInstanceProfile')),
+      ).toEqual([]);
+      expect(
+        everything.filter((statement) => statement.Action.includes('guardduty:UnarchiveFindings')),
+      ).toEqual([]);
+      expect(
+        everything
+          .filter((statement) => statement.Action.includes('iam:PassRole'))
+          .flatMap(resourcesOf)
+          .filter((resource) => JSON.stringify(resource).endsWith(':role/*"}')),
+      ).toEqual([]);
+    },
+  );
+});
+
+describe('inverseGrants and undoRolePolicy', () => {
+  const detach = registry.get('detach-instance-profile')!;
+  const withInverse = (change: Record<string, unknown>) => [
+    { ...detach, undo: { ...detach.undo!, ...change } },
+  ];
+
+  it('collects the grants of every action that has an inverse, and nothing for those that have none', () => {
+    const grants = inverseGrants(registry.list());
+    const granted = new Set(grants.flatMap((grant) => grant.actions));
+    const declared = registry
+      .list()
+      .flatMap((action) => (action.undo && !('none' in action.undo) ? action.undo.permissions : []));
+
+    expect(declared.length).toBeGreaterThan(5);
+    expect(new Set(declared)).toEqual(granted);
+    expect(inverseGrants([registry.get('notify')!, registry.get('snapshot-volumes')!])).toEqual([]);
+  });
+
+  it('renders them for the template: {partition} and {account} the stack\'s, {region} "*"', () => {
+    const statements = undoRolePolicy([detach], { topicCondition: 'HasTopic', topic: { Ref: 'Topic' } }).map(
+      statementOf,
+    );
+
+    expect(
+      statements.find((statement) => statement.Action.includes('ec2:AssociateIamInstanceProfile')),
+    ).toMatchObject({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      Resource: subOf('arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*'),
+    });
+    expect(statements.find((statement) => statement.Action.includes('iam:PassRole'))).toMatchObject({
+      Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+    });
+  });
+
+  it.each([
+    [
+      'a granted action the inverse does not declare',
+      {
+        grants: () => [
+          { actions: ['ec2:TerminateInstances'], resources: ['arn:{partition}:ec2:*:{account}:instance/*'] },
+        ],
+      },
+      /the inverse of action "detach-instance-profile" grants "ec2:TerminateInstances", which is not one of its declared permissions/,
+    ],
+    [
+      'a declared permission it grants nowhere',
+      { permissions: [...(detach.undo as { permissions: string[] }).permissions, 'ec2:DescribeInstances'] },
+      /declares ec2:DescribeInstances but grants it on no resource/,
+    ],
+    ['a wildcard permission', { permissions: ['ec2:*'] }, /declares a wildcard permission "ec2:\*"/],
+    [
+      'a scoped action on "*"',
+      { grants: () => [{ actions: ['ec2:AssociateIamInstanceProfile'], resources: ['*'] }] },
+      /grants ec2:AssociateIamInstanceProfile on "\*", but IAM scopes it to resources/,
+    ],
+  ])('refuses %s', (_, change, message) => {
+    expect(() => inverseGrants(withInverse(change) as never)).toThrow(TemplateError);
+    expect(() => inverseGrants(withInverse(change) as never)).toThrow(message);
+  });
+});
+
+describe('the undo role of the member stack', () => {
+  const template = buildMemberTemplate({ playbooks: shipped, registry });
+  const policy = statementsOf(template, 'UndoPolicy');
+  const resolved = resolveTemplate(template, {
+    accountId: '444455556666',
+    partition: 'aws',
+    region: 'us-east-1',
+    stackName: 'riposte-member',
+    parameters: {
+      FunctionRoleArn: 'arn:aws:iam::111122223333:role/riposte-RiposteRole-ABC123',
+    },
+  });
+
+  it('is named by UndoRoleName (RiposteUndo), output by ARN', () => {
+    expect(template.Parameters.UndoRoleName).toMatchObject({ Type: 'String', Default: 'RiposteUndo' });
+    expect(template.Resources.UndoRole!.Properties.RoleName).toEqual({ Ref: 'UndoRoleName' });
+    expect(template.Resources.UndoPolicy!.Properties.Roles).toEqual([{ Ref: 'UndoRole' }]);
+    expect(template.Outputs.UndoRoleArn).toEqual({ Value: { 'Fn::GetAtt': ['UndoRole', 'Arn'] } });
+    expect(resolved.getAtt('UndoRole', 'Arn')).toBe('arn:aws:iam::444455556666:role/RiposteUndo');
+    expect(
+      buildMemberTemplate({ playbooks: shipped, registry, undoRoleName: 'incident-undo' }).Parameters
+        .UndoRoleName!.Default,
+    ).toBe('incident-undo');
+    expect(() => buildMemberTemplate({ playbooks: shipped, registry, undoRoleName: 'team/undo' })).toThrow(
+      TemplateError,
+    );
+  });
+
+  it("trusts the function's account as a whole, taken from FunctionRoleArn, so that account's IAM decides who", () => {
+    const trust = resolved.resources.UndoRole!.Properties.AssumeRolePolicyDocument;
+
+    expect(trust).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'TrustTheFunctionAccount',
+          Effect: 'Allow',
+          Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+          Action: 'sts:AssumeRole',
+        },
+      ],
+    });
+    expect(JSON.stringify(template.Resources.UndoRole)).not.toMatch(/\d{12}/);
+  });
+
+  it("allows exactly what the registered actions' inverses are granted", () => {
+    const expected = undoRolePolicy(registry.list(), {
+      topicCondition: 'HasNotificationTopic',
+      topic: { Ref: 'NotificationTopicArn' },
+    }).map(statementOf);
+
+    expect(allows(policy)).toEqual(expected);
+    expect(pairs(policy)).toEqual(pairs(expected));
+    expect(allows(policy).flatMap((statement) => statement.Action)).toEqual(
+      expect.arrayContaining([
+        'ec2:AssociateIamInstanceProfile',
+        'iam:PassRole',
+        's3:PutBucketPublicAccessBlock',
+      ]),
+    );
+  });
+
+  it("is denied IAM writes on the stack's roles, the function's, the protected roles and ProtectedPrincipals", () => {
+    const denies = bySid(template, 'UndoPolicy');
+    const own = resourcesOf(denies.DenyIamWritesOnProtectedRoles!);
+
+    expect(own).toEqual(
+      expect.arrayContaining([
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+        subOf('arn:${AWS::Partition}:iam::${AWS::AccountId}:role${MemberRolePath}${MemberRoleName}'),
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+        subOf('arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${UndoRoleName}'),
+        ...PROTECTED_ROLE_PATTERNS.map((pattern) => subOf(`arn:\${AWS::Partition}:iam::*:role/${pattern}`)),
+      ]),
+    );
+    expect(denies.DenyIamWritesOnProtectedRoles!.Action).toEqual([...IAM_WRITE_ACTIONS]);
+    expect(denies.DenyIamWritesOnFunctionRoles).toMatchObject({ Resource: { Ref: 'FunctionRoleArn' } });
+    expect(denies.DenyIamWritesOnProtectedPrincipals).toMatchObject({
+      Resource: { Ref: 'ProtectedPrincipals' },
+    });
+    // The member role may not touch the undo role either.
+    expect(resourcesOf(bySid(template, 'MemberPolicy').DenyIamWritesOnProtectedRoles!)).toContainEqual(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      subOf('arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${UndoRoleName}'),
+    );
+  });
+
+  it("fits its policy within IAM's 10,240 characters for a role's inline policies", () => {
+    expect(policySize(template, 'UndoPolicy')).toBeLessThan(10_240);
   });
 });
 

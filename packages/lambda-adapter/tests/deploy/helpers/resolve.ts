@@ -108,6 +108,8 @@ const logGroupArn = (r: ModelInput) => arn(r.d, 'logs', true, `log-group:${r.nam
 const queueArn = (r: ModelInput) => arn(r.d, 'sqs', true, r.name);
 const queueUrl = (r: ModelInput) => `https://sqs.${r.d.region}.amazonaws.com/${r.d.accountId}/${r.name}`;
 const topicArn = (r: ModelInput) => arn(r.d, 'sns', true, r.name);
+const actionTargetArn = (r: ModelInput) =>
+  arn(r.d, 'securityhub', true, `action/custom/${String(r.property('Id'))}`);
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const busName = (r: ModelInput): string | undefined => {
   const bus = r.property('EventBusName');
@@ -192,6 +194,14 @@ const MODELS: Record<string, TypeModel> = {
     nameProperty: 'AlarmName',
     ref: physicalId,
     attributes: { Arn: (r) => arn(r.d, 'cloudwatch', true, `alarm:${r.name}`) },
+  },
+  // Ref returns the dashboard's name; it has no attribute.
+  'AWS::CloudWatch::Dashboard': { nameProperty: 'DashboardName', ref: physicalId, attributes: {} },
+  // Ref and ActionTargetArn return the custom action's ARN, which ends in action/custom/<Id> (the
+  // `resources` of a Security Hub Findings - Custom Action event).
+  'AWS::SecurityHub::ActionTarget': {
+    ref: (r) => actionTargetArn(r),
+    attributes: { ActionTargetArn: (r) => actionTargetArn(r) },
   },
 };
 

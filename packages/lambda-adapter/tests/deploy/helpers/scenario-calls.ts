@@ -73,6 +73,7 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRun
     await dynamo.createTable(options.tableName);
     const dynamoCalls: Call[] = [];
     const handler = createHandler({
+      metricsOutput: () => undefined,
       env: {
         RIPOSTE_MODE: 'enforce',
         RIPOSTE_SNS_TOPIC_ARN: options.topicArn,
@@ -190,6 +191,8 @@ const passProfileRoles = (w: Where, reference: unknown, instance: string) =>
     resource: roleArn(w, name),
     context: { 'iam:PassedToService': 'ec2.amazonaws.com', 'iam:AssociatedResourceArn': instance },
   }));
+
+const hubArn = (w: Where): string => `arn:${w.partition}:securityhub:${w.region}:${w.accountId}:hub/default`;
 
 type Mapped = Omit<IamRequest, 'source'>;
 type Mapper = (params: Record<string, unknown>, w: Where) => Mapped[];
@@ -315,6 +318,11 @@ const MAPPERS: Record<string, Mapper> = {
   ],
   'CloudTrail StartLogging': (p, w) => [{ action: 'cloudtrail:StartLogging', resource: trailArn(w, p.Name) }],
   'SNS Publish': (p) => [{ action: 'sns:Publish', resource: String(p.TopicArn) }],
+  // Security Hub authorizes these on the account's hub in the region (resource type hub).
+  'SecurityHub GetFindings': (_p, w) => [{ action: 'securityhub:GetFindings', resource: hubArn(w) }],
+  'SecurityHub BatchUpdateFindings': (_p, w) => [
+    { action: 'securityhub:BatchUpdateFindings', resource: hubArn(w) },
+  ],
 };
 
 export interface CallMapping {
