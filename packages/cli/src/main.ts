@@ -1,13 +1,16 @@
 import { isAbsolute, relative } from 'node:path';
 import { ConfigurationError, formatIssue, isRiposteError } from '@riposte/core';
+import { approveHelp, rejectHelp, runApprove, runReject } from './commands/approve.js';
 import { buildHelp, runBuild } from './commands/build.js';
 import { coverageHelp, runCoverage } from './commands/coverage.js';
+import { historyHelp, runHistory } from './commands/history.js';
 import { initHelp, runInit } from './commands/init.js';
 import { matchHelp, runMatch } from './commands/match.js';
 import { normalizeHelp, runNormalize } from './commands/normalize.js';
 import { planHelp, runPlan } from './commands/plan.js';
 import { runTemplate, templateHelp } from './commands/template.js';
 import { runTest, testHelp } from './commands/test.js';
+import { runUndo, undoHelp } from './commands/undo.js';
 import { runValidate, validateHelp } from './commands/validate.js';
 import { type CliIO, EXIT, UsageError } from './io.js';
 
@@ -26,6 +29,10 @@ const COMMANDS: Record<string, Command> = {
   coverage: { run: runCoverage, help: coverageHelp },
   build: { run: runBuild, help: buildHelp },
   template: { run: runTemplate, help: templateHelp },
+  history: { run: runHistory, help: historyHelp },
+  approve: { run: runApprove, help: approveHelp },
+  reject: { run: runReject, help: rejectHelp },
+  undo: { run: runUndo, help: undoHelp },
 };
 
 export const usage = (): string =>

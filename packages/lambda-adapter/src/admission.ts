@@ -53,7 +53,11 @@ export interface AdmissionOptions {
  * refused finding.
  */
 export const createAdmission = (options: AdmissionOptions) => {
-  const admit = async (delivered: Finding): Promise<Admission> => {
+  /**
+   * `ignoreAge`: an approval re-verifies the finding a held response acted on, however long ago
+   * GuardDuty last updated it; the hold's own expiry bounds how late that may be.
+   */
+  const admit = async (delivered: Finding, { ignoreAge = false } = {}): Promise<Admission> => {
     if (delivered.partition !== options.own.partition) {
       return {
         admitted: false,
@@ -127,7 +131,7 @@ export const createAdmission = (options: AdmissionOptions) => {
         verification: summary,
       };
     }
-    if (updated < now - options.maxFindingAgeSeconds * 1000) {
+    if (!ignoreAge && updated < now - options.maxFindingAgeSeconds * 1000) {
       return {
         admitted: false,
         code: 'FINDING_TOO_OLD',

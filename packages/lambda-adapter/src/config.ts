@@ -31,6 +31,14 @@ export interface AdapterConfig {
   maxTargetsPerHour: number;
   /** `RIPOSTE_MAX_FINDING_AGE` in seconds: older findings (by their last update) are refused. */
   maxFindingAgeSeconds: number;
+  /** `RIPOSTE_HISTORY_TABLE`: DynamoDB table of every response's full report; unset keeps them in memory. */
+  historyTable?: string;
+  /** `RIPOSTE_HISTORY_BUCKET`: also write each record to S3, partitioned by date, for Athena. */
+  historyBucket?: string;
+  /** `RIPOSTE_HISTORY_TTL_DAYS`: how long history records are kept. Default 400. */
+  historyTtlDays: number;
+  /** `RIPOSTE_APPROVAL_TIMEOUT_HOURS`: how long held steps wait for approval. Default 24. */
+  approvalTimeoutHours: number;
 }
 
 /** Idempotency records outlive the oldest finding the function accepts, so a replay is always recognised. */
@@ -58,6 +66,7 @@ const TABLE =
 const ROLE = /^(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 // What STS accepts as an ExternalId.
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+const BUCKET = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const TOPIC = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$/;
 
 /** An unset or blank variable is absent: CloudFormation writes `''` for an empty parameter. */
@@ -87,6 +96,8 @@ export const readConfig = (env: Record<string, string | undefined>): AdapterConf
     protectedPrincipals: [],
     maxTargetsPerHour: 50,
     maxFindingAgeSeconds: 7 * 86_400,
+    historyTtlDays: 400,
+    approvalTimeoutHours: 24,
   };
 
   const mode = read(env, 'RIPOSTE_MODE');
@@ -105,6 +116,37 @@ export const readConfig = (env: Record<string, string | undefined>): AdapterConf
       message: `"${table}" is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -) or table ARN`,
     });
   } else if (table !== undefined) config.idempotencyTable = table;
+
+  const history = read(env, 'RIPOSTE_HISTORY_TABLE');
+  if (history !== undefined && !TABLE.test(history)) {
+    problems.push({
+      variable: 'RIPOSTE_HISTORY_TABLE',
+      message: `"${history}" is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -) or table ARN`,
+    });
+  } else if (history !== undefined) config.historyTable = history;
+
+  const bucket = read(env, 'RIPOSTE_HISTORY_BUCKET');
+  if (bucket !== undefined && !BUCKET.test(bucket)) {
+    problems.push({
+      variable: 'RIPOSTE_HISTORY_BUCKET',
+      message: `"${bucket.slice(0, 80)}" is not an S3 bucket name (3-63 of a-z 0-9 . -)`,
+    });
+  } else if (bucket !== undefined) config.historyBucket = bucket;
+
+  const whole = (variable: string, min: number, max: number, unit: string): number | undefined => {
+    const value = read(env, variable);
+    if (value === undefined) return undefined;
+    const number = /^\d{1,6}$/.test(value) ? Number(value) : Number.NaN;
+    if (number >= min && number <= max) return number;
+    problems.push({
+      variable,
+      message: `must be a whole number of ${unit} from ${min} to ${max}, not "${value.slice(0, 20)}"`,
+    });
+    return undefined;
+  };
+  config.historyTtlDays = whole('RIPOSTE_HISTORY_TTL_DAYS', 1, 3650, 'days') ?? config.historyTtlDays;
+  config.approvalTimeoutHours =
+    whole('RIPOSTE_APPROVAL_TIMEOUT_HOURS', 1, 720, 'hours') ?? config.approvalTimeoutHours;
 
   const role = read(env, 'RIPOSTE_MEMBER_ROLE');
   if (role !== undefined && (role.startsWith('arn:') || !ROLE.test(role))) {

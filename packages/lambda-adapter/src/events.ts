@@ -27,9 +27,18 @@ export interface FindingInput {
   input: unknown;
 }
 
+/** A person's decision on held steps: Security Hub's "Riposte: approve" or "Riposte: reject" on findings. */
+export interface DecisionInput {
+  decision: 'approval' | 'rejection';
+  /** The custom action's ARN: who decided, as far as the event says. */
+  actionTargetArn: string;
+  units: (FindingInput | Rejection)[];
+}
+
 /** What an invocation carries. */
 export type Invocation =
   | { kind: 'direct'; units: (FindingInput | Rejection)[] }
+  | ({ kind: 'decision' } & DecisionInput)
   | { kind: 'sqs'; records: { messageId: string; units: (FindingInput | Rejection)[] }[] }
   | { kind: 'sns'; units: (FindingInput | Rejection)[] };
 
@@ -75,8 +84,39 @@ const messageUnits = (text: unknown, what: string): (FindingInput | Rejection)[]
   return findingUnits(value);
 };
 
-/** Sorts an invocation into direct events, SQS batches and SNS notifications. Never throws. */
-export const classifyInvocation = (event: unknown): Invocation => {
+/** The ids the template gives the two custom actions (`AWS::SecurityHub::ActionTarget`). */
+export const APPROVE_ACTION_ID = 'RiposteApprove';
+export const REJECT_ACTION_ID = 'RiposteReject';
+
+const ACTION_TARGET =
+  /^arn:aws[a-z-]*:securityhub:[a-z0-9-]+:(\d{12}):action\/custom\/(RiposteApprove|RiposteReject)$/;
+
+/**
+ * A Security Hub custom action event on one of Riposte's two actions, in the function's own account:
+ * a decision. Any other custom action is an ordinary request to handle its findings.
+ */
+const decisionOf = (event: unknown, ownAccountId: string | undefined): DecisionInput | undefined => {
+  if (!isObject(event) || event['detail-type'] !== 'Security Hub Findings - Custom Action') return undefined;
+  if (event.source !== 'aws.securityhub' || !Array.isArray(event.resources)) return undefined;
+  for (const resource of event.resources) {
+    const match = typeof resource === 'string' ? ACTION_TARGET.exec(resource) : null;
+    if (!match || (ownAccountId !== undefined && match[1] !== ownAccountId)) continue;
+    return {
+      decision: match[2] === APPROVE_ACTION_ID ? 'approval' : 'rejection',
+      actionTargetArn: resource as string,
+      units: findingUnits(event),
+    };
+  }
+  return undefined;
+};
+
+/**
+ * Sorts an invocation into direct events, decisions on held steps, SQS batches and SNS notifications.
+ * Never throws.
+ */
+export const classifyInvocation = (event: unknown, ownAccountId?: string): Invocation => {
+  const decision = decisionOf(event, ownAccountId);
+  if (decision) return { kind: 'decision', ...decision };
   if (isObject(event) && Array.isArray(event.Records)) {
     const records = event.Records as unknown[];
     const sourceOf = (record: unknown): unknown =>

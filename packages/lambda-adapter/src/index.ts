@@ -25,6 +25,7 @@ export {
   AdapterConfigurationError,
   type AdapterErrorCode,
   type ConfigProblem,
+  HistoryError,
   IdempotencyStoreError,
   IdentityError,
   MemberRoleError,
@@ -39,6 +40,32 @@ export {
   type Rejection,
 } from './events.js';
 export { createHandler, handler, type LambdaContext, type RiposteHandler } from './handler.js';
+export {
+  COMPRESS_ABOVE_BYTES,
+  createDynamoDbHistory,
+  createMemoryHistory,
+  createS3HistoryWriter,
+  DEFAULT_HISTORY_PREFIX,
+  DEFAULT_HISTORY_TTL_DAYS,
+  DEFAULT_LIST_LIMIT,
+  type Decision,
+  type DynamoDbHistoryOptions,
+  HISTORY_BY_DAY_INDEX,
+  HISTORY_KINDS,
+  HISTORY_TABLE_SCHEMA,
+  type HistoryDynamoDbLike,
+  type HistoryKeyAttribute,
+  type HistoryKind,
+  type HistoryQuery,
+  type HistoryRecord,
+  type HistoryS3Like,
+  type HistoryStore,
+  type HistoryTableSchema,
+  type HistoryWriter,
+  historyObjectKey,
+  type S3HistoryWriterOptions,
+  teeHistory,
+} from './history/index.js';
 export { createDynamoDbStore, type DynamoDbLike, type DynamoDbStoreOptions } from './idempotency/dynamodb.js';
 export {
   type Completion,
@@ -59,6 +86,8 @@ export {
   occurrenceOf,
   type PreviousCompletion,
 } from './idempotency/store.js';
+export { type DecisionOutcome, type DecisionRequest, decideHeld, heldStepsOnly } from './lifecycle/decide.js';
+export { type HeldStep, type PendingApproval, pendingApproval, recordOf } from './lifecycle/held.js';
 export {
   createLogger,
   createMasker,
@@ -66,6 +95,15 @@ export {
   type LoggerOptions,
   maskSecrets,
 } from './logger.js';
+export {
+  createResponseMetrics,
+  METRICS_NAMESPACE,
+  type MetricsLogger,
+  RESPONSE_METRICS,
+  type ResponseMetrics,
+  type ResponseMetricsOptions,
+  timeToFirstContainment,
+} from './metrics.js';
 export { loadFunctionPlaybooks } from './playbooks.js';
 export {
   type FindingResult,

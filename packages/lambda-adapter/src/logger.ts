@@ -134,9 +134,15 @@ export const createLogger = (options: LoggerOptions): Logger => {
 
 const STEP_LEVEL = { failed: 'error', refused: 'warn' } as const;
 
-/** One line per step and one summary per finding, each bound to the finding (and playbook, action). */
+/**
+ * One line per step and one summary per finding, each bound to the finding (and playbook, action);
+ * at debug, each call with its input.
+ */
 export const logReport = (logger: Logger, report: Report): void => {
   const findingLog = logger.child({ findingId: report.findingId });
+  // Call inputs are what an investigation needs and what a busy log does not: debug and below. The
+  // masking above still applies to them (credentials, webhook URLs).
+  const inputs = logger.isLevelEnabled('debug');
   for (const step of report.steps) {
     const level = STEP_LEVEL[step.status as keyof typeof STEP_LEVEL] ?? 'info';
     findingLog.child({ playbook: step.playbook, action: step.action })[level](
@@ -151,6 +157,7 @@ export const logReport = (logger: Logger, report: Report): void => {
           service: call.service,
           operation: call.operation,
           mutating: call.mutating,
+          ...(inputs ? { input: call.input } : {}),
           ...('requestId' in call && call.requestId ? { requestId: call.requestId } : {}),
           ...('errorCode' in call && call.errorCode ? { errorCode: call.errorCode } : {}),
         })),

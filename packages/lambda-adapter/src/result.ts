@@ -18,6 +18,14 @@ import { occurrenceOf } from './idempotency/store.js';
  * - `BODY_INVALID`: an SQS or SNS message whose body is not JSON.
  * - `IDEMPOTENCY_FAILED`: the idempotency store could not be reached; nothing ran.
  * - `INTERNAL_ERROR`: a defect in Riposte; nothing is known to have run.
+ *
+ * A decision on held steps (Security Hub's "Riposte: approve" / "Riposte: reject") answers `HANDLED`
+ * when the approved steps ran, or:
+ * - `NOTHING_HELD`: no step of the finding awaits approval; nothing ran.
+ * - `APPROVAL_EXPIRED`: the held steps expired before the approval; nothing ran (recorded).
+ * - `ALREADY_DECIDED`: the held steps were approved or rejected before; nothing ran.
+ * - `REJECTED`: the held steps are rejected and will not run (recorded).
+ * - `HISTORY_FAILED`: history could not be read or written; nothing ran; retried.
  */
 export type ResultCode =
   | 'HANDLED'
@@ -34,7 +42,12 @@ export type ResultCode =
   | 'FINDING_INVALID'
   | 'BODY_INVALID'
   | 'IDEMPOTENCY_FAILED'
-  | 'INTERNAL_ERROR';
+  | 'INTERNAL_ERROR'
+  | 'NOTHING_HELD'
+  | 'APPROVAL_EXPIRED'
+  | 'ALREADY_DECIDED'
+  | 'REJECTED'
+  | 'HISTORY_FAILED';
 
 export interface StepResult {
   key: string;
@@ -131,7 +144,7 @@ const outcomeMessage: Record<ReportOutcome, string> = {
   applied: 'remediation applied',
   partial: 'remediation partly applied; some steps failed or were held',
   failed: 'remediation failed',
-  held: 'remediation held back by the circuit breaker; it runs at a later delivery',
+  held: 'remediation held: awaiting approval, or by the circuit breaker until a later delivery (see each step)',
 };
 
 export interface SummaryContext {

@@ -35,11 +35,19 @@ import { createDynamoDbBreaker, createMemoryBreaker } from './breaker.js';
 import { bundledPlaybooks } from './bundled-playbooks.js';
 import { type AdapterConfig, IDEMPOTENCY_TTL_SECONDS, readConfig } from './config.js';
 import { MemberRoleError } from './errors.js';
+import {
+  createDynamoDbHistory,
+  createMemoryHistory,
+  createS3HistoryWriter,
+  teeHistory,
+} from './history/index.js';
+import type { HistoryStore } from './history/record.js';
 import { createDynamoDbStore, type DynamoDbLike } from './idempotency/dynamodb.js';
 import { createIdempotencyGuard, type IdempotencyGuard } from './idempotency/guard.js';
 import { createMemoryStore } from './idempotency/memory.js';
 import type { IdempotencyStore } from './idempotency/store.js';
 import { createLogger, type LogDestination, type Logger } from './logger.js';
+import { createResponseMetrics, type ResponseMetrics } from './metrics.js';
 import { loadFunctionPlaybooks } from './playbooks.js';
 
 /**
@@ -78,6 +86,13 @@ export interface HandlerOptions {
   logDestination?: LogDestination;
   /** How long an idempotency record lasts. Default 30 days. */
   idempotencyTtlSeconds?: number;
+  /**
+   * Where responses are recorded. Default: DynamoDB when `RIPOSTE_HISTORY_TABLE` is set (with an S3
+   * copy when `RIPOSTE_HISTORY_BUCKET` is), else memory.
+   */
+  history?: HistoryStore;
+  /** Where the EMF metric lines go. Default: standard output, where Lambda's log capture finds them. */
+  metricsOutput?: (line: string) => void;
 }
 
 /** What a verifier is built from: the function's own services and those of a finding's member account. */
@@ -107,9 +122,14 @@ export interface Runtime {
   logger: Logger;
   own: FunctionIdentity;
   /** Admission, the forgery alarm and the member role of the finding's account. */
-  admit(delivered: Finding): Promise<Entry>;
+  admit(delivered: Finding, options?: { ignoreAge?: boolean }): Promise<Entry>;
+  /** Where every response, approval and rejection is recorded. */
+  history: HistoryStore;
   guard: IdempotencyGuard;
   engine: Engine;
+  clock: () => Date;
+  /** Findings, steps, refusals and timings as CloudWatch metrics (EMF), flushed once per invocation. */
+  metrics: ResponseMetrics;
 }
 
 interface EntryServices {
@@ -126,9 +146,9 @@ interface EntryServices {
  */
 const createEntry =
   ({ admission, alarm, members, isMemberFinding }: EntryServices) =>
-  async (delivered: Finding): Promise<Entry> => {
+  async (delivered: Finding, options: { ignoreAge?: boolean } = {}): Promise<Entry> => {
     // Nothing about the delivered copy is believed until GuardDuty vouches for it.
-    const admitted = await admission.admit(delivered);
+    const admitted = await admission.admit(delivered, options);
     if (!admitted.admitted) {
       if (admitted.code === 'FINDING_UNVERIFIED') {
         await alarm.raise(delivered, admitted.verification?.reason ?? admitted.message);
@@ -151,6 +171,24 @@ const createEntry =
     }
     return admitted;
   };
+
+/** The configured history: the table (with its S3 copy), or the container's memory. */
+const historyOf = (
+  config: AdapterConfig,
+  dynamodb: DynamoDbLike | undefined,
+  clock: () => Date,
+): HistoryStore => {
+  if (!config.historyTable) return createMemoryHistory();
+  const table = createDynamoDbHistory({
+    tableName: config.historyTable,
+    ttlDays: config.historyTtlDays,
+    clock,
+    ...(dynamodb ? { client: dynamodb as never } : {}),
+  });
+  return config.historyBucket
+    ? teeHistory(table, createS3HistoryWriter({ bucket: config.historyBucket }))
+    : table;
+};
 
 // Organizations answers in one region per partition.
 const ORGANIZATIONS_REGION: Record<string, string> = {
@@ -284,6 +322,7 @@ export const initialise = async (options: HandlerOptions): Promise<Runtime> => {
             ...(options.dynamodb ? { client: options.dynamodb } : {}),
           })
         : createMemoryStore());
+    const history = options.history ?? historyOf(config, options.dynamodb, clock);
     const alarm = createForgeryAlarm({
       services: ownServices,
       scope: { accountId: own.accountId, region },
@@ -300,6 +339,8 @@ export const initialise = async (options: HandlerOptions): Promise<Runtime> => {
         playbooks: playbooks.map((playbook) => playbook.name),
         playbookSource: options.playbooks ? 'given' : (config.playbooksDir ?? 'bundled'),
         idempotency: config.idempotencyTable ? 'dynamodb' : 'memory',
+        history: config.historyTable ? 'dynamodb' : 'memory',
+        historyBucket: config.historyBucket ?? null,
         memberRole: config.memberRole ?? null,
         accounts: config.accounts,
         organizationId: config.organizationId ?? null,
@@ -327,6 +368,13 @@ export const initialise = async (options: HandlerOptions): Promise<Runtime> => {
         clock,
       }),
       engine,
+      history,
+      clock,
+      metrics: createResponseMetrics({
+        clock,
+        ...(options.metricsOutput ? { output: options.metricsOutput } : {}),
+        ...(env.AWS_LAMBDA_FUNCTION_NAME ? { serviceName: env.AWS_LAMBDA_FUNCTION_NAME } : {}),
+      }),
     };
   } catch (error) {
     logger.fatal({ err: error }, FATAL);

@@ -143,7 +143,7 @@ describe('dist/handler.mjs replaying the canonical scenario', () => {
     const run = await runBundle(environment(fake, 'enforce'), events.slice(0, 1).map(invocation));
 
     const steps = run.logs.filter((line) => typeof line.step === 'string');
-    expect(steps.length).toBe(5);
+    expect(steps.length).toBe(6);
     expect(
       steps.every(
         (line) => line.findingId === '7ec8a2f6b1d94e3a8c5f0b2d4e6a8c01' && line.playbook && line.action,

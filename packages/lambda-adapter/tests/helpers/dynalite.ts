@@ -18,6 +18,8 @@ const dynalite = createRequire(import.meta.url)('dynalite') as Dynalite;
 
 export interface LocalDynamoDb {
   client: DynamoDBClient;
+  /** Where it listens, for a child process's `AWS_ENDPOINT_URL_DYNAMODB`. */
+  url: string;
   /** Creates a table shaped as the template's: partition key `pk`. */
   createTable(name: string): Promise<void>;
   close(): Promise<void>;
@@ -35,6 +37,7 @@ export const startDynalite = async (): Promise<LocalDynamoDb> => {
   });
   return {
     client,
+    url: `http://127.0.0.1:${server.address().port}`,
     createTable: async (name) => {
       await client.send(
         new CreateTableCommand({

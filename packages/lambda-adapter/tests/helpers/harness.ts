@@ -82,6 +82,8 @@ export interface TestHandler {
   handler: ReturnType<typeof createHandler>;
   recorder: Recorder;
   logs: LogCapture;
+  /** The EMF documents the handler flushed, parsed. */
+  metrics: Record<string, unknown>[];
   playbooks: Playbook[];
 }
 
@@ -94,6 +96,7 @@ export const testHandler = async (
   const registry = recordingRegistry(recorder);
   const playbooks = await loadPlaybooks([fixture('playbooks')], { registry });
   const logs = captureLogs();
+  const metrics: Record<string, unknown>[] = [];
   const handler = createHandler({
     env,
     registry,
@@ -103,7 +106,8 @@ export const testHandler = async (
     clock: () => new Date('2025-06-03T16:00:00.000Z'),
     sts: identitySts(),
     verifier: vouchingVerifier,
+    metricsOutput: (line) => void metrics.push(JSON.parse(line) as Record<string, unknown>),
     ...options,
   });
-  return { handler, recorder, logs, playbooks };
+  return { handler, recorder, logs, metrics, playbooks };
 };

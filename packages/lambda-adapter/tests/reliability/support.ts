@@ -89,6 +89,7 @@ export const startLambda = async (
   holdFindings(fake.state, [...scenarioEvents(), ...ruleFindingEvents()]);
   const logs = captureLogs();
   const handler = createHandler({
+    metricsOutput: () => undefined,
     env: { RIPOSTE_MODE: 'enforce', RIPOSTE_SNS_TOPIC_ARN: SCENARIO.topicArn, ...options.env },
     createServices: fakeServices(fake, options.clientConfig),
     logDestination: logs.destination,

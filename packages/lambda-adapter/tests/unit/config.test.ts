@@ -12,6 +12,8 @@ describe('readConfig', () => {
       protectedPrincipals: [],
       maxTargetsPerHour: 50,
       maxFindingAgeSeconds: 604_800,
+      historyTtlDays: 400,
+      approvalTimeoutHours: 24,
     });
   });
 
@@ -29,6 +31,10 @@ describe('readConfig', () => {
       RIPOSTE_PROTECTED_PRINCIPALS: 'breakglass-admin,arn:aws:iam::*:role/incident-*',
       RIPOSTE_MAX_TARGETS_PER_HOUR: '20',
       RIPOSTE_MAX_FINDING_AGE: '2d',
+      RIPOSTE_HISTORY_TABLE: 'riposte-history',
+      RIPOSTE_HISTORY_BUCKET: 'security-archive.example-org',
+      RIPOSTE_HISTORY_TTL_DAYS: '730',
+      RIPOSTE_APPROVAL_TIMEOUT_HOURS: '4',
     });
 
     expect(config).toEqual({
@@ -44,6 +50,10 @@ describe('readConfig', () => {
       protectedPrincipals: ['breakglass-admin', 'arn:aws:iam::*:role/incident-*'],
       maxTargetsPerHour: 20,
       maxFindingAgeSeconds: 172_800,
+      historyTable: 'riposte-history',
+      historyBucket: 'security-archive.example-org',
+      historyTtlDays: 730,
+      approvalTimeoutHours: 4,
     });
   });
 
@@ -62,6 +72,8 @@ describe('readConfig', () => {
       protectedPrincipals: [],
       maxTargetsPerHour: 50,
       maxFindingAgeSeconds: 604_800,
+      historyTtlDays: 400,
+      approvalTimeoutHours: 24,
     });
   });
 
@@ -113,6 +125,12 @@ describe('readConfig', () => {
     ['RIPOSTE_MODE', 'yolo', /must be "dry-run" or "enforce", not "yolo"/],
     ['RIPOSTE_MODE', 'Enforce', /not "Enforce"/],
     ['RIPOSTE_IDEMPOTENCY_TABLE', 'a b', /not a DynamoDB table name/],
+    ['RIPOSTE_HISTORY_TABLE', 'a b', /not a DynamoDB table name/],
+    ['RIPOSTE_HISTORY_BUCKET', 'Upper_Case', /not an S3 bucket name/],
+    ['RIPOSTE_HISTORY_BUCKET', 'a..b', /not an S3 bucket name/],
+    ['RIPOSTE_HISTORY_TTL_DAYS', '0', /whole number of days from 1 to 3650/],
+    ['RIPOSTE_HISTORY_TTL_DAYS', '400d', /whole number of days/],
+    ['RIPOSTE_APPROVAL_TIMEOUT_HOURS', '721', /whole number of hours from 1 to 720/],
     ['RIPOSTE_MEMBER_ROLE', 'arn:aws:iam::111122223333:role/riposte', /the role's name, not its ARN/],
     ['RIPOSTE_MEMBER_ROLE', 'role with spaces', /not an IAM role name/],
     ['RIPOSTE_SNS_TOPIC_ARN', 'security-alerts', /not an SNS topic ARN/],

@@ -379,6 +379,7 @@ describe('handler: initialisation', () => {
   it('refuses every event when a playbook of RIPOSTE_PLAYBOOKS is invalid, naming the file', async () => {
     const recorder = createRecorder();
     const handler = createHandler({
+      metricsOutput: () => undefined,
       env: { RIPOSTE_MODE: 'enforce', RIPOSTE_PLAYBOOKS: fixture('bad-playbooks') },
       registry: recordingRegistry(recorder),
       logDestination: { write: () => undefined },
@@ -398,6 +399,7 @@ describe('handler: initialisation', () => {
 
   it('refuses to start without a single playbook', async () => {
     const handler = createHandler({
+      metricsOutput: () => undefined,
       env: { RIPOSTE_MODE: 'enforce' },
       registry: recordingRegistry(createRecorder()),
       bundled: async () => [],
@@ -415,6 +417,7 @@ describe('handler: initialisation', () => {
     let loads = 0;
     const text = 'name: respond\nmatch:\n  types: ["**"]\nactions:\n  - action: record-response\n';
     const handler = createHandler({
+      metricsOutput: () => undefined,
       env: { RIPOSTE_MODE: 'enforce' },
       registry: recordingRegistry(recorder),
       bundled: async (registry) => {
