@@ -370,8 +370,8 @@ export const initialise = async (options: HandlerOptions): Promise<Runtime> => {
       engine,
       history,
       clock,
+      // Stamped with the wall clock when flushed: CloudWatch refuses metrics from outside its window.
       metrics: createResponseMetrics({
-        clock,
         ...(options.metricsOutput ? { output: options.metricsOutput } : {}),
         ...(env.AWS_LAMBDA_FUNCTION_NAME ? { serviceName: env.AWS_LAMBDA_FUNCTION_NAME } : {}),
       }),
