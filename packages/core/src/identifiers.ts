@@ -19,6 +19,14 @@
  * | account id | 12 digits |
  * | region, partition | as the AWS SDK's partition table spells them |
  * | GuardDuty finding / detector id | lowercase letters and digits, 1-300 |
+ * | ECS task id | 32 lowercase hex digits, or a UUID (older tasks) |
+ * | RDS DB instance / cluster / shard group identifier | a letter, then letters, digits and single hyphens, 1-63, not ending with `-` |
+ * | Kubernetes namespace | RFC 1123 label: lowercase letters, digits and `-`, 1-63 |
+ * | Kubernetes object name | RFC 1123 subdomain: lowercase letters, digits, `-` and `.`, 1-253 |
+ * | Kubernetes workload | `namespace/name`, or the object's UID |
+ * | Kubernetes user name | printable ASCII without whitespace or wildcards, 1-512 |
+ * | database user name | a letter or `_`, then letters, digits and `_ $ . @ -`, 1-63 |
+ * | S3 object | `bucket/key`: a bucket name and a key of 1-1024 printable ASCII characters without whitespace |
  *
  * Messages quote values with {@link quoteIdentifier}: truncated, JSON-escaped and ASCII-only, so a
  * hostile value can neither flood a report nor smuggle control characters into a log line.
@@ -109,6 +117,48 @@ const trailNameCheck: Check = (value) => {
   if (/[._-]{2}/.test(value)) return 'must not have two adjacent periods, underscores or dashes';
   if (IPV4.test(value)) return 'must not be formatted as an IP address';
   return undefined;
+};
+
+/** An RFC 1123 DNS label, as Kubernetes names namespaces. */
+const kubernetesLabel: Check = matches(
+  /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+  'lowercase letters, digits and "-", 1-63, starting and ending with a letter or digit',
+);
+
+/** An RFC 1123 DNS subdomain, as Kubernetes names most objects. */
+const kubernetesSubdomain: Check = (value) =>
+  value.length <= 253 && /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/.test(value) && !value.includes('..')
+    ? undefined
+    : 'expected lowercase letters, digits, "-" and ".", 1-253, starting and ending with a letter or digit';
+
+const kubernetesWorkloadCheck: Check = (value) => {
+  const slash = value.indexOf('/');
+  if (slash < 0) {
+    return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value)
+      ? undefined
+      : 'expected "namespace/name" or a UID';
+  }
+  const namespace = kubernetesLabel(value.slice(0, slash));
+  if (namespace) return `namespace: ${namespace}`;
+  const name = kubernetesSubdomain(value.slice(slash + 1));
+  return name && `name: ${name}`;
+};
+
+/** An object key: 1-1024 printable ASCII characters (whitespace, control characters and wildcards refused). */
+const s3KeyCheck: Check = (value) => {
+  if (value.length > 1024) return 'expected at most 1024 characters';
+  if (!/^[\x21-\x7e]+$/.test(value)) return 'expected printable ASCII characters without whitespace';
+  if (/[*?]/.test(value)) return 'must not contain a wildcard';
+  return undefined;
+};
+
+const s3ObjectCheck: Check = (value) => {
+  const slash = value.indexOf('/');
+  if (slash < 0) return 'expected "bucket/key"';
+  const bucket = bucketNameCheck(value.slice(0, slash));
+  if (bucket) return `bucket: ${bucket}`;
+  const key = s3KeyCheck(value.slice(slash + 1));
+  return key && `key: ${key}`;
 };
 
 /** `/`, or `/a/b/`: printable ASCII without wildcards, at most 512 characters. */
@@ -232,6 +282,46 @@ export const IDENTIFIER_KINDS = {
         ? undefined
         : 'expected a letter, then letters, digits and single hyphens, 1-63, not ending with "-"',
   },
+  'ecs-task-id': {
+    description: 'ECS task id',
+    check: matches(
+      /^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+      '32 lowercase hex digits or a UUID',
+    ),
+  },
+  'lambda-version': {
+    description: 'Lambda function version',
+    check: matches(/^(?:\$LATEST|[0-9]{1,10})$/, '"$LATEST" or a version number'),
+  },
+  'kubernetes-namespace': { description: 'Kubernetes namespace', check: kubernetesLabel },
+  'kubernetes-name': { description: 'Kubernetes object name', check: kubernetesSubdomain },
+  'kubernetes-uid': {
+    description: 'Kubernetes UID',
+    check: matches(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'a lowercase UUID'),
+  },
+  /** A workload as a target names it: `namespace/name`, or its UID. */
+  'kubernetes-workload': { description: 'Kubernetes workload', check: kubernetesWorkloadCheck },
+  'kubernetes-username': {
+    description: 'Kubernetes user name',
+    check: (value) =>
+      value.length > 512
+        ? 'expected 1-512 characters'
+        : !/^[\x21-\x7e]+$/.test(value)
+          ? 'expected printable ASCII without whitespace'
+          : /[*?]/.test(value)
+            ? 'must not contain a wildcard'
+            : undefined,
+  },
+  'database-user-name': {
+    description: 'database user name',
+    check: matches(
+      /^[A-Za-z_][A-Za-z0-9_$.@-]{0,62}$/,
+      'a letter or "_", then letters, digits and _ $ . @ -, 1-63',
+    ),
+  },
+  /** An S3 object as a target names it: `bucket/key`. */
+  's3-object': { description: 'S3 object (bucket/key)', check: s3ObjectCheck },
+  's3-object-key': { description: 'S3 object key', check: s3KeyCheck },
   /** A container's runtime id or name. */
   container: {
     description: 'container id or name',
@@ -329,6 +419,21 @@ const RESOURCE_SHAPES: Record<string, Record<string, (rest: string) => string | 
     },
   },
   eks: { 'cluster/': (rest) => identifierProblem('eks-cluster-name', rest) },
+  ecs: {
+    'cluster/': (rest) => identifierProblem('ecs-cluster-name', rest),
+    'task/': (rest) => {
+      // task/ID (old format) or task/cluster/ID
+      const [first, second, extra] = rest.split('/');
+      if (extra !== undefined) return 'expected task/ID or task/cluster/ID';
+      return second === undefined
+        ? identifierProblem('ecs-task-id', first)
+        : (identifierProblem('ecs-cluster-name', first) ?? identifierProblem('ecs-task-id', second));
+    },
+  },
+  rds: {
+    'db:': (rest) => identifierProblem('rds-instance-identifier', rest),
+    'cluster:': (rest) => identifierProblem('rds-instance-identifier', rest),
+  },
   lambda: {
     'function:': (rest) =>
       identifierProblem('lambda-function-name', rest.replace(/:[A-Za-z0-9$_-]{1,128}$/, '')),

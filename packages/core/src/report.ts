@@ -27,9 +27,25 @@ export const describeResource = (resource: Resource): string => {
     case 'container':
       return `container ${resource.name ?? resource.id ?? '(unnamed)'}${resource.image ? ` (${resource.image})` : ''}`;
     case 'lambda-function':
-      return `Lambda function ${resource.name}`;
+      return `Lambda function ${resource.name}${resource.version ? `:${resource.version}` : ''}${resource.role ? `, role ${resource.role}` : ''}`;
     case 'rds-instance':
-      return `RDS instance ${resource.dbInstanceIdentifier}`;
+      return `RDS instance ${resource.dbInstanceIdentifier}${resource.engine ? ` (${resource.engine})` : ''}`;
+    case 'rds-cluster':
+      return `RDS cluster ${resource.dbClusterIdentifier}${resource.engine ? ` (${resource.engine})` : ''}`;
+    case 'rds-limitless-db':
+      return `RDS Limitless DB shard group ${resource.dbShardGroupIdentifier}${resource.dbClusterIdentifier ? ` of cluster ${resource.dbClusterIdentifier}` : ''}`;
+    case 'rds-user': {
+      const db = resource.dbInstanceIdentifier ?? resource.dbClusterIdentifier;
+      return `database user ${resource.user}${resource.database ? ` on ${resource.database}` : ''}${db ? ` (${db})` : ''}${resource.application ? ` via ${resource.application}` : ''}`;
+    }
+    case 'ecs-task':
+      return `ECS task ${resource.arn}${resource.launchType ? ` (${resource.launchType})` : ''}`;
+    case 'kubernetes-workload':
+      return `Kubernetes ${resource.type} ${resource.namespace}/${resource.name}${resource.clusterName ? ` in ${resource.clusterName}` : ''}`;
+    case 'kubernetes-user':
+      return `Kubernetes user ${resource.username}${resource.groups.length > 0 ? ` (${resource.groups.join(', ')})` : ''}`;
+    case 's3-object':
+      return `S3 object s3://${resource.bucket}/${resource.key}${resource.versionId ? ` version ${resource.versionId}` : ''}`;
     case 'ebs-volume':
       return `EBS volume ${resource.volumeId ?? resource.volumeArn ?? (resource.snapshotArn ? `of snapshot ${resource.snapshotArn}` : '(unknown)')}`;
   }
@@ -42,8 +58,22 @@ export const formatFindingHeader = (finding: Finding, style: Style = plain): str
   ];
   for (const resource of finding.resources) lines.push(`  - ${describeResource(resource)}`);
   if (finding.actor?.remoteIp) {
+    const others = (finding.actor.remoteIps ?? []).filter((ip) => ip !== finding.actor?.remoteIp);
     lines.push(
-      `  actor ${finding.actor.remoteIp}${finding.actor.country ? ` (${finding.actor.country})` : ''}${finding.actor.api ? ` calling ${finding.actor.api}` : ''}`,
+      `  actor ${finding.actor.remoteIp}${finding.actor.country ? ` (${finding.actor.country})` : ''}${finding.actor.api ? ` calling ${finding.actor.api}` : ''}${others.length > 0 ? `; also ${others.join(', ')}` : ''}`,
+    );
+  }
+  const process = finding.process;
+  if (process) {
+    const parent = process.lineage[0]?.name;
+    lines.push(
+      `  process ${process.name ?? '(unnamed)'}${process.executablePath ? ` ${process.executablePath}` : ''}${process.pid === undefined ? '' : ` pid ${process.pid}`}${process.user ? ` as ${process.user}` : ''}${parent ? `, parent ${parent}` : ''}`,
+    );
+  }
+  const sequence = finding.sequence;
+  if (sequence) {
+    lines.push(
+      `  attack sequence ${sequence.uid}: ${sequence.signals.length} signals, ${sequence.actors.length} actors, ${sequence.endpoints.length} endpoints, ${sequence.resources.length} resources`,
     );
   }
   if (finding.techniques.length > 0) {

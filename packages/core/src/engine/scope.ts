@@ -10,6 +10,12 @@ import {
   regionPartition,
 } from '../identifiers.js';
 
+/** The task id at the end of an ECS task ARN (`task/ID` or `task/cluster/ID`). */
+const ecsTaskId = (arn: string): string | undefined => {
+  const resource = parseArn(arn)?.resource;
+  return resource?.startsWith('task/') ? resource.slice(resource.lastIndexOf('/') + 1) : undefined;
+};
+
 /** Every identifier under which a finding names a resource: a target must use one of them. */
 export const resourceIdentifiers = (resource: Resource): string[] => {
   const ids: (string | undefined)[] = (() => {
@@ -34,6 +40,20 @@ export const resourceIdentifiers = (resource: Resource): string[] => {
         return [resource.dbInstanceIdentifier, resource.arn];
       case 'ebs-volume':
         return [resource.volumeId, resource.volumeArn];
+      case 'ecs-task':
+        return [resource.arn, ecsTaskId(resource.arn)];
+      case 'kubernetes-workload':
+        return [`${resource.namespace}/${resource.name}`, resource.uid];
+      case 'kubernetes-user':
+        return [resource.username, resource.uid];
+      case 'rds-cluster':
+        return [resource.dbClusterIdentifier, resource.arn];
+      case 'rds-limitless-db':
+        return [resource.dbShardGroupIdentifier, resource.dbShardGroupArn];
+      case 'rds-user':
+        return [resource.user];
+      case 's3-object':
+        return [`${resource.bucket}/${resource.key}`, resource.arn];
     }
   })();
   return ids.filter((id): id is string => typeof id === 'string' && id.length > 0);
@@ -161,13 +181,74 @@ const resourceChecks = (resource: Resource, region: string): Check[] => {
       return [
         idCheck('name', resource.name, 'lambda-function-name'),
         arnCheck('arn', resource.arn, { service: 'lambda', region, resourcePrefix: 'function:' }),
+        idCheck('version', resource.version, 'lambda-version'),
         arnCheck('role', resource.role, { service: 'iam', resourcePrefix: 'role/' }),
+        idCheck('vpcId', resource.vpcId, 'vpc-id'),
+        ...(resource.subnetIds ?? []).map((id, index) => idCheck(`subnetIds[${index}]`, id, 'subnet-id')),
+        ...(resource.securityGroups ?? []).map((group, index) =>
+          idCheck(`securityGroups[${index}].groupId`, group.groupId, 'security-group-id'),
+        ),
       ];
     case 'rds-instance':
       return [
         idCheck('dbInstanceIdentifier', resource.dbInstanceIdentifier, 'rds-instance-identifier'),
         arnCheck('arn', resource.arn, { service: 'rds', region, resourcePrefix: 'db:' }),
         idCheck('dbClusterIdentifier', resource.dbClusterIdentifier, 'rds-instance-identifier'),
+      ];
+    case 'rds-cluster':
+      return [
+        idCheck('dbClusterIdentifier', resource.dbClusterIdentifier, 'rds-instance-identifier'),
+        arnCheck('arn', resource.arn, { service: 'rds', region }, `cluster:${resource.dbClusterIdentifier}`),
+      ];
+    case 'rds-limitless-db':
+      return [
+        idCheck('dbShardGroupIdentifier', resource.dbShardGroupIdentifier, 'rds-instance-identifier'),
+        arnCheck('dbShardGroupArn', resource.dbShardGroupArn, {
+          service: 'rds',
+          region,
+          resourcePrefix: 'shard-group:',
+        }),
+        idCheck('dbClusterIdentifier', resource.dbClusterIdentifier, 'rds-instance-identifier'),
+      ];
+    case 'rds-user':
+      return [
+        idCheck('user', resource.user, 'database-user-name'),
+        idCheck('dbInstanceIdentifier', resource.dbInstanceIdentifier, 'rds-instance-identifier'),
+        idCheck('dbClusterIdentifier', resource.dbClusterIdentifier, 'rds-instance-identifier'),
+      ];
+    case 'ecs-task':
+      return [
+        arnCheck('arn', resource.arn, { service: 'ecs', region, resourcePrefix: 'task/' }),
+        arnCheck('clusterArn', resource.clusterArn, { service: 'ecs', region, resourcePrefix: 'cluster/' }),
+        arnCheck('definitionArn', resource.definitionArn, {
+          service: 'ecs',
+          region,
+          resourcePrefix: 'task-definition/',
+        }),
+        ...resource.containers.flatMap((container, index) => [
+          idCheck(`containers[${index}].name`, container.name, 'container'),
+          idCheck(`containers[${index}].runtimeId`, container.runtimeId, 'container'),
+        ]),
+      ];
+    case 'kubernetes-workload':
+      return [
+        idCheck('clusterName', resource.clusterName, 'eks-cluster-name'),
+        idCheck('namespace', resource.namespace, 'kubernetes-namespace'),
+        idCheck('name', resource.name, 'kubernetes-name'),
+        idCheck('uid', resource.uid, 'kubernetes-uid'),
+      ];
+    case 'kubernetes-user':
+      return [
+        idCheck('clusterName', resource.clusterName, 'eks-cluster-name'),
+        idCheck('username', resource.username, 'kubernetes-username'),
+        idCheck('uid', resource.uid, 'kubernetes-username'),
+        ...resource.groups.map((group, index) => idCheck(`groups[${index}]`, group, 'kubernetes-username')),
+      ];
+    case 's3-object':
+      return [
+        idCheck('bucket', resource.bucket, 's3-bucket-name'),
+        idCheck('key', resource.key, 's3-object-key'),
+        arnCheck('arn', resource.arn, { service: 's3' }, `${resource.bucket}/${resource.key}`),
       ];
     case 'ebs-volume':
       return [
@@ -183,6 +264,7 @@ const resourceChecks = (resource: Resource, region: string): Check[] => {
           region,
           resourcePrefix: 'snapshot/',
         }),
+        arnCheck('kmsKeyArn', resource.kmsKeyArn, { service: 'kms', region, resourcePrefix: 'key/' }),
       ];
   }
 };
@@ -245,6 +327,22 @@ const TARGET_IDS: Record<
     kind: 'rds-instance-identifier',
     arn: (region) => ({ service: 'rds', region, resourcePrefix: 'db:' }),
   },
+  'rds-cluster': {
+    kind: 'rds-instance-identifier',
+    arn: (region) => ({ service: 'rds', region, resourcePrefix: 'cluster:' }),
+  },
+  'rds-limitless-db': {
+    kind: 'rds-instance-identifier',
+    arn: (region) => ({ service: 'rds', region, resourcePrefix: 'shard-group:' }),
+  },
+  'rds-user': { kind: 'database-user-name' },
+  'ecs-task': {
+    kind: 'ecs-task-id',
+    arn: (region) => ({ service: 'ecs', region, resourcePrefix: 'task/' }),
+  },
+  'kubernetes-workload': { kind: 'kubernetes-workload' },
+  'kubernetes-user': { kind: 'kubernetes-username' },
+  's3-object': { kind: 's3-object', arn: () => ({ service: 's3' }) },
 };
 
 /**
@@ -295,7 +393,7 @@ const targetArnExpectation = (kind: ActionTarget['kind'], region: string): ArnEx
  * Whether a target is one the finding names, and safe to act on. Refused (the reason is returned) when:
  * - the finding's own account is not 12 digits, its region or partition is invalid, or its region is
  *   not in its partition;
- * - the target is in another account, or another region (S3 buckets excepted);
+ * - the target is in another account, or another region (S3 buckets and objects excepted);
  * - the target's id is not a valid identifier of its kind, or the finding names no resource of that
  *   kind under that id;
  * - any identifier of the resource the target comes from is invalid (instance profile ARN, network
@@ -312,7 +410,7 @@ export const outOfScopeReason = (finding: Finding, target: ActionTarget): string
   if (target.accountId !== finding.accountId) {
     return `target account ${quoteIdentifier(target.accountId)} is not the finding's account ${finding.accountId}`;
   }
-  if (target.region !== finding.region && target.kind !== 's3-bucket') {
+  if (target.region !== finding.region && target.kind !== 's3-bucket' && target.kind !== 's3-object') {
     return `target region ${quoteIdentifier(target.region)} is not the finding's region ${finding.region}`;
   }
   const idProblem = targetIdProblem(finding, target);

@@ -138,8 +138,10 @@ export const planUndo = async <S>(
 
 /**
  * Runs an undo plan one step at a time, newest change first: a restore may depend on an earlier one
- * (security groups go back on the interfaces before the quarantine group is deleted). In dry-run, or
- * for a step whose plan settled it, nothing is sent. The answer is a report like a response's.
+ * (security groups go back on the interfaces before the quarantine group is deleted). Each inverse's
+ * execute re-reads its target first, so one planned as nothing to do is checked again in its turn. In
+ * dry-run, or for a step refused or failed in planning, nothing is sent. The answer is a report like
+ * a response's.
  */
 export const executeUndo = async <S>(
   plan: UndoPlan,
@@ -172,7 +174,14 @@ export const executeUndo = async <S>(
           },
         }
       : {};
-    if (step.plan.status !== 'planned') {
+    const definition = options.registry.get(step.action);
+    const inverse = definition?.undo;
+    const original = recorded.find((candidate) => candidate.key === step.undoes && candidate.undo);
+    // An inverse planned as nothing to do may have work once a newer change is undone (tags come back
+    // with an object copied back): in enforce, it checks again when its turn comes.
+    const recheck =
+      plan.mode === 'enforce' && step.plan.status === 'no-op' && hasInverse(inverse) && original?.undo;
+    if (step.plan.status !== 'planned' && !recheck) {
       reports.push({ ...head, status: step.plan.status, ...reason, ...error, calls: [], durationMs: 0 });
       continue;
     }
@@ -180,9 +189,6 @@ export const executeUndo = async <S>(
       reports.push({ ...head, status: 'dry-run', ...reason, calls: step.plan.calls, durationMs: 0 });
       continue;
     }
-    const definition = options.registry.get(step.action);
-    const inverse = definition?.undo;
-    const original = recorded.find((candidate) => candidate.key === step.undoes && candidate.undo);
     const started = clock();
     if (!hasInverse(inverse) || !original?.undo) {
       reports.push({

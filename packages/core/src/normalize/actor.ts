@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Actor } from '../finding.js';
 import {
   field,
@@ -66,12 +67,41 @@ const readDnsRequest = (actor: Actor, { value, path }: Located<JsonObject>): voi
   actor.protocol = optionalString(value, path, 'protocol');
 };
 
-const readKubernetesApiCall = (actor: Actor, action: Located<JsonObject>): void => {
+const readKubernetesApiCall = (actor: Actor, action: Located<JsonObject>, ips: string[]): void => {
   const { value, path } = action;
   actor.api = optionalString(value, path, 'verb');
   actor.userAgent = optionalString(value, path, 'userAgent');
+  const sourceIps = stringsOf(optionalArray(value, path, 'sourceIPs'));
+  ips.push(...sourceIps);
   // Calls from inside the cluster name only the source IPs, without remoteIpDetails.
-  if (!actor.remoteIp) actor.remoteIp = stringsOf(optionalArray(value, path, 'sourceIPs'))[0];
+  if (!actor.remoteIp) actor.remoteIp = sourceIps[0];
+};
+
+/** The remote address of a `remoteIpDetails` block, without reading the rest. */
+const remoteAddress = (holder: Located<JsonObject>): string | undefined => {
+  const remote = optionalObject(holder.value, holder.path, 'remoteIpDetails');
+  return (
+    remote &&
+    (optionalString(remote.value, remote.path, 'ipAddressV4') ??
+      optionalString(remote.value, remote.path, 'ipAddressV6'))
+  );
+};
+
+/** The addresses among `candidates` that are IP addresses, each once, in order. */
+export const ipAddresses = (candidates: readonly (string | undefined)[]): string[] => [
+  ...new Set(candidates.filter((ip): ip is string => typeof ip === 'string' && isIP(ip) !== 0)),
+];
+
+/**
+ * Adds `more` remote IP addresses to an actor (creating one when there is none): `remoteIps` lists
+ * every address, `remoteIp` stays the action's own, or becomes the first address when there is none.
+ */
+export const withRemoteIps = (actor: Actor | undefined, more: readonly string[]): Actor | undefined => {
+  const remoteIps = ipAddresses([actor?.remoteIp, ...(actor?.remoteIps ?? []), ...more]);
+  if (remoteIps.length === 0) return actor;
+  const merged: Actor = { ...actor, remoteIps };
+  if (merged.remoteIp === undefined) merged.remoteIp = remoteIps[0];
+  return merged;
 };
 
 /**
@@ -80,6 +110,7 @@ const readKubernetesApiCall = (actor: Actor, action: Located<JsonObject>): void 
  */
 export const actorOf = (action: Located<JsonObject>): Actor | undefined => {
   const actor: Actor = { actionType: optionalString(action.value, action.path, 'actionType') };
+  const ips: string[] = [];
   const apiCall = optionalObject(action.value, action.path, 'awsApiCallAction');
   if (apiCall) {
     readApiCall(actor, apiCall);
@@ -95,20 +126,25 @@ export const actorOf = (action: Located<JsonObject>): Actor | undefined => {
   const probe = optionalObject(action.value, action.path, 'portProbeAction');
   if (probe) {
     // A probe lists every (local port, remote IP) pair; the first one stands for the actor.
-    const [first] = objectsOf(optionalArray(probe.value, probe.path, 'portProbeDetails'));
+    const details = objectsOf(optionalArray(probe.value, probe.path, 'portProbeDetails'));
+    const [first] = details;
     if (first) {
       actor.localPort = optionalPort(first.value, first.path, 'localPortDetails');
       readRemote(actor, first);
+    }
+    for (const detail of details) {
+      const address = remoteAddress(detail);
+      if (address !== undefined) ips.push(address);
     }
   }
   const kubernetes = optionalObject(action.value, action.path, 'kubernetesApiCallAction');
   if (kubernetes) {
     readRemote(actor, kubernetes);
-    readKubernetesApiCall(actor, kubernetes);
+    readKubernetesApiCall(actor, kubernetes, ips);
   }
   const rdsLogin = optionalObject(action.value, action.path, 'rdsLoginAttemptAction');
   if (rdsLogin) readRemote(actor, rdsLogin);
-  return withoutEmpty(actor);
+  return withRemoteIps(withoutEmpty(actor), ips);
 };
 
 /** Drops unset fields; undefined when none is left. */

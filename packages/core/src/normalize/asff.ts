@@ -5,12 +5,25 @@
  * Security Hub keeps GuardDuty's own fields in `ProductFields`, flattened to text: older findings as
  * `action/actionType`, current ones as `aws/guardduty/service/action/actionType`. Both are read.
  */
+
+import { resourceIdentifiers } from '../engine/scope.js';
 import { FindingFormatError } from '../errors.js';
-import { type Actor, type Finding, type FindingType, type Resource, severityLabel } from '../finding.js';
-import { actorOf, checkedPort, withoutEmpty } from './actor.js';
+import {
+  type Actor,
+  type EcsTaskResource,
+  type Finding,
+  type FindingType,
+  type RdsInstanceResource,
+  type Resource,
+  severityLabel,
+} from '../finding.js';
+import { actorOf, checkedPort, ipAddresses, withoutEmpty, withRemoteIps } from './actor.js';
 import { attackOf } from './attack.js';
 import { parseFindingType } from './finding-type.js';
+import { readFlattened } from './flattened.js';
 import { checkedCount, checkedSeverity, isSampleInfo } from './guardduty.js';
+import { kubernetesResources } from './kubernetes.js';
+import { rdsClusterOf, rdsLimitlessDbOf, rdsUserOf } from './rds.js';
 import {
   field,
   type JsonObject,
@@ -19,6 +32,7 @@ import {
   objectsOf,
   optionalArray,
   optionalBoolean,
+  optionalInteger,
   optionalObject,
   optionalString,
   optionalTimestamp,
@@ -44,6 +58,8 @@ import {
   TRAIL_RESOURCE_TYPE,
   trailsFrom,
 } from './resources.js';
+import { runtimeDetailsOf } from './runtime.js';
+import { attackSequenceOf, sequenceRemoteIps, sequenceResources } from './sequence.js';
 
 // GuardDuty's own product in Security Hub. A custom integration can call itself GuardDuty in
 // ProductName or ProductFields, but it cannot import findings under this ARN.
@@ -208,7 +224,10 @@ const productText = (fields: Located<JsonObject> | undefined, key: string): stri
 };
 
 // Actor fields by where an action kind keeps them, relative to `action/<kind>/`.
-const TEXT_LEAVES: ReadonlyMap<string, Exclude<keyof Actor, 'localPort' | 'remotePort'>> = new Map([
+const TEXT_LEAVES: ReadonlyMap<
+  string,
+  Exclude<keyof Actor, 'localPort' | 'remotePort' | 'remoteIps'>
+> = new Map([
   ['api', 'api'],
   ['verb', 'api'],
   ['serviceName', 'serviceName'],
@@ -236,9 +255,12 @@ const PORT_LEAVES: ReadonlyMap<string, 'localPort' | 'remotePort'> = new Map([
 const ACTION_PREFIX = 'action/';
 
 /** The actor from flattened `ProductFields` (findings that carry no structured `Action`), in one pass. */
+const SOURCE_IP_LEAF = /^sourceIPs\.\d+_$/;
+
 const productFieldsActor = (fields: Located<JsonObject> | undefined): Actor | undefined => {
   if (!fields) return undefined;
   const actor: Actor = {};
+  const ips: string[] = [];
   for (const [key, value] of Object.entries(fields.value)) {
     const name = key.startsWith(PRODUCT_FIELD_PREFIX) ? key.slice(PRODUCT_FIELD_PREFIX.length) : key;
     if (!name.startsWith(ACTION_PREFIX) || value === null || value === '') continue;
@@ -248,14 +270,17 @@ const productFieldsActor = (fields: Located<JsonObject> | undefined): Actor | un
     const textField =
       kindEnd < 0 ? (leaf === 'actionType' ? 'actionType' : undefined) : TEXT_LEAVES.get(leaf);
     const portField = kindEnd < 0 ? undefined : PORT_LEAVES.get(leaf);
-    if (textField !== undefined && actor[textField] === undefined) {
+    if (kindEnd >= 0 && SOURCE_IP_LEAF.test(leaf)) {
+      if (typeof value !== 'string') throw wrongType(path, 'a string', value);
+      ips.push(value);
+    } else if (textField !== undefined && actor[textField] === undefined) {
       if (typeof value !== 'string') throw wrongType(path, 'a string', value);
       actor[textField] = value;
     } else if (portField !== undefined && actor[portField] === undefined) {
       actor[portField] = checkedPort(toNumber(value, path), path, value);
     }
   }
-  return withoutEmpty(actor);
+  return withRemoteIps(withoutEmpty(actor), ipAddresses(ips));
 };
 
 const productFlag = (fields: Located<JsonObject> | undefined, key: string): boolean => {
@@ -283,9 +308,23 @@ const GUARDDUTY_RESOURCE_TYPES: ReadonlyMap<string, string> = new Map([
   ['Container', 'Container'],
   ['AwsLambdaFunction', 'Lambda'],
   ['AwsRdsDbInstance', 'RDSDBInstance'],
+  ['AwsS3Object', 'S3Object'],
 ]);
 
 const ACCESS_KEY_ID_PREFIX = 'AWS::IAM::AccessKey:';
+
+/** Whether two resources are the same one: same kind, and an identifier in common. */
+const sameResource = (a: Resource, b: Resource): boolean => {
+  if (a.kind !== b.kind) return false;
+  const ids = new Set(resourceIdentifiers(a));
+  return resourceIdentifiers(b).some((id) => ids.has(id));
+};
+
+/** An ASFF list of ids (`SubnetIds`, `SecurityGroupIds`), or undefined when absent or empty. */
+const idList = (details: Located<JsonObject> | undefined, key: string): string[] | undefined => {
+  const ids = details ? stringsOf(optionalArray(details.value, details.path, key)) : [];
+  return ids.length > 0 ? ids : undefined;
+};
 
 const asffResource = (
   resource: Located<JsonObject>,
@@ -349,6 +388,22 @@ const asffResource = (
         publicAccess: block && { bucketLevelBlock: blockFlags(block) },
       };
     }
+    case 'AwsS3Object': {
+      // The Id is the object's ARN: arn:aws:s3:::bucket/key.
+      const parts = arn ? parseArn(arn) : undefined;
+      const slash = parts?.service === 's3' ? parts.resource.indexOf('/') : -1;
+      if (!parts || slash <= 0 || slash === parts.resource.length - 1) {
+        throw wrongType(pointer(path, 'Id'), 'an S3 object ARN (arn:aws:s3:::bucket/key)', id);
+      }
+      return {
+        kind: 's3-object',
+        bucket: parts.resource.slice(0, slash),
+        key: parts.resource.slice(slash + 1),
+        arn,
+        versionId: detail('VersionId'),
+        eTag: detail('ETag'),
+      };
+    }
     case 'AwsEksCluster':
       return {
         kind: 'eks-cluster',
@@ -363,33 +418,115 @@ const asffResource = (
         arn: arn ?? `arn:${scope.partition}:ecs:${scope.region}:${scope.accountId}:cluster/${id}`,
         tags,
       };
+    case 'AwsEcsTask': {
+      const clusterArn = detail('ClusterArn');
+      // A task is named by its ARN; without it, or without its cluster, there is nothing to act on.
+      if (!arn || clusterArn === undefined) return undefined;
+      const containers: EcsTaskResource['containers'] = details
+        ? objectsOf(optionalArray(details.value, details.path, 'Containers')).map((container) => ({
+            name: optionalString(container.value, container.path, 'Name'),
+            image: optionalString(container.value, container.path, 'Image'),
+          }))
+        : [];
+      return {
+        kind: 'ecs-task',
+        arn,
+        clusterArn,
+        definitionArn: detail('TaskDefinitionArn'),
+        version: detail('Version'),
+        startedAt: details && optionalTimestamp(details.value, details.path, 'StartedAt'),
+        startedBy: detail('StartedBy'),
+        group: detail('Group'),
+        containers,
+        tags,
+      };
+    }
     case 'Container':
-      return { kind: 'container', id, name: detail('Name'), image: detail('ImageName') ?? detail('ImageId') };
-    case 'AwsLambdaFunction':
+      return {
+        kind: 'container',
+        id,
+        name: detail('Name'),
+        image: detail('ImageName') ?? detail('ImageId'),
+        runtime: detail('ContainerRuntime'),
+      };
+    case 'AwsLambdaFunction': {
+      const vpc = details && optionalObject(details.value, details.path, 'VpcConfig');
+      const groupIds = idList(vpc, 'SecurityGroupIds');
       return {
         kind: 'lambda-function',
         name: detail('FunctionName') ?? (arn ? arnResourceName(arn) : id) ?? id,
         arn,
+        version: detail('Version'),
         role: detail('Role'),
+        vpcId: vpc && optionalString(vpc.value, vpc.path, 'VpcId'),
+        subnetIds: idList(vpc, 'SubnetIds'),
+        securityGroups: groupIds?.map((groupId) => ({ groupId })),
         tags,
       };
+    }
     case 'AwsRdsDbInstance':
       return {
         kind: 'rds-instance',
-        dbInstanceIdentifier: detail('DbInstanceIdentifier') ?? (arn ? arnResourceName(arn) : id) ?? id,
+        // The ASFF spelling is DBInstanceIdentifier; older findings were read with DbInstanceIdentifier.
+        dbInstanceIdentifier:
+          detail('DBInstanceIdentifier') ??
+          detail('DbInstanceIdentifier') ??
+          (arn ? arnResourceName(arn) : id) ??
+          id,
         arn,
         engine: detail('Engine'),
-        dbClusterIdentifier: detail('DbClusterIdentifier'),
+        dbClusterIdentifier: detail('DBClusterIdentifier') ?? detail('DbClusterIdentifier'),
+        tags,
+      };
+    case 'AwsRdsDbCluster':
+      return {
+        kind: 'rds-cluster',
+        dbClusterIdentifier: detail('DbClusterIdentifier') ?? (arn ? arnResourceName(arn) : id) ?? id,
+        arn,
+        engine: detail('Engine'),
         tags,
       };
     case 'AwsEc2Volume':
-      return { kind: 'ebs-volume', volumeId: arn ? arnResourceName(arn) : id, volumeArn: arn };
+      return {
+        kind: 'ebs-volume',
+        volumeId: detail('VolumeId') ?? (arn ? arnResourceName(arn) : id),
+        volumeArn: arn,
+        deviceName: detail('DeviceName'),
+        volumeType: detail('VolumeType'),
+        volumeSizeInGB: details && optionalInteger(details.value, details.path, 'Size', 0, 1_000_000),
+        kmsKeyArn: detail('KmsKeyId')?.startsWith('arn:') ? detail('KmsKeyId') : undefined,
+      };
     case 'AwsCloudTrailTrail':
       return { kind: 'cloudtrail-trail', name: (arn ? arnResourceName(arn) : id) ?? id, arn };
     default:
       // Other resource types stay in `raw`.
       return undefined;
   }
+};
+
+/**
+ * The resources one ASFF resource stands for: itself, the Aurora cluster a DB instance names, and the
+ * GuardDuty blocks Security Hub flattened into `Details.Other` (`kubernetesDetails/...`,
+ * `rdsDbUserDetails/...`, `rdsLimitlessDbDetails/...`).
+ */
+const asffResources = (resource: Located<JsonObject>, type: FindingType, scope: Scope): Resource[] => {
+  const own = asffResource(resource, type, scope);
+  const resources: Resource[] = own ? [own] : [];
+  const details = optionalObject(resource.value, resource.path, 'Details');
+  const other = details && optionalObject(details.value, details.path, 'Other');
+  const limitless = readFlattened(other, 'rdsLimitlessDbDetails/', rdsLimitlessDbOf);
+  if (limitless) resources.push(limitless);
+  const database: RdsInstanceResource | typeof limitless = own?.kind === 'rds-instance' ? own : limitless;
+  if (database?.dbClusterIdentifier !== undefined) {
+    resources.push(rdsClusterOf(database.dbClusterIdentifier, database.engine, scope));
+  }
+  const user = readFlattened(other, 'rdsDbUserDetails/', (block) => rdsUserOf(block, database));
+  if (user) resources.push(user);
+  const clusterName = own?.kind === 'eks-cluster' ? own.name : undefined;
+  resources.push(
+    ...(readFlattened(other, 'kubernetesDetails/', (block) => kubernetesResources(block, clusterName)) ?? []),
+  );
+  return resources;
 };
 
 const FINDING_ID_MARKER = '/finding/';
@@ -419,8 +556,9 @@ export const normalizeAsffFinding = (finding: JsonObject, path: string): Finding
   const action = optionalObject(finding, path, 'Action');
   const resources: Resource[] = [];
   for (const resource of resourceList) {
-    const normalized = asffResource(resource, type, scope);
-    if (normalized) resources.push(normalized);
+    for (const normalized of asffResources(resource, type, scope)) {
+      if (!resources.some((known) => sameResource(known, normalized))) resources.push(normalized);
+    }
   }
   const apiCall = action && optionalObject(action.value, action.path, 'awsApiCallAction');
   const affected = apiCall && optionalObject(apiCall.value, apiCall.path, 'affectedResources');
@@ -433,11 +571,16 @@ export const normalizeAsffFinding = (finding: JsonObject, path: string): Finding
   }
 
   const detection = optionalObject(finding, path, 'Detection');
-  const { techniques, tactics } = attackOf(
-    type,
-    detection && optionalObject(detection.value, detection.path, 'Sequence'),
-  );
+  const sequenceBlock = detection && optionalObject(detection.value, detection.path, 'Sequence');
+  const sequence = sequenceBlock && attackSequenceOf(sequenceBlock);
+  if (sequenceBlock) resources.push(...sequenceResources(sequenceBlock, scope, resources));
+  const { techniques, tactics } = attackOf(type, sequenceBlock);
   const firstResourceType = requiredString(first.value, first.path, 'Type');
+  const runtime =
+    readFlattened(fields, `${PRODUCT_FIELD_PREFIX}runtimeDetails/`, runtimeDetailsOf) ??
+    readFlattened(fields, 'runtimeDetails/', runtimeDetailsOf) ??
+    {};
+  const actor = (action && actorOf(action)) ?? productFieldsActor(fields);
 
   return {
     id,
@@ -460,7 +603,10 @@ export const normalizeAsffFinding = (finding: JsonObject, path: string): Finding
     resourceRole: productText(fields, 'resourceRole'),
     resourceType: GUARDDUTY_RESOURCE_TYPES.get(firstResourceType) ?? firstResourceType,
     resources,
-    actor: (action && actorOf(action)) ?? productFieldsActor(fields),
+    actor: withRemoteIps(actor, sequence ? sequenceRemoteIps(sequence) : []),
+    process: runtime.process,
+    runtimeContext: runtime.runtimeContext,
+    sequence,
     techniques,
     tactics,
     source: 'securityhub-asff',

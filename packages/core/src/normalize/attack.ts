@@ -22,7 +22,7 @@ const TECHNIQUE_VALUE = /^(T\d{4}(?:\.\d{3})?)(?:\s*[-–:]\s*(.*))?$/;
 
 const subTechniqueName = (name: string): string => name.slice(name.lastIndexOf(':') + 1).trim();
 
-const techniqueFromIndicator = (value: string): Technique | undefined => {
+export const techniqueFromIndicator = (value: string): Technique | undefined => {
   const text = value.trim();
   const match = TECHNIQUE_VALUE.exec(text);
   // A bare name is looked up as written, then by its sub-technique part ("Valid Accounts: Cloud Accounts").

@@ -1,6 +1,6 @@
 /** GuardDuty's own finding format: the EventBridge `detail`, a GetFindings element, or the SDK v3 (PascalCase) shape. */
 import { type Finding, severityLabel } from '../finding.js';
-import { actorOf } from './actor.js';
+import { actorOf, withRemoteIps } from './actor.js';
 import { attackOf } from './attack.js';
 import { parseFindingType } from './finding-type.js';
 import {
@@ -20,6 +20,8 @@ import {
   wrongType,
 } from './read.js';
 import { guardDutyResources } from './resources.js';
+import { runtimeDetailsOf } from './runtime.js';
+import { attackSequenceOf, sequenceRemoteIps, sequenceResources } from './sequence.js';
 
 // Top-level fields of GuardDuty's own format, as the API and EventBridge spell them and as the SDK v3 does.
 const GUARDDUTY_FIELDS = [
@@ -101,8 +103,13 @@ export const normalizeGuardDutyFinding = (finding: JsonObject, path: string): Fi
   const service = optionalObject(finding, path, 'service');
   const action = service && optionalObject(service.value, service.path, 'action');
   const detection = service && optionalObject(service.value, service.path, 'detection');
-  const sequence = detection && optionalObject(detection.value, detection.path, 'sequence');
-  const { techniques, tactics } = attackOf(type, sequence);
+  const sequenceBlock = detection && optionalObject(detection.value, detection.path, 'sequence');
+  const sequence = sequenceBlock && attackSequenceOf(sequenceBlock);
+  const { techniques, tactics } = attackOf(type, sequenceBlock);
+  const scope = { partition, region, accountId };
+  const resources = guardDutyResources(resource, resourceType, type, action, scope);
+  if (sequenceBlock) resources.push(...sequenceResources(sequenceBlock, scope, resources));
+  const runtime = runtimeDetailsOf(service && optionalObject(service.value, service.path, 'runtimeDetails'));
 
   return {
     id,
@@ -124,8 +131,11 @@ export const normalizeGuardDutyFinding = (finding: JsonObject, path: string): Fi
     sample: isSampleInfo(service && field(service.value, service.path, 'additionalInfo')),
     resourceRole: service && optionalString(service.value, service.path, 'resourceRole'),
     resourceType,
-    resources: guardDutyResources(resource, resourceType, type, action, { partition, region, accountId }),
-    actor: action && actorOf(action),
+    resources,
+    actor: withRemoteIps(action && actorOf(action), sequence ? sequenceRemoteIps(sequence) : []),
+    process: runtime.process,
+    runtimeContext: runtime.runtimeContext,
+    sequence,
     techniques,
     tactics,
     source: 'guardduty',

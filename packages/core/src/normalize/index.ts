@@ -1,7 +1,10 @@
 /**
  * Turns whatever carries GuardDuty findings into the one Finding model: `splitInput` (split.ts) finds
  * the findings in the input (EventBridge events, Security Hub events, bare GuardDuty or ASFF findings,
- * lists of them), then each is read from its own format (guardduty.ts, asff.ts).
+ * lists of them), then each is read from its own format (guardduty.ts, asff.ts). Both formats share
+ * the readers of each part: resources.ts (which resources a finding is about), kubernetes.ts, rds.ts,
+ * runtime.ts (process and context), sequence.ts (attack sequences), actor.ts and attack.ts; Security
+ * Hub's flattened copies of GuardDuty blocks are rebuilt by flattened.ts for the same readers.
  *
  * Anything else throws FindingFormatError with the JSON pointer of the offending node.
  */

@@ -296,3 +296,43 @@ export const parseArn = (text: string): ArnParts | undefined => {
   const [, partition = '', service = '', region = '', account = '', resource = ''] = match;
   return { partition, service, region, account, resource };
 };
+
+/** An integer in [min, max], from a JSON number or its text, or undefined when absent. */
+export const optionalInteger = (
+  obj: JsonObject,
+  path: string,
+  key: string,
+  min: number,
+  max: number,
+): number | undefined => {
+  const found = field(obj, path, key);
+  if (!found) return undefined;
+  const number = toNumber(found.value, found.path);
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw wrongType(found.path, `a whole number from ${min} to ${max}`, found.value);
+  }
+  return number;
+};
+
+/** A finite number from a JSON number or its text, or undefined when absent. */
+export const optionalNumber = (obj: JsonObject, path: string, key: string): number | undefined => {
+  const found = field(obj, path, key);
+  return found ? toNumber(found.value, found.path) : undefined;
+};
+
+/**
+ * A list of at most `max` items (the bound GuardDuty's API documents for it). A longer list is not
+ * one GuardDuty wrote, and reading it would let one input cost without bound.
+ */
+export const boundedArray = (
+  obj: JsonObject,
+  path: string,
+  key: string,
+  max: number,
+): Located<unknown[]> | undefined => {
+  const list = optionalArray(obj, path, key);
+  if (list && list.value.length > max) {
+    throw new FindingFormatError(`expected at most ${max} items, got ${list.value.length}`, list.path);
+  }
+  return list;
+};

@@ -10,35 +10,40 @@
  * | --- | --- |
  * | Instance | the instance (role 'resource') |
  * | AccessKey | the access key and its principal; for `UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.*` also the instance whose credentials leaked (role 'credential-source'); for an S3 type also its buckets |
- * | S3Bucket, S3Object | the buckets, and the access key when the finding names one |
- * | EKSCluster | the cluster, and the access key when the finding names one |
- * | ECSCluster | the cluster |
- * | Container | the container, and the ECS/EKS cluster when given |
+ * | S3Bucket, S3Object | the buckets and the objects they list (`s3ObjectDetails`: Malware Protection for S3), and the access key when the finding names one |
+ * | EKSCluster | the cluster, its Kubernetes workload and user (`kubernetesDetails`), and the access key when the finding names one |
+ * | ECSCluster | the cluster and its task (`taskDetails`) |
+ * | Container | the container, the ECS/EKS cluster and ECS task when given, and the Kubernetes workload and user |
  * | Lambda | the function |
- * | RDSDBInstance | the DB instance |
+ * | RDSDBInstance | the DB instance, its Aurora cluster, and the database user (`rdsDbUserDetails`) |
+ * | RDSLimitlessDB | the shard group, its Aurora cluster, and the database user |
  *
  * For Runtime Monitoring types the host instance (`instanceDetails`) is also a resource when the
  * resource is a container or cluster, and a malware scan of any of these compute resources adds the
  * EBS volumes it scanned. Every finding with an AWS API call adds the CloudTrail trails that
- * `awsApiCallAction.affectedResources` names.
+ * `awsApiCallAction.affectedResources` names. An attack sequence's resources are added by sequence.ts.
  */
 import type {
   AccessKeyResource,
   ContainerResource,
   EbsVolumeResource,
   EcsClusterResource,
+  EcsTaskResource,
   EksClusterResource,
   FindingType,
   InstanceResource,
   LambdaFunctionResource,
   PublicAccessBlockFlags,
-  RdsInstanceResource,
   Resource,
   S3BucketResource,
+  S3ObjectResource,
   TrailResource,
   UserType,
 } from '../finding.js';
+import { kubernetesResources } from './kubernetes.js';
+import { rdsResources } from './rds.js';
 import {
+  boundedArray,
   field,
   type JsonObject,
   type Located,
@@ -46,14 +51,17 @@ import {
   objectsOf,
   optionalArray,
   optionalBoolean,
+  optionalInteger,
   optionalObject,
   optionalString,
   optionalTimestamp,
   parseArn,
   requiredString,
+  stringsOf,
   tagsAt,
   wrongType,
 } from './read.js';
+import { compact } from './runtime.js';
 
 /** Where the finding lives: used to build the ARNs a finding does not spell out. */
 export interface Scope {
@@ -82,7 +90,7 @@ export const arnResourceName = (arn: string): string | undefined => {
   return resource.slice(Math.max(resource.lastIndexOf('/'), resource.lastIndexOf(':')) + 1) || undefined;
 };
 
-const securityGroupsOf = (list: Located<unknown[]> | undefined): InstanceResource['securityGroups'] =>
+export const securityGroupsOf = (list: Located<unknown[]> | undefined): InstanceResource['securityGroups'] =>
   objectsOf(list).map(({ value, path }) => ({
     groupId: requiredString(value, path, 'groupId'),
     groupName: optionalString(value, path, 'groupName'),
@@ -268,6 +276,41 @@ const ecsClusterOf = ({ value, path }: Located<JsonObject>, scope: Scope): EcsCl
   };
 };
 
+/** A task has at most 10 containers (an ECS quota); this bound leaves room and caps the cost. */
+const MAX_TASK_CONTAINERS = 100;
+
+/** The task of `ecsClusterDetails.taskDetails`, when it gives its ARN. */
+const ecsTaskOf = (cluster: EcsClusterResource, task: Located<JsonObject>): EcsTaskResource | undefined => {
+  const { value, path } = task;
+  const arn = optionalString(value, path, 'arn');
+  if (arn === undefined) return undefined;
+  return {
+    kind: 'ecs-task',
+    arn,
+    clusterArn: cluster.arn,
+    definitionArn: optionalString(value, path, 'definitionArn'),
+    version: optionalString(value, path, 'version'),
+    launchType: optionalString(value, path, 'launchType'),
+    startedAt: optionalTimestamp(value, path, 'startedAt'),
+    startedBy: optionalString(value, path, 'startedBy'),
+    group: optionalString(value, path, 'group'),
+    containers: objectsOf(boundedArray(value, path, 'containers', MAX_TASK_CONTAINERS)).map((container) => ({
+      name: optionalString(container.value, container.path, 'name'),
+      image: optionalString(container.value, container.path, 'image'),
+      runtimeId: optionalString(container.value, container.path, 'id'),
+    })),
+    tags: tagsAt(value, path, 'tags'),
+  };
+};
+
+/** The cluster of `ecsClusterDetails`, and its task when the block gives one. */
+const ecsResources = (block: Located<JsonObject>, scope: Scope): Resource[] => {
+  const cluster = ecsClusterOf(block, scope);
+  const details = optionalObject(block.value, block.path, 'taskDetails');
+  const task = details && ecsTaskOf(cluster, details);
+  return task ? [cluster, task] : [cluster];
+};
+
 const containerOf = ({ value, path }: Located<JsonObject>): ContainerResource => ({
   kind: 'container',
   id: optionalString(value, path, 'id'),
@@ -281,23 +324,21 @@ const lambdaOf = ({ value, path }: Located<JsonObject>): LambdaFunctionResource 
   const name =
     optionalString(value, path, 'functionName') ?? (arn === undefined ? undefined : arnResourceName(arn));
   if (name === undefined) throw missing(path, 'functionName', 'function name (or "functionArn")');
+  const vpc = optionalObject(value, path, 'vpcConfig');
+  const subnetIds = vpc && stringsOf(optionalArray(vpc.value, vpc.path, 'subnetIds'));
+  const securityGroups = vpc && securityGroupsOf(optionalArray(vpc.value, vpc.path, 'securityGroups'));
   return {
     kind: 'lambda-function',
     name,
     arn,
+    version: optionalString(value, path, 'functionVersion'),
     role: optionalString(value, path, 'role'),
+    vpcId: vpc && optionalString(vpc.value, vpc.path, 'vpcId'),
+    subnetIds: subnetIds && subnetIds.length > 0 ? subnetIds : undefined,
+    securityGroups: securityGroups && securityGroups.length > 0 ? securityGroups : undefined,
     tags: tagsAt(value, path, 'tags'),
   };
 };
-
-const rdsInstanceOf = ({ value, path }: Located<JsonObject>): RdsInstanceResource => ({
-  kind: 'rds-instance',
-  dbInstanceIdentifier: requiredString(value, path, 'dbInstanceIdentifier'),
-  arn: optionalString(value, path, 'dbInstanceArn'),
-  engine: optionalString(value, path, 'engine'),
-  dbClusterIdentifier: optionalString(value, path, 'dbClusterIdentifier'),
-  tags: tagsAt(value, path, 'tags'),
-});
 
 /** The volumes a malware scan read (`ebsVolumeDetails.scannedVolumeDetails`). */
 const scannedVolumesOf = (details: Located<JsonObject> | undefined): EbsVolumeResource[] => {
@@ -311,10 +352,43 @@ const scannedVolumesOf = (details: Located<JsonObject> | undefined): EbsVolumeRe
         volumeArn,
         snapshotArn: optionalString(value, path, 'snapshotArn'),
         deviceName: optionalString(value, path, 'deviceName'),
+        volumeType: optionalString(value, path, 'volumeType'),
+        volumeSizeInGB: optionalInteger(value, path, 'volumeSizeInGB', 0, 1_000_000),
+        encryptionType: optionalString(value, path, 'encryptionType'),
+        kmsKeyArn: optionalString(value, path, 'kmsKeyArn'),
       };
     },
   );
 };
+
+/** Malware Protection for S3 names one object per finding; this bound leaves room and caps the cost. */
+const MAX_OBJECTS = 1000;
+
+/** The objects a bucket entry lists (`s3ObjectDetails`: Malware Protection for S3). */
+const objectsOfBucket = (bucket: Located<JsonObject>, name: string): S3ObjectResource[] =>
+  objectsOf(boundedArray(bucket.value, bucket.path, 's3ObjectDetails', MAX_OBJECTS)).map(
+    ({ value, path }) => {
+      const arn = optionalString(value, path, 'objectArn');
+      const arnParts = arn === undefined ? undefined : parseArn(arn);
+      const slash = arnParts?.resource.indexOf('/') ?? -1;
+      const key =
+        optionalString(value, path, 'key') ??
+        (arnParts?.service === 's3' && slash > 0
+          ? arnParts.resource.slice(slash + 1) || undefined
+          : undefined);
+      if (key === undefined) throw missing(path, 'key', 'object key (or an S3 "objectArn")');
+      const object: S3ObjectResource = { kind: 's3-object', bucket: name, key };
+      return (
+        compact<S3ObjectResource>({
+          ...object,
+          arn,
+          versionId: optionalString(value, path, 'versionId'),
+          eTag: optionalString(value, path, 'eTag'),
+          hash: optionalString(value, path, 'hash'),
+        }) ?? object
+      );
+    },
+  );
 
 export const TRAIL_RESOURCE_TYPE = 'AWS::CloudTrail::Trail';
 
@@ -355,14 +429,20 @@ export const guardDutyResources = (
   const add = (found: Located<JsonObject> | undefined, read: (block: Located<JsonObject>) => Resource) => {
     if (found) resources.push(read(found));
   };
-  const addBuckets = () => {
+  const addBuckets = (withObjects: boolean) => {
     const seen = new Set<string>();
-    for (const bucket of objectsOf(optionalArray(value, path, 's3BucketDetails')).map((b) =>
-      bucketOf(b, scope),
-    )) {
+    const objects: S3ObjectResource[] = [];
+    for (const block of objectsOf(optionalArray(value, path, 's3BucketDetails'))) {
+      const bucket = bucketOf(block, scope);
       if (!seen.has(bucket.arn)) resources.push(bucket);
       seen.add(bucket.arn);
+      if (withObjects) objects.push(...objectsOfBucket(block, bucket.name));
     }
+    resources.push(...objects);
+  };
+  const addKubernetes = () => {
+    const cluster = resources.find((known) => known.kind === 'eks-cluster');
+    resources.push(...kubernetesResources(block('kubernetesDetails'), cluster?.name));
   };
   const runtime = type.resourceType === 'Runtime';
 
@@ -375,30 +455,37 @@ export const guardDutyResources = (
       if (isInstanceCredentialExfiltration(type)) {
         add(block('instanceDetails'), (b) => instanceOf(b, scope, 'credential-source'));
       }
-      if (type.resourceType === 'S3') addBuckets();
+      if (type.resourceType === 'S3') addBuckets(false);
       break;
     case 'S3Bucket':
     case 'S3Object':
-      addBuckets();
+      addBuckets(true);
       add(block('accessKeyDetails'), guardDutyAccessKey);
       break;
     case 'EKSCluster':
       add(block('eksClusterDetails'), eksClusterOf);
+      addKubernetes();
       add(block('accessKeyDetails'), guardDutyAccessKey);
       break;
-    case 'ECSCluster':
-      add(block('ecsClusterDetails'), (b) => ecsClusterOf(b, scope));
+    case 'ECSCluster': {
+      const ecs = block('ecsClusterDetails');
+      if (ecs) resources.push(...ecsResources(ecs, scope));
       break;
-    case 'Container':
+    }
+    case 'Container': {
       add(block('containerDetails'), containerOf);
-      add(block('ecsClusterDetails'), (b) => ecsClusterOf(b, scope));
+      const ecs = block('ecsClusterDetails');
+      if (ecs) resources.push(...ecsResources(ecs, scope));
       add(block('eksClusterDetails'), eksClusterOf);
+      addKubernetes();
       break;
+    }
     case 'Lambda':
       add(block('lambdaDetails'), lambdaOf);
       break;
     case 'RDSDBInstance':
-      add(block('rdsDbInstanceDetails'), rdsInstanceOf);
+    case 'RDSLimitlessDB':
+      resources.push(...rdsResources(resource, resourceType, scope));
       break;
   }
   if (runtime && resourceType !== 'Instance' && COMPUTE_RESOURCE_TYPES.has(resourceType)) {

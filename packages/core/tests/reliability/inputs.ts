@@ -23,6 +23,24 @@ export const SAMPLES: Record<string, unknown> = {
     'cloud-custodian/03-asff-securityhub-custom-action-unauthorizedaccess-iamuser-consolelogin.json',
   ),
   'bare ASFF finding': fixture('cloud-custodian/04-asff-recon-iamuser-resourcepermissions.json'),
+  'EventBridge attack sequence event (IAM)': fixture(
+    'documented/01-attacksequence-iam-compromisedcredentials.json',
+  ),
+  'bare attack sequence finding (EKS, Kubernetes workload)': fixture(
+    'documented/02-attacksequence-eks-compromisedcluster.json',
+  ),
+  'EventBridge Runtime event (ECS task, process lineage)': fixture(
+    'documented/06-execution-runtime-reverseshell-ecs.json',
+  ),
+  'GetFindings response in PascalCase (Kubernetes)': fixture(
+    'cdk-eks-blueprints-patterns/01-privilegeescalation-kubernetes-privilegedcontainer.json',
+  ),
+  'Security Hub event (ASFF, Kubernetes user in Details.Other)': fixture(
+    'aws-solutions-library-samples/01-asff-discovery-kubernetes-maliciousipcaller.json',
+  ),
+  'Security Hub event (ASFF, runtime details in ProductFields)': fixture(
+    'documented/12-asff-execution-runtime-reverseshell-ecs.json',
+  ),
 };
 
 export type JsonPath = (string | number)[];

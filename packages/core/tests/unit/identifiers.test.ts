@@ -77,6 +77,21 @@ const VALID: Record<IdentifierKind, string[]> = {
   'lambda-function-name': ['riposte', 'my-function_1'],
   'rds-instance-identifier': ['GeneratedFindingDBInstanceId', 'database-1'],
   container: ['abcd1234', 'ecs-agent', 'k8s_app.1'],
+  'ecs-task-id': ['1234567890abcdef1234567890abcdef', '0a1b2c3d-4e5f-6789-abcd-ef0123456789'],
+  'lambda-version': ['$LATEST', '1', '42'],
+  'kubernetes-namespace': ['default', 'kube-system', 'argocd', 'a'.repeat(63)],
+  'kubernetes-name': ['privileged-pod', 'coredns-7f6b8c9d4-abcde', 'app.v1', 'a'.repeat(253)],
+  'kubernetes-uid': ['33a3c89e-3280-474d-b8cb-fdf03394fc15'],
+  'kubernetes-workload': ['argocd/privileged-pod', 'default/web.v2', '33a3c89e-3280-474d-b8cb-fdf03394fc15'],
+  'kubernetes-username': [
+    'system:serviceaccount:argocd:argocd-application-controller',
+    'kubernetes-admin',
+    'arn:aws:sts::123456789012:assumed-role/eks-admin/session',
+    'system:masters',
+  ],
+  'database-user-name': ['postgres', 'app_user', 'rdsadmin', 'svc.reporting@corp'],
+  's3-object': ['acme-uploads/incoming/invoice.pdf', 'acme-uploads/a'],
+  's3-object-key': ['incoming/invoice.pdf', 'eicar.com', 'a'.repeat(1024)],
 };
 
 /** Refused for every kind: wildcards, whitespace, control characters, look-alike unicode, empty. */
@@ -170,6 +185,16 @@ const INVALID: Record<IdentifierKind, string[]> = {
   'lambda-function-name': ['a'.repeat(65), 'fn.1'],
   'rds-instance-identifier': ['1db', 'db--1', 'db-', 'a'.repeat(64)],
   container: ['-x', 'a/b'],
+  'ecs-task-id': ['1234567890ABCDEF1234567890ABCDEF', 'abc', 'task/abc'],
+  'lambda-version': ['latest', '$LATEST1', '1.0'],
+  'kubernetes-namespace': ['Default', '-ns', 'ns-', 'a'.repeat(64), 'a.b'],
+  'kubernetes-name': ['Pod', '-pod', 'pod-', 'a..b', 'a'.repeat(254)],
+  'kubernetes-uid': ['33A3C89E-3280-474D-B8CB-FDF03394FC15', 'GeneratedFindingUID'],
+  'kubernetes-workload': ['privileged-pod', 'Argocd/pod', 'argocd/Pod', '/pod', 'argocd/'],
+  'kubernetes-username': ['a'.repeat(513)],
+  'database-user-name': ['1user', 'user;drop', 'a'.repeat(64), "o'brien"],
+  's3-object': ['no-key', 'Bucket/key', 'acme-uploads/'],
+  's3-object-key': ['a'.repeat(1025)],
 };
 
 const KINDS = Object.keys(IDENTIFIER_KINDS) as IdentifierKind[];

@@ -218,6 +218,27 @@ describe('undo', () => {
     expect(again.steps.find((step) => step.stepId === 'contain-instance')!.plan.status).toBe('no-op');
   });
 
+  it('checks again, in its turn, an inverse planned as nothing to do', async () => {
+    const journal: Journal = { entries: [] };
+    const report = await respond(journal);
+    const actions = registry(journal);
+    const enforce = { registry: actions, servicesFor: () => ({}), mode: 'enforce' as const };
+    const planned = await planUndo(subjectOf(report), report.steps, enforce);
+    const settled = {
+      ...planned,
+      steps: planned.steps.map((step) =>
+        step.stepId === 'contain-instance'
+          ? { ...step, plan: { status: 'no-op' as const, reason: 'nothing yet', lookups: [], calls: [] } }
+          : step,
+      ),
+    };
+
+    const done = await executeUndo(settled, report.steps, enforce);
+
+    expect(done.steps.find((step) => step.stepId === 'contain-instance')!.status).toBe('applied');
+    expect(journal.entries).toContain('undo contain-instance i-0a1b2c3d4e5f67890');
+  });
+
   it('refuses a recorded state that does not pass the inverse’s schema, before any call', async () => {
     const journal: Journal = { entries: [] };
     const report = await respond(journal);

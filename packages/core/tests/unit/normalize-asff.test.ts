@@ -86,6 +86,7 @@ describe('Security Hub events', () => {
       serviceName: 'signin.amazonaws.com',
       callerType: 'Remote IP',
       remoteIp: '208.115.85.104',
+      remoteIps: ['208.115.85.104'],
       country: 'United States',
       city: 'Washington',
       asn: '26925',

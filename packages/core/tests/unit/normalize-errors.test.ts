@@ -311,6 +311,13 @@ describe('whatever the input', () => {
     asff(),
     fixture('cloud-custodian', '03'),
     fixture('elastic-integrations', '21'),
+    fixture('documented', '01'),
+    fixture('documented', '02'),
+    fixture('documented', '07'),
+    fixture('documented', '09'),
+    fixture('documented', '12'),
+    fixture('cdk-eks-blueprints-patterns', '01'),
+    fixture('aws-solutions-library-samples', '01'),
   ];
 
   /** Every path of keys from the root to a node of `value`. */

@@ -34,7 +34,13 @@ const only = <K extends ResourceKind>(finding: Finding, kind: K): Extract<Resour
 };
 
 const allFixtures = (): { name: string; input: unknown }[] =>
-  ['cloud-custodian', 'elastic-integrations'].flatMap((folder) =>
+  [
+    'cloud-custodian',
+    'elastic-integrations',
+    'cdk-eks-blueprints-patterns',
+    'aws-solutions-library-samples',
+    'documented',
+  ].flatMap((folder) =>
     readdirSync(new URL(`${folder}/`, FIXTURES))
       .filter((name) => name.endsWith('.json'))
       .map((name) => ({
@@ -51,8 +57,8 @@ const scenario = (): Finding[] =>
 describe('normalize over every shared sample', () => {
   const samples = allFixtures();
 
-  it('finds all 55 samples', () => {
-    expect(samples).toHaveLength(55);
+  it('finds every sample (71 when this was written; documented/ grows as shapes are added)', () => {
+    expect(samples.length).toBeGreaterThanOrEqual(71);
   });
 
   it.each(samples)('normalizes $name into one consistent finding', ({ input }) => {
@@ -271,11 +277,12 @@ describe('affected resources', () => {
     ]);
   });
 
-  it('gives a Kubernetes finding its cluster, and the IAM role when the finding names one', () => {
+  it('gives a Kubernetes finding its cluster, workload and user, and the IAM role when the finding names one', () => {
     const withoutKey = normalizeFinding(elastic('10'));
     const withKey = normalizeFinding(elastic('16'));
 
-    expect(withoutKey.resources).toEqual([
+    expect(kinds(withoutKey)).toEqual(['eks-cluster', 'kubernetes-workload', 'kubernetes-user']);
+    expect(resourcesOfKind(withoutKey, 'eks-cluster')).toEqual([
       {
         kind: 'eks-cluster',
         name: 'GeneratedFindingEKSClusterName',
@@ -288,14 +295,14 @@ describe('affected resources', () => {
         },
       },
     ]);
-    expect(kinds(withKey)).toEqual(['eks-cluster', 'access-key']);
+    expect(kinds(withKey)).toEqual(['eks-cluster', 'kubernetes-user', 'access-key']);
     expect(only(withKey, 'access-key')).toMatchObject({
       userType: 'Role',
       roleName: 'GeneratedFindingUserName',
     });
   });
 
-  it('gives an RDS finding its DB instance', () => {
+  it('gives an RDS finding its DB instance, the cluster it names and the database user', () => {
     const finding = normalizeFinding(elastic('20'));
 
     expect(finding.resources).toEqual([
@@ -306,6 +313,24 @@ describe('affected resources', () => {
         engine: 'GeneratedFindingEngine',
         dbClusterIdentifier: 'GeneratedFindingDBClusterId',
         tags: {},
+      },
+      {
+        kind: 'rds-cluster',
+        dbClusterIdentifier: 'GeneratedFindingDBClusterId',
+        arn: 'arn:aws:rds:us-east-1:123412341234:cluster:GeneratedFindingDBClusterId',
+        engine: 'GeneratedFindingEngine',
+        tags: {},
+      },
+      {
+        kind: 'rds-user',
+        user: 'GeneratedFindingUserName',
+        application: 'GeneratedFindingApplicationName',
+        database: 'GeneratedFindingDatabaseName',
+        ssl: 'GeneratedSSLValue',
+        authMethod: 'GeneratedFindingAuthMethod',
+        engine: 'GeneratedFindingEngine',
+        dbInstanceIdentifier: 'GeneratedFindingDBInstanceId',
+        dbClusterIdentifier: 'GeneratedFindingDBClusterId',
       },
     ]);
   });
@@ -355,6 +380,9 @@ describe('affected resources', () => {
       volumeArn: 'arn:aws:ec2:us-east-2:973743533182:volume/vol-0123456789abcdef0',
       snapshotArn: 'arn:aws:ec2:us-east-2:973743533182:snapshot/snap-0123456789abcdef0',
       deviceName: '/dev/xvda',
+      volumeType: 'gp3',
+      volumeSizeInGB: 8,
+      encryptionType: 'UNENCRYPTED',
     });
   });
 
@@ -456,6 +484,7 @@ describe('actor', () => {
       callerType: 'Remote IP',
       errorCode: 'NoSuchWebsiteConfiguration',
       remoteIp: '81.2.69.144',
+      remoteIps: ['81.2.69.144'],
       country: 'United States',
       city: 'San Antonio',
       asn: '7018',

@@ -318,7 +318,7 @@ describe('parsePlaybooks refuses', () => {
       'rules/s3.yaml:9:51 /match/conditions/all/4 has unknown key "unit"',
       'rules/s3.yaml:10:9 /match/conditions/all/5 must not be empty',
       'rules/s3.yaml:11:9 /match/conditions/all/6 must have one of: all, any, not, fact',
-      'rules/s3.yaml:13:23 /exclude/conditions/fact unknown fact "severty"; facts are the finding\'s fields: id, arn, type, severity, severityLabel, title, description, accountId, region, partition, createdAt, updatedAt, firstSeen, lastSeen, count, archived, sample, resourceRole, resourceType, resources, actor, techniques, tactics, source, raw',
+      'rules/s3.yaml:13:23 /exclude/conditions/fact unknown fact "severty"; facts are the finding\'s fields: id, arn, type, severity, severityLabel, title, description, accountId, region, partition, createdAt, updatedAt, firstSeen, lastSeen, count, archived, sample, resourceRole, resourceType, resources, actor, process, runtimeContext, sequence, techniques, tactics, source, raw',
       'rules/s3.yaml:13:65 /exclude/conditions/path must be a JSONPath starting with $ (e.g. $.service.action.actionType)',
     ]);
   });
