@@ -4,7 +4,7 @@
  * run the built function on that playbook's finding. Nothing here reads this repository at run time:
  * the project sees only the tarballs, what npm installs and what the test writes into it.
  */
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,8 +86,12 @@ describe('a new user, from an empty folder', () => {
     const validate = await npm('run', 'validate');
     const test = await npm('test');
 
+    // The shipped rules (one playbook per file), the scaffold's playbook and the one added here.
+    const shipped = (await readdir(join(ROOT, 'rules'))).filter(
+      (name) => name.endsWith('.yaml') && !name.endsWith('.cases.yaml'),
+    ).length;
     expectSuccess(validate);
-    expect(validate.stdout).toMatch(/valid: 10 playbook\(s\), 1 custom action\(s\)/);
+    expect(validate.stdout).toContain(`valid: ${shipped + 2} playbook(s), 1 custom action(s)`);
     expectSuccess(test);
     expect(test.stdout).toContain('archives a Tor discovery finding, then notifies');
     expect(test.stdout).toMatch(/\d+ passed, 0 failed/);
@@ -104,8 +108,13 @@ describe('a new user, from an empty folder', () => {
       Resources: Record<string, { Properties: Record<string, unknown> }>;
     };
     expect(parsed.Resources.RiposteFunction!.Properties.Code).toBe('dist/riposte/function.zip');
-    // The custom action's grant: writes under its prefix of its bucket, nowhere else.
-    expect(JSON.stringify(parsed.Resources.RipostePolicy)).toContain('acme-security-evidence/tor/*');
+    // The custom action's grant, in one of the role's managed policies: writes under its prefix of its
+    // bucket, nowhere else.
+    const permissions = Object.entries(parsed.Resources).filter(([id]) =>
+      id.startsWith('RipostePermissions'),
+    );
+    expect(permissions.length).toBeGreaterThan(0);
+    expect(JSON.stringify(permissions)).toContain('acme-security-evidence/tor/*');
     const manifest = JSON.parse(
       await readFile(join(project, 'dist', 'riposte', 'manifest.json'), 'utf8'),
     ) as {

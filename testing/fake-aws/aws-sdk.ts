@@ -23,7 +23,16 @@ type OrganizationsModule =
   typeof import('../../packages/actions/node_modules/@aws-sdk/client-organizations/dist-types/index.js');
 
 export const ec2 = requireFromActions('@aws-sdk/client-ec2') as Ec2Module;
+type EksModule = typeof import('../../packages/actions/node_modules/@aws-sdk/client-eks/dist-types/index.js');
+export const eks = requireFromActions('@aws-sdk/client-eks') as EksModule;
 export const iam = requireFromActions('@aws-sdk/client-iam') as IamModule;
+type LambdaModule =
+  typeof import('../../packages/actions/node_modules/@aws-sdk/client-lambda/dist-types/index.js');
+export const lambda = requireFromActions('@aws-sdk/client-lambda') as LambdaModule;
+type EcsModule = typeof import('../../packages/actions/node_modules/@aws-sdk/client-ecs/dist-types/index.js');
+export const ecs = requireFromActions('@aws-sdk/client-ecs') as EcsModule;
+type RdsModule = typeof import('../../packages/actions/node_modules/@aws-sdk/client-rds/dist-types/index.js');
+export const rds = requireFromActions('@aws-sdk/client-rds') as RdsModule;
 export const sts = requireFromActions('@aws-sdk/client-sts') as StsModule;
 export const sns = requireFromActions('@aws-sdk/client-sns') as SnsModule;
 export const cloudtrail = requireFromActions('@aws-sdk/client-cloudtrail') as CloudTrailModule;
@@ -31,3 +40,6 @@ export const s3 = requireFromActions('@aws-sdk/client-s3') as S3Module;
 export const guardduty = requireFromActions('@aws-sdk/client-guardduty') as GuardDutyModule;
 export const organizations = requireFromActions('@aws-sdk/client-organizations') as OrganizationsModule;
 export const securityhub = requireFromActions('@aws-sdk/client-securityhub') as SecurityHubModule;
+type Wafv2Module =
+  typeof import('../../packages/actions/node_modules/@aws-sdk/client-wafv2/dist-types/index.js');
+export const wafv2 = requireFromActions('@aws-sdk/client-wafv2') as Wafv2Module;

@@ -1,6 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cloudtrail, ec2, guardduty, iam, organizations, s3, securityhub, sns, sts } from './aws-sdk.js';
+import {
+  cloudtrail,
+  ec2,
+  ecs as ecsSdk,
+  eks,
+  guardduty,
+  iam,
+  lambda as lambdaSdk,
+  organizations,
+  rds as rdsSdk,
+  s3,
+  securityhub,
+  sns,
+  sts,
+  wafv2,
+} from './aws-sdk.js';
 import {
   FAKE_CREDENTIALS,
   type FakeAccountSeed,
@@ -2721,5 +2736,1256 @@ describe('snapshot', () => {
       [scenarioFinding().id as string]: { archived: true },
     });
     expect(fake.snapshot()).toEqual(before);
+  });
+});
+
+describe('Lambda (restJson1) through the real SDK client', () => {
+  const ARN = 'arn:aws:lambda:us-east-1:111122223333:function:orders-api';
+  const seed: FakeAccountSeed = {
+    accountId: '111122223333',
+    lambdaFunctions: [
+      {
+        name: 'orders-api',
+        reservedConcurrency: 5,
+        url: { authType: 'NONE', cors: { AllowOrigins: ['*'] } },
+        statements: [
+          { Sid: 'public', Effect: 'Allow', Principal: '*', Action: 'lambda:InvokeFunction', Resource: ARN },
+        ],
+        versions: { '3': {} },
+      },
+    ],
+  };
+
+  it('reads and changes concurrency, the function URL and the resource policy', async () => {
+    await fake.close();
+    fake = await startFakeAws({ seed });
+    const client = new lambdaSdk.LambdaClient(clientConfig(fake));
+    const before = fake.snapshot();
+
+    expect(
+      (await client.send(new lambdaSdk.GetFunctionConcurrencyCommand({ FunctionName: ARN })))
+        .ReservedConcurrentExecutions,
+    ).toBe(5);
+    await client.send(
+      new lambdaSdk.PutFunctionConcurrencyCommand({
+        FunctionName: 'orders-api',
+        ReservedConcurrentExecutions: 0,
+      }),
+    );
+    const url = await client.send(new lambdaSdk.GetFunctionUrlConfigCommand({ FunctionName: ARN }));
+    expect(url).toMatchObject({
+      AuthType: 'NONE',
+      InvokeMode: 'BUFFERED',
+      Cors: { AllowOrigins: ['*'] },
+      FunctionArn: ARN,
+    });
+    await client.send(new lambdaSdk.DeleteFunctionUrlConfigCommand({ FunctionName: ARN }));
+    const policy = await client.send(new lambdaSdk.GetPolicyCommand({ FunctionName: ARN }));
+    expect(JSON.parse(policy.Policy ?? '{}').Statement).toHaveLength(1);
+    await client.send(new lambdaSdk.RemovePermissionCommand({ FunctionName: ARN, StatementId: 'public' }));
+
+    expect(fake.snapshot().lambdaFunctions['orders-api']).toEqual({
+      reservedConcurrency: 0,
+      url: null,
+      policies: { '(function)': [], '3': [] },
+    });
+    expect(fake.mutatingCalls().map((call) => call.operation)).toEqual([
+      'PutFunctionConcurrency',
+      'DeleteFunctionUrlConfig',
+      'RemovePermission',
+    ]);
+
+    await client.send(
+      new lambdaSdk.PutFunctionConcurrencyCommand({ FunctionName: ARN, ReservedConcurrentExecutions: 5 }),
+    );
+    await client.send(
+      new lambdaSdk.CreateFunctionUrlConfigCommand({
+        FunctionName: ARN,
+        AuthType: 'NONE',
+        InvokeMode: 'BUFFERED',
+        Cors: { AllowOrigins: ['*'] },
+      }),
+    );
+    const added = await client.send(
+      new lambdaSdk.AddPermissionCommand({
+        FunctionName: ARN,
+        StatementId: 'public',
+        Action: 'lambda:InvokeFunction',
+        Principal: '*',
+      }),
+    );
+    expect(JSON.parse(added.Statement ?? '{}')).toEqual({
+      Sid: 'public',
+      Effect: 'Allow',
+      Principal: '*',
+      Action: 'lambda:InvokeFunction',
+      Resource: ARN,
+    });
+    expect(fake.snapshot()).toEqual(before);
+  });
+
+  it('answers a missing function, URL or policy with ResourceNotFoundException', async () => {
+    await fake.close();
+    fake = await startFakeAws({ seed });
+    const client = new lambdaSdk.LambdaClient(clientConfig(fake));
+
+    await expect(
+      client.send(new lambdaSdk.GetFunctionConcurrencyCommand({ FunctionName: 'missing' })),
+    ).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+      $metadata: { httpStatusCode: 404 },
+    });
+    await expect(
+      client.send(new lambdaSdk.GetPolicyCommand({ FunctionName: ARN, Qualifier: '3' })),
+    ).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+    await client.send(new lambdaSdk.DeleteFunctionConcurrencyCommand({ FunctionName: ARN }));
+    expect(fake.snapshot().lambdaFunctions['orders-api']?.reservedConcurrency).toBeNull();
+  });
+});
+
+describe('ECS (awsJson1_1) through the real SDK client', () => {
+  const TASK = 'arn:aws:ecs:us-east-1:111122223333:task/payments/0b69d5c0d5d14f4a8d3f6c2b7e1a9f00';
+  const seed: FakeAccountSeed = {
+    accountId: '111122223333',
+    ecsTasks: [
+      {
+        cluster: 'payments',
+        taskId: '0b69d5c0d5d14f4a8d3f6c2b7e1a9f00',
+        taskDefinition: 'payments-worker:7',
+        containers: [{ name: 'worker', image: 'payments-worker:1.4.2', runtimeId: 'abc-123' }],
+        tags: { team: 'payments' },
+      },
+    ],
+  };
+
+  it('describes, tags and stops a task', async () => {
+    await fake.close();
+    fake = await startFakeAws({ seed });
+    const client = new ecsSdk.ECSClient(clientConfig(fake));
+
+    const described = await client.send(
+      new ecsSdk.DescribeTasksCommand({
+        cluster: 'payments',
+        tasks: [TASK, `${TASK.slice(0, -1)}1`],
+        include: ['TAGS'],
+      }),
+    );
+    expect(described.tasks?.[0]).toMatchObject({
+      taskArn: TASK,
+      lastStatus: 'RUNNING',
+      taskDefinitionArn: 'arn:aws:ecs:us-east-1:111122223333:task-definition/payments-worker:7',
+      containers: [{ name: 'worker', image: 'payments-worker:1.4.2', runtimeId: 'abc-123' }],
+      tags: [{ key: 'team', value: 'payments' }],
+    });
+    expect(described.failures).toEqual([{ arn: `${TASK.slice(0, -1)}1`, reason: 'MISSING' }]);
+
+    await client.send(
+      new ecsSdk.TagResourceCommand({
+        resourceArn: TASK,
+        tags: [{ key: 'riposte:finding-id', value: 'f1' }],
+      }),
+    );
+    const stopped = await client.send(
+      new ecsSdk.StopTaskCommand({ cluster: 'payments', task: TASK, reason: 'finding f1' }),
+    );
+
+    expect(stopped.task).toMatchObject({
+      lastStatus: 'STOPPED',
+      desiredStatus: 'STOPPED',
+      stoppedReason: 'finding f1',
+    });
+    expect(stopped.task?.stoppingAt).toBeInstanceOf(Date);
+    expect((await client.send(new ecsSdk.ListTagsForResourceCommand({ resourceArn: TASK }))).tags).toEqual([
+      { key: 'team', value: 'payments' },
+      { key: 'riposte:finding-id', value: 'f1' },
+    ]);
+    expect(fake.mutatingCalls().map((call) => call.operation)).toEqual(['TagResource', 'StopTask']);
+  });
+
+  it('answers an unknown task with InvalidParameterException', async () => {
+    await fake.close();
+    fake = await startFakeAws({ seed });
+    const client = new ecsSdk.ECSClient(clientConfig(fake));
+
+    await expect(
+      client.send(new ecsSdk.StopTaskCommand({ cluster: 'payments', task: `${TASK.slice(0, -1)}1` })),
+    ).rejects.toMatchObject({ name: 'InvalidParameterException', $metadata: { httpStatusCode: 400 } });
+  });
+});
+
+describe('EKS', () => {
+  const ROLE = `arn:aws:iam::${SCENARIO.accountId}:role/ci-deployer`;
+  const ADMIN = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy';
+  let cluster: FakeAws;
+  let client: InstanceType<typeof eks.EKSClient>;
+
+  beforeEach(async () => {
+    cluster = await startFakeAws({
+      seed: {
+        ...scenarioSeed(),
+        eksClusters: [
+          {
+            name: 'prod',
+            accessEntries: [
+              { principalArn: ROLE, kubernetesGroups: ['deployers'], policies: [{ policyArn: ADMIN }] },
+            ],
+          },
+        ],
+      },
+    });
+    client = new eks.EKSClient(clientConfig(cluster));
+  });
+  afterEach(async () => {
+    await cluster.close();
+  });
+
+  it('describes a cluster with its endpoint access and authentication mode', async () => {
+    const { cluster: described } = await client.send(new eks.DescribeClusterCommand({ name: 'prod' }));
+
+    expect(described?.resourcesVpcConfig).toMatchObject({
+      endpointPublicAccess: true,
+      endpointPrivateAccess: false,
+      publicAccessCidrs: ['0.0.0.0/0'],
+    });
+    expect(described?.accessConfig?.authenticationMode).toBe('API_AND_CONFIG_MAP');
+    expect(described?.createdAt).toBeInstanceOf(Date);
+  });
+
+  it('updates the endpoint access, refuses turning both endpoints off, and describes the update', async () => {
+    const { update } = await client.send(
+      new eks.UpdateClusterConfigCommand({
+        name: 'prod',
+        resourcesVpcConfig: { endpointPublicAccess: false, endpointPrivateAccess: true },
+      }),
+    );
+    const both = await failureOf(
+      client.send(
+        new eks.UpdateClusterConfigCommand({
+          name: 'prod',
+          resourcesVpcConfig: { endpointPrivateAccess: false },
+        }),
+      ),
+    );
+    const described = await client.send(
+      new eks.DescribeUpdateCommand({ name: 'prod', updateId: update?.id ?? '' }),
+    );
+
+    expect(cluster.snapshot().eks.prod).toMatchObject({
+      endpointPublicAccess: false,
+      endpointPrivateAccess: true,
+    });
+    expect(both).toMatchObject({ name: 'InvalidParameterException', $metadata: { httpStatusCode: 400 } });
+    expect(described.update?.status).toBe('Successful');
+    expect(cluster.mutatingCalls().map((call) => call.operation)).toEqual([
+      'UpdateClusterConfig',
+      'UpdateClusterConfig',
+    ]);
+  });
+
+  it('describes, lists, disassociates and associates access policies, and deletes and creates an entry', async () => {
+    const entry = await client.send(
+      new eks.DescribeAccessEntryCommand({ clusterName: 'prod', principalArn: ROLE }),
+    );
+    await client.send(
+      new eks.DisassociateAccessPolicyCommand({ clusterName: 'prod', principalArn: ROLE, policyArn: ADMIN }),
+    );
+    const empty = await client.send(
+      new eks.ListAssociatedAccessPoliciesCommand({ clusterName: 'prod', principalArn: ROLE }),
+    );
+    await client.send(new eks.DeleteAccessEntryCommand({ clusterName: 'prod', principalArn: ROLE }));
+    const gone = await failureOf(
+      client.send(new eks.DescribeAccessEntryCommand({ clusterName: 'prod', principalArn: ROLE })),
+    );
+    await client.send(
+      new eks.CreateAccessEntryCommand({
+        clusterName: 'prod',
+        principalArn: ROLE,
+        kubernetesGroups: ['deployers'],
+      }),
+    );
+    await client.send(
+      new eks.AssociateAccessPolicyCommand({
+        clusterName: 'prod',
+        principalArn: ROLE,
+        policyArn: ADMIN,
+        accessScope: { type: 'cluster' },
+      }),
+    );
+
+    expect(entry.accessEntry).toMatchObject({
+      principalArn: ROLE,
+      type: 'STANDARD',
+      kubernetesGroups: ['deployers'],
+    });
+    expect(empty.associatedAccessPolicies).toEqual([]);
+    expect(gone).toMatchObject({ name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } });
+    expect(cluster.snapshot().eks.prod?.accessEntries[ROLE]?.policies).toEqual({
+      [ADMIN]: { type: 'cluster', namespaces: [] },
+    });
+    expect(cluster.calls.find((call) => call.operation === 'DisassociateAccessPolicy')?.params).toMatchObject(
+      { clusterName: 'prod', principalArn: ROLE, policyArn: ADMIN },
+    );
+  });
+
+  it('answers an unknown cluster with ResourceNotFoundException and injects EKS faults', async () => {
+    const missing = await failureOf(client.send(new eks.DescribeClusterCommand({ name: 'nope' })));
+    cluster.fail({ service: 'EKS', kind: 'throttle', times: 1 });
+    const throttled = await failureOf(client.send(new eks.DescribeClusterCommand({ name: 'prod' })));
+
+    expect(missing.name).toBe('ResourceNotFoundException');
+    expect(throttled).toMatchObject({ name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } });
+  });
+});
+
+describe('IAM user policies', () => {
+  const V3 = 'arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3';
+  const DENY_OLD = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Deny',
+        Action: ['*'],
+        Resource: ['*'],
+        Condition: { DateLessThan: { 'aws:TokenIssueTime': '2026-11-27T18:30:00.000Z' } },
+      },
+    ],
+  });
+
+  it('puts, reads (URL-encoded), lists and deletes an inline policy of a user', async () => {
+    const before = fake.snapshot();
+    const user = { UserName: SCENARIO.userName, PolicyName: 'RiposteRevokeOlderSessions' };
+
+    await aws.iam.send(new iam.PutUserPolicyCommand({ ...user, PolicyDocument: DENY_OLD }));
+    const read = await aws.iam.send(new iam.GetUserPolicyCommand(user));
+    const listed = await aws.iam.send(new iam.ListUserPoliciesCommand({ UserName: SCENARIO.userName }));
+
+    expect(read).toMatchObject({ ...user, PolicyDocument: encodeURIComponent(DENY_OLD) });
+    expect(decodeURIComponent(read.PolicyDocument ?? '')).toBe(DENY_OLD);
+    expect(listed).toMatchObject({ PolicyNames: ['RiposteRevokeOlderSessions'], IsTruncated: false });
+    expect(fake.snapshot().userPolicies[SCENARIO.userName]).toEqual({
+      inlinePolicies: { RiposteRevokeOlderSessions: DENY_OLD },
+      attachedPolicyArns: [],
+    });
+    expect(fake.mutatingCalls().map((call) => call.operation)).toEqual(['PutUserPolicy']);
+
+    await aws.iam.send(new iam.DeleteUserPolicyCommand(user));
+
+    expect(fake.snapshot()).toEqual(before);
+    const missing = await failureOf(aws.iam.send(new iam.GetUserPolicyCommand(user)));
+    expect(missing).toMatchObject({ name: 'NoSuchEntityException', $metadata: { httpStatusCode: 404 } });
+    const deleteAgain = await failureOf(aws.iam.send(new iam.DeleteUserPolicyCommand(user)));
+    expect(deleteAgain.name).toBe('NoSuchEntityException');
+  });
+
+  it('refuses a malformed document, an unknown user and an inline size beyond 2048 bytes', async () => {
+    const user = { UserName: SCENARIO.userName, PolicyName: 'p' };
+    const malformed = await failureOf(
+      aws.iam.send(new iam.PutUserPolicyCommand({ ...user, PolicyDocument: '{not json' })),
+    );
+    const unknown = await failureOf(
+      aws.iam.send(new iam.PutUserPolicyCommand({ ...user, UserName: 'nobody', PolicyDocument: DENY_OLD })),
+    );
+    const big = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: ['s3:GetObject'], Resource: ['x'.repeat(2100)] }],
+    });
+    const tooBig = await failureOf(
+      aws.iam.send(new iam.PutUserPolicyCommand({ ...user, PolicyDocument: big })),
+    );
+
+    expect(malformed).toMatchObject({
+      name: 'MalformedPolicyDocumentException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(unknown).toMatchObject({ name: 'NoSuchEntityException', $metadata: { httpStatusCode: 404 } });
+    expect(tooBig).toMatchObject({ name: 'LimitExceededException', $metadata: { httpStatusCode: 409 } });
+    expect(fake.state.users.get(SCENARIO.userName)?.inlinePolicies).toEqual({});
+  });
+
+  it('attaches, lists and detaches an AWS managed policy; attaching twice changes nothing', async () => {
+    const before = fake.snapshot();
+    const input = { UserName: SCENARIO.userName, PolicyArn: V3 };
+
+    await aws.iam.send(new iam.AttachUserPolicyCommand(input));
+    await aws.iam.send(new iam.AttachUserPolicyCommand(input));
+    const listed = await aws.iam.send(
+      new iam.ListAttachedUserPoliciesCommand({ UserName: SCENARIO.userName }),
+    );
+
+    expect(listed).toMatchObject({
+      AttachedPolicies: [{ PolicyName: 'AWSCompromisedKeyQuarantineV3', PolicyArn: V3 }],
+      IsTruncated: false,
+    });
+    expect(fake.snapshot().userPolicies[SCENARIO.userName]?.attachedPolicyArns).toEqual([V3]);
+
+    await aws.iam.send(new iam.DetachUserPolicyCommand(input));
+
+    expect(fake.snapshot()).toEqual(before);
+    const detachAgain = await failureOf(aws.iam.send(new iam.DetachUserPolicyCommand(input)));
+    expect(detachAgain).toMatchObject({ name: 'NoSuchEntityException', $metadata: { httpStatusCode: 404 } });
+  });
+
+  it('refuses an unknown policy ARN with NoSuchEntity and a malformed one with InvalidInput', async () => {
+    const unknown = await failureOf(
+      aws.iam.send(
+        new iam.AttachUserPolicyCommand({
+          UserName: SCENARIO.userName,
+          PolicyArn: 'arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV9',
+        }),
+      ),
+    );
+    const malformed = await failureOf(
+      aws.iam.send(new iam.AttachUserPolicyCommand({ UserName: SCENARIO.userName, PolicyArn: 'not-an-arn' })),
+    );
+
+    expect(unknown).toMatchObject({ name: 'NoSuchEntityException', $metadata: { httpStatusCode: 404 } });
+    expect(unknown.message).toContain('does not exist or is not attachable');
+    expect(malformed).toMatchObject({ name: 'InvalidInputException', $metadata: { httpStatusCode: 400 } });
+    expect(fake.mutatingCalls().map((call) => call.status)).toEqual([404, 400]);
+  });
+
+  it('seeds inline and attached policies of a user', async () => {
+    await fake.close();
+    const seed = scenarioSeed();
+    fake = await startFakeAws({
+      seed: {
+        ...seed,
+        users: [
+          {
+            name: 'analyst',
+            inlinePolicies: { 'read-logs': { Version: '2012-10-17', Statement: [] } },
+            attachedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+          },
+        ],
+      },
+    });
+    aws = clientsFor(fake);
+
+    const names = await aws.iam.send(new iam.ListUserPoliciesCommand({ UserName: 'analyst' }));
+    const attached = await aws.iam.send(new iam.ListAttachedUserPoliciesCommand({ UserName: 'analyst' }));
+
+    expect(names.PolicyNames).toEqual(['read-logs']);
+    expect(attached.AttachedPolicies).toEqual([
+      { PolicyName: 'ReadOnlyAccess', PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' },
+    ]);
+  });
+});
+
+describe('EC2 network ACLs', () => {
+  const SUBNET_FILTER = [{ Name: 'association.subnet-id', Values: [SCENARIO.subnetId] }];
+  const ALL = { Protocol: '-1', RuleAction: 'allow', CidrBlock: '0.0.0.0/0' };
+
+  it("answers the scenario subnet's default ACL with the default allow rules 100 and *", async () => {
+    const { NetworkAcls } = await aws.ec2.send(
+      new ec2.DescribeNetworkAclsCommand({ Filters: SUBNET_FILTER }),
+    );
+
+    expect(NetworkAcls).toHaveLength(1);
+    const acl = NetworkAcls?.[0];
+    expect(acl).toMatchObject({
+      NetworkAclId: SCENARIO.networkAclId,
+      VpcId: SCENARIO.vpcId,
+      IsDefault: true,
+      OwnerId: SCENARIO.accountId,
+      Associations: [
+        {
+          NetworkAclId: SCENARIO.networkAclId,
+          SubnetId: SCENARIO.subnetId,
+          NetworkAclAssociationId: expect.stringMatching(/^aclassoc-/),
+        },
+      ],
+    });
+    expect(acl?.Entries).toEqual([
+      { RuleNumber: 100, Egress: true, ...ALL },
+      { RuleNumber: 32767, Egress: true, ...ALL, RuleAction: 'deny' },
+      { RuleNumber: 100, Egress: false, ...ALL },
+      { RuleNumber: 32767, Egress: false, ...ALL, RuleAction: 'deny' },
+    ]);
+  });
+
+  it('filters by network-acl-id, vpc-id and subnet with EC2 wildcards, and by id', async () => {
+    const ids = async (input: NonNullable<ConstructorParameters<typeof ec2.DescribeNetworkAclsCommand>[0]>) =>
+      (await aws.ec2.send(new ec2.DescribeNetworkAclsCommand(input))).NetworkAcls?.map(
+        (acl) => acl.NetworkAclId,
+      );
+
+    expect(await ids({ Filters: [{ Name: 'association.subnet-id', Values: ['subnet-0abc*'] }] })).toEqual([
+      SCENARIO.networkAclId,
+    ]);
+    expect(await ids({ Filters: [{ Name: 'network-acl-id', Values: ['acl-0abc1234def56789?'] }] })).toEqual([
+      SCENARIO.networkAclId,
+    ]);
+    expect(await ids({ Filters: [{ Name: 'vpc-id', Values: ['vpc-0000000000000000'] }] })).toEqual([]);
+    expect(await ids({ NetworkAclIds: [SCENARIO.networkAclId] })).toEqual([SCENARIO.networkAclId]);
+    const unknown = await failureOf(
+      aws.ec2.send(new ec2.DescribeNetworkAclsCommand({ NetworkAclIds: ['acl-0123456789abcdef0'] })),
+    );
+    const badFilter = await failureOf(
+      aws.ec2.send(new ec2.DescribeNetworkAclsCommand({ Filters: [{ Name: 'subnet-id', Values: ['x'] }] })),
+    );
+    expect(unknown).toMatchObject({
+      name: 'InvalidNetworkAclID.NotFound',
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(badFilter.name).toBe('InvalidParameterValue');
+  });
+
+  it('creates and deletes entries; a taken rule number or a missing entry is refused', async () => {
+    const before = fake.snapshot();
+    const deny = {
+      NetworkAclId: SCENARIO.networkAclId,
+      RuleNumber: 50,
+      Protocol: '-1',
+      RuleAction: 'deny' as const,
+      CidrBlock: '81.2.69.144/32',
+    };
+
+    await aws.ec2.send(new ec2.CreateNetworkAclEntryCommand({ ...deny, Egress: false }));
+    await aws.ec2.send(new ec2.CreateNetworkAclEntryCommand({ ...deny, Egress: true }));
+    const taken = await failureOf(
+      aws.ec2.send(new ec2.CreateNetworkAclEntryCommand({ ...deny, Egress: false })),
+    );
+
+    expect(taken).toMatchObject({ name: 'NetworkAclEntryAlreadyExists', $metadata: { httpStatusCode: 400 } });
+    expect(fake.snapshot().networkAcls[SCENARIO.networkAclId]?.entries).toContainEqual({
+      cidrBlock: '81.2.69.144/32',
+      egress: false,
+      protocol: '-1',
+      ruleAction: 'deny',
+      ruleNumber: 50,
+    });
+    const { NetworkAcls } = await aws.ec2.send(
+      new ec2.DescribeNetworkAclsCommand({ Filters: SUBNET_FILTER }),
+    );
+    expect(NetworkAcls?.[0]?.Entries?.filter((entry) => entry.RuleNumber === 50)).toHaveLength(2);
+
+    for (const Egress of [false, true]) {
+      await aws.ec2.send(
+        new ec2.DeleteNetworkAclEntryCommand({ NetworkAclId: SCENARIO.networkAclId, RuleNumber: 50, Egress }),
+      );
+    }
+    const gone = await failureOf(
+      aws.ec2.send(
+        new ec2.DeleteNetworkAclEntryCommand({
+          NetworkAclId: SCENARIO.networkAclId,
+          RuleNumber: 50,
+          Egress: false,
+        }),
+      ),
+    );
+
+    expect(gone).toMatchObject({
+      name: 'InvalidNetworkAclEntry.NotFound',
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(fake.snapshot()).toEqual(before);
+    expect(fake.mutatingCalls().map((call) => call.operation)).toEqual([
+      'CreateNetworkAclEntry',
+      'CreateNetworkAclEntry',
+      'CreateNetworkAclEntry',
+      'DeleteNetworkAclEntry',
+      'DeleteNetworkAclEntry',
+      'DeleteNetworkAclEntry',
+    ]);
+  });
+
+  it('keeps ports and ICMP codes, and refuses a TCP entry without ports', async () => {
+    await aws.ec2.send(
+      new ec2.CreateNetworkAclEntryCommand({
+        NetworkAclId: SCENARIO.networkAclId,
+        RuleNumber: 60,
+        Protocol: '6',
+        RuleAction: 'deny',
+        Egress: false,
+        Ipv6CidrBlock: '2001:db8::1/128',
+        PortRange: { From: 22, To: 22 },
+      }),
+    );
+    const noPorts = await failureOf(
+      aws.ec2.send(
+        new ec2.CreateNetworkAclEntryCommand({
+          NetworkAclId: SCENARIO.networkAclId,
+          RuleNumber: 61,
+          Protocol: '6',
+          RuleAction: 'deny',
+          Egress: false,
+          CidrBlock: '81.2.69.144/32',
+        }),
+      ),
+    );
+    const { NetworkAcls } = await aws.ec2.send(
+      new ec2.DescribeNetworkAclsCommand({ NetworkAclIds: [SCENARIO.networkAclId] }),
+    );
+
+    expect(NetworkAcls?.[0]?.Entries).toContainEqual({
+      RuleNumber: 60,
+      Egress: false,
+      Protocol: '6',
+      RuleAction: 'deny',
+      Ipv6CidrBlock: '2001:db8::1/128',
+      PortRange: { From: 22, To: 22 },
+    });
+    expect(noPorts.name).toBe('MissingParameter');
+  });
+
+  it("gives a VPC without a seeded ACL a default one, associated with its instances' subnets", async () => {
+    await fake.close();
+    fake = await startFakeAws({ seed: { ...scenarioSeed(), networkAcls: [] } });
+    aws = clientsFor(fake);
+
+    const { NetworkAcls } = await aws.ec2.send(
+      new ec2.DescribeNetworkAclsCommand({ Filters: SUBNET_FILTER }),
+    );
+
+    expect(NetworkAcls?.map((acl) => [acl.NetworkAclId, acl.IsDefault, acl.VpcId])).toEqual([
+      [expect.stringMatching(/^acl-0[0-9a-f]{16}$/), true, SCENARIO.vpcId],
+    ]);
+    expect(Object.keys(fake.snapshot().networkAcls)).toEqual([NetworkAcls?.[0]?.NetworkAclId]);
+  });
+});
+
+describe('WAFv2 IP sets (awsJson1_1)', () => {
+  const SET = { Name: SCENARIO.ipSetName, Scope: 'REGIONAL' as const, Id: SCENARIO.ipSetId };
+  const wafIn = (region: string) => new wafv2.WAFV2Client({ ...clientConfig(fake), region });
+
+  it('reads an IP set with its lock token, and updates it with that token only', async () => {
+    const client = wafIn('us-east-1');
+    const before = fake.snapshot();
+
+    const read = await client.send(new wafv2.GetIPSetCommand(SET));
+    expect(read.IPSet).toEqual({
+      Name: SCENARIO.ipSetName,
+      Id: SCENARIO.ipSetId,
+      ARN: SCENARIO.ipSetArn,
+      Description: 'Addresses blocked by the incident response',
+      IPAddressVersion: 'IPV4',
+      Addresses: ['198.51.100.7/32'],
+    });
+    const update = {
+      ...SET,
+      Addresses: ['198.51.100.7/32', '81.2.69.144/32'],
+      Description: read.IPSet?.Description,
+    };
+    const { NextLockToken } = await client.send(
+      new wafv2.UpdateIPSetCommand({ ...update, LockToken: read.LockToken }),
+    );
+    const stale = await failureOf(
+      client.send(new wafv2.UpdateIPSetCommand({ ...update, LockToken: read.LockToken })),
+    );
+
+    expect(NextLockToken).toMatch(/^[0-9a-f-]{36}$/);
+    expect(NextLockToken).not.toBe(read.LockToken);
+    expect(stale).toMatchObject({ name: 'WAFOptimisticLockException', $metadata: { httpStatusCode: 400 } });
+    expect(stale.message).toContain('someone changed the resource');
+    const after = fake.snapshot();
+    expect(after.wafIpSets[SCENARIO.ipSetArn]).toEqual({
+      ipAddressVersion: 'IPV4',
+      addresses: ['198.51.100.7/32', '81.2.69.144/32'],
+      description: 'Addresses blocked by the incident response',
+    });
+    expect(JSON.stringify(after)).not.toContain(NextLockToken);
+    expect(fake.mutatingCalls().map((call) => `${call.service} ${call.operation} ${call.status}`)).toEqual([
+      'WAFV2 UpdateIPSet 200',
+      'WAFV2 UpdateIPSet 400',
+    ]);
+
+    const current = await client.send(new wafv2.GetIPSetCommand(SET));
+    await client.send(
+      new wafv2.UpdateIPSetCommand({
+        ...SET,
+        Addresses: ['198.51.100.7/32'],
+        Description: current.IPSet?.Description,
+        LockToken: current.LockToken,
+      }),
+    );
+    expect(fake.snapshot()).toEqual(before);
+  });
+
+  it('answers WAFNonexistentItemException for an unknown set or another region, and lists the sets', async () => {
+    const unknown = await failureOf(
+      wafIn('us-east-1').send(
+        new wafv2.GetIPSetCommand({ ...SET, Id: 'a1b2c3d4-5678-90ab-cdef-000000000000' }),
+      ),
+    );
+    const elsewhere = await failureOf(wafIn('eu-west-1').send(new wafv2.GetIPSetCommand(SET)));
+    const listed = await wafIn('us-east-1').send(new wafv2.ListIPSetsCommand({ Scope: 'REGIONAL' }));
+
+    expect(unknown).toMatchObject({
+      name: 'WAFNonexistentItemException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(unknown.message).toContain('doesn’t exist');
+    expect(elsewhere.name).toBe('WAFNonexistentItemException');
+    expect(listed.IPSets).toEqual([
+      {
+        Name: SCENARIO.ipSetName,
+        Id: SCENARIO.ipSetId,
+        Description: 'Addresses blocked by the incident response',
+        LockToken: expect.any(String),
+        ARN: SCENARIO.ipSetArn,
+      },
+    ]);
+  });
+
+  it('serves CLOUDFRONT sets in us-east-1 only, and refuses addresses that are not CIDRs', async () => {
+    await fake.close();
+    const id = '0f0e0d0c-0b0a-4988-8776-655443322110';
+    fake = await startFakeAws({
+      seed: { ...scenarioSeed(), wafIpSets: [{ name: 'edge-blocked', id, scope: 'CLOUDFRONT' }] },
+    });
+    const edge = { Name: 'edge-blocked', Scope: 'CLOUDFRONT' as const, Id: id };
+
+    const read = await wafIn('us-east-1').send(new wafv2.GetIPSetCommand(edge));
+    const wrongRegion = await failureOf(wafIn('us-west-2').send(new wafv2.GetIPSetCommand(edge)));
+    const notCidr = await failureOf(
+      wafIn('us-east-1').send(
+        new wafv2.UpdateIPSetCommand({ ...edge, Addresses: ['81.2.69.144'], LockToken: read.LockToken }),
+      ),
+    );
+
+    expect(read.IPSet?.ARN).toBe(`arn:aws:wafv2:us-east-1:111122223333:global/ipset/edge-blocked/${id}`);
+    expect(wrongRegion).toMatchObject({
+      name: 'WAFInvalidParameterException',
+      Field: 'SCOPE_VALUE',
+      Parameter: 'CLOUDFRONT',
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(wrongRegion.message).toBe(
+      'Error reason: The scope is not valid., field: SCOPE_VALUE, parameter: CLOUDFRONT',
+    );
+    expect(notCidr).toMatchObject({ name: 'WAFInvalidParameterException', Field: 'IP_ADDRESS' });
+  });
+
+  it('injects faults in WAF wire format', async () => {
+    fake.fail({ service: 'WAFV2', operation: 'GetIPSet', kind: 'notFound', times: 1 });
+    fake.fail({ service: 'WAFV2', kind: 'error500', times: 1 });
+
+    const missing = await failureOf(wafIn('us-east-1').send(new wafv2.GetIPSetCommand(SET)));
+    const broken = await failureOf(
+      wafIn('us-east-1').send(new wafv2.ListIPSetsCommand({ Scope: 'REGIONAL' })),
+    );
+
+    expect(missing.name).toBe('WAFNonexistentItemException');
+    expect(broken).toMatchObject({ name: 'WAFInternalErrorException', $metadata: { httpStatusCode: 500 } });
+  });
+});
+
+describe('RDS (awsQuery 2014-10-31) through the real SDK client', () => {
+  const seed = (): FakeAccountSeed => ({
+    accountId: '111122223333',
+    securityGroups: [
+      { groupId: 'sg-0a1a1a1a1a1a1a1a1', groupName: 'orders-db', vpcId: 'vpc-0db' },
+      { groupId: 'sg-0b2b2b2b2b2b2b2b2', groupName: 'bastion-access', vpcId: 'vpc-0db' },
+      { groupId: 'sg-0c3c3c3c3c3c3c3c3', groupName: 'quarantine', vpcId: 'vpc-0db', egress: [] },
+      { groupId: 'sg-0d4d4d4d4d4d4d4d4', groupName: 'elsewhere', vpcId: 'vpc-0other' },
+    ],
+    rdsClusters: [{ id: 'orders-aurora', vpcId: 'vpc-0db', securityGroupIds: ['sg-0a1a1a1a1a1a1a1a1'] }],
+    rdsInstances: [
+      {
+        id: 'orders-db',
+        vpcId: 'vpc-0db',
+        securityGroupIds: ['sg-0a1a1a1a1a1a1a1a1', 'sg-0b2b2b2b2b2b2b2b2'],
+        publiclyAccessible: true,
+        tags: { team: 'orders' },
+      },
+      { id: 'orders-aurora-1', clusterId: 'orders-aurora' },
+    ],
+  });
+
+  const clientOf = (fake: FakeAws) => new rdsSdk.RDSClient(clientConfig(fake));
+
+  it('describes a standalone instance and a cluster member as RDS lists them', async () => {
+    const fake = await startFakeAws({ seed: seed() });
+    try {
+      const client = clientOf(fake);
+      const { DBInstances } = await client.send(
+        new rdsSdk.DescribeDBInstancesCommand({ DBInstanceIdentifier: 'orders-db' }),
+      );
+      expect(DBInstances).toHaveLength(1);
+      expect(DBInstances?.[0]).toMatchObject({
+        DBInstanceIdentifier: 'orders-db',
+        DBInstanceStatus: 'available',
+        Engine: 'postgres',
+        PubliclyAccessible: true,
+        DBSubnetGroup: { VpcId: 'vpc-0db' },
+        VpcSecurityGroups: [
+          { VpcSecurityGroupId: 'sg-0a1a1a1a1a1a1a1a1', Status: 'active' },
+          { VpcSecurityGroupId: 'sg-0b2b2b2b2b2b2b2b2', Status: 'active' },
+        ],
+        DBInstanceArn: 'arn:aws:rds:us-east-1:111122223333:db:orders-db',
+        TagList: [{ Key: 'team', Value: 'orders' }],
+      });
+      expect(DBInstances?.[0]?.DBClusterIdentifier).toBeUndefined();
+
+      const members = await client.send(
+        new rdsSdk.DescribeDBInstancesCommand({
+          Filters: [{ Name: 'db-cluster-id', Values: ['orders-aurora'] }],
+        }),
+      );
+      expect(members.DBInstances?.map((db) => [db.DBInstanceIdentifier, db.DBClusterIdentifier])).toEqual([
+        ['orders-aurora-1', 'orders-aurora'],
+      ]);
+      expect(members.DBInstances?.[0]?.Engine).toBe('aurora-postgresql');
+      const { DBClusters } = await client.send(
+        new rdsSdk.DescribeDBClustersCommand({ DBClusterIdentifier: 'orders-aurora' }),
+      );
+      expect(DBClusters?.[0]?.DBClusterMembers).toEqual([
+        { DBInstanceIdentifier: 'orders-aurora-1', IsClusterWriter: true },
+      ]);
+
+      const missing = await failureOf(
+        client.send(new rdsSdk.DescribeDBInstancesCommand({ DBInstanceIdentifier: 'nope-db' })),
+      );
+      expect(missing).toMatchObject({ name: 'DBInstanceNotFoundFault', $metadata: { httpStatusCode: 404 } });
+      expect(missing.message).toBe('DBInstance nope-db not found.');
+      expect(fake.calls.at(-1)?.errorCode).toBe('DBInstanceNotFound');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('moves an instance into other groups and out of public access, and refuses a member or a group of another VPC', async () => {
+    const fake = await startFakeAws({ seed: seed() });
+    try {
+      const client = clientOf(fake);
+      const { DBInstance } = await client.send(
+        new rdsSdk.ModifyDBInstanceCommand({
+          DBInstanceIdentifier: 'orders-db',
+          VpcSecurityGroupIds: ['sg-0c3c3c3c3c3c3c3c3'],
+          PubliclyAccessible: false,
+          ApplyImmediately: true,
+        }),
+      );
+      expect(DBInstance?.VpcSecurityGroups).toEqual([
+        { VpcSecurityGroupId: 'sg-0c3c3c3c3c3c3c3c3', Status: 'adding' },
+        { VpcSecurityGroupId: 'sg-0a1a1a1a1a1a1a1a1', Status: 'removing' },
+        { VpcSecurityGroupId: 'sg-0b2b2b2b2b2b2b2b2', Status: 'removing' },
+      ]);
+      expect(fake.mutatingCalls().map((call) => call.params)).toEqual([
+        {
+          DBInstanceIdentifier: 'orders-db',
+          VpcSecurityGroupIds: ['sg-0c3c3c3c3c3c3c3c3'],
+          PubliclyAccessible: 'false',
+          ApplyImmediately: 'true',
+        },
+      ]);
+      expect(fake.snapshot().rds.instances['orders-db']).toMatchObject({
+        groupIds: ['sg-0c3c3c3c3c3c3c3c3'],
+        publiclyAccessible: false,
+      });
+      const after = await client.send(
+        new rdsSdk.DescribeDBInstancesCommand({ DBInstanceIdentifier: 'orders-db' }),
+      );
+      expect(after.DBInstances?.[0]?.VpcSecurityGroups).toEqual([
+        { VpcSecurityGroupId: 'sg-0c3c3c3c3c3c3c3c3', Status: 'active' },
+      ]);
+
+      const member = await failureOf(
+        client.send(
+          new rdsSdk.ModifyDBInstanceCommand({
+            DBInstanceIdentifier: 'orders-aurora-1',
+            VpcSecurityGroupIds: ['sg-0c3c3c3c3c3c3c3c3'],
+          }),
+        ),
+      );
+      expect(member.name).toBe('InvalidParameterCombination');
+      const otherVpc = await failureOf(
+        client.send(
+          new rdsSdk.ModifyDBInstanceCommand({
+            DBInstanceIdentifier: 'orders-db',
+            VpcSecurityGroupIds: ['sg-0d4d4d4d4d4d4d4d4'],
+          }),
+        ),
+      );
+      expect(otherVpc.message).toContain('different VPCs');
+      expect(fake.snapshot().rds.instances['orders-db']?.groupIds).toEqual(['sg-0c3c3c3c3c3c3c3c3']);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('takes tagged DB and cluster snapshots, lists them, and refuses a duplicate or a member instance', async () => {
+    const fake = await startFakeAws({ seed: seed() });
+    try {
+      const client = clientOf(fake);
+      const created = await client.send(
+        new rdsSdk.CreateDBSnapshotCommand({
+          DBInstanceIdentifier: 'orders-db',
+          DBSnapshotIdentifier: 'riposte-5abcdefa-20261127183000',
+          Tags: [{ Key: 'riposte:finding-id', Value: 'f-1' }],
+        }),
+      );
+      expect(created.DBSnapshot).toMatchObject({
+        Status: 'creating',
+        SnapshotType: 'manual',
+        VpcId: 'vpc-0db',
+      });
+      expect(fake.calls.at(-1)?.params.Tags).toEqual([{ Key: 'riposte:finding-id', Value: 'f-1' }]);
+      const { DBSnapshots } = await client.send(
+        new rdsSdk.DescribeDBSnapshotsCommand({
+          DBInstanceIdentifier: 'orders-db',
+          SnapshotType: 'manual',
+          MaxRecords: 100,
+        }),
+      );
+      expect(DBSnapshots).toEqual([
+        expect.objectContaining({
+          DBSnapshotIdentifier: 'riposte-5abcdefa-20261127183000',
+          DBInstanceIdentifier: 'orders-db',
+          Status: 'available',
+          TagList: [{ Key: 'riposte:finding-id', Value: 'f-1' }],
+        }),
+      ]);
+      const duplicate = await failureOf(
+        client.send(
+          new rdsSdk.CreateDBSnapshotCommand({
+            DBInstanceIdentifier: 'orders-db',
+            DBSnapshotIdentifier: 'riposte-5abcdefa-20261127183000',
+          }),
+        ),
+      );
+      expect(duplicate).toMatchObject({
+        name: 'DBSnapshotAlreadyExistsFault',
+        $metadata: { httpStatusCode: 400 },
+      });
+      const member = await failureOf(
+        client.send(
+          new rdsSdk.CreateDBSnapshotCommand({
+            DBInstanceIdentifier: 'orders-aurora-1',
+            DBSnapshotIdentifier: 'x-1',
+          }),
+        ),
+      );
+      expect(member.message).toContain('CreateDBClusterSnapshot');
+
+      await client.send(
+        new rdsSdk.CreateDBClusterSnapshotCommand({
+          DBClusterIdentifier: 'orders-aurora',
+          DBClusterSnapshotIdentifier: 'riposte-cluster-1',
+          Tags: [{ Key: 'riposte:finding-id', Value: 'f-1' }],
+        }),
+      );
+      const { DBClusterSnapshots } = await client.send(
+        new rdsSdk.DescribeDBClusterSnapshotsCommand({
+          DBClusterIdentifier: 'orders-aurora',
+          SnapshotType: 'manual',
+        }),
+      );
+      expect(
+        DBClusterSnapshots?.map((snapshot) => [snapshot.DBClusterSnapshotIdentifier, snapshot.TagList]),
+      ).toEqual([['riposte-cluster-1', [{ Key: 'riposte:finding-id', Value: 'f-1' }]]]);
+      const noCluster = await failureOf(
+        client.send(
+          new rdsSdk.CreateDBClusterSnapshotCommand({
+            DBClusterIdentifier: 'nope',
+            DBClusterSnapshotIdentifier: 'y-1',
+          }),
+        ),
+      );
+      expect(noCluster).toMatchObject({ name: 'DBClusterNotFoundFault', $metadata: { httpStatusCode: 404 } });
+      expect(fake.snapshot().rds.snapshots).toEqual({
+        'riposte-5abcdefa-20261127183000': {
+          dbInstanceIdentifier: 'orders-db',
+          type: 'manual',
+          tags: { 'riposte:finding-id': 'f-1' },
+        },
+      });
+      expect(fake.mutatingCalls().map((call) => `${call.operation} ${call.errorCode ?? 'ok'}`)).toEqual([
+        'CreateDBSnapshot ok',
+        'CreateDBSnapshot DBSnapshotAlreadyExists',
+        'CreateDBSnapshot InvalidParameterValue',
+        'CreateDBClusterSnapshot ok',
+        'CreateDBClusterSnapshot DBClusterNotFoundFault',
+      ]);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('answers injected faults as RDS does', async () => {
+    const fake = await startFakeAws({ seed: seed() });
+    try {
+      const client = clientOf(fake);
+      fake.fail({ service: 'RDS', operation: 'DescribeDBInstances', kind: 'notFound', times: 1 });
+      fake.fail({ service: 'RDS', kind: 'accessDenied', times: 1 });
+      const missing = await failureOf(client.send(new rdsSdk.DescribeDBInstancesCommand({})));
+      const denied = await failureOf(client.send(new rdsSdk.DescribeDBSnapshotsCommand({})));
+      expect(missing).toMatchObject({ name: 'DBInstanceNotFoundFault', $metadata: { httpStatusCode: 404 } });
+      expect(denied).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('refuses a seed that names an unseeded security group or cluster', async () => {
+    await expect(
+      startFakeAws({
+        seed: {
+          accountId: '111122223333',
+          rdsInstances: [{ id: 'db-1', vpcId: 'vpc-1', securityGroupIds: ['sg-0nope'] }],
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'SEED_INVALID' });
+    await expect(
+      startFakeAws({
+        seed: { accountId: '111122223333', rdsInstances: [{ id: 'db-1', clusterId: 'nope' }] },
+      }),
+    ).rejects.toMatchObject({ code: 'SEED_INVALID' });
+  });
+});
+
+describe('S3 objects through the real SDK client', () => {
+  const OWNER = '111122223333';
+  const seed = (): FakeAccountSeed => ({
+    accountId: OWNER,
+    buckets: [
+      { name: 'acme-uploads', versioning: 'Enabled', objectOwnership: 'BucketOwnerPreferred' },
+      { name: 'acme-flat' },
+      { name: 'acme-enforced', objectOwnership: 'BucketOwnerEnforced' },
+      { name: 'acme-quarantine' },
+    ],
+    s3Objects: [
+      {
+        bucket: 'acme-uploads',
+        key: 'incoming/a b.exe',
+        versionId: 'v1',
+        body: 'old',
+        tags: { stage: 'raw' },
+      },
+      {
+        bucket: 'acme-uploads',
+        key: 'incoming/a b.exe',
+        versionId: 'v2',
+        body: 'malware',
+        tags: { stage: 'scanned' },
+        acl: 'public-read',
+      },
+      { bucket: 'acme-flat', key: 'report.csv', body: 'a,b', contentType: 'text/csv' },
+      { bucket: 'acme-enforced', key: 'x.bin', size: 10 },
+    ],
+  });
+
+  const clientOf = (fake: FakeAws) => new s3.S3Client({ ...clientConfig(fake), forcePathStyle: true });
+  const KEY = 'incoming/a b.exe';
+
+  it('reads, replaces and deletes the tags of the current object or of a version', async () => {
+    const fake = await startFakeAws({ seed: seed() });
+    try {
+      const client = clientOf(fake);
+      const current = await client.send(
+        new s3.GetObjectTaggingCommand({ Bucket: 'acme-uploads', Key: KEY, ExpectedBucketOwner: OWNER }),
+      );
+      expect(current).toMatchObject({ VersionId: 'v2', TagSet: [{ Key: 'stage', Value: 'scanned' }] });
+      const old = await client.send(
+        new s3.GetObjectTaggingCommand({ Bucket: 'acme-uploads', Key: KEY, VersionId: 'v1' }),
+      );
+      expect(old.TagSet).toEqual([{ Key: 'stage', Value: 'raw' }]);
+
+      const put = await client.send(
+        new s3.PutObjectTaggingCommand({
+          Bucket: 'acme-uploads',
+          Key: KEY,
+          VersionId: 'v2',
+          ExpectedBucketOwner: OWNER,
+          Tagging: { TagSet: [{ Key: 'riposte:finding-id', Value: 'f-1' }] },
+        }),
+      );
+      expect(put.VersionId).toBe('v2');
+      expect(fake.mutatingCalls()[0]?.params).toEqual({
+        Bucket: 'acme-uploads',
+        Key: KEY,
+        VersionId: 'v2',
+        ExpectedBucketOwner: OWNER,
+        Tagging: { TagSet: [{ Key: 'riposte:finding-id', Value: 'f-1' }] },
+      });
+      expect(fake.snapshot().s3Objects[`acme-uploads/${KEY}`]?.tags).toEqual({ 'riposte:finding-id': 'f-1' });
+      await client.send(new s3.DeleteObjectTaggingCommand({ Bucket: 'acme-uploads', Key: KEY }));
+      expect(fake.snapshot().s3Objects[`acme-uploads/${KEY}`]?.tags).toEqual({});
+
+      const tooMany = await failureOf(
+        client.send(
+          new s3.PutObjectTaggingCommand({
+            Bucket: 'acme-flat',
+            Key: 'report.csv',
+            Tagging: { TagSet: Array.from({ length: 11 }, (_, i) => ({ Key: `k${i}`, Value: 'v' })) },
+          }),
+        ),
+      );
+      expect(tooMany.name).toBe('BadRequest');
+      const otherOwner = await failureOf(
+        client.send(
+          new s3.GetObjectTaggingCommand({
+            Bucket: 'acme-uploads',
+            Key: KEY,
+            ExpectedBucketOwner: '444455556666',
+          }),
+        ),
+      );
+      expect(otherOwner).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+      const noVersion = await failureOf(
+        client.send(new s3.GetObjectTaggingCommand({ Bucket: 'acme-uploads', Key: KEY, VersionId: 'v9' })),
+      );
+      expect(noVersion).toMatchObject({ name: 'NoSuchVersion', $metadata: { httpStatusCode: 404 } });
+      const noKey = await failureOf(
+        client.send(new s3.GetObjectTaggingCommand({ Bucket: 'acme-flat', Key: 'nope' })),
+      );
+      expect(noKey).toMatchObject({ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('heads an object, and answers NotFound for a missing one', async () => {
+    const fake = await startFakeAws({ seed: seed() });
+    try {
+      const client = clientOf(fake);
+      const head = await client.send(new s3.HeadObjectCommand({ Bucket: 'acme-flat', Key: 'report.csv' }));
+      expect(head).toMatchObject({
+        ContentLength: 3,
+        ContentType: 'text/csv',
+        ETag: expect.stringMatching(/^"[0-9a-f]{32}"$/),
+        ServerSideEncryption: 'AES256',
+      });
+      expect(head.VersionId).toBeUndefined();
+      const versioned = await client.send(
+        new s3.HeadObjectCommand({ Bucket: 'acme-uploads', Key: KEY, VersionId: 'v1' }),
+      );
+      expect(versioned).toMatchObject({ VersionId: 'v1', ContentLength: 3 });
+      const missing = await failureOf(
+        client.send(new s3.HeadObjectCommand({ Bucket: 'acme-flat', Key: 'nope' })),
+      );
+      expect(missing).toMatchObject({ name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('reads and writes ACLs (canned and as a policy), and refuses them where the bucket disables ACLs', async () => {
+    const fake = await startFakeAws({ seed: seed() });
+    try {
+      const client = clientOf(fake);
+      const acl = await client.send(new s3.GetObjectAclCommand({ Bucket: 'acme-uploads', Key: KEY }));
+      expect(acl.Owner?.ID).toMatch(/^[0-9a-f]{64}$/);
+      expect(acl.Grants).toEqual([
+        { Grantee: { Type: 'CanonicalUser', ID: acl.Owner?.ID }, Permission: 'FULL_CONTROL' },
+        {
+          Grantee: { Type: 'Group', URI: 'http://acs.amazonaws.com/groups/global/AllUsers' },
+          Permission: 'READ',
+        },
+      ]);
+      await client.send(new s3.PutObjectAclCommand({ Bucket: 'acme-uploads', Key: KEY, ACL: 'private' }));
+      const restricted = await client.send(new s3.GetObjectAclCommand({ Bucket: 'acme-uploads', Key: KEY }));
+      expect(restricted.Grants).toHaveLength(1);
+      await client.send(
+        new s3.PutObjectAclCommand({
+          Bucket: 'acme-uploads',
+          Key: KEY,
+          AccessControlPolicy: { Owner: acl.Owner, Grants: acl.Grants },
+        }),
+      );
+      expect(
+        (await client.send(new s3.GetObjectAclCommand({ Bucket: 'acme-uploads', Key: KEY }))).Grants,
+      ).toEqual(acl.Grants);
+
+      const enforced = await failureOf(
+        client.send(new s3.PutObjectAclCommand({ Bucket: 'acme-enforced', Key: 'x.bin', ACL: 'private' })),
+      );
+      expect(enforced.name).toBe('AccessControlListNotSupported');
+      const controls = await client.send(
+        new s3.GetBucketOwnershipControlsCommand({ Bucket: 'acme-enforced' }),
+      );
+      expect(controls.OwnershipControls?.Rules).toEqual([{ ObjectOwnership: 'BucketOwnerEnforced' }]);
+      const none = await failureOf(
+        client.send(new s3.GetBucketOwnershipControlsCommand({ Bucket: 'acme-flat' })),
+      );
+      expect(none).toMatchObject({
+        name: 'OwnershipControlsNotFoundError',
+        $metadata: { httpStatusCode: 404 },
+      });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('copies a version with replaced tags, checking both bucket owners', async () => {
+    const fake = await startFakeAws({ seed: seed() });
+    try {
+      const client = clientOf(fake);
+      const copied = await client.send(
+        new s3.CopyObjectCommand({
+          Bucket: 'acme-quarantine',
+          Key: `acme-uploads/${KEY}`,
+          CopySource: `acme-uploads/${KEY.split('/').map(encodeURIComponent).join('/')}?versionId=v2`,
+          ExpectedBucketOwner: OWNER,
+          ExpectedSourceBucketOwner: OWNER,
+          MetadataDirective: 'COPY',
+          TaggingDirective: 'REPLACE',
+          Tagging: 'riposte%3Afinding-id=f-1&case=42',
+        }),
+      );
+      expect(copied.CopySourceVersionId).toBe('v2');
+      expect(copied.VersionId).toBeUndefined();
+      const original = await client.send(new s3.HeadObjectCommand({ Bucket: 'acme-uploads', Key: KEY }));
+      expect(copied.CopyObjectResult?.ETag).toBe(original.ETag);
+      expect(fake.snapshot().s3Objects[`acme-quarantine/acme-uploads/${KEY}`]).toEqual({
+        exists: true,
+        size: 7,
+        eTag: original.ETag,
+        tags: { case: '42', 'riposte:finding-id': 'f-1' },
+        grants: [expect.stringMatching(/^CanonicalUser:[0-9a-f]{64}:FULL_CONTROL$/)],
+      });
+      const wrongSource = await failureOf(
+        client.send(
+          new s3.CopyObjectCommand({
+            Bucket: 'acme-quarantine',
+            Key: 'other',
+            CopySource: 'acme-flat/report.csv',
+            ExpectedSourceBucketOwner: '444455556666',
+          }),
+        ),
+      );
+      expect(wrongSource).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('deletes with a delete marker in a versioned bucket, a version for good, and an unversioned object', async () => {
+    const fake = await startFakeAws({ seed: seed() });
+    try {
+      const client = clientOf(fake);
+      const marker = await client.send(new s3.DeleteObjectCommand({ Bucket: 'acme-uploads', Key: KEY }));
+      expect(marker.DeleteMarker).toBe(true);
+      expect(fake.snapshot().s3Objects[`acme-uploads/${KEY}`]).toEqual({ exists: false });
+      const gone = await failureOf(
+        client.send(new s3.HeadObjectCommand({ Bucket: 'acme-uploads', Key: KEY })),
+      );
+      expect(gone.name).toBe('NotFound');
+      const stillThere = await client.send(
+        new s3.GetObjectTaggingCommand({ Bucket: 'acme-uploads', Key: KEY, VersionId: 'v2' }),
+      );
+      expect(stillThere.TagSet).toEqual([{ Key: 'stage', Value: 'scanned' }]);
+
+      await client.send(
+        new s3.DeleteObjectCommand({ Bucket: 'acme-uploads', Key: KEY, VersionId: marker.VersionId }),
+      );
+      expect(fake.snapshot().s3Objects[`acme-uploads/${KEY}`]?.exists).toBe(true);
+      await client.send(new s3.DeleteObjectCommand({ Bucket: 'acme-uploads', Key: KEY, VersionId: 'v2' }));
+      expect(fake.snapshot().s3Objects[`acme-uploads/${KEY}`]?.tags).toEqual({ stage: 'raw' });
+
+      const flat = await client.send(new s3.DeleteObjectCommand({ Bucket: 'acme-flat', Key: 'report.csv' }));
+      expect(flat.DeleteMarker).toBeUndefined();
+      expect(fake.snapshot().s3Objects['acme-flat/report.csv']).toBeUndefined();
+      expect(fake.mutatingCalls().map((call) => call.operation)).toEqual([
+        'DeleteObject',
+        'DeleteObject',
+        'DeleteObject',
+        'DeleteObject',
+      ]);
+    } finally {
+      await fake.close();
+    }
   });
 });

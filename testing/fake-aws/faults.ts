@@ -10,6 +10,11 @@ export type FakeService =
   | 'GuardDuty'
   | 'SecurityHub'
   | 'Organizations'
+  | 'EKS'
+  | 'Lambda'
+  | 'ECS'
+  | 'RDS'
+  | 'WAFV2'
   | 'Webhook'
   | 'Unknown';
 
@@ -61,6 +66,9 @@ const EC2_NOT_FOUND: Record<string, string> = {
   CreateSecurityGroup: 'InvalidVpcID.NotFound',
   DeleteSecurityGroup: 'InvalidGroup.NotFound',
   DescribeNetworkInterfaces: 'InvalidNetworkInterfaceID.NotFound',
+  DescribeNetworkAcls: 'InvalidNetworkAclID.NotFound',
+  CreateNetworkAclEntry: 'InvalidNetworkAclID.NotFound',
+  DeleteNetworkAclEntry: 'InvalidNetworkAclEntry.NotFound',
 };
 
 /** The error each service really sends for each kind of fault. */
@@ -124,6 +132,34 @@ const errorFor = (kind: Exclude<FaultKind, 'timeout'>, { service, operation }: C
           { __type: 'InvalidInputException' },
         ],
       }[kind] as ErrorSpec;
+    case 'EKS':
+      return {
+        throttle: ['ThrottlingException', 429, 'Rate exceeded'],
+        slowdown: ['ServiceUnavailableException', 503, 'Service Unavailable'],
+        error500: ['ServerException', 500, 'Internal service failure'],
+        accessDenied: ['AccessDeniedException', 403, `User is not authorized to perform: eks:${operation}`],
+        notFound: ['ResourceNotFoundException', 404, 'The requested resource was not found'],
+      }[kind] as ErrorSpec;
+    case 'Lambda':
+      return {
+        throttle: ['TooManyRequestsException', 429, 'Rate exceeded'],
+        slowdown: ['ServiceException', 503, 'Service Unavailable'],
+        error500: ['ServiceException', 500, 'Internal service failure'],
+        accessDenied: [
+          'AccessDeniedException',
+          403,
+          `User is not authorized to perform: lambda:${operation}`,
+        ],
+        notFound: ['ResourceNotFoundException', 404, 'Function not found'],
+      }[kind] as ErrorSpec;
+    case 'ECS':
+      return {
+        throttle: ['ThrottlingException', 400, 'Rate exceeded'],
+        slowdown: ['ServerException', 503, 'Service Unavailable'],
+        error500: ['ServerException', 500, 'Service Unavailable'],
+        accessDenied: ['AccessDeniedException', 400, `User is not authorized to perform: ecs:${operation}`],
+        notFound: ['InvalidParameterException', 400, 'The specified task is not found.'],
+      }[kind] as ErrorSpec;
     case 'SecurityHub':
       // Security Hub throttles with LimitExceededException (429); its errors carry Code and Message.
       return {
@@ -156,6 +192,33 @@ const errorFor = (kind: Exclude<FaultKind, 'timeout'>, { service, operation }: C
         ],
         accessDenied: ['AccessDeniedException', 400, "You don't have permissions to access this resource."],
         notFound: ['AccountNotFoundException', 400, "You specified an account that doesn't exist."],
+      }[kind] as ErrorSpec;
+    case 'WAFV2':
+      // WAF's model has no throttling error; throttles arrive as the generic ThrottlingException.
+      return {
+        throttle: ['ThrottlingException', 400, 'Rate exceeded'],
+        slowdown: ['ServiceUnavailableException', 503, 'Service Unavailable'],
+        error500: [
+          'WAFInternalErrorException',
+          500,
+          'AWS WAF couldn’t perform the operation because of a system problem. Retry your request.',
+        ],
+        accessDenied: ['AccessDeniedException', 400, `User is not authorized to perform: wafv2:${operation}`],
+        notFound: [
+          'WAFNonexistentItemException',
+          400,
+          'AWS WAF couldn’t perform the operation because your resource doesn’t exist.',
+        ],
+      }[kind] as ErrorSpec;
+    case 'RDS':
+      return {
+        throttle: ['Throttling', 400, 'Rate exceeded'],
+        slowdown: ['ServiceUnavailable', 503, 'Service is unavailable. Please try again later.'],
+        error500: ['InternalFailure', 500, 'The request processing has failed because of an unknown error.'],
+        accessDenied: ['AccessDenied', 403, `User is not authorized to perform: rds:${operation}`],
+        notFound: /Cluster/.test(operation)
+          ? ['DBClusterNotFoundFault', 404, 'DBCluster not found.']
+          : ['DBInstanceNotFound', 404, 'DBInstance not found.'],
       }[kind] as ErrorSpec;
     case 'S3':
       return {

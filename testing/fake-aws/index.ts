@@ -10,6 +10,30 @@ export {
   type StartFakeAwsOptions,
   startFakeAws,
 } from './server.js';
+export type { EcsTaskSeed, FakeEcsTask } from './services/ecs.js';
+export type { FakeLambdaFunction, LambdaFunctionSeed } from './services/lambda.js';
+export type {
+  FakeNetworkAcl,
+  FakeNetworkAclEntry,
+  NetworkAclEntrySeed,
+  NetworkAclSeed,
+} from './services/network-acls.js';
+export type {
+  FakeDbSnapshot,
+  FakeRds,
+  FakeRdsCluster,
+  FakeRdsInstance,
+  RdsClusterSeed,
+  RdsInstanceSeed,
+} from './services/rds.js';
+export type {
+  CannedAcl,
+  FakeGrant,
+  FakeObjectVersion,
+  FakeS3Objects,
+  S3ObjectSeed,
+} from './services/s3-objects.js';
+export type { FakeWafIpSet, WafIpSetSeed, WafScope } from './services/wafv2.js';
 export type { AccountSnapshot } from './snapshot.js';
 export type {
   AssociationState,

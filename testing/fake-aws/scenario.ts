@@ -35,6 +35,13 @@ export const SCENARIO = {
   userName: 'ci-deployer',
   accessKeyId: 'AKIAEXAMPLEUSERKEY01',
   detectorId: '12abc34d567e8fa901bc2d34e56789f0',
+  /** The VPC's default network ACL, associated with the scenario's subnet (allow all at rule 100). */
+  networkAclId: 'acl-0abc1234def567890',
+  /** The operator's regional WAF IP set of blocked addresses. */
+  ipSetName: 'riposte-blocked',
+  ipSetId: 'a1b2c3d4-5678-90ab-cdef-0123456789ab',
+  ipSetArn:
+    'arn:aws:wafv2:us-east-1:111122223333:regional/ipset/riposte-blocked/a1b2c3d4-5678-90ab-cdef-0123456789ab',
 } as const;
 
 const S3_FULL_ACCESS = {
@@ -116,6 +123,22 @@ export const scenarioSeed = (): FakeAccountSeed => ({
   trails: [{ name: SCENARIO.trailName, isLogging: false }],
   topics: [SCENARIO.topicArn],
   detectors: [SCENARIO.detectorId],
+  networkAcls: [
+    {
+      networkAclId: SCENARIO.networkAclId,
+      vpcId: SCENARIO.vpcId,
+      isDefault: true,
+      subnetIds: [SCENARIO.subnetId],
+    },
+  ],
+  wafIpSets: [
+    {
+      name: SCENARIO.ipSetName,
+      id: SCENARIO.ipSetId,
+      addresses: ['198.51.100.7/32'],
+      description: 'Addresses blocked by the incident response',
+    },
+  ],
 });
 
 const DETECTOR_OF_ARN = /:detector\/([a-z0-9]+)\/finding\//;

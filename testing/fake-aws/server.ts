@@ -22,13 +22,19 @@ import {
 import { decodeQuery, type QueryParams } from './query.js';
 import { cloudTrailOperations, type JsonOperation } from './services/cloudtrail.js';
 import { ec2Operations } from './services/ec2.js';
+import { ecsOperations } from './services/ecs.js';
+import { eksOperations } from './services/eks.js';
 import { guardDutyOperations, type RestJsonOperation } from './services/guardduty.js';
 import { iamOperations } from './services/iam.js';
+import { lambdaOperations } from './services/lambda.js';
 import { organizationsOperations } from './services/organizations.js';
+import { rdsError, rdsOperations, rdsParams, rdsSuccess } from './services/rds.js';
 import { s3Operations } from './services/s3.js';
+import { s3ObjectRoute } from './services/s3-objects.js';
 import { securityHubOperations } from './services/securityhub.js';
 import { snsOperations } from './services/sns.js';
 import { stsOperations } from './services/sts.js';
+import { wafMessageMember, wafv2Operations } from './services/wafv2.js';
 import { type AccountSnapshot, snapshotOf } from './snapshot.js';
 import { createState, type FakeAccountSeed, type FakeAccountState } from './state.js';
 
@@ -61,6 +67,8 @@ export const MUTATING_OPERATIONS: Readonly<Record<FakeService, readonly string[]
     'CreateTags',
     'DeleteTags',
     'CreateSnapshots',
+    'CreateNetworkAclEntry',
+    'DeleteNetworkAclEntry',
   ],
   IAM: [
     'PutRolePolicy',
@@ -70,13 +78,45 @@ export const MUTATING_OPERATIONS: Readonly<Record<FakeService, readonly string[]
     'TagUser',
     'UntagRole',
     'UntagUser',
+    'PutUserPolicy',
+    'DeleteUserPolicy',
+    'AttachUserPolicy',
+    'DetachUserPolicy',
   ],
   STS: [],
   SNS: ['Publish'],
   CloudTrail: ['StartLogging', 'StopLogging'],
-  S3: ['PutPublicAccessBlock', 'DeletePublicAccessBlock', 'PutBucketTagging', 'DeleteBucketTagging'],
+  S3: [
+    'PutPublicAccessBlock',
+    'DeletePublicAccessBlock',
+    'PutBucketTagging',
+    'DeleteBucketTagging',
+    'PutObjectTagging',
+    'DeleteObjectTagging',
+    'CopyObject',
+    'PutObjectAcl',
+    'DeleteObject',
+  ],
   GuardDuty: ['ArchiveFindings', 'UnarchiveFindings'],
   SecurityHub: ['BatchUpdateFindings'],
+  EKS: [
+    'UpdateClusterConfig',
+    'CreateAccessEntry',
+    'DeleteAccessEntry',
+    'AssociateAccessPolicy',
+    'DisassociateAccessPolicy',
+  ],
+  Lambda: [
+    'PutFunctionConcurrency',
+    'DeleteFunctionConcurrency',
+    'CreateFunctionUrlConfig',
+    'DeleteFunctionUrlConfig',
+    'AddPermission',
+    'RemovePermission',
+  ],
+  ECS: ['StopTask', 'TagResource'],
+  RDS: ['ModifyDBInstance', 'CreateDBSnapshot', 'CreateDBClusterSnapshot'],
+  WAFV2: ['UpdateIPSet'],
   Organizations: [],
   Webhook: ['Post'],
   Unknown: [],
@@ -127,6 +167,7 @@ const QUERY_VERSIONS: Record<string, FakeService> = {
   '2010-05-08': 'IAM',
   '2011-06-15': 'STS',
   '2010-03-31': 'SNS',
+  '2014-10-31': 'RDS',
 };
 
 const SIGNING_SERVICES: Record<string, FakeService> = {
@@ -139,6 +180,10 @@ const SIGNING_SERVICES: Record<string, FakeService> = {
   guardduty: 'GuardDuty',
   securityhub: 'SecurityHub',
   organizations: 'Organizations',
+  lambda: 'Lambda',
+  ecs: 'ECS',
+  eks: 'EKS',
+  rds: 'RDS',
 };
 
 interface Route extends CallTarget {
@@ -334,6 +379,147 @@ const restJsonRoute = (service: keyof typeof REST_JSON_OPERATIONS, call: Incomin
   };
 };
 
+/**
+ * EKS (restJson1): the operation is the method and the URI, as for GuardDuty, but its members are
+ * lowerCamel in the SDK too, so they are recorded as sent; DELETE carries no body.
+ */
+const eksRoute = (call: IncomingCall): Route => {
+  const requestId = randomUUID();
+  const pathname = call.url.pathname.replace(/\/+$/, '') || '/';
+  const found = Object.entries(eksOperations).flatMap(([name, candidate]) => {
+    const labels = candidate.method === call.method ? matchPath(candidate.path, pathname) : undefined;
+    return labels ? [{ name, operation: candidate, labels }] : [];
+  })[0];
+  const query = call.url.searchParams;
+  const body = jsonObject(call.body);
+  const error = (fault: AwsFault) => restJsonError(fault, requestId);
+  return {
+    service: 'EKS',
+    operation: found?.name ?? `${call.method} ${call.url.pathname}`,
+    params: { ...found?.labels, ...Object.fromEntries(query), ...(body ?? { Body: call.body }) },
+    requestId,
+    error,
+    respond: (context) =>
+      guarded(() => {
+        if (!found)
+          throw new AwsFault(
+            'NotFoundException',
+            `This fake does not serve ${call.method} ${call.url.pathname}`,
+            404,
+          );
+        if (!body) throw new AwsFault('SerializationException', 'The request body is not a JSON object.');
+        return restJsonSuccess(
+          requestId,
+          found.operation.run({ labels: found.labels, query, body }, context),
+        );
+      }, error),
+  };
+};
+
+/** Lambda (restJson1): the operation is the method and the URI; its members are PascalCase on the wire as in the SDK. */
+const lambdaRoute = (call: IncomingCall): Route => {
+  const requestId = randomUUID();
+  const pathname = call.url.pathname.replace(/\/+$/, '') || '/';
+  const found = Object.entries(lambdaOperations).flatMap(([name, candidate]) => {
+    const labels = candidate.method === call.method ? matchPath(candidate.path, pathname) : undefined;
+    return labels ? [{ name, operation: candidate, labels }] : [];
+  })[0];
+  const query = call.url.searchParams;
+  const body = jsonObject(call.body);
+  const error = (fault: AwsFault) => restJsonError(fault, requestId);
+  return {
+    service: 'Lambda',
+    operation: found?.name ?? `${call.method} ${call.url.pathname}`,
+    params: { ...found?.labels, ...Object.fromEntries(query), ...(body ?? { Body: call.body }) },
+    requestId,
+    error,
+    respond: (context) =>
+      guarded(() => {
+        if (!found) {
+          throw new AwsFault(
+            'UnknownOperationException',
+            `This fake does not serve ${call.method} ${call.url.pathname}`,
+            404,
+          );
+        }
+        if (!body) throw new AwsFault('SerializationException', 'The request body is not a JSON object.');
+        return restJsonSuccess(
+          requestId,
+          found.operation.run({ labels: found.labels, query, body }, context),
+        );
+      }, error),
+  };
+};
+
+const ECS_TARGET = /^AmazonEC2ContainerServiceV20141113\./;
+
+/** ECS (awsJson1_1): the operation is the `X-Amz-Target`'s last part; errors carry `message`. */
+const ecsRoute = (target: string, call: IncomingCall): Route => {
+  const requestId = randomUUID();
+  const action = target.split('.').pop() ?? target;
+  const operation = ecsOperations[action];
+  const input = jsonObject(call.body);
+  const error = (fault: AwsFault) => jsonError(fault, requestId);
+  return {
+    service: 'ECS',
+    operation: action,
+    params: input ?? { Body: call.body },
+    requestId,
+    error,
+    respond: (context) =>
+      guarded(() => {
+        if (!operation) throw new AwsFault('UnknownOperationException', `Unknown operation ${target}`);
+        if (!input) throw new AwsFault('SerializationException', 'The request body is not a JSON object.');
+        return jsonSuccess(requestId, operation(input, context));
+      }, error),
+  };
+};
+
+const WAFV2_TARGET = /^AWSWAF_20190729\./;
+
+/** AWS WAF (awsJson1_1): the operation is the `X-Amz-Target`'s last part; see services/wafv2.ts. */
+const wafv2Route = (target: string, call: IncomingCall): Route => {
+  const requestId = randomUUID();
+  const action = target.split('.').pop() ?? target;
+  const operation = wafv2Operations[action];
+  const input = jsonObject(call.body);
+  const error = (fault: AwsFault) => jsonError(fault, requestId, wafMessageMember(fault.code));
+  return {
+    service: 'WAFV2',
+    operation: action,
+    params: input ?? { Body: call.body },
+    requestId,
+    error,
+    respond: (context) =>
+      guarded(() => {
+        if (!operation) throw new AwsFault('UnknownOperationException', `Unknown operation ${target}`);
+        if (!input) throw new AwsFault('SerializationException', 'The request body is not a JSON object.');
+        return jsonSuccess(requestId, operation(input, context));
+      }, error),
+  };
+};
+
+/** RDS (awsQuery, 2014-10-31): its lists name their items, so services/rds.ts renders its own documents. */
+const rdsRoute = (action: string, params: QueryParams): Route => {
+  const requestId = randomUUID();
+  const operation = rdsOperations[action];
+  const error = (fault: AwsFault) => rdsError(fault, requestId);
+  return {
+    service: 'RDS',
+    operation: action,
+    params,
+    requestId,
+    error,
+    respond: (context) =>
+      guarded(() => {
+        if (!operation) {
+          throw new AwsFault('InvalidAction', `Could not find operation ${action} for version 2014-10-31`);
+        }
+        return rdsSuccess(action, requestId, operation(params, context));
+      }, error),
+  };
+};
+
 const s3Route = (call: IncomingCall): Route => {
   const requestId = newS3RequestId();
   const [bucket = '', ...keyParts] = call.url.pathname.slice(1).split('/');
@@ -347,6 +533,18 @@ const s3Route = (call: IncomingCall): Route => {
     ...(typeof expectedOwner === 'string' ? { expectedBucketOwner: expectedOwner } : {}),
   };
   const error = (fault: AwsFault) => s3Error(fault, requestId);
+  // Object paths (`/<bucket>/<key>`) are served by services/s3-objects.ts.
+  const object = s3ObjectRoute(call);
+  if (object) {
+    return {
+      service: 'S3',
+      operation: object.operation,
+      params: object.params,
+      requestId,
+      error,
+      respond: (context) => guarded(() => object.run(context, requestId), error),
+    };
+  }
   const [name, operation] = entry ?? [`${call.method} ${call.url.pathname}${call.url.search}`, undefined];
   return {
     service: 'S3',
@@ -428,10 +626,14 @@ const resolveRoute = (call: IncomingCall): Route => {
   if (typeof target === 'string') {
     if (CLOUDTRAIL_TARGET.test(target)) return jsonRoute('CloudTrail', target, call);
     if (ORGANIZATIONS_TARGET.test(target)) return jsonRoute('Organizations', target, call);
+    if (ECS_TARGET.test(target)) return ecsRoute(target, call);
+    if (WAFV2_TARGET.test(target)) return wafv2Route(target, call);
     return unknownRoute(call, target);
   }
   const scope = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(call.headers.authorization ?? '');
   const signingService = scope ? SIGNING_SERVICES[scope[1] ?? ''] : undefined;
+  if (signingService === 'EKS') return eksRoute(call);
+  if (signingService === 'Lambda') return lambdaRoute(call);
   if (signingService === 'GuardDuty' || signingService === 'SecurityHub')
     return restJsonRoute(signingService, call);
   const isForm = (call.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
@@ -440,6 +642,7 @@ const resolveRoute = (call: IncomingCall): Route => {
     const { action, version, params } = decodeQuery(call.body);
     const service = signingService ?? QUERY_VERSIONS[version ?? ''];
     if (action !== undefined && service === 'EC2') return ec2Route(action, params);
+    if (action !== undefined && service === 'RDS') return rdsRoute(action, rdsParams(params));
     if (action !== undefined && (service === 'IAM' || service === 'STS' || service === 'SNS')) {
       return queryRoute(service, action, version ?? '', params);
     }

@@ -1,4 +1,12 @@
+import { ecsSnapshot } from './services/ecs.js';
+import { type EksSnapshot, eksSnapshot } from './services/eks.js';
+import { userPoliciesSnapshot } from './services/iam-user-policies.js';
+import { lambdaSnapshot } from './services/lambda.js';
+import { type NetworkAclSnapshot, networkAclSnapshot } from './services/network-acls.js';
+import { rdsSnapshot } from './services/rds.js';
+import { s3ObjectsSnapshot } from './services/s3-objects.js';
 import { securityHubCopies } from './services/securityhub.js';
+import { wafIpSetSnapshot } from './services/wafv2.js';
 import type { FakeAccountState, FakeSecurityGroupRule, PublicAccessBlock, RuleSeed } from './state.js';
 
 /**
@@ -58,6 +66,22 @@ export interface AccountSnapshot {
     /** By copy `Id` (the GuardDuty finding's ARN): the workflow status and the latest note. */
     findings: Record<string, { workflowStatus: string; note: { text: string; updatedBy: string } | null }>;
   };
+  /** EKS clusters: endpoint access, and access entries with their associated policies. */
+  eks: EksSnapshot;
+  /** Lambda functions: reserved concurrency, function URL settings, resource-policy statements by qualifier. */
+  lambdaFunctions: ReturnType<typeof lambdaSnapshot>;
+  /** ECS tasks by ARN: status, stop reason and tags. */
+  ecsTasks: ReturnType<typeof ecsSnapshot>;
+  /** RDS: each DB instance's status, VPC security groups (sorted), public flag, cluster and tags; clusters; DB and cluster snapshots with their source and tags. */
+  rds: ReturnType<typeof rdsSnapshot>;
+  /** S3 objects by `<bucket>/<key>`: whether a current object exists, its size, ETag, tags and grants; no version ids. */
+  s3Objects: ReturnType<typeof s3ObjectsSnapshot>;
+  /** Each user's inline policies (the JSON text as put) and attached managed policy ARNs (sorted). */
+  userPolicies: ReturnType<typeof userPoliciesSnapshot>;
+  /** Network ACLs: VPC, default flag, associated subnets, entries (egress first, by rule number), tags. */
+  networkAcls: Record<string, NetworkAclSnapshot>;
+  /** WAF IP sets by ARN: version, addresses (sorted) and description; never the lock token. */
+  wafIpSets: ReturnType<typeof wafIpSetSnapshot>;
 }
 
 const sortedRecord = <T>(entries: Iterable<[string, T]>): Record<string, T> =>
@@ -191,4 +215,12 @@ export const snapshotOf = (state: FakeAccountState): AccountSnapshot => ({
       ]),
     ),
   },
+  eks: eksSnapshot(state.eksClusters),
+  lambdaFunctions: lambdaSnapshot(state.lambdaFunctions),
+  ecsTasks: ecsSnapshot(state.ecsTasks),
+  rds: rdsSnapshot(state.rds),
+  s3Objects: s3ObjectsSnapshot(state.s3Objects),
+  userPolicies: userPoliciesSnapshot(state.users),
+  networkAcls: networkAclSnapshot(state.networkAcls),
+  wafIpSets: wafIpSetSnapshot(state.wafIpSets),
 });

@@ -1,5 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { FakeAwsError } from './errors.js';
+import { type EcsTaskSeed, ecsTasksOf, type FakeEcsTask } from './services/ecs.js';
+import { buildEksClusters, type EksClusterSeed, type FakeEksCluster } from './services/eks.js';
+import { type FakeLambdaFunction, type LambdaFunctionSeed, lambdaFunctionsOf } from './services/lambda.js';
+import { buildNetworkAcls, type FakeNetworkAcl, type NetworkAclSeed } from './services/network-acls.js';
+import { type FakeRds, type RdsClusterSeed, type RdsInstanceSeed, rdsOf } from './services/rds.js';
+import { type FakeS3Objects, type S3ObjectSeed, s3ObjectsOf } from './services/s3-objects.js';
+import { type FakeWafIpSet, type WafIpSetSeed, wafIpSetsOf } from './services/wafv2.js';
 
 // ---------------------------------------------------------------------------------------------
 // Seed: what a test declares about the account before the run.
@@ -67,6 +74,10 @@ export interface UserSeed {
   userId?: string;
   tags?: Record<string, string>;
   accessKeys?: Array<{ accessKeyId: string; status?: 'Active' | 'Inactive'; createDate?: string }>;
+  /** Inline policies by name: a JSON string or an object. */
+  inlinePolicies?: Record<string, string | object>;
+  /** ARNs of managed policies attached to the user (AWS managed ones, see services/iam-user-policies.ts). */
+  attachedPolicyArns?: string[];
 }
 
 export interface PublicAccessBlock {
@@ -82,6 +93,10 @@ export interface BucketSeed {
   ownerAccountId?: string;
   publicAccessBlock?: PublicAccessBlock;
   tags?: Record<string, string>;
+  /** Omitted: never versioned (objects have the version `null`). */
+  versioning?: 'Enabled' | 'Suspended';
+  /** Object Ownership; omitted: no ownership controls (GetBucketOwnershipControls answers not found). */
+  objectOwnership?: 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';
 }
 
 export interface TrailSeed {
@@ -160,6 +175,21 @@ export interface FakeAccountSeed {
   organization?: OrganizationSeed;
   /** Omitted: Security Hub is not enabled in the account. */
   securityHub?: SecurityHubSeed;
+  /** EKS clusters of the account's region, with their access entries. */
+  eksClusters?: EksClusterSeed[];
+  /** Lambda functions of the account's region, with their concurrency, URL and resource policy. */
+  lambdaFunctions?: LambdaFunctionSeed[];
+  /** ECS tasks of the account's region. */
+  ecsTasks?: EcsTaskSeed[];
+  /** RDS DB instances (standalone, or members of `rdsClusters`) with their VPC security groups. */
+  rdsInstances?: RdsInstanceSeed[];
+  rdsClusters?: RdsClusterSeed[];
+  /** S3 objects (and versions, oldest first) of seeded buckets. */
+  s3Objects?: S3ObjectSeed[];
+  /** Network ACLs; each VPC without a seeded default ACL gets one, with instances' subnets associated. */
+  networkAcls?: NetworkAclSeed[];
+  /** AWS WAF IP sets (REGIONAL in the account's region unless given; CLOUDFRONT in us-east-1). */
+  wafIpSets?: WafIpSetSeed[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -275,6 +305,10 @@ export interface FakeUser {
   arn: string;
   createDate: string;
   tags: Record<string, string>;
+  /** Inline policies by name, as the JSON text PutUserPolicy received. */
+  inlinePolicies: Record<string, string>;
+  /** ARNs of the attached managed policies, in the order they were attached. */
+  attachedPolicyArns: string[];
 }
 
 export interface FakeAccessKey {
@@ -290,6 +324,8 @@ export interface FakeBucket {
   publicAccessBlock?: PublicAccessBlock;
   /** Undefined when the bucket has no tag set (GetBucketTagging answers NoSuchTagSet). */
   tags?: Record<string, string>;
+  versioning?: 'Enabled' | 'Suspended';
+  objectOwnership?: 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';
 }
 
 export interface FakeTrail {
@@ -407,6 +443,20 @@ export interface FakeAccountState {
   /** Undefined when the account belongs to no organization. */
   organization?: FakeOrganization;
   securityHub: FakeSecurityHub;
+  /** EKS clusters by name. */
+  eksClusters: Map<string, FakeEksCluster>;
+  /** By function name. */
+  lambdaFunctions: Map<string, FakeLambdaFunction>;
+  /** By task ARN. */
+  ecsTasks: Map<string, FakeEcsTask>;
+  /** RDS DB instances, clusters and their snapshots. */
+  rds: FakeRds;
+  /** S3 objects by bucket, then key (versions oldest first). */
+  s3Objects: FakeS3Objects;
+  /** By network ACL id. */
+  networkAcls: Map<string, FakeNetworkAcl>;
+  /** AWS WAF IP sets by ARN. */
+  wafIpSets: Map<string, FakeWafIpSet>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -530,6 +580,10 @@ const buildIam = (seed: FakeAccountSeed, state: FakeAccountState): void => {
       arn: iamArn(seed.accountId, 'user', path, user.name),
       createDate: SEEDED_AT,
       tags: { ...user.tags },
+      inlinePolicies: Object.fromEntries(
+        Object.entries(user.inlinePolicies ?? {}).map(([name, document]) => [name, asJsonText(document)]),
+      ),
+      attachedPolicyArns: [...(user.attachedPolicyArns ?? [])],
     });
     for (const key of user.accessKeys ?? []) {
       state.accessKeys.set(key.accessKeyId, {
@@ -725,19 +779,31 @@ export const createState = (seed: FakeAccountSeed): FakeAccountState => {
     findings: new Map((seed.detectors ?? []).map((detectorId) => [detectorId, new Map()])),
     ...(seed.organization ? { organization: buildOrganization(seed.organization, seed.accountId) } : {}),
     securityHub: buildSecurityHub(seed.securityHub),
+    eksClusters: buildEksClusters(seed.eksClusters, seed.accountId, region),
+    lambdaFunctions: lambdaFunctionsOf(seed.lambdaFunctions ?? [], seed.accountId, region),
+    ecsTasks: ecsTasksOf(seed.ecsTasks ?? [], seed.accountId, region),
+    rds: rdsOf({}, seed.accountId, region, new Map()),
+    s3Objects: new Map(),
+    networkAcls: new Map(),
+    wafIpSets: wafIpSetsOf(seed.wafIpSets ?? [], seed.accountId, region),
   };
   buildSecurityGroups(seed, state);
   buildIam(seed, state);
   buildInstances(seed, state, region);
   buildSnapshots(seed, state);
+  state.rds = rdsOf(seed, seed.accountId, region, state.securityGroups);
+  buildNetworkAcls(seed.networkAcls, state);
   for (const bucket of seed.buckets ?? []) {
     state.buckets.set(bucket.name, {
       name: bucket.name,
       ownerAccountId: bucket.ownerAccountId ?? seed.accountId,
       ...(bucket.publicAccessBlock ? { publicAccessBlock: { ...bucket.publicAccessBlock } } : {}),
       ...(bucket.tags ? { tags: { ...bucket.tags } } : {}),
+      ...(bucket.versioning ? { versioning: bucket.versioning } : {}),
+      ...(bucket.objectOwnership ? { objectOwnership: bucket.objectOwnership } : {}),
     });
   }
+  state.s3Objects = s3ObjectsOf(seed.s3Objects ?? [], state.buckets);
   for (const trail of seed.trails ?? []) {
     const homeRegion = trail.homeRegion ?? region;
     const arn = `arn:aws:cloudtrail:${homeRegion}:${seed.accountId}:trail/${trail.name}`;

@@ -76,13 +76,18 @@ export type SdkService = keyof SdkModules;
 const SERVICE_NAMES = {
   cloudtrail: 'CloudTrail',
   ec2: 'EC2',
+  ecs: 'ECS',
+  eks: 'EKS',
   guardduty: 'GuardDuty',
   iam: 'IAM',
+  lambda: 'Lambda',
   organizations: 'Organizations',
+  rds: 'RDS',
   s3: 'S3',
   securityhub: 'SecurityHub',
   sns: 'SNS',
   sts: 'STS',
+  wafv2: 'WAFV2',
 } as const satisfies Record<SdkService, string>;
 
 /** The operations a module of SDK commands offers: `DescribeInstances` for its `DescribeInstancesCommand`. */

@@ -1,12 +1,17 @@
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { EKSClient } from '@aws-sdk/client-eks';
 import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { IAMClient } from '@aws-sdk/client-iam';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { RDSClient } from '@aws-sdk/client-rds';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { STSClient } from '@aws-sdk/client-sts';
+import type { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { sdk } from './sdk/load.js';
 
 /** Where a call goes: the finding's account and region (credentials are chosen per account). */
@@ -50,14 +55,19 @@ export interface PrincipalProtection {
 /** The service bag built-in actions run with (`S` in `ActionContext<P, S>`). */
 export interface AwsServices {
   ec2(scope: AwsScope): Promise<EC2Client>;
+  ecs(scope: AwsScope): Promise<ECSClient>;
+  eks(scope: AwsScope): Promise<EKSClient>;
   guardduty(scope: AwsScope): Promise<GuardDutyClient>;
   organizations(scope: AwsScope): Promise<OrganizationsClient>;
+  rds(scope: AwsScope): Promise<RDSClient>;
   iam(scope: AwsScope): Promise<IAMClient>;
+  lambda(scope: AwsScope): Promise<LambdaClient>;
   s3(scope: AwsScope): Promise<S3Client>;
   securityhub(scope: AwsScope): Promise<SecurityHubClient>;
   sns(scope: AwsScope): Promise<SNSClient>;
   sts(scope: AwsScope): Promise<STSClient>;
   cloudtrail(scope: AwsScope): Promise<CloudTrailClient>;
+  wafv2(scope: AwsScope): Promise<WAFV2Client>;
   /**
    * The identity the clients of this scope run as (STS GetCallerIdentity, cached), so
    * revoke-role-sessions can refuse the function's own role. `undefined` when it cannot be read.
@@ -74,14 +84,19 @@ export interface AwsServices {
 /** The SDK client classes, by service. Tests swap them to observe construction. */
 export interface AwsClientClasses {
   ec2: typeof EC2Client;
+  ecs: typeof ECSClient;
+  eks: typeof EKSClient;
   guardduty: typeof GuardDutyClient;
   organizations: typeof OrganizationsClient;
+  rds: typeof RDSClient;
   iam: typeof IAMClient;
+  lambda: typeof LambdaClient;
   s3: typeof S3Client;
   securityhub: typeof SecurityHubClient;
   sns: typeof SNSClient;
   sts: typeof STSClient;
   cloudtrail: typeof CloudTrailClient;
+  wafv2: typeof WAFV2Client;
 }
 
 export interface AwsServicesOptions {
@@ -108,14 +123,19 @@ type ClientOf<K extends ServiceName> = InstanceType<AwsClientClasses[K]>;
 // only notifies never pays for loading the EC2 client (see ./sdk/load.ts).
 const loaders: { [K in ServiceName]: () => Promise<AwsClientClasses[K]> } = {
   ec2: async () => (await sdk.ec2()).EC2Client,
+  ecs: async () => (await sdk.ecs()).ECSClient,
+  eks: async () => (await sdk.eks()).EKSClient,
   guardduty: async () => (await sdk.guardduty()).GuardDutyClient,
   organizations: async () => (await sdk.organizations()).OrganizationsClient,
+  rds: async () => (await sdk.rds()).RDSClient,
   iam: async () => (await sdk.iam()).IAMClient,
+  lambda: async () => (await sdk.lambda()).LambdaClient,
   s3: async () => (await sdk.s3()).S3Client,
   securityhub: async () => (await sdk.securityhub()).SecurityHubClient,
   sns: async () => (await sdk.sns()).SNSClient,
   sts: async () => (await sdk.sts()).STSClient,
   cloudtrail: async () => (await sdk.cloudtrail()).CloudTrailClient,
+  wafv2: async () => (await sdk.wafv2()).WAFV2Client,
 };
 
 const scopeKey = (scope: AwsScope): string => `${scope.accountId}/${scope.region}`;
@@ -193,15 +213,20 @@ export const createAwsServices = (options: AwsServicesOptions = {}): AwsServices
 
   return {
     ec2: (scope) => client('ec2', scope),
+    ecs: (scope) => client('ecs', scope),
+    eks: (scope) => client('eks', scope),
     guardduty: (scope) => client('guardduty', scope),
     // Organizations has one endpoint, in us-east-1 for the commercial partition.
     organizations: (scope) => client('organizations', scope),
+    rds: (scope) => client('rds', scope),
     iam: (scope) => client('iam', scope),
+    lambda: (scope) => client('lambda', scope),
     s3: (scope) => client('s3', scope),
     securityhub: (scope) => client('securityhub', scope),
     sns: (scope) => client('sns', scope),
     sts: (scope) => client('sts', scope),
     cloudtrail: (scope) => client('cloudtrail', scope),
+    wafv2: (scope) => client('wafv2', scope),
     callerIdentity,
     env,
     protection: options.protection ?? { ownRoleArns: [], extra: [] },

@@ -52,6 +52,17 @@ const FINDING_ARN =
 const MAP_MEMBERS: Readonly<Record<string, number>> = { AffectedResources: 1, Behavior: 2, Profiles: 2 };
 
 /**
+ * SDK member names whose wire name is not the member name in lowerCamel (the model's `jsonName`): an
+ * attack sequence endpoint's `location` is `lat`/`lon` on the wire, `Latitude`/`Longitude` in the SDK;
+ * a Kubernetes API call's `sourceIPs` is `SourceIps`.
+ */
+const WIRE_NAMES: Readonly<Record<string, string>> = {
+  Latitude: 'lat',
+  Longitude: 'lon',
+  SourceIps: 'sourceIPs',
+};
+
+/**
  * The SDK returns GuardDuty's lowerCamel JSON with PascalCase member names. Riposte's model, and
  * playbook conditions over raw fields, read the wire spelling that EventBridge delivers, so the copy
  * is turned back into it.
@@ -64,7 +75,10 @@ export const wireShape = (value: unknown, mapLevels = 0): unknown => {
     Object.entries(value).map(([key, inner]) =>
       mapLevels > 0
         ? [key, wireShape(inner, mapLevels - 1)]
-        : [key.charAt(0).toLowerCase() + key.slice(1), wireShape(inner, MAP_MEMBERS[key] ?? 0)],
+        : [
+            WIRE_NAMES[key] ?? key.charAt(0).toLowerCase() + key.slice(1),
+            wireShape(inner, MAP_MEMBERS[key] ?? 0),
+          ],
     ),
   );
 };

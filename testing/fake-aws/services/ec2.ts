@@ -20,6 +20,7 @@ import {
   newEc2Id,
 } from '../state.js';
 import type { XmlObject, XmlValue } from '../xml.js';
+import { networkAclOperations } from './network-acls.js';
 
 export type Ec2Operation = (params: QueryParams, context: OperationContext) => XmlObject;
 
@@ -871,4 +872,5 @@ export const ec2Operations: Record<string, Ec2Operation> = {
   DescribeTags: describeTags,
   CreateSnapshots: createSnapshots,
   DescribeSnapshots: describeSnapshots,
+  ...networkAclOperations,
 };

@@ -3,6 +3,7 @@ import type { QueryOperation } from '../protocols.js';
 import { type QueryParams, stringListParam, stringParam, tagsParam } from '../query.js';
 import type { FakeAccountState, FakeInstanceProfile, FakeRole, FakeUser } from '../state.js';
 import type { XmlObject } from '../xml.js';
+import { userPolicyOperations } from './iam-user-policies.js';
 
 /** IAM's wording when a required member is absent (the SDK does not check required members). */
 const required = (params: QueryParams, name: string): string => {
@@ -276,4 +277,5 @@ export const iamOperations: Record<string, QueryOperation> = {
   UntagUser: untagUser,
   ListRoleTags: listRoleTags,
   ListUserTags: listUserTags,
+  ...userPolicyOperations,
 };

@@ -2,6 +2,7 @@ import { AwsFault } from '../errors.js';
 import type { OperationContext, S3Document } from '../protocols.js';
 import type { FakeBucket, PublicAccessBlock } from '../state.js';
 import { childText, malformedXml, parseXml } from '../xml.js';
+import { getBucketOwnershipControls } from './s3-objects.js';
 
 export interface S3Request {
   bucket: string;
@@ -169,4 +170,5 @@ export const s3Operations: Record<string, [name: string, operation: S3Operation]
   'GET ?tagging': ['GetBucketTagging', getBucketTagging],
   'PUT ?tagging': ['PutBucketTagging', putBucketTagging],
   'DELETE ?tagging': ['DeleteBucketTagging', deleteBucketTagging],
+  'GET ?ownershipControls': ['GetBucketOwnershipControls', getBucketOwnershipControls],
 };

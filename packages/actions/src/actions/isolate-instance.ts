@@ -6,8 +6,6 @@ import type {
 } from '@aws-sdk/client-ec2';
 import {
   type ActionContext,
-  type ActionOutcome,
-  type ActionPlan,
   type ActionTarget,
   defineAction,
   defineInverse,
@@ -18,7 +16,7 @@ import {
 import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import { readTargetInstance } from '../instance-read.js';
-import { type ExecSession, executeAction, placeholder, planAction, type Session } from '../session.js';
+import { type ExecSession, executeAction, placeholder, type Session } from '../session.js';
 import {
   type Inspection,
   inverseWith,
@@ -73,6 +71,27 @@ type State = { instance: InstanceState; group: GroupChoice };
 const SECURITY_GROUPS = 'arn:{partition}:ec2:*:{account}:security-group/*';
 
 /**
+ * Creating Riposte's own quarantine group in a VPC: the group (tagged only as it is created) and its
+ * egress revoked only while it carries `riposte:quarantine=true`. Not needed with a pinned group.
+ */
+export const QUARANTINE_GROUP_GRANTS: PermissionGrant[] = [
+  {
+    actions: ['ec2:CreateSecurityGroup'],
+    resources: [SECURITY_GROUPS, 'arn:{partition}:ec2:*:{account}:vpc/*'],
+  },
+  {
+    actions: ['ec2:CreateTags'],
+    resources: [SECURITY_GROUPS],
+    conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' } },
+  },
+  {
+    actions: ['ec2:RevokeSecurityGroupEgress'],
+    resources: [SECURITY_GROUPS],
+    conditions: { StringEquals: { [`aws:ResourceTag/${QUARANTINE_TAG}`]: 'true' } },
+  },
+];
+
+/**
  * The reads support no resource-level permissions. The instance may be tagged only with the
  * previous-groups record; an interface may be moved (the interface, its instance, subnet and groups
  * are authorised). Riposte's own group is created (in a VPC of the account), tagged only as it is
@@ -98,24 +117,7 @@ const grantsFor = (params: IsolateInstanceParams): PermissionGrant[] => [
       SECURITY_GROUPS,
     ],
   },
-  ...(params.quarantineGroupId === undefined
-    ? [
-        {
-          actions: ['ec2:CreateSecurityGroup'],
-          resources: [SECURITY_GROUPS, 'arn:{partition}:ec2:*:{account}:vpc/*'],
-        },
-        {
-          actions: ['ec2:CreateTags'],
-          resources: [SECURITY_GROUPS],
-          conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' } },
-        },
-        {
-          actions: ['ec2:RevokeSecurityGroupEgress'],
-          resources: [SECURITY_GROUPS],
-          conditions: { StringEquals: { [`aws:ResourceTag/${QUARANTINE_TAG}`]: 'true' } },
-        },
-      ]
-    : []),
+  ...(params.quarantineGroupId === undefined ? QUARANTINE_GROUP_GRANTS : []),
 ];
 
 /** `eni-1=sg-a,sg-b;eni-2=sg-c`, over as many tags as 256-character values need. */

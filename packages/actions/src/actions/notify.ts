@@ -5,6 +5,8 @@ import {
   type ExecutionError,
   type Finding,
   type PermissionGrant,
+  type RdsUserResource,
+  resourcesOfKind,
   type StepSummary,
 } from '@riposte/core';
 import { awsCall, type Mutation, mutation } from '../call.js';
@@ -100,6 +102,89 @@ const capped = <T>(items: readonly T[], max: number, render: (item: T) => string
   ...(items.length > max ? [`- ... and ${items.length - max} more`] : []),
 ];
 
+// ---------------------------------------------------------------------------------------------
+// Compromised database users: Riposte never connects to a database, so it tells people the exact SQL
+// that locks the user the finding names. A user name is attacker-influenced text: it is quoted for the
+// engine, and no SQL is produced for a name that cannot be quoted safely.
+// ---------------------------------------------------------------------------------------------
+
+export type SqlEngine = 'postgresql' | 'mysql';
+
+/** The SQL that locks a database user, or why there is none. */
+export type LockSql = { engine: SqlEngine; statements: string[] } | { refused: string };
+
+/** The engine family of an RDS engine name (`postgres`, `aurora-postgresql`, `mysql`, `mariadb`, `aurora-mysql`, `aurora`). */
+export const sqlEngineOf = (engine: string | undefined): SqlEngine | undefined => {
+  const name = engine?.toLowerCase() ?? '';
+  if (/postgres/.test(name)) return 'postgresql';
+  if (/mysql|mariadb/.test(name) || name === 'aurora') return 'mysql';
+  return undefined;
+};
+
+// PostgreSQL names are at most 63 bytes (NAMEDATALEN - 1); MySQL and MariaDB user names at most 80
+// characters (MariaDB; MySQL 8 allows 32). Only printable ASCII without a backslash can be quoted the
+// same way whatever the server's settings (standard_conforming_strings, NO_BACKSLASH_ESCAPES).
+const QUOTABLE = /^[\x20-\x5b\x5d-\x7e]+$/;
+const USER_MAX: Record<SqlEngine, number> = { postgresql: 63, mysql: 80 };
+
+/** A PostgreSQL identifier: in double quotes, `"` doubled. */
+export const pgIdentifier = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** A SQL string literal: in single quotes, `'` doubled (no backslash ever reaches it). */
+export const sqlString = (value: string): string => `'${value.replace(/'/g, "''")}'`;
+
+/** The statements that lock `user` and end its sessions, for the engine; refused for a name that cannot be quoted. */
+export const lockUserSql = (user: string, engine: string | undefined): LockSql => {
+  const family = sqlEngineOf(engine);
+  if (family === undefined) {
+    return {
+      refused: `no SQL: the engine ${engine === undefined ? 'is not named by the finding' : `${quoted(engine, 40)} is not PostgreSQL, MySQL or MariaDB`}`,
+    };
+  }
+  if (user.length === 0 || user.length > USER_MAX[family] || !QUOTABLE.test(user)) {
+    return {
+      refused: `no SQL: the user name has characters that cannot be quoted safely (control or non-ASCII characters, or a backslash) or is longer than ${USER_MAX[family]} characters; find the user's exact name in the database before locking it`,
+    };
+  }
+  if (family === 'postgresql') {
+    return {
+      engine: family,
+      statements: [
+        `ALTER ROLE ${pgIdentifier(user)} NOLOGIN;`,
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ${sqlString(user)};`,
+      ],
+    };
+  }
+  return {
+    engine: family,
+    statements: [
+      `ALTER USER ${sqlString(user)}@'%' ACCOUNT LOCK;`,
+      `SELECT CONCAT('KILL ', id, ';') FROM information_schema.processlist WHERE user = ${sqlString(user)};`,
+      `-- run each KILL statement the SELECT returns; the user may exist for other hosts too: SELECT host FROM mysql.user WHERE user = ${sqlString(user)};`,
+    ],
+  };
+};
+
+/** The engine of the DB a user logged in to: the user's own, else the finding's DB instance's or Limitless Database's. */
+const engineOf = (finding: Finding, user: RdsUserResource): string | undefined =>
+  user.engine ??
+  resourcesOfKind(finding, 'rds-instance').find((db) => db.engine !== undefined)?.engine ??
+  resourcesOfKind(finding, 'rds-limitless-db').find((db) => db.engine !== undefined)?.engine ??
+  resourcesOfKind(finding, 'rds-cluster').find((db) => db.engine !== undefined)?.engine;
+
+/** The lines that tell a human how to lock each database user the finding names. */
+const databaseUserLines = (finding: Finding): string[] =>
+  resourcesOfKind(finding, 'rds-user').flatMap((user) => {
+    const engine = engineOf(finding, user);
+    const where = user.dbInstanceIdentifier ?? user.dbClusterIdentifier;
+    const sql = lockUserSql(user.user, engine);
+    return [
+      '',
+      `Database user ${quoted(user.user, 80)}${where ? ` on ${quoted(where, 80)}` : ''}${engine ? ` (${oneLine(engine, 40)})` : ''}: Riposte does not connect to databases; to lock the user, run as an administrator:`,
+      ...('refused' in sql ? [`- ${sql.refused}`] : sql.statements.map((statement) => `    ${statement}`)),
+    ];
+  });
+
 export interface NotificationContent {
   subject: string;
   body: string;
@@ -150,6 +235,7 @@ export const notificationContent = (ctx: Context): NotificationContent => {
       : []),
     `Response (playbook ${oneLine(ctx.playbook, 100)}, ${ctx.mode}):`,
     ...(steps.length > 0 ? steps.map(describeStep) : ['- no steps ran before this notification']),
+    ...databaseUserLines(finding),
     ...(ctx.params.message ? ['', ctx.params.message] : []),
   ];
   return { subject, body: lines.join('\n') };

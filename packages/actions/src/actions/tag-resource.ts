@@ -1,7 +1,5 @@
 import {
   type ActionContext,
-  type ActionOutcome,
-  type ActionPlan,
   type ActionTarget,
   defineAction,
   defineInverse,
@@ -14,7 +12,7 @@ import {
 import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import { checkPrincipal } from '../protection.js';
-import { executeAction, placeholder, planAction, type Read, type Session } from '../session.js';
+import { placeholder, type Read, type Session } from '../session.js';
 import { executeWith, type Inspection, inverseWith, noOp, planned, planWith, refused } from '../step.js';
 import { FINDING_ID_TAG, FINDING_TYPE_TAG, findingTags, TAGGED_AT_TAG, type Tag, tagValue } from '../tags.js';
 import {

@@ -1,13 +1,16 @@
 // The EC2 client and exactly the commands Riposte sends with it (see ./load.ts).
 export {
   AssociateIamInstanceProfileCommand,
+  CreateNetworkAclEntryCommand,
   CreateSecurityGroupCommand,
   CreateSnapshotsCommand,
   CreateTagsCommand,
+  DeleteNetworkAclEntryCommand,
   DeleteSecurityGroupCommand,
   DeleteTagsCommand,
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstancesCommand,
+  DescribeNetworkAclsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSnapshotsCommand,

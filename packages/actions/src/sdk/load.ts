@@ -11,13 +11,18 @@
 export const sdk = {
   cloudtrail: () => import('./cloudtrail.js'),
   ec2: () => import('./ec2.js'),
+  ecs: () => import('./ecs.js'),
+  eks: () => import('./eks.js'),
   guardduty: () => import('./guardduty.js'),
   iam: () => import('./iam.js'),
+  lambda: () => import('./lambda.js'),
   organizations: () => import('./organizations.js'),
+  rds: () => import('./rds.js'),
   s3: () => import('./s3.js'),
   securityhub: () => import('./securityhub.js'),
   sns: () => import('./sns.js'),
   sts: () => import('./sts.js'),
+  wafv2: () => import('./wafv2.js'),
 };
 
 /** Each service's module, as `sdk` loads it. */

@@ -123,7 +123,8 @@ export const wildcardProblem = (pattern: string): string | undefined => {
     return 'has a wildcard partition, service or account';
   }
   if (region?.includes('*') && region !== '*') return 'has a partial wildcard in the region';
-  if (resource.split('/').some((part) => part.includes('*') && part !== '*')) {
+  // Lambda and RDS separate a resource's type and name with `:` (`function:name`), the others with `/`.
+  if (resource.split(/[/:]/).some((part) => part.includes('*') && part !== '*')) {
     return 'has a partial wildcard in the resource';
   }
   return undefined;

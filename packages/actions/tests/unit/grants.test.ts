@@ -25,8 +25,14 @@ import {
 
 type Action = (typeof builtinActions)[number];
 
-/** Every params combination the action documents: none at all, then its examples. */
-const paramSets = (action: Action): object[] => [{}, ...(action.paramExamples ?? [])];
+/**
+ * Every params combination the action documents: none at all (unless its schema requires a param,
+ * as block-actor-ip's `via`), then its examples.
+ */
+const paramSets = (action: Action): object[] => [
+  ...(((action.paramsSchema.required as unknown[] | undefined) ?? []).length === 0 ? [{}] : []),
+  ...(action.paramExamples ?? []),
+];
 
 /** Each grant of each documented params combination, labelled for the test name. */
 const everyGrant = (action: Action): [string, PermissionGrant][] =>

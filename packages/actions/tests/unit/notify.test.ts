@@ -4,7 +4,13 @@ import { AuthorizationErrorException, PublishCommand, SNSClient } from '@aws-sdk
 import { type Finding, hasInverse, type StepSummary } from '@riposte/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { notificationContent, notify, slackPayload, truncateBytes } from '../../src/actions/notify.js';
+import {
+  lockUserSql,
+  notificationContent,
+  notify,
+  slackPayload,
+  truncateBytes,
+} from '../../src/actions/notify.js';
 import { createAwsServices } from '../../src/clients.js';
 import { createRegistry } from '../../src/registry.js';
 import { contextFor, sentCommands } from '../helpers/context.js';
@@ -14,6 +20,7 @@ import {
   INSTANCE_ID,
   instanceCredentialExfiltration,
 } from '../helpers/findings.js';
+import { rdsSuccessfulLogin } from '../helpers/rds-s3-findings.js';
 
 const sns = mockClient(SNSClient);
 const TOPIC = `arn:aws:sns:us-east-2:${ACCOUNT}:security-alerts`;
@@ -459,5 +466,71 @@ describe('notify undo', () => {
     expect(createRegistry().validateUndoState('notify', {})).toEqual([
       { pointer: '', message: 'action "notify" has no inverse' },
     ]);
+  });
+});
+
+describe('notify: locking a compromised database user', () => {
+  it('gives PostgreSQL the role lock and the session kill, quoted', () => {
+    expect(lockUserSql('app_rw', 'aurora-postgresql')).toEqual({
+      engine: 'postgresql',
+      statements: [
+        'ALTER ROLE "app_rw" NOLOGIN;',
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app_rw';",
+      ],
+    });
+  });
+
+  it('gives MySQL and MariaDB the account lock and the KILL query', () => {
+    const sql = lockUserSql('app_rw', 'mariadb');
+
+    expect(sql).toMatchObject({
+      engine: 'mysql',
+      statements: [
+        "ALTER USER 'app_rw'@'%' ACCOUNT LOCK;",
+        "SELECT CONCAT('KILL ', id, ';') FROM information_schema.processlist WHERE user = 'app_rw';",
+        expect.stringContaining('mysql.user'),
+      ],
+    });
+  });
+
+  it('escapes quotes in a hostile name for each engine', () => {
+    expect(lockUserSql(`x"; DROP TABLE t; --'`, 'postgres')).toMatchObject({
+      statements: [
+        `ALTER ROLE "x""; DROP TABLE t; --'" NOLOGIN;`,
+        expect.stringContaining(`usename = 'x"; DROP TABLE t; --'''`),
+      ],
+    });
+    expect(lockUserSql(`a'@'%' IDENTIFIED BY 'p`, 'mysql')).toMatchObject({
+      statements: [
+        expect.stringMatching(/^ALTER USER 'a''@''%'' IDENTIFIED BY ''p'@'%' ACCOUNT LOCK;$/),
+        expect.any(String),
+        expect.any(String),
+      ],
+    });
+  });
+
+  it('refuses names that cannot be quoted safely, and unknown engines, saying so', () => {
+    for (const name of ['a\\b', 'a\nb', 'ädmin', 'x'.repeat(64)]) {
+      expect(lockUserSql(name, 'postgres')).toEqual({
+        refused: expect.stringContaining('cannot be quoted safely'),
+      });
+    }
+    expect(lockUserSql('app_rw', 'sqlserver-ee')).toEqual({
+      refused: expect.stringContaining('not PostgreSQL, MySQL or MariaDB'),
+    });
+  });
+
+  it('puts the SQL for the user the finding names in the notification', () => {
+    const content = notificationContent(contextFor(notify, rdsSuccessfulLogin()));
+
+    expect(content.body).toContain('Database user "app_rw" on "orders-db" (postgres)');
+    expect(content.body).toContain('    ALTER ROLE "app_rw" NOLOGIN;');
+  });
+
+  it('says why there is no SQL for a hostile name, on one line', () => {
+    const content = notificationContent(contextFor(notify, rdsSuccessfulLogin({ user: 'evil\\\nname' })));
+
+    expect(content.body).toContain('no SQL: the user name has characters that cannot be quoted safely');
+    expect(content.body).not.toContain('NOLOGIN');
   });
 });
