@@ -1,17 +1,25 @@
-import { writeFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
-import type { Style } from '@riposte/core';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { CaseValidationError, FindingFormatError, loadCases, normalize, type Style } from '@riposte/core';
 import { type Coverage, computeCoverage, navigatorLayer } from '@riposte/core/catalog';
+import { glob } from 'tinyglobby';
 import { parseCommandArgs } from '../args.js';
+import type { Project } from '../config/load.js';
+import { resolveSources } from '../config/playbooks.js';
 import { type CliIO, EXIT } from '../io.js';
 import { CONFIG_OPTION, commandPlaybooks, projectOf } from '../load.js';
 
-export const coverageHelp = `riposte coverage [--playbooks <file|dir>]... [--config <file>] [--navigator <out.json>] [--json]
+export const coverageHelp = `riposte coverage [--playbooks <file|dir>]... [--fixtures <file|dir>]... [--config <file>] [--navigator <out.json>] [--json]
   What the playbooks (default: the project's) handle, measured against the catalog of GuardDuty finding types (active types
   only) and the CTID ATT&CK mapping: handled and unhandled types by resource type and severity,
   techniques and tactics covered, and per playbook the types it reaches (and patterns that reach
   none). Restrictions such as severity or resources are listed, not guessed.
-  --navigator writes an ATT&CK Navigator layer scoring each technique 0-100 by coverage.
+  A handled type is contained when a playbook that handles it has a step of phase contain or revoke
+  (and is not pinned to dry-run), notify-only otherwise.
+  A type has a fixture when a real-shaped (non-sample) finding of it is in the playbooks' cases
+  (*.cases.yaml beside them) or in the --fixtures findings (JSON files, directories searched recursively).
+  --navigator writes an ATT&CK Navigator layer scoring each technique 0-100 by coverage, coloured
+  green where a playbook contains and blue where playbooks only notify.
   --json prints the whole coverage report.`;
 
 const percent = (part: number, whole: number): string =>
@@ -27,6 +35,9 @@ const formatCoverage = (coverage: Coverage, style: Style): string[] => {
       `Finding types handled: ${summary.coveredTypes} of ${summary.types} active GuardDuty types ` +
         `(${percent(summary.coveredTypes, summary.types)}; catalog ${catalog.total} types, ${catalog.deprecated} retired)`,
     ),
+    `  contained: ${summary.containedTypes} (${percent(summary.containedTypes, summary.types)}; a playbook contains or revokes)`,
+    `  notify only: ${summary.notifyOnlyTypes} (${percent(summary.notifyOnlyTypes, summary.types)}; playbooks preserve evidence and tell people, nothing more)`,
+    `Finding types with a real-shaped fixture: ${summary.typesWithFixture} of ${summary.types}`,
     '',
     style('bold', 'By resource type and severity'),
   ];
@@ -40,15 +51,32 @@ const formatCoverage = (coverage: Coverage, style: Style): string[] => {
   lines.push('', style('bold', `Not handled (${uncovered.length})`));
   for (const type of uncovered) lines.push(`  ${style('dim', '-')} ${type.type}`);
 
-  lines.push('', style('bold', 'Handled'));
-  for (const type of coverage.types.filter((entry) => entry.handledBy.length > 0)) {
-    const handlers = type.handledBy.map((handler) => {
-      const how = handler.via === 'any' ? 'any type' : `${handler.via} ${handler.by}`;
-      const restricted = handler.restrictedBy.length > 0 ? `; if ${handler.restrictedBy.join(', ')}` : '';
-      return `${handler.playbook}${handler.fallback ? ' (fallback)' : ''} (${how}${restricted})`;
-    });
-    lines.push(`  ${style('green', '+')} ${type.type}: ${handlers.join('; ')}`);
-  }
+  const handled = (
+    response: 'contain' | 'notify-only',
+    title: string,
+    mark: string,
+    colour: 'green' | 'cyan',
+  ) => {
+    const types = coverage.types.filter((entry) => entry.response === response);
+    lines.push('', style('bold', `${title} (${types.length})`));
+    for (const type of types) {
+      const handlers = type.handledBy.map((handler) => {
+        const how = handler.via === 'any' ? 'any type' : `${handler.via} ${handler.by}`;
+        const restricted = handler.restrictedBy.length > 0 ? `; if ${handler.restrictedBy.join(', ')}` : '';
+        const flags = [
+          ...(handler.fallback ? ['fallback'] : []),
+          ...(response === 'contain' && handler.response === 'notify-only' ? ['notify only'] : []),
+        ];
+        return `${handler.playbook}${flags.map((flag) => ` (${flag})`).join('')} (${how}${restricted})`;
+      });
+      lines.push(`  ${style(colour, mark)} ${type.type}: ${handlers.join('; ')}`);
+    }
+  };
+  handled('contain', 'Contained', '+', 'green');
+  handled('notify-only', 'Notify only', '~', 'cyan');
+
+  lines.push('', style('bold', `Without a real-shaped fixture (${summary.typesWithoutFixture.length})`));
+  for (const type of summary.typesWithoutFixture) lines.push(`  ${style('dim', '-')} ${type}`);
 
   lines.push(
     '',
@@ -86,7 +114,11 @@ const formatCoverage = (coverage: Coverage, style: Style): string[] => {
       ...(playbook.techniques.length > 0 ? [`techniques ${playbook.techniques.join(', ')}`] : []),
       ...(playbook.tactics.length > 0 ? [`tactics ${playbook.tactics.join(', ')}`] : []),
     ].join(', ');
-    const flags = [...(playbook.fallback ? ['fallback'] : []), ...(playbook.enabled ? [] : ['disabled'])];
+    const flags = [
+      ...(playbook.fallback ? ['fallback'] : []),
+      ...(playbook.response === 'notify-only' ? ['notify only'] : []),
+      ...(playbook.enabled ? [] : ['disabled']),
+    ];
     lines.push(
       `  ${pad(playbook.name, 40)} ${pad(`${playbook.types.length} types`, 10)} ${reach}${flags.length > 0 ? ` [${flags.join(', ')}]` : ''}`,
     );
@@ -97,11 +129,92 @@ const formatCoverage = (coverage: Coverage, style: Style): string[] => {
   return lines;
 };
 
+const shown = (io: CliIO, path: string): string => relative(io.cwd, path) || path;
+
+const isDirectory = (path: string): Promise<boolean> => stat(path).then((found) => found.isDirectory());
+
+/**
+ * The cases files of the playbooks coverage measures, found as `commandPlaybooks` finds the
+ * playbooks: under each given directory, beside each given playbook file (`x.yaml` -> `x.cases.yaml`),
+ * or the project's sources' cases.
+ */
+const casesFilesOf = async (project: Project, given: string[] | undefined, io: CliIO): Promise<string[]> => {
+  const paths =
+    given && given.length > 0 ? given : io.env.RIPOSTE_PLAYBOOKS ? [io.env.RIPOSTE_PLAYBOOKS] : [];
+  if (paths.length === 0) return (await resolveSources(project)).flatMap((source) => source.cases);
+  const files: string[] = [];
+  for (const path of paths.map((entry) => resolve(io.cwd, entry))) {
+    if (await isDirectory(path)) {
+      files.push(
+        ...(await glob('**/*.cases.{yaml,yml}', {
+          cwd: path,
+          absolute: true,
+          ignore: ['**/node_modules/**'],
+        })),
+      );
+    } else if (!/\.cases\.ya?ml$/.test(path)) {
+      const sibling = join(dirname(path), basename(path).replace(/\.ya?ml$/, '.cases.yaml'));
+      if (sibling !== path && (await stat(sibling).catch(() => undefined))) files.push(sibling);
+    }
+  }
+  return [...new Set(files)].sort();
+};
+
+/** The types of the real-shaped findings the cases replay; a cases file that does not load is skipped, with a warning. */
+const caseFindingTypes = async (files: string[], io: CliIO): Promise<string[]> => {
+  const types: string[] = [];
+  for (const file of files) {
+    try {
+      for (const caseFile of await loadCases([file])) {
+        for (const testCase of caseFile.cases) {
+          if (!testCase.finding.sample) types.push(testCase.finding.type.name);
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof CaseValidationError)) throw error;
+      io.stderr(
+        io.style(
+          'yellow',
+          `${shown(io, file)}: cases not read for fixtures (${error.issues.length} problem(s); riposte test lists them)`,
+        ),
+      );
+    }
+  }
+  return types;
+};
+
+/** The types of the real-shaped findings in `--fixtures` files and directories (`*.json`, recursively). */
+const fixtureFindingTypes = async (given: string[], io: CliIO): Promise<string[]> => {
+  const types: string[] = [];
+  for (const path of given.map((entry) => resolve(io.cwd, entry))) {
+    const files = (await isDirectory(path))
+      ? (await glob('**/*.json', { cwd: path, absolute: true, ignore: ['**/node_modules/**'] })).sort()
+      : [path];
+    let skipped = 0;
+    for (const file of files) {
+      try {
+        const findings = normalize(JSON.parse(await readFile(file, 'utf8')));
+        types.push(...findings.filter((finding) => !finding.sample).map((finding) => finding.type.name));
+      } catch (error) {
+        if (!(error instanceof SyntaxError || error instanceof FindingFormatError)) throw error;
+        skipped += 1;
+      }
+    }
+    if (skipped > 0) {
+      io.stderr(
+        io.style('yellow', `${shown(io, path)}: ${skipped} file(s) hold no GuardDuty finding; skipped`),
+      );
+    }
+  }
+  return types;
+};
+
 export const runCoverage = async (args: string[], io: CliIO): Promise<number> => {
   const { values } = parseCommandArgs(
     args,
     {
       playbooks: { type: 'string', multiple: true },
+      fixtures: { type: 'string', multiple: true },
       navigator: { type: 'string' },
       json: { type: 'boolean' },
       ...CONFIG_OPTION,
@@ -110,7 +223,14 @@ export const runCoverage = async (args: string[], io: CliIO): Promise<number> =>
   );
   const project = await projectOf(io, values.config);
   const playbooks = await commandPlaybooks(project, values.playbooks, io);
-  const coverage = computeCoverage(playbooks);
+  const fixtureTypes = [
+    ...(await caseFindingTypes(await casesFilesOf(project, values.playbooks, io), io)),
+    ...(await fixtureFindingTypes(values.fixtures ?? [], io)),
+  ];
+  const coverage = computeCoverage(playbooks, {
+    phaseOf: (action) => project.registry.get(action)?.phase,
+    fixtureTypes,
+  });
   if (values.navigator) {
     const out = resolve(io.cwd, values.navigator);
     await writeFile(out, `${JSON.stringify(navigatorLayer(coverage), null, 2)}\n`);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Finding, Plan } from '@riposte/core';
+import { type Finding, loadPlaybooks, type Plan } from '@riposte/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type FakeAws,
@@ -19,6 +19,8 @@ import { offlineScratch } from '../helpers/offline.js';
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const SCENARIO_DIR = 'examples/scenario/findings';
 const CREDENTIAL_EXFILTRATION = `${SCENARIO_DIR}/01-instance-credential-exfiltration.json`;
+// What `validate` must count for the shipped rules: every playbook in rules/, however many ship.
+const shippedPlaybooks = async () => (await loadPlaybooks([join(ROOT, 'rules')])).length;
 
 const run = async (argv: string[], env: Record<string, string | undefined> = {}) => {
   const { io, out, err } = recordingIO(ROOT, env);
@@ -65,7 +67,7 @@ describe('riposte validate', () => {
     const { code, out } = await run(['validate', 'rules']);
 
     expect(code).toBe(EXIT.ok);
-    expect(out).toBe('valid: 8 playbook(s)');
+    expect(out).toBe(`valid: ${await shippedPlaybooks()} playbook(s)`);
   });
 
   it('exits 1 with every problem at its line and column', async () => {
@@ -112,7 +114,7 @@ describe('riposte validate', () => {
     const { code, out } = await run(['validate']);
 
     expect(code).toBe(EXIT.ok);
-    expect(out).toMatch(/^valid: 8 playbook\(s\)$/);
+    expect(out).toBe(`valid: ${await shippedPlaybooks()} playbook(s)`);
   });
 });
 

@@ -6,7 +6,12 @@
  * for it: `types` (the patterns), `techniques` (the type's CTID techniques) and `tactics` (the tactics of
  * those techniques and of the type's threat purpose). The other criteria (severity, resources, tags,
  * conditions, ...) depend on the finding; they are reported as restrictions, not guessed.
+ *
+ * Handled is not contained: a type counts as contained when a playbook that handles it has a step whose
+ * action's phase is `contain` or `revoke` (and is not pinned to dry-run, which only reports what it would
+ * do); handled by notify-only playbooks alone, it counts as notify-only.
  */
+import type { ActionPhase } from '../action.js';
 import { ATTACK_TECHNIQUES } from '../attack/mapping.js';
 import { TACTICS } from '../attack/tactics.js';
 import type { Tactic } from '../finding.js';
@@ -18,6 +23,16 @@ import { type TypeFacts, typeCriteriaHold, typeFacts } from './reach.js';
 /** How a playbook reaches a type: by a type pattern, a technique, a tactic, or no type criterion at all. */
 export type CoverageVia = 'type' | 'technique' | 'tactic' | 'any';
 
+/**
+ * What the playbooks do about a type: `contain` when one that handles it has a containment or
+ * revocation step, `notify-only` when they only preserve evidence and tell people, `none` when no
+ * playbook handles it.
+ */
+export type CoverageResponse = 'contain' | 'notify-only' | 'none';
+
+/** The phases whose steps change what an attacker can reach: containment and credential revocation. */
+const CONTAINING_PHASES: readonly ActionPhase[] = ['contain', 'revoke'];
+
 export interface TypeHandler {
   playbook: string;
   via: CoverageVia;
@@ -25,6 +40,8 @@ export interface TypeHandler {
   by: string;
   /** A fallback playbook handles the type only when no other playbook matches the finding. */
   fallback: boolean;
+  /** Whether the playbook contains (see `PlaybookCoverage.response`). */
+  response: Exclude<CoverageResponse, 'none'>;
   /**
    * The playbook's other criteria a finding of this type must also meet (`severity`, `resources`, ...),
    * and `exclude` when one of its exclusions may apply to the type.
@@ -42,6 +59,10 @@ export interface TypeCoverage {
   /** Tactic ids of those techniques and of the type's threat purpose. */
   tactics: string[];
   handledBy: TypeHandler[];
+  /** `contain` when one of its handlers contains, `notify-only` when none does, `none` when unhandled. */
+  response: CoverageResponse;
+  /** Whether a real-shaped (non-sample) finding of the type is among the fixtures: cases or given findings. */
+  fixture: boolean;
 }
 
 /** Catalogued active types of one resource type and default severity. */
@@ -60,12 +81,19 @@ export interface TechniqueCoverage {
   /** Active catalogued types CTID maps to the technique. */
   findingTypes: string[];
   coveredTypes: string[];
+  /** Those of its types a playbook contains. */
+  containedTypes: string[];
   /** Playbooks whose `match.techniques` names the technique (or its parent). */
   namedBy: string[];
   /** Every playbook that handles the technique: by name or through one of its types. */
   playbooks: string[];
   /** 0-100: 100 when a playbook names the technique, else the share of its types that are handled. */
   score: number;
+  /**
+   * `contain` when a containing playbook names the technique or contains one of its types,
+   * `notify-only` when it is reached only by playbooks that do not contain, `none` when not reached.
+   */
+  response: CoverageResponse;
 }
 
 export interface TacticCoverage {
@@ -84,6 +112,11 @@ export interface PlaybookCoverage {
   name: string;
   enabled: boolean;
   fallback: boolean;
+  /**
+   * `contain` when a step's action is of phase `contain` or `revoke` and the playbook is not pinned to
+   * dry-run; `notify-only` otherwise (it preserves evidence, tells people, or only reports).
+   */
+  response: Exclude<CoverageResponse, 'none'>;
   patterns: string[];
   techniques: string[];
   tactics: string[];
@@ -102,6 +135,14 @@ export interface Coverage {
     coveredTechniques: number;
     tactics: number;
     coveredTactics: number;
+    /** Active types a containing playbook handles. */
+    containedTypes: number;
+    /** Active types handled only by playbooks that do not contain. */
+    notifyOnlyTypes: number;
+    /** Active types with a real-shaped finding among the fixtures. */
+    typesWithFixture: number;
+    /** The active types with none, in catalog order. */
+    typesWithoutFixture: string[];
   };
   /** Every active catalogued type, in catalog order. */
   types: TypeCoverage[];
@@ -118,6 +159,17 @@ export interface Coverage {
 export interface CoverageOptions {
   /** The catalog to measure against; default: the shipped GuardDuty catalog. */
   catalog?: readonly FindingTypeEntry[];
+  /**
+   * The phase of an action, by name (the action registry's `get(name)?.phase`). A step whose action
+   * it does not know contains nothing; without it, no playbook contains and every handled type is
+   * notify-only.
+   */
+  phaseOf?: (action: string) => ActionPhase | undefined;
+  /**
+   * The types of the real-shaped findings the playbooks are tested with (their cases, a fixtures
+   * directory); default none, so every type is without a fixture.
+   */
+  fixtureTypes?: Iterable<string>;
 }
 
 /** Criteria that depend only on the finding type; every other criterion depends on the finding. */
@@ -142,7 +194,24 @@ const CRITERIA_ORDER: readonly (keyof Criteria)[] = [
 const otherCriteria = (criteria: Criteria): string[] =>
   CRITERIA_ORDER.filter((name) => criteria[name] !== undefined && !TYPE_CRITERIA.includes(name));
 
-const handlerFor = (playbook: Playbook, facts: TypeFacts): TypeHandler | undefined => {
+/** Whether a playbook contains: a step of a containing phase, and not pinned to dry-run. */
+const responseOf = (
+  playbook: Playbook,
+  phaseOf: CoverageOptions['phaseOf'],
+): Exclude<CoverageResponse, 'none'> =>
+  playbook.mode !== 'dry-run' &&
+  playbook.actions.some((step) => {
+    const phase = phaseOf?.(step.action);
+    return phase !== undefined && CONTAINING_PHASES.includes(phase);
+  })
+    ? 'contain'
+    : 'notify-only';
+
+const handlerFor = (
+  playbook: Playbook,
+  facts: TypeFacts,
+  response: Exclude<CoverageResponse, 'none'>,
+): TypeHandler | undefined => {
   const held = typeCriteriaHold(playbook.match, facts);
   if (!held) return undefined;
   const restrictedBy = otherCriteria(playbook.match);
@@ -158,9 +227,17 @@ const handlerFor = (playbook: Playbook, facts: TypeFacts): TypeHandler | undefin
     via,
     by: via === 'any' ? '' : (held[via] ?? ''),
     fallback: playbook.fallback === true,
+    response,
     restrictedBy,
   };
 };
+
+const typeResponse = (handlers: TypeHandler[]): CoverageResponse =>
+  handlers.length === 0
+    ? 'none'
+    : handlers.some((handler) => handler.response === 'contain')
+      ? 'contain'
+      : 'notify-only';
 
 const SEVERITY_ORDER = ['Low', 'Medium', 'High', 'Critical', 'Variable'];
 const UNKNOWN = '(unknown)';
@@ -205,9 +282,16 @@ export const computeCoverage = (playbooks: readonly Playbook[], options: Coverag
     (a, b) => a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
   );
   const enabled = ordered.filter((playbook) => playbook.enabled);
+  const responses = new Map(
+    ordered.map((playbook) => [playbook.name, responseOf(playbook, options.phaseOf)]),
+  );
+  const fixtureTypes = new Set(options.fixtureTypes ?? []);
 
   const types: TypeCoverage[] = active.map((entry) => {
     const facts = typeFacts(entry.type, entry.threatPurpose);
+    const handledBy = enabled.flatMap(
+      (playbook) => handlerFor(playbook, facts, responses.get(playbook.name)!) ?? [],
+    );
     return {
       type: entry.type,
       resourceType: entry.resourceType,
@@ -215,7 +299,9 @@ export const computeCoverage = (playbooks: readonly Playbook[], options: Coverag
       threatPurpose: entry.threatPurpose,
       techniques: facts.techniques,
       tactics: facts.tactics,
-      handledBy: enabled.flatMap((playbook) => handlerFor(playbook, facts) ?? []),
+      handledBy,
+      response: typeResponse(handledBy),
+      fixture: fixtureTypes.has(entry.type),
     };
   });
   const covered = types.filter((type) => type.handledBy.length > 0);
@@ -234,18 +320,27 @@ export const computeCoverage = (playbooks: readonly Playbook[], options: Coverag
         : mapped.length === 0
           ? 0
           : Math.round((100 * coveredTypes.length) / mapped.length);
+    const containedTypes = mapped.filter((type) => type.response === 'contain');
+    const response: CoverageResponse =
+      containedTypes.length > 0 || namedBy.some((name) => responses.get(name) === 'contain')
+        ? 'contain'
+        : score > 0
+          ? 'notify-only'
+          : 'none';
     return {
       id: technique.id,
       name: technique.name,
       tactics: technique.tactics.map((tactic) => ({ ...tactic })),
       findingTypes: mapped.map((type) => type.type),
       coveredTypes: coveredTypes.map((type) => type.type),
+      containedTypes: containedTypes.map((type) => type.type),
       namedBy,
       playbooks: unique([
         ...namedBy,
         ...coveredTypes.flatMap((type) => type.handledBy.map((handler) => handler.playbook)),
       ]),
       score,
+      response,
     };
   });
 
@@ -278,6 +373,7 @@ export const computeCoverage = (playbooks: readonly Playbook[], options: Coverag
       name: playbook.name,
       enabled: playbook.enabled,
       fallback: playbook.fallback === true,
+      response: responses.get(playbook.name)!,
       patterns,
       techniques: playbook.match.techniques ?? [],
       tactics: playbook.match.tactics ?? [],
@@ -298,6 +394,10 @@ export const computeCoverage = (playbooks: readonly Playbook[], options: Coverag
       coveredTechniques: techniques.filter((technique) => technique.score > 0).length,
       tactics: tactics.length,
       coveredTactics: tactics.filter((tactic) => tactic.covered).length,
+      containedTypes: types.filter((type) => type.response === 'contain').length,
+      notifyOnlyTypes: types.filter((type) => type.response === 'notify-only').length,
+      typesWithFixture: types.filter((type) => type.fixture).length,
+      typesWithoutFixture: types.filter((type) => !type.fixture).map((type) => type.type),
     },
     types,
     groups: groupsOf(types),

@@ -2,6 +2,7 @@ export {
   type Coverage,
   type CoverageGroup,
   type CoverageOptions,
+  type CoverageResponse,
   type CoverageVia,
   computeCoverage,
   type PlaybookCoverage,
@@ -19,6 +20,7 @@ export {
 } from './finding-types.js';
 export {
   NAVIGATOR_ATTACK_VERSION,
+  NAVIGATOR_COLORS,
   NAVIGATOR_LAYER_VERSION,
   NAVIGATOR_VERSION,
   type NavigatorLayer,

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { loadPlaybooks, type Playbook, parsePlaybooks } from '@riposte/core';
+import { type ActionPhase, loadPlaybooks, type Playbook, parsePlaybooks } from '@riposte/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   activeFindingTypes,
@@ -12,11 +12,40 @@ import {
 
 const RULES = fileURLToPath(new URL('../../../../rules', import.meta.url));
 
-const playbook = (yaml: string): Playbook => {
-  const [parsed] = parsePlaybooks(`${yaml}\nactions:\n  - action: notify\n`, 'test.yaml');
+const playbook = (yaml: string, actions: string[] = ['notify']): Playbook => {
+  const steps = actions.map((action) => `  - action: ${action}\n`).join('');
+  const [parsed] = parsePlaybooks(`${yaml}\nactions:\n${steps}`, 'test.yaml');
   if (!parsed) throw new Error('no playbook');
   return parsed;
 };
+
+/** The phases of the actions the tests name, as the built-in registry declares them. */
+const PHASES: Record<string, ActionPhase> = {
+  'snapshot-volumes': 'preserve',
+  'tag-resource': 'preserve',
+  'isolate-instance': 'contain',
+  'detach-instance-profile': 'contain',
+  'block-s3-public-access': 'contain',
+  'restart-cloudtrail-logging': 'contain',
+  'revoke-role-sessions': 'revoke',
+  'deactivate-access-key': 'revoke',
+  notify: 'notify',
+  'update-securityhub-finding': 'notify',
+  'archive-guardduty-finding': 'notify',
+  'revoke-user-sessions': 'revoke',
+  'quarantine-user': 'contain',
+  'block-actor-ip': 'contain',
+  'quarantine-lambda-function': 'contain',
+  'stop-ecs-task': 'contain',
+  'restrict-eks-endpoint': 'contain',
+  'revoke-eks-access-entry': 'revoke',
+  'isolate-eks-pod': 'contain',
+  'snapshot-rds': 'preserve',
+  'isolate-rds-instance': 'contain',
+  'tag-s3-object': 'preserve',
+  'quarantine-s3-object': 'contain',
+};
+const phaseOf = (action: string): ActionPhase | undefined => PHASES[action];
 
 const typeCoverage = (coverage: Coverage, type: string) => {
   const found = coverage.types.find((entry) => entry.type === type);
@@ -53,7 +82,7 @@ describe('computeCoverage over the shipped rules', () => {
   let coverage: Coverage;
 
   beforeAll(async () => {
-    coverage = computeCoverage(await loadPlaybooks([RULES]));
+    coverage = computeCoverage(await loadPlaybooks([RULES]), { phaseOf });
   });
 
   it('measures every active type and no retired one', () => {
@@ -74,6 +103,7 @@ describe('computeCoverage over the shipped rules', () => {
         via: 'type',
         by: 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.*',
         fallback: false,
+        response: 'contain',
         restrictedBy: [],
       },
     ]);
@@ -86,6 +116,7 @@ describe('computeCoverage over the shipped rules', () => {
         via: 'technique',
         by: 'T1562.008',
         fallback: false,
+        response: 'contain',
         restrictedBy: ['resources'],
       },
     ]);
@@ -101,12 +132,21 @@ describe('computeCoverage over the shipped rules', () => {
 
   it('credits the catch-all through its tactics, marked as a fallback', () => {
     expect(typeCoverage(coverage, 'Impact:S3/MaliciousIPCaller').handledBy).toEqual([
+      {
+        playbook: 's3-destructive-access',
+        via: 'type',
+        by: 'Impact:S3/*',
+        fallback: false,
+        response: 'contain',
+        restrictedBy: ['principals'],
+      },
       // CTID maps this type to T1562.008 too; the playbook's resources criterion is what keeps it out.
       {
         playbook: 'cloudtrail-logging-disabled',
         via: 'technique',
         by: 'T1562.008',
         fallback: false,
+        response: 'contain',
         restrictedBy: ['resources'],
       },
       {
@@ -114,6 +154,7 @@ describe('computeCoverage over the shipped rules', () => {
         via: 'tactic',
         by: 'TA0040',
         fallback: true,
+        response: 'notify-only',
         restrictedBy: [],
       },
     ]);
@@ -121,7 +162,8 @@ describe('computeCoverage over the shipped rules', () => {
 
   it('leaves types no playbook reaches uncovered', () => {
     expect(typeCoverage(coverage, 'Discovery:S3/TorIPCaller').handledBy).toEqual([]);
-    expect(typeCoverage(coverage, 'Execution:Kubernetes/ExecInKubeSystemPod').handledBy).toEqual([]);
+    expect(typeCoverage(coverage, 'Execution:Kubernetes/MaliciousFile').handledBy).toEqual([]);
+    expect(typeCoverage(coverage, 'Execution:Kubernetes/MaliciousFile').response).toBe('none');
   });
 
   it('groups types by resource type and severity, every active type in exactly one group', () => {
@@ -155,19 +197,52 @@ describe('computeCoverage over the shipped rules', () => {
       covered: true,
     });
     expect(tactic('Impact')?.covered).toBe(true);
-    expect(tactic('Lateral Movement')?.covered).toBe(false);
+    expect(tactic('Resource Development')?.covered).toBe(false);
   });
 
   it('finds a catalogued type for every pattern of the shipped rules', () => {
     expect(coverage.playbooks.flatMap((entry) => entry.unmatchedPatterns)).toEqual([]);
     expect(coverage.playbooks.find((entry) => entry.name === 'root-credential-usage')?.types).toEqual([
       'Policy:IAMUser/RootCredentialUsage',
+      'Policy:IAMUser/ShortTermRootCredentialUsage',
+    ]);
+  });
+
+  it('tells a type a playbook contains from one it only reports', () => {
+    expect(
+      typeCoverage(coverage, 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS').response,
+    ).toBe('contain');
+    expect(typeCoverage(coverage, 'Policy:IAMUser/RootCredentialUsage').response).toBe('notify-only');
+    expect(coverage.playbooks.find((entry) => entry.name === 'root-credential-usage')?.response).toBe(
+      'notify-only',
+    );
+    expect(coverage.playbooks.find((entry) => entry.name === 'ec2-compromised-instance')?.response).toBe(
+      'contain',
+    );
+  });
+
+  it('contains at least 150 of the active types', () => {
+    expect(coverage.summary.containedTypes).toBeGreaterThanOrEqual(150);
+  });
+
+  it('contains all five attack sequence types', () => {
+    const sequences = coverage.types.filter((type) => type.type.startsWith('AttackSequence:'));
+
+    expect(sequences.map((type) => [type.type, type.response])).toEqual([
+      ['AttackSequence:EC2/CompromisedInstanceGroup', 'contain'],
+      ['AttackSequence:ECS/CompromisedCluster', 'contain'],
+      ['AttackSequence:EKS/CompromisedCluster', 'contain'],
+      ['AttackSequence:IAM/CompromisedCredentials', 'contain'],
+      ['AttackSequence:S3/CompromisedData', 'contain'],
     ]);
   });
 
   it('keeps its summary consistent with its lists', () => {
     expect(coverage.summary.coveredTypes).toBe(
       coverage.types.filter((type) => type.handledBy.length > 0).length,
+    );
+    expect(coverage.summary.containedTypes + coverage.summary.notifyOnlyTypes).toBe(
+      coverage.summary.coveredTypes,
     );
     expect(coverage.summary.coveredTechniques).toBe(
       coverage.techniques.filter((entry) => entry.score > 0).length,
@@ -273,7 +348,175 @@ describe('computeCoverage rules', () => {
 
     expect(coverage.summary.coveredTypes).toBe(3);
     expect(coverage.types[2]?.handledBy).toEqual([
-      { playbook: 'loud', via: 'any', by: '', fallback: false, restrictedBy: ['severity'] },
+      {
+        playbook: 'loud',
+        via: 'any',
+        by: '',
+        fallback: false,
+        response: 'notify-only',
+        restrictedBy: ['severity'],
+      },
     ]);
+  });
+});
+
+describe('computeCoverage: containment and fixtures', () => {
+  const catalog: FindingTypeEntry[] = [
+    {
+      type: 'Backdoor:EC2/C&CActivity.B',
+      resourceType: 'Instance',
+      severity: 'High',
+      deprecated: false,
+      threatPurpose: 'Backdoor',
+    },
+    {
+      type: 'Recon:EC2/Portscan',
+      resourceType: 'Instance',
+      severity: 'Medium',
+      deprecated: false,
+      threatPurpose: 'Recon',
+    },
+    {
+      type: 'Stealth:IAMUser/CloudTrailLoggingDisabled',
+      resourceType: 'AccessKey',
+      severity: 'Low',
+      deprecated: false,
+      threatPurpose: 'Stealth',
+    },
+  ];
+  const types = (coverage: Coverage) => coverage.types.map((type) => [type.type, type.response]);
+
+  it('counts a type as contained when a playbook that handles it has a contain or revoke step', () => {
+    const coverage = computeCoverage(
+      [
+        playbook('name: isolate\nmatch:\n  types: [Backdoor:EC2/*]', [
+          'snapshot-volumes',
+          'isolate-instance',
+        ]),
+        playbook('name: revoke\nmatch:\n  types: [Stealth:IAMUser/*]', ['deactivate-access-key', 'notify']),
+        playbook('name: tell\nmatch:\n  types: [Recon:EC2/*]', ['tag-resource', 'notify']),
+      ],
+      { catalog, phaseOf },
+    );
+
+    expect(types(coverage)).toEqual([
+      ['Backdoor:EC2/C&CActivity.B', 'contain'],
+      ['Recon:EC2/Portscan', 'notify-only'],
+      ['Stealth:IAMUser/CloudTrailLoggingDisabled', 'contain'],
+    ]);
+    expect(coverage.summary).toMatchObject({ coveredTypes: 3, containedTypes: 2, notifyOnlyTypes: 1 });
+    expect(coverage.playbooks.map((entry) => [entry.name, entry.response])).toEqual([
+      ['isolate', 'contain'],
+      ['revoke', 'contain'],
+      ['tell', 'notify-only'],
+    ]);
+  });
+
+  it('says none for a type no playbook handles', () => {
+    const coverage = computeCoverage(
+      [playbook('name: isolate\nmatch:\n  types: [Backdoor:EC2/*]', ['isolate-instance'])],
+      { catalog, phaseOf },
+    );
+
+    expect(types(coverage)).toEqual([
+      ['Backdoor:EC2/C&CActivity.B', 'contain'],
+      ['Recon:EC2/Portscan', 'none'],
+      ['Stealth:IAMUser/CloudTrailLoggingDisabled', 'none'],
+    ]);
+    expect(coverage.summary).toMatchObject({ containedTypes: 1, notifyOnlyTypes: 0 });
+  });
+
+  it('counts a type as contained when any one of its playbooks contains', () => {
+    const coverage = computeCoverage(
+      [
+        playbook('name: tell\npriority: 1\nmatch:\n  types: [Backdoor:EC2/*]'),
+        playbook('name: isolate\npriority: 2\nmatch:\n  types: [Backdoor:EC2/*]', ['isolate-instance']),
+      ],
+      { catalog, phaseOf },
+    );
+    const backdoor = typeCoverage(coverage, 'Backdoor:EC2/C&CActivity.B');
+
+    expect(backdoor.response).toBe('contain');
+    expect(backdoor.handledBy.map((handler) => [handler.playbook, handler.response])).toEqual([
+      ['tell', 'notify-only'],
+      ['isolate', 'contain'],
+    ]);
+  });
+
+  it('does not count a playbook pinned to dry-run as containing: it only reports what it would do', () => {
+    const coverage = computeCoverage(
+      [playbook('name: watch\nmode: dry-run\nmatch:\n  types: [Backdoor:EC2/*]', ['isolate-instance'])],
+      { catalog, phaseOf },
+    );
+
+    expect(typeCoverage(coverage, 'Backdoor:EC2/C&CActivity.B').response).toBe('notify-only');
+    expect(coverage.playbooks[0]?.response).toBe('notify-only');
+  });
+
+  it('counts nothing as contained without the phases of the actions, or for an action it does not know', () => {
+    const playbooks = [
+      playbook('name: isolate\nmatch:\n  types: [Backdoor:EC2/*]', ['isolate-instance']),
+      playbook('name: custom\nmatch:\n  types: [Recon:EC2/*]', ['my-custom-action']),
+    ];
+
+    expect(computeCoverage(playbooks, { catalog }).summary).toMatchObject({
+      containedTypes: 0,
+      notifyOnlyTypes: 2,
+    });
+    expect(computeCoverage(playbooks, { catalog, phaseOf }).summary).toMatchObject({
+      containedTypes: 1,
+      notifyOnlyTypes: 1,
+    });
+  });
+
+  it('credits a technique with containment through a contained type or a containing playbook that names it', () => {
+    const byType = computeCoverage(
+      [playbook('name: revoke\nmatch:\n  types: [Stealth:IAMUser/*]', ['deactivate-access-key'])],
+      { catalog, phaseOf },
+    );
+    const byName = computeCoverage(
+      [playbook('name: restart\nmatch:\n  techniques: [T1562.008]', ['restart-cloudtrail-logging'])],
+      { catalog: [], phaseOf },
+    );
+    const told = computeCoverage([playbook('name: tell\nmatch:\n  types: [Stealth:IAMUser/*]', ['notify'])], {
+      catalog,
+      phaseOf,
+    });
+    const technique = (coverage: Coverage) => coverage.techniques.find((entry) => entry.id === 'T1562.008');
+
+    expect(technique(byType)).toMatchObject({
+      response: 'contain',
+      containedTypes: ['Stealth:IAMUser/CloudTrailLoggingDisabled'],
+    });
+    expect(technique(byName)).toMatchObject({ response: 'contain', containedTypes: [], score: 100 });
+    expect(technique(told)).toMatchObject({ response: 'notify-only', containedTypes: [] });
+    expect(
+      computeCoverage([], { catalog, phaseOf }).techniques.every((entry) => entry.response === 'none'),
+    ).toBe(true);
+  });
+
+  it('marks the types a fixture finding has, and lists the others in catalog order', () => {
+    const coverage = computeCoverage([], {
+      catalog,
+      fixtureTypes: ['Recon:EC2/Portscan', 'Recon:EC2/Portscan', 'Not:A/Type'],
+    });
+
+    expect(coverage.types.map((type) => [type.type, type.fixture])).toEqual([
+      ['Backdoor:EC2/C&CActivity.B', false],
+      ['Recon:EC2/Portscan', true],
+      ['Stealth:IAMUser/CloudTrailLoggingDisabled', false],
+    ]);
+    expect(coverage.summary.typesWithFixture).toBe(1);
+    expect(coverage.summary.typesWithoutFixture).toEqual([
+      'Backdoor:EC2/C&CActivity.B',
+      'Stealth:IAMUser/CloudTrailLoggingDisabled',
+    ]);
+  });
+
+  it('counts every type as without a fixture when no fixture is given', () => {
+    const coverage = computeCoverage([], { catalog });
+
+    expect(coverage.summary.typesWithFixture).toBe(0);
+    expect(coverage.summary.typesWithoutFixture).toHaveLength(3);
   });
 });

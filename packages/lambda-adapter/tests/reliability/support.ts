@@ -42,7 +42,12 @@ export const ruleFindingEvents = (): Record<string, unknown>[] =>
   readdirSync(RULE_FINDINGS)
     .filter((name) => name.endsWith('.json'))
     .sort()
-    .map((name) => readJson(new URL(name, RULE_FINDINGS)));
+    .map((name) => readJson(new URL(name, RULE_FINDINGS)))
+    // GuardDuty's own form only: the Security Hub copies (ASFF) and a GetFindings response are the same
+    // findings in other shapes, which GuardDuty itself does not hold.
+    .filter(
+      (input) => typeof ((input.detail as Record<string, unknown> | undefined) ?? input).arn === 'string',
+    );
 
 export interface Lambda {
   fake: FakeAws;
