@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import type { PlaybookSource } from '@riposte/cli';
 import { Annotations } from 'aws-cdk-lib';
-import type { CfnPolicy, CfnRole } from 'aws-cdk-lib/aws-iam';
+import type { CfnManagedPolicy, CfnPolicy, CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { CfnInclude } from 'aws-cdk-lib/cloudformation-include';
@@ -46,6 +46,8 @@ export interface RiposteResponderProps {
 const FUNCTION_ID = 'RiposteFunction';
 const ROLE_ID = 'RiposteRole';
 const POLICY_ID = 'RipostePolicy';
+/** The role's managed policies: `RipostePermissions1`, `RipostePermissions2`, ... */
+const PERMISSIONS_ID = /^RipostePermissions\d+$/;
 
 const DEFAULT_OUT_DIR = 'dist/riposte';
 const CONFIG_FILE = 'riposte.config.mjs';
@@ -72,7 +74,7 @@ const generatedConfig = (playbooks: PlaybookSource[], projectDir: string): strin
 /**
  * Riposte as a CDK construct: the function built with the project's playbooks and custom actions by
  * `riposte build`, and the very stack `riposte template` prints for them (the function, its
- * least-privilege role, policy and permissions boundary, the EventBridge rules, the idempotency
+ * least-privilege role, its policies and permissions boundary, the EventBridge rules, the idempotency
  * table, the queues, the alarms, their conditions and parameters), included with the template's
  * logical ids. Only the function's code changes: a CDK asset of the built function.zip.
  *
@@ -88,8 +90,17 @@ export class RiposteResponder extends Construct {
   readonly functionArn: string;
   /** The function's role (`RiposteRole`). */
   readonly role: CfnRole;
-  /** The role's least-privilege policy (`RipostePolicy`). */
+  /**
+   * The role's inline policy (`RipostePolicy`): its denies (every IAM write on protected roles and
+   * principals). What the role is allowed is in `managedPolicies`.
+   */
   readonly policy: CfnPolicy;
+  /**
+   * The role's least-privilege managed policies (`RipostePermissions1`, `RipostePermissions2`, ...):
+   * the Allow statements derived from the playbooks' actions and the function's own needs, as many
+   * policies as IAM's size limit needs.
+   */
+  readonly managedPolicies: CfnManagedPolicy[];
   /** The built function.zip, as the asset the function's code points at. */
   readonly code: Asset;
   /** What the build put in the function: packages, playbooks, actions, hashes. */
@@ -133,9 +144,12 @@ export class RiposteResponder extends Construct {
     this.manifest = manifest;
 
     const template = runCli(['template', ...project, '--out', outDir, '--format', 'json'], projectDir);
+    const printed = JSON.parse(template.stdout) as {
+      Parameters: Record<string, TemplateParameter>;
+      Resources: Record<string, unknown>;
+    };
     if (props.parameters !== undefined) {
-      const declared = (JSON.parse(template.stdout) as { Parameters: Record<string, TemplateParameter> })
-        .Parameters;
+      const declared = printed.Parameters;
       checkParameters(props.parameters, declared);
       for (const name of Object.keys(props.parameters).filter((key) => declared[key]?.NoEcho)) {
         Annotations.of(this).addWarningV2(
@@ -154,6 +168,10 @@ export class RiposteResponder extends Construct {
     this.function = this.template.getResource(FUNCTION_ID) as CfnFunction;
     this.role = this.template.getResource(ROLE_ID) as CfnRole;
     this.policy = this.template.getResource(POLICY_ID) as CfnPolicy;
+    this.managedPolicies = Object.keys(printed.Resources)
+      .filter((logicalId) => PERMISSIONS_ID.test(logicalId))
+      .sort((a, b) => Number(a.replace(/\D/g, '')) - Number(b.replace(/\D/g, '')))
+      .map((logicalId) => this.template.getResource(logicalId) as CfnManagedPolicy);
     this.functionArn = this.function.attrArn;
 
     // The template names function.zip by path, for `aws cloudformation package`; here it is an asset.

@@ -52,7 +52,8 @@ const synthesize = async (props: RiposteResponderProps): Promise<Synthesized> =>
  */
 const comparable = (resource: CfnTemplate['Resources'][string]) => {
   const { Metadata: _metadata, DependsOn, ...rest } = resource;
-  return { ...rest, DependsOn: DependsOn === undefined ? undefined : [DependsOn].flat() };
+  // CloudFormation gives DependsOn no order (CDK sorts it): compared as a set.
+  return { ...rest, DependsOn: DependsOn === undefined ? undefined : [DependsOn].flat().sort() };
 };
 
 const withoutCode = (resource: CfnTemplate['Resources'][string]) => {
@@ -110,8 +111,29 @@ describe('RiposteResponder for a project with a custom action', () => {
     expect(staged.equals(await readFile(join(root, 'out', 'function.zip')))).toBe(true);
   });
 
-  it("grants the custom action's permission in the role's policy, on its table only", () => {
-    synthesized.template.hasResource('AWS::IAM::Policy', {
+  it("grants the custom action's permission in one of the role's managed policies, on its table only", () => {
+    const onTable = Object.values(synthesized.json.Resources)
+      // The role's policies (not its boundary).
+      .filter(
+        (resource) =>
+          ['AWS::IAM::ManagedPolicy', 'AWS::IAM::Policy'].includes(resource.Type) &&
+          JSON.stringify(resource.Properties?.Roles) === JSON.stringify([{ Ref: 'RiposteRole' }]),
+      )
+      .flatMap(
+        (resource) =>
+          (
+            resource.Properties as {
+              PolicyDocument: { Statement: { Action: string[]; Resource: unknown }[] };
+            }
+          ).PolicyDocument.Statement,
+      )
+      .filter(
+        (statement) =>
+          statement.Action?.includes('dynamodb:PutItem') && JSON.stringify(statement).includes('incidents'),
+      );
+    // Only there: no other statement names the table.
+    expect(onTable).toHaveLength(1);
+    synthesized.template.hasResource('AWS::IAM::ManagedPolicy', {
       Properties: {
         Roles: [{ Ref: 'RiposteRole' }],
         PolicyDocument: {
@@ -156,6 +178,25 @@ describe('RiposteResponder for a project with a custom action', () => {
     expect(stack.resolve(responder.functionArn)).toEqual({ 'Fn::GetAtt': ['RiposteFunction', 'Arn'] });
     expect(stack.resolve(responder.role.logicalId)).toBe('RiposteRole');
     expect(stack.resolve(responder.policy.logicalId)).toBe('RipostePolicy');
+    // The inline policy holds the denies only; the allows are in the managed policies.
+    const inline = synthesized.json.Resources.RipostePolicy!.Properties as {
+      PolicyDocument: {
+        Statement: ({ Effect: string } | { 'Fn::If': [string, { Effect: string }, unknown] })[];
+      };
+    };
+    const effects = inline.PolicyDocument.Statement.map((entry) =>
+      'Fn::If' in entry ? entry['Fn::If'][1].Effect : entry.Effect,
+    );
+    expect(new Set(effects)).toEqual(new Set(['Deny']));
+    const managed = responder.managedPolicies.map((policy) => stack.resolve(policy.logicalId));
+    expect(managed.length).toBeGreaterThan(0);
+    expect(managed).toEqual(managed.map((_, index) => `RipostePermissions${index + 1}`));
+    expect(
+      Object.entries(synthesized.json.Resources)
+        .filter(([, resource]) => resource.Type === 'AWS::IAM::ManagedPolicy' && resource.Properties?.Roles)
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual([...managed].sort());
     expect(responder.outDir).toBe(join(root, 'out'));
     expect(responder.manifest.playbooks.map((playbook) => playbook.name)).toEqual(['c2-open-case']);
     expect(responder.manifest.actions).toContainEqual(

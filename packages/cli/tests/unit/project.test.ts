@@ -3,6 +3,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadPlaybooks } from '@riposte/core';
 import type { CloudFormationTemplate } from '@riposte/lambda-adapter/deploy';
 import { unzipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -73,10 +74,12 @@ describe('riposte.config.mjs', () => {
   it('defaults to the shipped playbooks when there is none', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'riposte-empty-'));
 
+    const shipped = await loadPlaybooks([join(ROOT, 'rules')]);
+
     const { code, out } = await run(empty, 'validate');
 
     expect(code).toBe(EXIT.ok);
-    expect(out).toBe('valid: 8 playbook(s)');
+    expect(out).toBe(`valid: ${shipped.length} playbook(s)`);
   });
 
   it.each([
@@ -266,8 +269,15 @@ describe('riposte build, then riposte template', () => {
   it("prints a template whose Code is the build's zip, whose role holds the custom action's grant, with the settings as defaults", async () => {
     const { code, parsed } = await template();
 
-    const policy = JSON.stringify(parsed!.Resources.RipostePolicy);
+    // The role's statements: its managed policies (the allows) and its inline policy (the denies).
+    const rolePolicies = Object.values(parsed!.Resources).filter(
+      (resource) =>
+        ['AWS::IAM::ManagedPolicy', 'AWS::IAM::Policy'].includes(resource.Type) &&
+        JSON.stringify(resource.Properties?.Roles) === JSON.stringify([{ Ref: 'RiposteRole' }]),
+    );
+    const policy = JSON.stringify(rolePolicies);
     expect(code).toBe(EXIT.ok);
+    expect(rolePolicies.map((resource) => resource.Type)).toContain('AWS::IAM::ManagedPolicy');
     expect(parsed!.Resources.RiposteFunction!.Properties.Code).toBe('dist/riposte/function.zip');
     expect(policy).toContain('dynamodb:PutItem');
     expect(policy).toContain(':table/incidents');

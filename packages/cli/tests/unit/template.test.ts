@@ -63,13 +63,22 @@ describe('riposte template', () => {
   it('prints the member-account stack with --member: a named role trusting FunctionRoleArn, and the undo role', async () => {
     const parsed = await json(['--member']);
 
-    expect(Object.keys(parsed.Resources).sort()).toEqual([
+    const resources = Object.keys(parsed.Resources);
+    // The roles' allows in managed policies, MemberPermissions1 and UndoPermissions1 on.
+    const numbered = (prefix: string) =>
+      resources.filter((id) => new RegExp(`^${prefix}\\d+$`).test(id)).sort();
+    expect(numbered('MemberPermissions')[0]).toBe('MemberPermissions1');
+    expect(numbered('UndoPermissions')[0]).toBe('UndoPermissions1');
+    expect(resources.filter((id) => !/^(Member|Undo)Permissions\d+$/.test(id)).sort()).toEqual([
       'MemberBoundary',
       'MemberPolicy',
       'MemberRole',
       'UndoPolicy',
       'UndoRole',
     ]);
+    for (const id of [...numbered('MemberPermissions'), ...numbered('UndoPermissions')]) {
+      expect(parsed.Resources[id]!.Type).toBe('AWS::IAM::ManagedPolicy');
+    }
     expect(parsed.Parameters.UndoRoleName!.Default).toBe('RiposteUndo');
     expect(parsed.Parameters.MemberRoleName!.Default).toBe('riposte-member');
     expect(parsed.Resources.MemberRole!.Properties.AssumeRolePolicyDocument).toMatchObject({

@@ -1,19 +1,29 @@
 import type { ActionRegistry, EngineMode, PermissionGrant, Playbook } from '@riposte/core';
+import { TemplateError } from '../errors.js';
 import { HISTORY_BY_DAY_INDEX, HISTORY_TABLE_SCHEMA } from '../history/schema.js';
 import { findingEventPattern, securityHubEventPattern } from './event-patterns.js';
 import {
   allowStatements,
+  BOUNDARY_RULE,
+  boundaryDocument,
+  boundaryStatements,
   denyIamWrites,
   denyProtectedPrincipals,
+  IAM_POLICY_LIMITS,
   IAM_WRITE_ACTIONS,
   NO_RESOURCE_LEVEL_REASON,
   NOTIFICATION_TOPIC,
+  narrowDenies,
+  PACKING_RULE,
   type PolicyEntry,
   PROTECTED_ROLE_PATTERNS,
   playbookGrants,
   policyDocument,
+  policySize,
   protectedRoleArns,
-  rolePolicy,
+  rolePolicyResources,
+  type SubstitutionLengths,
+  statementOf,
   wildcardActions,
 } from './permissions.js';
 import {
@@ -180,17 +190,56 @@ const functionStatements = (): PolicyEntry[] => [
 ];
 
 /**
- * The roles and policies no IAM write may touch. `own` names the function's role and its boundary
- * (the identity policy can; the boundary cannot name the role it bounds, a circular dependency, so it
- * relies on `role/<stack>-RiposteRole-*`, the shape of the role's generated name).
+ * The function's own statements as its boundary caps them: the same actions on the same resources,
+ * without conditions (the policy keeps them), so both ways of assuming the member role are one.
+ */
+const functionBounds = (): PolicyEntry[] => {
+  const bounds: PolicyEntry[] = [];
+  for (const entry of functionStatements()) {
+    const { Condition: _, ...statement } = statementOf(entry);
+    if (statement.Sid === 'AssumeMemberRoleInOrganization') continue;
+    if (statement.Sid === 'AssumeMemberRoleInAllowedAccounts') {
+      bounds.push(when('HasMemberRole', { ...statement, Sid: 'AssumeMemberRole' }) as PolicyEntry);
+    } else bounds.push('Fn::If' in entry ? (when(entry['Fn::If'][0], statement) as PolicyEntry) : statement);
+  }
+  return bounds;
+};
+
+/** The logical ids of the role's managed policies, `RipostePermissions1` on. */
+const PERMISSIONS_PREFIX = 'RipostePermissions';
+
+/**
+ * The longest the function stack's own substitutions in its policies can be (the rest count as
+ * `policySize` says): the topic ARN its pattern admits, a role name, an organization id, a bucket
+ * name; up to 68 AllowedAccounts and 1,024 characters of ProtectedPrincipals patterns.
+ */
+const SUBSTITUTION_LENGTHS: SubstitutionLengths = {
+  NotificationTopicArn: 80,
+  MemberRoleName: 64,
+  OrganizationId: 34,
+  HistoryBucket: 63,
+  KmsKeyArn: 80,
+  AllowedAccounts: 1_024,
+  ProtectedPrincipals: 128,
+};
+
+/** The function's own role, boundary and managed policies, by the shape of their generated names. */
+export const OWN_IAM_PATTERN = 'arn:{AWS::Partition}:iam::{AWS::AccountId}:*/{AWS::StackName}-Riposte*';
+
+/**
+ * The roles and policies no IAM write may touch. `own` names the function's role, its boundary and
+ * its managed policies (the identity policy can; the boundary cannot name the role it bounds nor the
+ * policies attached to it, a circular dependency, so it relies on OWN_IAM_PATTERN, the shape of their
+ * generated names).
  */
 const denyStatements = (own: unknown[]): PolicyEntry[] => [
   denyIamWrites('DenyIamWritesOnProtectedRoles', [
     ...own,
-    // CloudFormation names what it creates `<stack>-<logical id>-<suffix>`: these are the function's
-    // role and its boundary, by name (a bare `<stack>-*` would also cover, say, a quarantine role).
-    sub('arn:{AWS::Partition}:iam::{AWS::AccountId}:role/{AWS::StackName}-RiposteRole-*'),
-    sub('arn:{AWS::Partition}:iam::{AWS::AccountId}:policy/{AWS::StackName}-RiposteBoundary-*'),
+    // CloudFormation names what it creates `<stack>-<logical id>-<suffix>`: the function's role
+    // (RiposteRole), its boundary (RiposteBoundary) and its policies (RipostePermissions<n>), by that
+    // shape, in one pattern for roles and policies alike, since the boundary has no characters to
+    // spare (a bare `<stack>-*` would also cover, say, a quarantine role).
+    sub(OWN_IAM_PATTERN),
     when('HasMemberRole', sub(MEMBER_ROLE_ARN)),
     ...protectedRoleArns(),
   ]),
@@ -357,9 +406,11 @@ const actionTarget = (
 });
 
 /**
- * The deployable stack: the function (nodejs22.x, arm64); its role, whose policy is derived from the
- * grants of the actions the playbooks use (resources, conditions), denies every IAM write on protected
- * roles and is capped by a permissions boundary with the same allows and denies; the EventBridge rule
+ * The deployable stack: the function (nodejs22.x, arm64); its role, whose Allow statements are derived
+ * from the grants of the actions the playbooks use (resources, conditions) and packed into as many
+ * managed policies as IAM's size limit needs (`RipostePermissions1`, ...), whose inline policy
+ * (`RipostePolicy`) denies every IAM write on protected roles, and which is capped by a permissions
+ * boundary with the same actions and resources and the same denies; the EventBridge rule
  * derived from the playbooks (and, with `SubscribeSecurityHub`, a Security Hub rule); the idempotency
  * table (TTL, point-in-time recovery); the history table (kept on deletion; optionally copied to an S3
  * bucket); with `SecurityHubIntegration`, the "Riposte: approve" and "Riposte: reject" custom actions
@@ -372,7 +423,36 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
   const grants = [...playbookGrants(enabled, options.registry), ...FUNCTION_GRANTS];
   const topic = { topicCondition: 'HasNotificationTopic', topic: ref('NotificationTopicArn') };
   const allows = [...allowStatements(grants, topic), ...functionStatements()];
-  const bounds = [...allowStatements(grants, { ...topic, withoutConditions: true }), ...functionStatements()];
+  const boundaryOf = (statements: PolicyEntry[]) =>
+    boundaryDocument([
+      ...statements,
+      ...functionBounds(),
+      ...narrowDenies(denyStatements([]), [...statements, ...functionBounds()]),
+    ]);
+  const boundarySize = (statements: PolicyEntry[]) =>
+    policySize(boundaryOf(statements), SUBSTITUTION_LENGTHS);
+  const bounds = boundaryStatements(
+    grants,
+    topic,
+    (statements) => boundarySize(statements) <= IAM_POLICY_LIMITS.managedPolicy,
+  );
+  if (boundarySize(bounds) > IAM_POLICY_LIMITS.managedPolicy) {
+    throw new TemplateError(
+      `the function's permissions boundary takes ${boundarySize(bounds)} characters even with each service's actions merged, over IAM's ${IAM_POLICY_LIMITS.managedPolicy} for a managed policy: enable fewer playbooks or actions`,
+      { size: boundarySize(bounds), limit: IAM_POLICY_LIMITS.managedPolicy },
+    );
+  }
+  const rolePolicies = rolePolicyResources({
+    role: 'RiposteRole',
+    denyPolicy: { id: 'RipostePolicy', name: 'riposte' },
+    managedPrefix: PERMISSIONS_PREFIX,
+    description: "Riposte: what its playbooks' actions are granted, and what the function itself needs",
+    allows,
+    denies: (managed) => denyStatements([getAtt('RiposteRole', 'Arn'), ref('RiposteBoundary'), ...managed]),
+    lengths: SUBSTITUTION_LENGTHS,
+    subject: "the function's role",
+  });
+  const policyIds = Object.keys(rolePolicies);
 
   return {
     AWSTemplateFormatVersion: '2010-09-09',
@@ -380,7 +460,7 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
     Metadata: {
       'Riposte::Permissions': {
         Derivation:
-          'Each Allow statement comes from grants(params) of the actions the enabled playbooks use, merged where resources and conditions are equal; {region} is "*" because the one role acts in every region findings come from.',
+          'Each Allow statement comes from grants(params) of the actions the enabled playbooks use, merged where resources and conditions are equal; {region} is "*" because the one role acts in every region findings come from. The Allow statements are in the managed policies RipostePermissions1, 2, ...; the denies in the inline policy RipostePolicy.',
         NoResourceLevelPermissions: {
           Statement: 'NoResourceLevelPermissions',
           Reason: NO_RESOURCE_LEVEL_REASON,
@@ -389,8 +469,8 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
         DenyIamWrites: {
           Actions: [...IAM_WRITE_ACTIONS],
           On: [
-            "the function's role and its permissions boundary",
-            "the same by the shape of their generated names (role/<stack name>-RiposteRole-*, policy/<stack name>-RiposteBoundary-*): the boundary cannot name the role it bounds, so it relies on these; keep the stack name short (under about 30 characters) so CloudFormation's generated names keep it whole",
+            "the function's role, its permissions boundary and its managed policies",
+            "the same by the shape of their generated names (*/<stack name>-Riposte*: role RiposteRole, policies RiposteBoundary and RipostePermissions<n>): the boundary cannot name the role it bounds nor the policies attached to it, so it relies on these; keep the stack name short (under about 30 characters) so CloudFormation's generated names keep it whole",
             'the member role (MemberRoleName) in every account',
             ...PROTECTED_ROLE_PATTERNS.map((pattern) => `role/${pattern} in every account`),
             'the ARN patterns of ProtectedPrincipals',
@@ -399,6 +479,8 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
         ProtectedPrincipals:
           'ARN patterns only: IAM can deny writes on ARNs, not on bare names. The function also refuses every ProtectedPrincipals entry, and principals tagged riposte:protected=true, at run time.',
         Undo: "No inverse permission: the role only responds. Undoing a response (riposte undo) runs with the member stack's UndoRole in a member account, and with people's own credentials in this one.",
+        Packing: PACKING_RULE,
+        Boundary: BOUNDARY_RULE,
         VpcPlacement: VPC_PLACEMENT_NOTE,
       },
     },
@@ -534,7 +616,7 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
       RiposteFunction: {
         Type: 'AWS::Lambda::Function',
         // Never runs, nor is invoked, before its permissions exist.
-        DependsOn: 'RipostePolicy',
+        DependsOn: policyIds,
         Properties: {
           Description: 'Riposte: GuardDuty finding remediation',
           Runtime: 'nodejs22.x',
@@ -579,13 +661,13 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
           PermissionsBoundary: ref('RiposteBoundary'),
         },
       },
-      RipostePolicy: rolePolicy('riposte', 'RiposteRole', 'RiposteBoundary', allows, denyStatements),
+      ...rolePolicies,
       RiposteBoundary: {
         Type: 'AWS::IAM::ManagedPolicy',
         Properties: {
           Description:
-            "Riposte's permissions boundary: the actions and resources its policy allows (their conditions stay in the policy) and the same denies, so a policy added to the role later grants nothing more.",
-          PolicyDocument: policyDocument([...bounds, ...denyStatements([])]),
+            "Riposte's permissions boundary: the actions and resources its policies allow (their conditions stay in the policies) and the same denies, so a policy added to the role later grants nothing more.",
+          PolicyDocument: boundaryOf(bounds),
         },
       },
       RiposteLogGroup: {
@@ -640,7 +722,7 @@ export const buildTemplate = (options: TemplateOptions): CloudFormationTemplate 
       RiposteEventInvokeConfig: {
         Type: 'AWS::Lambda::EventInvokeConfig',
         // Lambda checks that the role may send to the destination when the configuration is created.
-        DependsOn: 'RipostePolicy',
+        DependsOn: policyIds,
         Properties: {
           FunctionName: ref('RiposteFunction'),
           Qualifier: '$LATEST',

@@ -2,16 +2,24 @@ import type { ActionRegistry, PermissionGrant, Playbook } from '@riposte/core';
 import { TemplateError } from '../errors.js';
 import {
   allowStatements,
+  BOUNDARY_RULE,
+  boundaryDocument,
+  boundaryStatements,
   denyIamWrites,
   denyProtectedPrincipals,
+  IAM_POLICY_LIMITS,
   IAM_WRITE_ACTIONS,
   NO_RESOURCE_LEVEL_REASON,
+  narrowDenies,
+  PACKING_RULE,
   type PolicyEntry,
   PROTECTED_ROLE_PATTERNS,
   playbookGrants,
   policyDocument,
+  policySize,
   protectedRoleArns,
-  rolePolicy,
+  rolePolicyResources,
+  type SubstitutionLengths,
   undoRolePolicy,
   wildcardActions,
 } from './permissions.js';
@@ -71,6 +79,24 @@ const OWN_ROLE_ARN = 'arn:{AWS::Partition}:iam::{AWS::AccountId}:role{MemberRole
 const BOUNDARY_ARN =
   'arn:{AWS::Partition}:iam::{AWS::AccountId}:policy{MemberRolePath}{MemberRoleName}-boundary';
 const UNDO_ROLE_ARN = 'arn:{AWS::Partition}:iam::{AWS::AccountId}:role/{UndoRoleName}';
+/** The member role's and the undo role's managed policies, `<role name>-permissions-<n>`, by name. */
+const MEMBER_POLICIES_ARN =
+  'arn:{AWS::Partition}:iam::{AWS::AccountId}:policy{MemberRolePath}{MemberRoleName}-permissions-*';
+const UNDO_POLICIES_ARN = 'arn:{AWS::Partition}:iam::{AWS::AccountId}:policy/{UndoRoleName}-permissions-*';
+
+/**
+ * The longest the member stack's own substitutions in its policies can be (the rest count as
+ * `policySize` says): role names, a path, the topic ARN its pattern admits; up to 1,024 characters of
+ * FunctionRoleArn ARNs and of ProtectedPrincipals patterns.
+ */
+const SUBSTITUTION_LENGTHS: SubstitutionLengths = {
+  MemberRoleName: 64,
+  UndoRoleName: 64,
+  MemberRolePath: 128,
+  NotificationTopicArn: 80,
+  FunctionRoleArn: 128,
+  ProtectedPrincipals: 128,
+};
 
 /**
  * The function's account, from the first `FunctionRoleArn` (`arn:<partition>:iam::<account>:role/...`):
@@ -89,12 +115,18 @@ const FUNCTION_ACCOUNT_ROOT = {
 };
 
 /**
- * The member role, its boundary, the undo role, the function's roles, the built-in protected roles,
- * and the parameter's: no role of this stack may change another's permissions (the undo role passes
- * roles to EC2, so it may pass neither these nor the protected roles).
+ * The member role, its boundary, the undo role, both roles' managed policies, the function's roles,
+ * the built-in protected roles, and the parameter's: no role of this stack may change another's
+ * permissions (the undo role passes roles to EC2, so it may pass neither these nor the protected roles).
  */
 const denyStatements = (own: unknown[]): PolicyEntry[] => [
-  denyIamWrites('DenyIamWritesOnProtectedRoles', [...own, sub(UNDO_ROLE_ARN), ...protectedRoleArns()]),
+  denyIamWrites('DenyIamWritesOnProtectedRoles', [
+    ...own,
+    sub(UNDO_ROLE_ARN),
+    sub(MEMBER_POLICIES_ARN),
+    sub(UNDO_POLICIES_ARN),
+    ...protectedRoleArns(),
+  ]),
   // Where the function's account also holds a member role, that role must not reach the function's.
   denyIamWrites('DenyIamWritesOnFunctionRoles', ref('FunctionRoleArn')),
   denyProtectedPrincipals(),
@@ -104,8 +136,9 @@ const denyStatements = (own: unknown[]): PolicyEntry[] => [
  * The member-account stack: the role the function assumes in a finding's account. It trusts only the
  * function's role (`FunctionRoleArn`), with `sts:ExternalId` when `ExternalId` is set, and holds what
  * the playbooks' actions are granted in that account and the verifier's read of the member's own
- * GuardDuty detector (never the function's own logs, table, queue or STS), capped by a boundary with
- * the same allows and denies. Beside it, the undo role (`UndoRoleName`): people of the function's
+ * GuardDuty detector (never the function's own logs, table, queue or STS), in managed policies
+ * (`<role name>-permissions-<n>`) beside an inline policy of denies, capped by a boundary with the
+ * same actions and resources and the same denies. Beside it, the undo role (`UndoRoleName`): people of the function's
  * account assume it to undo a response here (`riposte undo`); it trusts that account (the account of
  * `FunctionRoleArn`), so that account's IAM policies decide who may, and holds what every action's
  * inverse is granted: the function's role never gets those. It names no account, so one template
@@ -118,7 +151,24 @@ export const buildMemberTemplate = (options: MemberTemplateOptions): CloudFormat
   const grants = [...playbookGrants(enabled, options.registry), ...MEMBER_GRANTS];
   const topic = { topicCondition: 'HasNotificationTopic', topic: ref('NotificationTopicArn') };
   const allows = allowStatements(grants, topic);
-  const bounds = allowStatements(grants, { ...topic, withoutConditions: true });
+  const boundaryOf = (statements: PolicyEntry[]) =>
+    boundaryDocument([
+      ...statements,
+      ...narrowDenies(denyStatements([sub(OWN_ROLE_ARN), sub(BOUNDARY_ARN)]), statements),
+    ]);
+  const boundarySize = (statements: PolicyEntry[]) =>
+    policySize(boundaryOf(statements), SUBSTITUTION_LENGTHS);
+  const bounds = boundaryStatements(
+    grants,
+    topic,
+    (statements) => boundarySize(statements) <= IAM_POLICY_LIMITS.managedPolicy,
+  );
+  if (boundarySize(bounds) > IAM_POLICY_LIMITS.managedPolicy) {
+    throw new TemplateError(
+      `the member role's permissions boundary takes ${boundarySize(bounds)} characters even with each service's actions merged, over IAM's ${IAM_POLICY_LIMITS.managedPolicy} for a managed policy: enable fewer playbooks or actions`,
+      { size: boundarySize(bounds), limit: IAM_POLICY_LIMITS.managedPolicy },
+    );
+  }
   const undoRoleName = options.undoRoleName ?? DEFAULT_UNDO_ROLE_NAME;
   if (!ROLE_NAME.test(undoRoleName)) {
     throw new TemplateError(`"${undoRoleName}" is not an IAM role name (no path)`, {
@@ -126,6 +176,31 @@ export const buildMemberTemplate = (options: MemberTemplateOptions): CloudFormat
     });
   }
   const undoAllows = undoRolePolicy(options.registry.list(), topic);
+  const memberPolicies = rolePolicyResources({
+    role: 'MemberRole',
+    denyPolicy: { id: 'MemberPolicy', name: 'riposte-member' },
+    managedPrefix: 'MemberPermissions',
+    managedProperties: (index) => ({
+      ManagedPolicyName: sub(`{MemberRoleName}-permissions-${index}`),
+      Path: ref('MemberRolePath'),
+    }),
+    description: "Riposte member role: what the playbooks' actions are granted in this account",
+    allows,
+    denies: () => denyStatements([getAtt('MemberRole', 'Arn'), ref('MemberBoundary')]),
+    lengths: SUBSTITUTION_LENGTHS,
+    subject: 'the member role',
+  });
+  const undoPolicies = rolePolicyResources({
+    role: 'UndoRole',
+    denyPolicy: { id: 'UndoPolicy', name: 'riposte-undo' },
+    managedPrefix: 'UndoPermissions',
+    managedProperties: (index) => ({ ManagedPolicyName: sub(`{UndoRoleName}-permissions-${index}`) }),
+    description: "Riposte undo role: what every action's inverse is granted in this account",
+    allows: undoAllows,
+    denies: () => denyStatements([sub(OWN_ROLE_ARN), sub(BOUNDARY_ARN)]),
+    lengths: SUBSTITUTION_LENGTHS,
+    subject: 'the undo role',
+  });
 
   return {
     AWSTemplateFormatVersion: '2010-09-09',
@@ -155,7 +230,10 @@ export const buildMemberTemplate = (options: MemberTemplateOptions): CloudFormat
           Derivation:
             "Each Allow statement comes from grants() of the inverse of every registered action that has one (reads included), rendered as the member role's are; the function's and the member role's policies never hold them. It is denied every IAM write on the protected roles, this stack's roles and ProtectedPrincipals, as the member role is.",
         },
-        Capabilities: 'CAPABILITY_NAMED_IAM: the roles and the boundary have fixed names.',
+        Packing: PACKING_RULE,
+        Boundary: BOUNDARY_RULE,
+        Capabilities:
+          'CAPABILITY_NAMED_IAM: the roles, the boundary and the managed policies (<role name>-permissions-<n>) have fixed names.',
       },
     },
     Parameters: {
@@ -236,18 +314,15 @@ export const buildMemberTemplate = (options: MemberTemplateOptions): CloudFormat
           PermissionsBoundary: ref('MemberBoundary'),
         },
       },
-      MemberPolicy: rolePolicy('riposte-member', 'MemberRole', 'MemberBoundary', allows, denyStatements),
+      ...memberPolicies,
       MemberBoundary: {
         Type: 'AWS::IAM::ManagedPolicy',
         Properties: {
           ManagedPolicyName: sub('{MemberRoleName}-boundary'),
           Path: ref('MemberRolePath'),
           Description:
-            "Riposte member role's permissions boundary: the actions and resources its policy allows (their conditions stay in the policy) and the same denies.",
-          PolicyDocument: policyDocument([
-            ...bounds,
-            ...denyStatements([sub(OWN_ROLE_ARN), sub(BOUNDARY_ARN)]),
-          ]),
+            "Riposte member role's permissions boundary: the actions and resources its policies allow (their conditions stay in the policies) and the same denies.",
+          PolicyDocument: boundaryOf(bounds),
         },
       },
       UndoRole: {
@@ -270,17 +345,7 @@ export const buildMemberTemplate = (options: MemberTemplateOptions): CloudFormat
           },
         },
       },
-      UndoPolicy: {
-        Type: 'AWS::IAM::Policy',
-        Properties: {
-          PolicyName: 'riposte-undo',
-          Roles: [ref('UndoRole')],
-          PolicyDocument: policyDocument([
-            ...undoAllows,
-            ...denyStatements([sub(OWN_ROLE_ARN), sub(BOUNDARY_ARN)]),
-          ]),
-        },
-      },
+      ...undoPolicies,
     },
     Outputs: {
       MemberRoleArn: { Value: getAtt('MemberRole', 'Arn') },
