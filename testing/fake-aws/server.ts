@@ -332,115 +332,76 @@ const matchPath = (pattern: string, pathname: string): Record<string, string> | 
   return labels;
 };
 
-const REST_JSON_OPERATIONS = {
-  GuardDuty: guardDutyOperations,
-  SecurityHub: securityHubOperations,
-} as const satisfies Record<string, Record<string, RestJsonOperation>>;
-
 /**
- * restJson1 (GuardDuty, Security Hub): the operation is the method and the URI; recorded with the
- * SDK's input names (GuardDuty's lowerCamel wire names capitalised; Security Hub's are already).
+ * The restJson1 services: the operation is the method and the URI. Each records its input as the SDK
+ * names it (GuardDuty's lowerCamel wire names capitalised; Security Hub's are PascalCase already; EKS
+ * and Lambda send the SDK's own member names), and answers an unknown path as that service does.
  */
-const restJsonRoute = (service: keyof typeof REST_JSON_OPERATIONS, call: IncomingCall): Route => {
+const REST_JSON_SERVICES = {
+  GuardDuty: {
+    operations: guardDutyOperations,
+    sdkNamed: true,
+    errors: 'guardduty',
+    unknown: ['UnknownOperationException', 400],
+  },
+  SecurityHub: {
+    operations: securityHubOperations,
+    sdkNamed: true,
+    errors: 'securityhub',
+    unknown: ['UnknownOperationException', 400],
+  },
+  EKS: {
+    operations: eksOperations,
+    sdkNamed: false,
+    errors: 'guardduty',
+    unknown: ['NotFoundException', 404],
+  },
+  Lambda: {
+    operations: lambdaOperations,
+    sdkNamed: false,
+    errors: 'guardduty',
+    unknown: ['UnknownOperationException', 404],
+  },
+} as const satisfies Record<
+  string,
+  {
+    operations: Record<string, RestJsonOperation>;
+    sdkNamed: boolean;
+    errors: 'guardduty' | 'securityhub';
+    unknown: readonly [string, number];
+  }
+>;
+
+const restJsonRoute = (service: keyof typeof REST_JSON_SERVICES, call: IncomingCall): Route => {
+  const spec = REST_JSON_SERVICES[service];
   const requestId = randomUUID();
   const pathname = call.url.pathname.replace(/\/+$/, '') || '/';
-  let name = `${call.method} ${call.url.pathname}`;
-  let operation: RestJsonOperation | undefined;
-  let labels: Record<string, string> = {};
-  for (const [candidateName, candidate] of Object.entries(REST_JSON_OPERATIONS[service])) {
-    const matched = candidate.method === call.method ? matchPath(candidate.path, pathname) : undefined;
-    if (matched) {
-      name = candidateName;
-      operation = candidate;
-      labels = matched;
-      break;
-    }
-  }
+  const found = Object.entries(spec.operations as Record<string, RestJsonOperation>).flatMap(
+    ([name, candidate]) => {
+      const labels = candidate.method === call.method ? matchPath(candidate.path, pathname) : undefined;
+      return labels ? [{ name, operation: candidate, labels }] : [];
+    },
+  )[0];
   const query = call.url.searchParams;
   const body = jsonObject(call.body);
-  const error = (fault: AwsFault) =>
-    restJsonError(fault, requestId, service === 'SecurityHub' ? 'securityhub' : 'guardduty');
+  const recorded = (value: Record<string, unknown>) =>
+    spec.sdkNamed ? (sdkNames(value) as Record<string, unknown>) : value;
+  const error = (fault: AwsFault) => restJsonError(fault, requestId, spec.errors);
   return {
     service,
-    operation: name,
+    operation: found?.name ?? `${call.method} ${call.url.pathname}`,
     params: {
-      ...labels,
-      ...(sdkNames(Object.fromEntries(query)) as Record<string, unknown>),
-      ...(body ? (sdkNames(body) as Record<string, unknown>) : { Body: call.body }),
+      ...found?.labels,
+      ...recorded(Object.fromEntries(query)),
+      ...(body ? recorded(body) : { Body: call.body }),
     },
     requestId,
     error,
     respond: (context) =>
       guarded(() => {
-        if (!operation) throw new AwsFault('UnknownOperationException', `This fake does not serve ${name}`);
-        if (!body) throw new AwsFault('SerializationException', 'The request body is not a JSON object.');
-        return restJsonSuccess(requestId, operation.run({ labels, query, body }, context));
-      }, error),
-  };
-};
-
-/**
- * EKS (restJson1): the operation is the method and the URI, as for GuardDuty, but its members are
- * lowerCamel in the SDK too, so they are recorded as sent; DELETE carries no body.
- */
-const eksRoute = (call: IncomingCall): Route => {
-  const requestId = randomUUID();
-  const pathname = call.url.pathname.replace(/\/+$/, '') || '/';
-  const found = Object.entries(eksOperations).flatMap(([name, candidate]) => {
-    const labels = candidate.method === call.method ? matchPath(candidate.path, pathname) : undefined;
-    return labels ? [{ name, operation: candidate, labels }] : [];
-  })[0];
-  const query = call.url.searchParams;
-  const body = jsonObject(call.body);
-  const error = (fault: AwsFault) => restJsonError(fault, requestId);
-  return {
-    service: 'EKS',
-    operation: found?.name ?? `${call.method} ${call.url.pathname}`,
-    params: { ...found?.labels, ...Object.fromEntries(query), ...(body ?? { Body: call.body }) },
-    requestId,
-    error,
-    respond: (context) =>
-      guarded(() => {
-        if (!found)
-          throw new AwsFault(
-            'NotFoundException',
-            `This fake does not serve ${call.method} ${call.url.pathname}`,
-            404,
-          );
-        if (!body) throw new AwsFault('SerializationException', 'The request body is not a JSON object.');
-        return restJsonSuccess(
-          requestId,
-          found.operation.run({ labels: found.labels, query, body }, context),
-        );
-      }, error),
-  };
-};
-
-/** Lambda (restJson1): the operation is the method and the URI; its members are PascalCase on the wire as in the SDK. */
-const lambdaRoute = (call: IncomingCall): Route => {
-  const requestId = randomUUID();
-  const pathname = call.url.pathname.replace(/\/+$/, '') || '/';
-  const found = Object.entries(lambdaOperations).flatMap(([name, candidate]) => {
-    const labels = candidate.method === call.method ? matchPath(candidate.path, pathname) : undefined;
-    return labels ? [{ name, operation: candidate, labels }] : [];
-  })[0];
-  const query = call.url.searchParams;
-  const body = jsonObject(call.body);
-  const error = (fault: AwsFault) => restJsonError(fault, requestId);
-  return {
-    service: 'Lambda',
-    operation: found?.name ?? `${call.method} ${call.url.pathname}`,
-    params: { ...found?.labels, ...Object.fromEntries(query), ...(body ?? { Body: call.body }) },
-    requestId,
-    error,
-    respond: (context) =>
-      guarded(() => {
         if (!found) {
-          throw new AwsFault(
-            'UnknownOperationException',
-            `This fake does not serve ${call.method} ${call.url.pathname}`,
-            404,
-          );
+          const [code, status] = spec.unknown;
+          throw new AwsFault(code, `This fake does not serve ${call.method} ${call.url.pathname}`, status);
         }
         if (!body) throw new AwsFault('SerializationException', 'The request body is not a JSON object.');
         return restJsonSuccess(
@@ -632,10 +593,8 @@ const resolveRoute = (call: IncomingCall): Route => {
   }
   const scope = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(call.headers.authorization ?? '');
   const signingService = scope ? SIGNING_SERVICES[scope[1] ?? ''] : undefined;
-  if (signingService === 'EKS') return eksRoute(call);
-  if (signingService === 'Lambda') return lambdaRoute(call);
-  if (signingService === 'GuardDuty' || signingService === 'SecurityHub')
-    return restJsonRoute(signingService, call);
+  if (signingService !== undefined && signingService in REST_JSON_SERVICES)
+    return restJsonRoute(signingService as keyof typeof REST_JSON_SERVICES, call);
   const isForm = (call.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
   if (signingService === 'S3' || (!isForm && call.url.pathname !== '/')) return s3Route(call);
   if (call.method === 'POST' && isForm) {

@@ -11,7 +11,7 @@ export interface RestJsonRequest {
 }
 
 export interface RestJsonOperation {
-  method: 'GET' | 'POST' | 'PATCH';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** The URI pattern, `{Label}` for a path segment (`/detector/{DetectorId}/findings/get`). */
   path: string;
   run(request: RestJsonRequest, context: OperationContext): Record<string, unknown>;
