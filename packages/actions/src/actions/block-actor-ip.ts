@@ -141,8 +141,12 @@ export const screenAddresses = (
   const addresses: Address[] = [];
   const refusedList: Refused[] = [];
   const amazon = isAmazon(finding);
+  const seen = new Set<string>();
   for (const raw of remoteAddresses(finding)) {
     const address = unmapped(raw).toLowerCase();
+    // One address in two spellings (`::ffff:1.2.3.4` and `1.2.3.4`, upper and lower case) is one address.
+    if (seen.has(address)) continue;
+    seen.add(address);
     const version = isIP(address);
     if (version === 0) {
       refusedList.push({ address: raw, reason: `${shown(raw)} is not an IP address` });

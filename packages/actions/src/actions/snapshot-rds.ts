@@ -161,12 +161,15 @@ const sourceOf = async (ctx: Context, session: Session): Promise<Inspection<Sour
 const isThisFindings = (ctx: Context, tags: { Key?: string; Value?: string }[] | undefined): boolean =>
   (tags ?? []).some((tag) => tag.Key === FINDING_ID_TAG && tag.Value === tagValue(ctx.finding.id));
 
-/** Ids of the manual snapshots of the source already tagged with this finding; `undefined` when unknown. */
+/**
+ * Ids of the manual snapshots of the source already tagged with this finding; `undefined` when unknown,
+ * `absent` when RDS says the source does not exist.
+ */
 const existingSnapshots = async (
   ctx: Context,
   session: Session,
   source: Source,
-): Promise<string[] | undefined> => {
+): Promise<string[] | 'absent' | undefined> => {
   const found: string[] = [];
   let marker: string | undefined;
   for (let page = 0; page < MAX_PAGES; page += 1) {
@@ -188,7 +191,7 @@ const existingSnapshots = async (
                 .join(', ')} exist`,
         absent: { codes: INSTANCE_ABSENT, summary: `DB instance ${source.id} does not exist` },
       });
-      if (answer.status !== 'found') return answer.status === 'unknown' ? undefined : found;
+      if (answer.status !== 'found') return answer.status === 'unknown' ? undefined : 'absent';
       found.push(...mine(answer.output).map((snapshot) => snapshot.DBSnapshotIdentifier ?? ''));
       marker = answer.output.Marker;
     } else {
@@ -208,7 +211,7 @@ const existingSnapshots = async (
                 .join(', ')} exist`,
         absent: { codes: CLUSTER_ABSENT, summary: `DB cluster ${source.id} does not exist` },
       });
-      if (answer.status !== 'found') return answer.status === 'unknown' ? undefined : found;
+      if (answer.status !== 'found') return answer.status === 'unknown' ? undefined : 'absent';
       found.push(...mine(answer.output).map((snapshot) => snapshot.DBClusterSnapshotIdentifier ?? ''));
       marker = answer.output.Marker;
     }
@@ -234,6 +237,9 @@ const inspect = async (ctx: Context, session: Session): Promise<Inspection<Sourc
         : { kind: 'instance' as const, id: ctx.target.id };
     })();
   const existing = await existingSnapshots(ctx, session, db);
+  if (existing === 'absent') {
+    return noOp(`${db.kind === 'cluster' ? 'DB cluster' : 'DB instance'} ${db.id} no longer exists`);
+  }
   if (existing !== undefined && existing.length > 0) {
     return noOp(
       `${db.kind === 'cluster' ? 'cluster ' : ''}snapshot(s) ${existing.map(shown).join(', ')} of ${db.id} were already taken for this finding`,
