@@ -262,9 +262,6 @@ const queryRoute = (
   };
 };
 
-const CLOUDTRAIL_TARGET = /^(com\.amazonaws\.cloudtrail\.v20131101\.)?CloudTrail_20131101\./;
-const ORGANIZATIONS_TARGET = /^AWSOrganizationsV20161128\./;
-
 /** A JSON object body (an empty body is `{}`); undefined when the body is anything else. */
 const jsonObject = (body: string): Record<string, unknown> | undefined => {
   try {
@@ -277,17 +274,50 @@ const jsonObject = (body: string): Record<string, unknown> | undefined => {
   }
 };
 
-const jsonRoute = (service: 'CloudTrail' | 'Organizations', target: string, call: IncomingCall): Route => {
+/**
+ * The awsJson1_1 services: the operation is the `X-Amz-Target`'s last part; each names its error
+ * message member as that service does.
+ */
+const JSON_SERVICES: {
+  service: FakeService;
+  target: RegExp;
+  operations: Record<string, JsonOperation>;
+  messageMember: (code: string) => 'message' | 'Message';
+}[] = [
+  {
+    service: 'CloudTrail',
+    target: /^(com\.amazonaws\.cloudtrail\.v20131101\.)?CloudTrail_20131101\./,
+    operations: cloudTrailOperations,
+    messageMember: () => 'message',
+  },
+  {
+    service: 'Organizations',
+    target: /^AWSOrganizationsV20161128\./,
+    operations: organizationsOperations,
+    messageMember: () => 'Message',
+  },
+  {
+    service: 'ECS',
+    target: /^AmazonEC2ContainerServiceV20141113\./,
+    operations: ecsOperations,
+    messageMember: () => 'message',
+  },
+  {
+    service: 'WAFV2',
+    target: /^AWSWAF_20190729\./,
+    operations: wafv2Operations,
+    messageMember: wafMessageMember,
+  },
+];
+
+const jsonRoute = (spec: (typeof JSON_SERVICES)[number], target: string, call: IncomingCall): Route => {
   const requestId = randomUUID();
   const action = target.split('.').pop() ?? target;
-  const operations: Record<string, JsonOperation> =
-    service === 'CloudTrail' ? cloudTrailOperations : organizationsOperations;
-  const operation = operations[action];
+  const operation = spec.operations[action];
   const input = jsonObject(call.body);
-  const error = (fault: AwsFault) =>
-    jsonError(fault, requestId, service === 'Organizations' ? 'Message' : 'message');
+  const error = (fault: AwsFault) => jsonError(fault, requestId, spec.messageMember(fault.code));
   return {
-    service,
+    service: spec.service,
     operation: action,
     params: input ?? { Body: call.body },
     requestId,
@@ -408,54 +438,6 @@ const restJsonRoute = (service: keyof typeof REST_JSON_SERVICES, call: IncomingC
           requestId,
           found.operation.run({ labels: found.labels, query, body }, context),
         );
-      }, error),
-  };
-};
-
-const ECS_TARGET = /^AmazonEC2ContainerServiceV20141113\./;
-
-/** ECS (awsJson1_1): the operation is the `X-Amz-Target`'s last part; errors carry `message`. */
-const ecsRoute = (target: string, call: IncomingCall): Route => {
-  const requestId = randomUUID();
-  const action = target.split('.').pop() ?? target;
-  const operation = ecsOperations[action];
-  const input = jsonObject(call.body);
-  const error = (fault: AwsFault) => jsonError(fault, requestId);
-  return {
-    service: 'ECS',
-    operation: action,
-    params: input ?? { Body: call.body },
-    requestId,
-    error,
-    respond: (context) =>
-      guarded(() => {
-        if (!operation) throw new AwsFault('UnknownOperationException', `Unknown operation ${target}`);
-        if (!input) throw new AwsFault('SerializationException', 'The request body is not a JSON object.');
-        return jsonSuccess(requestId, operation(input, context));
-      }, error),
-  };
-};
-
-const WAFV2_TARGET = /^AWSWAF_20190729\./;
-
-/** AWS WAF (awsJson1_1): the operation is the `X-Amz-Target`'s last part; see services/wafv2.ts. */
-const wafv2Route = (target: string, call: IncomingCall): Route => {
-  const requestId = randomUUID();
-  const action = target.split('.').pop() ?? target;
-  const operation = wafv2Operations[action];
-  const input = jsonObject(call.body);
-  const error = (fault: AwsFault) => jsonError(fault, requestId, wafMessageMember(fault.code));
-  return {
-    service: 'WAFV2',
-    operation: action,
-    params: input ?? { Body: call.body },
-    requestId,
-    error,
-    respond: (context) =>
-      guarded(() => {
-        if (!operation) throw new AwsFault('UnknownOperationException', `Unknown operation ${target}`);
-        if (!input) throw new AwsFault('SerializationException', 'The request body is not a JSON object.');
-        return jsonSuccess(requestId, operation(input, context));
       }, error),
   };
 };
@@ -585,10 +567,8 @@ const resolveRoute = (call: IncomingCall): Route => {
   if (call.method === 'POST' && call.url.pathname.startsWith('/webhook/')) return webhookRoute(call);
   const target = call.headers['x-amz-target'];
   if (typeof target === 'string') {
-    if (CLOUDTRAIL_TARGET.test(target)) return jsonRoute('CloudTrail', target, call);
-    if (ORGANIZATIONS_TARGET.test(target)) return jsonRoute('Organizations', target, call);
-    if (ECS_TARGET.test(target)) return ecsRoute(target, call);
-    if (WAFV2_TARGET.test(target)) return wafv2Route(target, call);
+    const json = JSON_SERVICES.find((candidate) => candidate.target.test(target));
+    if (json) return jsonRoute(json, target, call);
     return unknownRoute(call, target);
   }
   const scope = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(call.headers.authorization ?? '');
