@@ -7,6 +7,7 @@ import {
   defineInverse,
   type Finding,
   type InverseContext,
+  isObject,
   type JsonSchema,
   type PermissionGrant,
   parseArn,
@@ -15,6 +16,7 @@ import {
 } from '@riposte/core';
 import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
+import { canonical } from '../policy-document.js';
 import { placeholder, type Session } from '../session.js';
 import { executeWith, type Inspection, inverseWith, noOp, planned, planWith, refused } from '../step.js';
 import { invalidAccount, invalidId, resolved, shown, targetOf } from '../targets.js';
@@ -81,9 +83,6 @@ const RESTRICTING_KEYS = new Set([
   'lambda:eventsourcetoken',
 ]);
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const conditionKeysOf = (statement: Statement): string[] =>
   isObject(statement.Condition)
     ? Object.values(statement.Condition).flatMap((keys) => (isObject(keys) ? Object.keys(keys) : []))
@@ -117,18 +116,6 @@ const statementsOf = (policy: string | undefined): Statement[] => {
 
 /** RemovePermission's StatementId: 1-100 letters, digits, `-`, `_` and `.`. */
 const SID = /^[A-Za-z0-9_.-]{1,100}$/;
-
-/** A statement as a deterministic JSON text (keys sorted), to record and to compare. */
-export const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, member: unknown) =>
-    isObject(member)
-      ? Object.fromEntries(
-          Object.keys(member)
-            .sort()
-            .map((key) => [key, member[key]]),
-        )
-      : member,
-  );
 
 /** Each condition AddPermission writes: operator, key (as Lambda spells it) and the input member. */
 const CONDITIONS = [

@@ -15,6 +15,7 @@ import {
 import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import { ActionExecutionError } from '../error-codes.js';
+import { decoded, deniesOnly, isRevocationDocument, sameDocument } from '../policy-document.js';
 import { checkPrincipal } from '../protection.js';
 import { placeholder, type Read, type Session } from '../session.js';
 import {
@@ -545,15 +546,6 @@ const mutations = (ctx: Context, revocation: Revocation): Mutation[] =>
     }),
   );
 
-/** A policy document as IAM returns it (URL-encoded, RFC 3986), decoded; as given when it is not encoded. */
-const decoded = (encodedDocument: string): string => {
-  try {
-    return decodeURIComponent(encodedDocument);
-  } catch {
-    return encodedDocument;
-  }
-};
-
 /** The document a recorded policy replaced, or `none` when the role had no policy of that name. */
 type PreviousPolicy = 'none' | { document: string };
 
@@ -636,63 +628,6 @@ const UNDO_STATE_SCHEMA: JsonSchema = {
     },
   },
   required: ['roleName', 'policies'],
-};
-
-/** A policy document's statements, or `undefined` when it is not a JSON policy document. */
-const parsedStatements = (document: string): Record<string, unknown>[] | undefined => {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(document);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const { Statement: statement } = parsed as { Statement?: unknown };
-  const statements = Array.isArray(statement) ? statement : [statement];
-  return statements.length > 0 &&
-    statements.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item))
-    ? (statements as Record<string, unknown>[])
-    : undefined;
-};
-
-const isStar = (value: unknown): boolean =>
-  value === '*' || (Array.isArray(value) && value.length === 1 && value[0] === '*');
-
-/**
- * Whether a document has the shape of the revocation policies Riposte writes: only statements that
- * deny every action on every resource to sessions issued before a moment.
- */
-const isRevocationDocument = (document: string): boolean =>
-  parsedStatements(document)?.every((statement) => {
-    const condition = statement.Condition as { DateLessThan?: Record<string, unknown> } | undefined;
-    const issuedBefore = condition?.DateLessThan?.['aws:TokenIssueTime'];
-    return (
-      statement.Effect === 'Deny' &&
-      isStar(statement.Action) &&
-      isStar(statement.Resource) &&
-      typeof issuedBefore === 'string' &&
-      !Number.isNaN(Date.parse(issuedBefore))
-    );
-  }) === true;
-
-/** Whether every statement of a document denies: putting it back can take permissions away, never grant any. */
-const deniesOnly = (document: string): boolean =>
-  parsedStatements(document)?.every((statement) => statement.Effect === 'Deny') === true;
-
-/** JSON with its object keys sorted, so two spellings of one document compare equal. */
-const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, item: unknown) =>
-    typeof item === 'object' && item !== null && !Array.isArray(item)
-      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : item,
-  );
-
-const sameDocument = (a: string, b: string): boolean => {
-  try {
-    return canonical(JSON.parse(a)) === canonical(JSON.parse(b));
-  } catch {
-    return false;
-  }
 };
 
 /** The policy names a step on this target can have put. */

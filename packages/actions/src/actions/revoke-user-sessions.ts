@@ -19,6 +19,14 @@ import {
   userOfTarget,
   userTargets,
 } from '../iam-user.js';
+import {
+  decoded,
+  deniesOnly,
+  isRevocationDocument,
+  isStar,
+  parsedStatements,
+  sameDocument,
+} from '../policy-document.js';
 import { checkPrincipal } from '../protection.js';
 import type { Read, Session } from '../session.js';
 import { executeWith, type Inspection, inverseWith, noOp, planned, planWith, refused } from '../step.js';
@@ -61,38 +69,9 @@ const GRANTS: PermissionGrant[] = [
   },
 ];
 
-/** A policy document as IAM returns it (URL-encoded, RFC 3986), decoded; as given when it is not encoded. */
-const decoded = (document: string): string => {
-  try {
-    return decodeURIComponent(document);
-  } catch {
-    return document;
-  }
-};
-
-type StatementShape = Record<string, unknown>;
-
-/** A policy document's statements, or `undefined` when it is not a JSON policy document. */
-const statementsOf = (document: string): StatementShape[] | undefined => {
-  try {
-    const parsed = JSON.parse(document) as { Statement?: unknown } | null;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-    const list = Array.isArray(parsed.Statement) ? parsed.Statement : [parsed.Statement];
-    return list.length > 0 &&
-      list.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item))
-      ? (list as StatementShape[])
-      : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
-const isStar = (value: unknown): boolean =>
-  value === '*' || (Array.isArray(value) && value.length === 1 && value[0] === '*');
-
 /** Up to when a document denies every session (deny-all statements conditioned on the issue time only). */
 const revokedBefore = (document: string): number | undefined => {
-  const times = (statementsOf(document) ?? []).flatMap((statement) => {
+  const times = (parsedStatements(document) ?? []).flatMap((statement) => {
     const condition = statement.Condition as Record<string, Record<string, unknown>> | undefined;
     const before = condition?.DateLessThan?.['aws:TokenIssueTime'];
     const onlyTime = Object.keys(condition ?? {}).every((operator) => operator === 'DateLessThan');
@@ -107,20 +86,6 @@ const revokedBefore = (document: string): number | undefined => {
   const valid = times.filter((time) => !Number.isNaN(time));
   return valid.length === 0 ? undefined : Math.max(...valid);
 };
-
-/** Whether a document only denies every session issued before a moment: the shape Riposte writes. */
-const isRevocationDocument = (document: string): boolean => {
-  const statements = statementsOf(document);
-  return (
-    statements !== undefined &&
-    revokedBefore(document) !== undefined &&
-    statements.every((statement) => statement.Effect === 'Deny')
-  );
-};
-
-/** Whether every statement denies: putting it back can take permissions away, never grant any. */
-const deniesOnly = (document: string): boolean =>
-  statementsOf(document)?.every((statement) => statement.Effect === 'Deny') === true;
 
 /** The moment the finding was last updated: sessions issued up to then must be denied. */
 const lastUpdate = (finding: Finding): number =>
@@ -238,22 +203,6 @@ const UNDO_STATE_SCHEMA: JsonSchema = {
     },
   },
   required: ['userName', 'policyName', 'document', 'previous'],
-};
-
-/** JSON with its object keys sorted, so two spellings of one document compare equal. */
-const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, item: unknown) =>
-    typeof item === 'object' && item !== null && !Array.isArray(item)
-      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : item,
-  );
-
-const sameDocument = (a: string, b: string): boolean => {
-  try {
-    return canonical(JSON.parse(a)) === canonical(JSON.parse(b));
-  } catch {
-    return false;
-  }
 };
 
 /** Why the recorded state cannot be acted on (checked again here, whoever validated it before), or `undefined`. */

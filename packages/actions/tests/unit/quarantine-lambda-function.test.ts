@@ -15,11 +15,11 @@ import { type EngineMode, hasInverse, type InverseContext, type UndoState } from
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  canonical,
   type QuarantineLambdaFunctionUndo,
   quarantineLambdaFunction,
 } from '../../src/actions/quarantine-lambda-function.js';
 import { type AwsServices, createAwsServices } from '../../src/clients.js';
+import { canonical } from '../../src/policy-document.js';
 import { createRegistry } from '../../src/registry.js';
 import { FUNCTION_ARN, FUNCTION_NAME, lambdaCommandAndControl } from '../helpers/compute-findings.js';
 import { contextFor, credentialsError, NOW, sentCommands } from '../helpers/context.js';
