@@ -91,7 +91,9 @@ describe('a new user, from an empty folder', () => {
       (name) => name.endsWith('.yaml') && !name.endsWith('.cases.yaml'),
     ).length;
     expectSuccess(validate);
-    expect(validate.stdout).toContain(`valid: ${shipped + 2} playbook(s), 1 custom action(s)`);
+    expect(validate.stdout).toContain(
+      `${shipped + 2} files, ${shipped + 2} playbooks, 1 custom action: 0 errors, 0 warnings`,
+    );
     expectSuccess(test);
     expect(test.stdout).toContain('archives a Tor discovery finding, then notifies');
     expect(test.stdout).toMatch(/\d+ passed, 0 failed/);

@@ -30,3 +30,4 @@ export {
   navigatorLayer,
 } from './navigator.js';
 export { reachableTypes } from './reach.js';
+export { suggestTypePatterns, unknownFindingType } from './unknown-types.js';

@@ -10,7 +10,7 @@ const unreadable = (file: string, error: unknown): ConfigurationIssue => {
   const code = (error as NodeJS.ErrnoException).code;
   const message =
     code === 'ENOENT' ? 'no such file or directory' : `cannot be read (${code ?? (error as Error).message})`;
-  return { file, line: 0, column: 0, pointer: '', message };
+  return { file, line: 0, column: 0, pointer: '', message, code: 'FILE_UNREADABLE' };
 };
 
 /** Playbook files under `directory`, recursively, sorted by path so loads are deterministic. */

@@ -3,7 +3,7 @@ import type { ActionRegistry } from '../action.js';
 import { type ConfigurationIssue, PlaybookValidationError } from '../errors.js';
 import type { Playbook } from '../playbook.js';
 import { toPlaybook } from './build.js';
-import { semanticIssues } from './checks.js';
+import { semanticIssues, typeWarnings, type UnknownFindingType } from './checks.js';
 import { locate, type SourceDocument } from './positions.js';
 import { schemaIssues } from './schema-issues.js';
 import { isRecord } from './values.js';
@@ -11,6 +11,24 @@ import { isRecord } from './values.js';
 export interface LoadOptions {
   /** When given, every step's action must be registered and its params must pass the action's schema. */
   registry?: ActionRegistry<unknown>;
+  /**
+   * When given, each type pattern it flags (one matching no known finding type) is a warning, with
+   * its suggestions. Pass `unknownFindingType` from `@riposte/core/catalog`: the loader does not import
+   * the catalog itself, so the function's bundle never carries it.
+   */
+  unknownFindingType?: UnknownFindingType;
+  /**
+   * Called for each file read, in order, once every file is checked (before any error is thrown), with
+   * its playbook count and its warnings: problems that do not stop the load.
+   */
+  onFileChecked?: (checked: CheckedFile) => void;
+}
+
+/** One file the loader read: how many playbooks it holds and what it warns about. */
+export interface CheckedFile {
+  file: string;
+  playbooks: number;
+  warnings: ConfigurationIssue[];
 }
 
 /** A playbook file's text and the name issues should give it (as the user wrote the path). */
@@ -26,7 +44,7 @@ interface ParsedDocument {
 
 const yamlIssue = (file: string, lineCounter: LineCounter, error: YAMLError): ConfigurationIssue => {
   const { line, col } = lineCounter.linePos(error.pos[0]);
-  return { file, line, column: col, pointer: '', message: error.message };
+  return { file, line, column: col, pointer: '', message: error.message, code: 'YAML_INVALID' };
 };
 
 /** The non-empty documents of a file; a document with YAML errors yields issues instead of data. */
@@ -52,7 +70,11 @@ const readDocuments = (input: PlaybookSource, issues: ConfigurationIssue[]): Par
       if (data !== null && data !== undefined) documents.push({ source, data });
     } catch (error) {
       // toJS refuses alias expansion past its limit ("billion laughs").
-      issues.push({ ...locate(source, ''), message: error instanceof Error ? error.message : String(error) });
+      issues.push({
+        ...locate(source, ''),
+        message: error instanceof Error ? error.message : String(error),
+        code: 'YAML_INVALID',
+      });
     }
   }
   return documents;
@@ -77,6 +99,7 @@ const duplicateNameIssues = (documents: ParsedDocument[]): ConfigurationIssue[] 
           return {
             ...location,
             message: `duplicate playbook name "${name}"; also defined at ${others.join(', ')}`,
+            code: 'PLAYBOOK_NAME_DUPLICATE',
           };
         }),
   );
@@ -93,15 +116,28 @@ export const compilePlaybooks = (
   issues: ConfigurationIssue[] = [],
 ): Playbook[] => {
   const all = [...issues];
+  const warnings: ConfigurationIssue[] = [];
   const documents = inputs.flatMap((input) => readDocuments(input, all));
   for (const { source, data } of documents) {
     all.push(...schemaIssues(source, data), ...semanticIssues(source, data, options));
+    if (options.unknownFindingType) warnings.push(...typeWarnings(source, data, options.unknownFindingType));
   }
   all.push(...duplicateNameIssues(documents));
+  const fileOrder = new Map(inputs.map((input, index) => [input.file, index]));
+  const order = (issue: ConfigurationIssue): number => fileOrder.get(issue.file) ?? -1;
+  const byPosition = (a: ConfigurationIssue, b: ConfigurationIssue): number =>
+    order(a) - order(b) || a.line - b.line || a.column - b.column;
+  if (options.onFileChecked) {
+    for (const { file } of inputs) {
+      options.onFileChecked({
+        file,
+        playbooks: documents.filter(({ source }) => source.file === file).length,
+        warnings: warnings.filter((warning) => warning.file === file).sort(byPosition),
+      });
+    }
+  }
   if (all.length > 0) {
-    const fileOrder = new Map(inputs.map((input, index) => [input.file, index]));
-    const order = (issue: ConfigurationIssue): number => fileOrder.get(issue.file) ?? -1;
-    all.sort((a, b) => order(a) - order(b) || a.line - b.line || a.column - b.column);
+    all.sort(byPosition);
     throw new PlaybookValidationError(all);
   }
   return documents.map(({ source, data }) => toPlaybook(source, data as Record<string, unknown>));

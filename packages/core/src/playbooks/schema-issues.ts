@@ -1,7 +1,8 @@
 import type { ErrorObject } from 'ajv';
 import type { JsonSchema } from '../action.js';
-import type { ConfigurationIssue } from '../errors.js';
-import { schemaProblems } from '../schema-problems.js';
+import type { ConfigurationIssue, PlaybookIssueCode } from '../errors.js';
+import { type SchemaProblem, schemaProblems } from '../schema-problems.js';
+import { closestNames, didYouMean } from '../suggest.js';
 import { positioned, type SourceDocument } from './positions.js';
 import { playbookValidator, schemaDefinition } from './schema.js';
 
@@ -73,10 +74,39 @@ const resolveUnions = (
   return { kept: errors.filter((error) => !dropped.has(error)), replaced };
 };
 
+const KEYWORD_CODES: Readonly<Record<string, PlaybookIssueCode>> = {
+  required: 'KEY_MISSING',
+  additionalProperties: 'KEY_UNKNOWN',
+  propertyNames: 'KEY_INVALID',
+};
+
+/**
+ * For an unknown key, the keys its mapping may hold that the key was likely meant to be; keys the
+ * mapping already has are not offered.
+ */
+const keySuggestions = ({ error, key }: SchemaProblem): string[] => {
+  if (error.keyword !== 'additionalProperties' || key === undefined) return [];
+  const properties = (error.parentSchema as JsonSchema | undefined)?.properties;
+  const present = error.data !== null && typeof error.data === 'object' ? Object.keys(error.data) : [];
+  const allowed = properties !== null && typeof properties === 'object' ? Object.keys(properties) : [];
+  return closestNames(
+    key,
+    allowed.filter((name) => !present.includes(name)),
+  );
+};
+
 /** Validates one document against the playbook schema; each problem positioned at its YAML node. */
 export const schemaIssues = (source: SourceDocument, data: unknown): ConfigurationIssue[] => {
   const validate = playbookValidator();
   if (validate(data)) return [];
   const { kept, replaced } = resolveUnions([...(validate.errors ?? [])]);
-  return schemaProblems(kept, (error) => replaced.get(error) ?? wording(error)).map(positioned(source));
+  return schemaProblems(kept, (error) => replaced.get(error) ?? wording(error)).map((problem) => {
+    const suggestions = keySuggestions(problem);
+    const issue = positioned(source)({ ...problem, message: didYouMean(problem.message, suggestions) });
+    return {
+      ...issue,
+      code: KEYWORD_CODES[problem.error.keyword] ?? 'VALUE_INVALID',
+      ...(suggestions.length > 0 ? { suggestions } : {}),
+    };
+  });
 };

@@ -72,8 +72,8 @@ describe('parsePlaybooks refuses', () => {
     `;
 
     expect(problems(text)).toEqual([
-      'rules/s3.yaml:5:3 /exclude has unknown key "tag"',
-      'rules/s3.yaml:8:5 /actions/0 has unknown key "param"',
+      'rules/s3.yaml:5:3 /exclude has unknown key "tag"; did you mean "tags"?',
+      'rules/s3.yaml:8:5 /actions/0 has unknown key "param"; did you mean "params"?',
     ]);
   });
 
@@ -437,6 +437,7 @@ describe('parsePlaybooks refuses', () => {
       column: 20,
       pointer: '/match/severity/min',
       message: 'must be number',
+      code: 'VALUE_INVALID',
     });
   });
 });
@@ -630,6 +631,7 @@ describe('conditions: the loader and the matcher check them alike', () => {
         column: 9 + leaf.indexOf(token),
         pointer: `/match/conditions/any/0${at}`,
         message: expect.any(String),
+        code: 'CONDITION_INVALID',
       },
     ]);
     expect(matched.map(({ pointer, message }) => ({ pointer, message }))).toEqual(
