@@ -10,7 +10,10 @@ export interface CliIO {
   env: Record<string, string | undefined>;
 }
 
-/** Exit codes every command keeps: 0 success, 1 failures found, 2 usage error. */
+/**
+ * Exit codes every command keeps (main's EXIT_CODES_HELP says them to people): 0 success; 1 invalid
+ * content or a failed run; 2 usage error, or a path the command was given that cannot be read.
+ */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** Colour only on a TTY, and never when NO_COLOR is set. */

@@ -1,5 +1,5 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { createAwsServices, createGuardDutyVerifier } from '@riposte/actions';
 import {
   createEngine,
@@ -12,14 +12,53 @@ import {
 } from '@riposte/core';
 import { loadProject, type Project } from './config/load.js';
 import { loadProjectPlaybooks } from './config/playbooks.js';
+import { type InaccessiblePath, inaccessibleReason, PathAccessError } from './errors.js';
 import type { CliIO } from './io.js';
 
 /** The option every command takes: the configuration to use instead of the nearest one. */
 export const CONFIG_OPTION = { config: { type: 'string' as const } };
 
-/** The project of the working directory, or of `--config`. */
-export const projectOf = (io: CliIO, configFile: string | undefined): Promise<Project> =>
-  loadProject(io.cwd, configFile);
+/** A path as people name it: from the working directory when it is inside it, else as it is. */
+export const shownPath = (io: CliIO, path: string): string => {
+  const inside = isAbsolute(path) ? relative(io.cwd, path) : path;
+  return inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : path;
+};
+
+/** A file-system error on `path` as a PathAccessError; any other error as it is. */
+export const pathErrorOf = (io: CliIO, path: string, error: unknown): unknown => {
+  const reason = inaccessibleReason(error);
+  return reason === undefined
+    ? error
+    : new PathAccessError([{ path: shownPath(io, path), reason }], { cause: error });
+};
+
+/**
+ * Checks, before anything is loaded, that every path a command was given can be read: a file
+ * opened, a directory listed. A mistyped or unreadable path is then one PathAccessError naming every
+ * such path (exit 2, like a usage error), never a problem among the contents' (exit 1).
+ */
+export const assertReadable = async (paths: string[], io: CliIO): Promise<void> => {
+  const inaccessible: InaccessiblePath[] = [];
+  let cause: unknown;
+  for (const path of paths.map((given) => resolve(io.cwd, given))) {
+    try {
+      if ((await stat(path)).isDirectory()) await readdir(path);
+      else await (await open(path, 'r')).close();
+    } catch (error) {
+      const reason = inaccessibleReason(error);
+      if (reason === undefined) throw error;
+      cause ??= error;
+      inaccessible.push({ path: shownPath(io, path), reason });
+    }
+  }
+  if (inaccessible.length > 0) throw new PathAccessError(inaccessible, { cause });
+};
+
+/** The project of the working directory, or of `--config` (which must be readable: exit 2 if not). */
+export const projectOf = async (io: CliIO, configFile: string | undefined): Promise<Project> => {
+  if (configFile !== undefined) await assertReadable([configFile], io);
+  return loadProject(io.cwd, configFile);
+};
 
 /**
  * The playbooks a command works on: `--playbooks` when given, else `RIPOSTE_PLAYBOOKS` (the directory
@@ -33,6 +72,7 @@ export const commandPlaybooks = async (
   const paths =
     given && given.length > 0 ? given : io.env.RIPOSTE_PLAYBOOKS ? [io.env.RIPOSTE_PLAYBOOKS] : [];
   if (paths.length > 0) {
+    await assertReadable(paths, io);
     return loadPlaybooks(
       paths.map((path) => resolve(io.cwd, path)),
       { registry: project.registry },
@@ -59,21 +99,36 @@ export interface LoadedFinding {
   finding: Finding;
 }
 
-/** Reads a finding file, or every *.json file of a directory, and normalizes each. */
+/**
+ * Reads a finding file, or every *.json file of a directory, and normalizes each. A path that cannot
+ * be read is a PathAccessError (exit 2); a file that is not JSON, or not a finding, is invalid content:
+ * a FindingFormatError (exit 1), as a playbook with a YAML syntax error is.
+ */
 export const readFindings = async (given: string, io: CliIO): Promise<LoadedFinding[]> => {
   const path = resolve(io.cwd, given);
-  const files = (await stat(path)).isDirectory()
-    ? (await readdir(path))
-        .filter((name) => name.endsWith('.json'))
-        .sort()
-        .map((name) => join(path, name))
-    : [path];
+  let files: string[];
+  try {
+    files = (await stat(path)).isDirectory()
+      ? (await readdir(path))
+          .filter((name) => name.endsWith('.json'))
+          .sort()
+          .map((name) => join(path, name))
+      : [path];
+  } catch (error) {
+    throw pathErrorOf(io, path, error);
+  }
   const loaded: LoadedFinding[] = [];
   for (const file of files) {
     const shown = relative(io.cwd, file) || file;
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw pathErrorOf(io, file, error);
+    }
     let input: unknown;
     try {
-      input = JSON.parse(await readFile(file, 'utf8'));
+      input = JSON.parse(text);
     } catch (error) {
       throw new FindingFormatError(`${shown} is not valid JSON: ${(error as Error).message}`, '', {
         cause: error,

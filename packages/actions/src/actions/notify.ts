@@ -270,8 +270,11 @@ const destinationsOf = (ctx: Context): Destinations | NoDestination => {
   if (!topicArn && !webhookUrl) {
     return {
       invalid: false,
+      // Says exactly where a destination can come from, so whoever reads the plan or the report can
+      // fix it: the step's params, or the function's environment (which the stack sets from its
+      // NotificationTopicArn parameter).
       reason:
-        'no destination: give params.topicArn or params.webhookUrl, or set RIPOSTE_SNS_TOPIC_ARN or RIPOSTE_WEBHOOK_URL',
+        "no notification: no destination is set. Set an SNS topic with params.topicArn on this step or RIPOSTE_SNS_TOPIC_ARN (the function stack's NotificationTopicArn parameter), or a webhook with params.webhookUrl or RIPOSTE_WEBHOOK_URL",
     };
   }
   if (topicArn && !new RegExp(TOPIC_ARN_PATTERN).test(topicArn)) {

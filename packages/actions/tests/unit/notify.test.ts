@@ -199,11 +199,20 @@ describe('notify plan', () => {
     expect(plan.calls.map((call) => call.input.TopicArn)).toEqual([other]);
   });
 
-  it('refuses with a reason when no destination is configured', async () => {
+  it('refuses when no destination is configured, saying every way to set one', async () => {
     const plan = await notify.plan(context({}));
 
     expect(plan.status).toBe('refused');
-    expect(plan.reason).toContain('RIPOSTE_SNS_TOPIC_ARN');
+    expect(plan.reason).toMatch(/^no notification: no destination is set\./);
+    for (const setting of [
+      'params.topicArn',
+      'RIPOSTE_SNS_TOPIC_ARN',
+      'NotificationTopicArn',
+      'params.webhookUrl',
+      'RIPOSTE_WEBHOOK_URL',
+    ]) {
+      expect(plan.reason).toContain(setting);
+    }
   });
 
   it('refuses a malformed webhook URL without echoing it', async () => {

@@ -17,7 +17,7 @@ import { parseCommandArgs } from '../args.js';
 import type { Project } from '../config/load.js';
 import { resolveSources } from '../config/playbooks.js';
 import { type CliIO, EXIT } from '../io.js';
-import { CONFIG_OPTION, projectOf } from '../load.js';
+import { assertReadable, CONFIG_OPTION, projectOf } from '../load.js';
 
 export const testHelp = `riposte test [paths...] [--playbooks <file|dir>]... [--config <file>] [--json]
   Runs playbook test cases: every *.cases.yaml under the paths (default: beside each of the project's
@@ -27,7 +27,8 @@ export const testHelp = `riposte test [paths...] [--playbooks <file|dir>]... [--
   "would look up", and notify plans to a placeholder topic unless the playbook names a destination.
   Playbooks come from each cases file's directory unless --playbooks is given.
   Prints a check or a cross per case, with expected against actual for each failure, then
-  "N passed, N failed". Exit 0 all pass, 1 any failure or invalid file, 2 usage.`;
+  "N passed, N failed". Exit 0 all pass, 1 any failure or invalid file, 2 usage or a path that cannot
+  be read.`;
 
 /** Where notify plans to when a playbook names no destination, so results never depend on the environment. */
 export const TEST_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:riposte-test-notifications';
@@ -108,6 +109,11 @@ export const runTest = async (args: string[], io: CliIO): Promise<number> => {
     json: { type: 'boolean' },
     ...CONFIG_OPTION,
   });
+  // A mistyped path is exit 2 (PATH_INACCESSIBLE), not an "invalid cases" exit 1; all of them at once.
+  await assertReadable(
+    [...positionals, ...(values.playbooks ?? []), ...(values.config ? [values.config] : [])],
+    io,
+  );
   const project = await projectOf(io, values.config);
   let suites: Suite[];
   try {

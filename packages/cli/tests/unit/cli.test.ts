@@ -12,7 +12,7 @@ import {
   startFakeAws,
 } from '../../../../testing/fake-aws/index.js';
 import { EXIT } from '../../src/io.js';
-import { main } from '../../src/main.js';
+import { EXIT_CODES_HELP, main } from '../../src/main.js';
 import { recordingIO } from '../helpers/io.js';
 import { offlineScratch } from '../helpers/offline.js';
 
@@ -42,6 +42,31 @@ describe('riposte (main)', () => {
     }
   });
 
+  it('prints the version of @riposte/cli with --version or -v, as --help says', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'packages/cli/package.json'), 'utf8')) as {
+      version: string;
+    };
+
+    const long = await run(['--version']);
+    const short = await run(['-v']);
+    const extra = await run(['--version', 'plan']);
+    const help = await run(['--help']);
+
+    expect(long).toEqual({ code: EXIT.ok, out: version, err: '' });
+    expect(short).toEqual(long);
+    expect(extra).toEqual({ code: EXIT.usage, out: '', err: 'riposte: --version takes no arguments' });
+    expect(help.out).toContain('riposte --version (or -v)\n  Prints the version of this CLI (@riposte/cli).');
+  });
+
+  it('states the exit codes once, for every command, in --help', async () => {
+    const help = await run(['--help']);
+
+    expect(help.out.endsWith(EXIT_CODES_HELP)).toBe(true);
+    expect(help.out.split('Exit codes').length).toBe(2);
+    expect(EXIT_CODES_HELP).toMatch(/^ {2}1 {2}invalid content/m);
+    expect(EXIT_CODES_HELP).toMatch(/^ {2}2 {2}the command cannot run as given/m);
+  });
+
   it('exits 2 naming the commands for an unknown command', async () => {
     const { code, err } = await run(['remediate']);
 
@@ -64,10 +89,11 @@ describe('riposte (main)', () => {
 
 describe('riposte validate', () => {
   it('accepts the shipped playbooks', async () => {
-    const { code, out } = await run(['validate', 'rules']);
+    const { code, out, err } = await run(['validate', 'rules']);
 
     expect(code).toBe(EXIT.ok);
-    expect(out).toBe(`valid: ${await shippedPlaybooks()} playbook(s)`);
+    expect(err).toBe('');
+    expect(out).toMatch(new RegExp(`\\b${await shippedPlaybooks()} playbooks: 0 errors\\b`));
   });
 
   it('exits 1 with every problem at its line and column', async () => {
@@ -94,27 +120,29 @@ describe('riposte validate', () => {
     expect(err.split('\n')).toEqual([
       'invalid: 3 problem(s)',
       `${file}:5:10 /match/severity/min must be number`,
+      // What follows each problem (a suggestion, the names known) is the playbook loader's to test.
       expect.stringMatching(
-        new RegExp(
-          `^${file}:7:13 /actions/0/action unknown action "detach-every-instance-profile"; known actions: `,
-        ),
+        new RegExp(`^${file}:7:13 /actions/0/action unknown action "detach-every-instance-profile"`),
       ),
-      `${file}:9:3 /limits has unknown key "maxTarget"`,
+      expect.stringMatching(new RegExp(`^${file}:9:3 /limits has unknown key "maxTarget"`)),
     ]);
   });
 
-  it('exits 1 for a path that does not exist', async () => {
-    const missing = await run(['validate', join(scratch(), 'nowhere')]);
+  it('exits 2 for a path that does not exist, naming it: the command line is wrong, not a playbook', async () => {
+    const nowhere = join(scratch(), 'nowhere');
 
-    expect(missing.code).toBe(EXIT.failed);
-    expect(missing.err).toContain('no such file or directory');
+    const missing = await run(['validate', nowhere]);
+
+    expect(missing.code).toBe(EXIT.usage);
+    expect(missing.err).toBe(`riposte validate: PATH_INACCESSIBLE: ${nowhere}: no such file or directory`);
   });
 
   it("validates the project's playbooks without a path: this checkout's riposte.config.mjs", async () => {
-    const { code, out } = await run(['validate']);
+    const { code, out, err } = await run(['validate']);
 
     expect(code).toBe(EXIT.ok);
-    expect(out).toBe(`valid: ${await shippedPlaybooks()} playbook(s)`);
+    expect(err).toBe('');
+    expect(out).toMatch(new RegExp(`\\b${await shippedPlaybooks()} playbooks: 0 errors\\b`));
   });
 });
 
@@ -178,6 +206,18 @@ describe('riposte match', () => {
     expect(result.matches.map((match) => match.playbook)).toEqual(['ec2-instance-credential-exfiltration']);
     expect(result.matches[0]?.criteria).toEqual([expect.objectContaining({ criterion: 'types' })]);
   });
+
+  it('ends a directory of findings with a summary line, as plan does; --json has none', async () => {
+    const human = await run(['match', '--finding', SCENARIO_DIR]);
+    const json = await run(['match', '--finding', SCENARIO_DIR, '--json']);
+
+    const results = JSON.parse(json.out) as { matches: unknown[] }[];
+    const matches = results.reduce((sum, result) => sum + result.matches.length, 0);
+    expect(results).toHaveLength(4);
+    expect(matches).toBeGreaterThan(0);
+    expect(human.code).toBe(EXIT.ok);
+    expect(human.out.split('\n').slice(-2)).toEqual(['', `4 findings, ${matches} playbook matches`]);
+  });
 });
 
 describe('riposte plan', () => {
@@ -193,6 +233,82 @@ describe('riposte plan', () => {
     expect(out).toContain(
       'would call EC2 DisassociateIamInstanceProfile {"AssociationId":"<AssociationId from DescribeIamInstanceProfileAssociations>"}',
     );
+  });
+
+  it('ends with a summary line: findings, playbook matches and steps by status', async () => {
+    const { code, out } = await run(['plan', '--finding', CREDENTIAL_EXFILTRATION]);
+
+    expect(code).toBe(EXIT.ok);
+    expect(out.split('\n')).toContain('1 finding, 1 playbook match, 6 steps: 5 planned, 1 refused');
+  });
+
+  it('--json prints the plan with the finding file it came from, named from the working directory, and no summary', async () => {
+    const { io, out } = recordingIO(join(ROOT, 'examples'), {});
+
+    const code = await main(['plan', '--finding', join(ROOT, CREDENTIAL_EXFILTRATION), '--json'], io);
+
+    const plan = JSON.parse(out.join('\n')) as Plan & { file: string; verification: { status: string } };
+    expect(code).toBe(EXIT.ok);
+    expect(plan.file).toBe('scenario/findings/01-instance-credential-exfiltration.json');
+    expect(plan.verification.status).toBe('unverified');
+    expect(plan.matches.map((match) => match.playbook)).toEqual(['ec2-instance-credential-exfiltration']);
+  });
+
+  it("summarises a directory of findings as its plans count, and --json names each plan's file", async () => {
+    const human = await run(['plan', '--finding', SCENARIO_DIR]);
+    const json = await run(['plan', '--finding', SCENARIO_DIR, '--json']);
+
+    const plans = JSON.parse(json.out) as (Plan & { file: string })[];
+    const statuses = plans.flatMap((plan) => plan.steps.map((step) => step.plan.status));
+    const count = (status: string) => statuses.filter((each) => each === status).length;
+    const matches = plans.reduce((sum, plan) => sum + plan.matches.length, 0);
+    expect(plans.map((plan) => plan.file)).toEqual([
+      `${SCENARIO_DIR}/01-instance-credential-exfiltration.json`,
+      `${SCENARIO_DIR}/02-s3-exfiltration.json`,
+      `${SCENARIO_DIR}/03-cloudtrail-logging-disabled.json`,
+      `${SCENARIO_DIR}/04-root-credential-usage.json`,
+    ]);
+    expect(count('planned') + count('refused')).toBe(statuses.length);
+    expect(human.code).toBe(EXIT.ok);
+    expect(human.out.split('\n')).toContain(
+      `4 findings, ${matches} playbook matches, ${statuses.length} steps: ${count('planned')} planned, ${count('refused')} refused`,
+    );
+  });
+
+  describe('notify', () => {
+    const TOPIC = 'arn:aws:sns:us-east-1:111122223333:security-alerts';
+    const REFUSED = [
+      '    5. [refused] notify finding 7ec8a2f6b1d94e3a8c5f0b2d4e6a8c01',
+      "         no notification: no destination is set. Set an SNS topic with params.topicArn on this step or RIPOSTE_SNS_TOPIC_ARN (the function stack's NotificationTopicArn parameter), or a webhook with params.webhookUrl or RIPOSTE_WEBHOOK_URL",
+    ].join('\n');
+
+    it('is refused without a destination, as the deployed function would record it, saying how to set one', async () => {
+      const { code, out } = await run(['plan', '--finding', CREDENTIAL_EXFILTRATION]);
+
+      expect(code).toBe(EXIT.ok);
+      expect(out).toContain(REFUSED);
+      expect(out.split('\n').at(-1)).toBe(
+        "1 notify step would send nothing: no SNS topic or webhook is set. Set topicArn in riposte.config.mjs (plan uses it; riposte template makes it the stack's NotificationTopicArn), or RIPOSTE_SNS_TOPIC_ARN, or params.topicArn in the playbook.",
+      );
+    });
+
+    it("is planned to RIPOSTE_SNS_TOPIC_ARN, else to the configuration's topicArn", async () => {
+      const config = join(scratch(), 'riposte.config.mjs');
+      await writeFile(config, `export default { topicArn: '${TOPIC}' };\n`);
+
+      const fromEnv = await run(['plan', '--finding', CREDENTIAL_EXFILTRATION], {
+        RIPOSTE_SNS_TOPIC_ARN: TOPIC,
+      });
+      const fromConfig = await run(['plan', '--finding', CREDENTIAL_EXFILTRATION, '--config', config]);
+
+      for (const { code, out } of [fromEnv, fromConfig]) {
+        expect(code).toBe(EXIT.ok);
+        expect(out).toContain('    5. [planned] notify finding 7ec8a2f6b1d94e3a8c5f0b2d4e6a8c01');
+        expect(out).toContain(`would call SNS Publish {"TopicArn":"${TOPIC}"`);
+        expect(out).not.toContain('would send nothing');
+        expect(out.split('\n').at(-1)).toBe('1 finding, 1 playbook match, 6 steps: 6 planned');
+      }
+    });
   });
 
   describe('with credentials for a local AWS-like endpoint', () => {
@@ -213,6 +329,9 @@ describe('riposte plan', () => {
         'FINDING_UNVERIFIED: GuardDuty holds no finding 7ec8a2f6b1d94e3a8c5f0b2d4e6a8c01',
       );
       expect(out).not.toContain('playbook ec2-instance-credential-exfiltration');
+      expect(out.split('\n').at(-1)).toBe(
+        '1 finding (1 refused: GuardDuty does not vouch for it), 0 playbook matches, 0 steps',
+      );
       expect(fake.mutatingCalls()).toEqual([]);
     });
 
