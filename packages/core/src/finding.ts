@@ -362,6 +362,15 @@ export interface Tactic {
   name: string;
 }
 
+/**
+ * How central a technique (or tactic) is to a finding. `primary`: what the finding is about, by its
+ * threat purpose or its own indicators; `related`: what the CTID mapping also ties to the type (for
+ * `Exfiltration:S3/MaliciousIPCaller`, T1567 is primary and T1562.008 related). The matcher's
+ * `techniques` and `tactics` consider primary ones unless a block says `relatedTechniques: true`.
+ * The rule is in attack/relation.ts.
+ */
+export type AttackRelation = 'primary' | 'related';
+
 export interface Technique {
   /** e.g. T1078.004 */
   id: string;
@@ -369,6 +378,15 @@ export interface Technique {
   tactics: Tactic[];
   /** Where the mapping came from: the CTID table, or the finding's own attack-sequence indicators. */
   source: 'ctid' | 'indicator';
+  relation: AttackRelation;
+}
+
+/**
+ * A tactic of a finding: primary when its threat purpose or its indicators name it or a primary
+ * technique belongs to it; related when only related techniques bring it.
+ */
+export interface FindingTactic extends Tactic {
+  relation: AttackRelation;
 }
 
 /** A process as Runtime Monitoring reports it (`runtimeDetails.process`, or one of its lineage). */
@@ -532,7 +550,7 @@ export interface Finding {
   /** The attack sequence of an Extended Threat Detection finding (`AttackSequence:*`). */
   sequence?: AttackSequence;
   techniques: Technique[];
-  tactics: Tactic[];
+  tactics: FindingTactic[];
   source: FindingSource;
   /** The input finding, untouched (for conditions over fields the model does not lift). */
   raw: Record<string, unknown>;

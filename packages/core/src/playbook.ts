@@ -25,6 +25,11 @@ export interface Criteria {
   techniques?: string[];
   /** ATT&CK tactic ids (TA0010) or names (Exfiltration). */
   tactics?: string[];
+  /**
+   * Whether `techniques` and `tactics` also consider the techniques the mapping only relates to the
+   * finding's type, and their tactics (default false: primary ones only; see `AttackRelation`).
+   */
+  relatedTechniques?: boolean;
   accounts?: string[];
   regions?: string[];
   /** Resource tags: a resource of the finding must carry each key with one of the values (`*` = any). */

@@ -231,11 +231,12 @@ export const s3Exfiltration = (): Finding =>
           name: 'Credentials In Files',
           tactics: [{ id: 'TA0006', name: 'Credential Access' }],
           source: 'ctid',
+          relation: 'related',
         },
       ],
       tactics: [
-        { id: 'TA0006', name: 'Credential Access' },
-        { id: 'TA0010', name: 'Exfiltration' },
+        { id: 'TA0006', name: 'Credential Access', relation: 'related' },
+        { id: 'TA0010', name: 'Exfiltration', relation: 'primary' },
       ],
     },
   );
@@ -274,9 +275,10 @@ export const cloudTrailLoggingDisabled = (): Finding =>
           name: 'Disable Cloud Logs',
           tactics: [{ id: 'TA0005', name: 'Defense Evasion' }],
           source: 'ctid',
+          relation: 'primary',
         },
       ],
-      tactics: [{ id: 'TA0005', name: 'Defense Evasion' }],
+      tactics: [{ id: 'TA0005', name: 'Defense Evasion', relation: 'primary' }],
     },
   );
 
@@ -311,9 +313,10 @@ export const commandAndControl = (): Finding =>
           name: 'Mail Protocols',
           tactics: [{ id: 'TA0011', name: 'Command and Control' }],
           source: 'ctid',
+          relation: 'primary',
         },
       ],
-      tactics: [{ id: 'TA0011', name: 'Command and Control' }],
+      tactics: [{ id: 'TA0011', name: 'Command and Control', relation: 'primary' }],
     },
   );
 
@@ -347,9 +350,10 @@ export const maliciousIpCaller = (): Finding =>
           name: 'Cloud Accounts',
           tactics: [{ id: 'TA0001', name: 'Initial Access' }],
           source: 'ctid',
+          relation: 'primary',
         },
       ],
-      tactics: [{ id: 'TA0001', name: 'Initial Access' }],
+      tactics: [{ id: 'TA0001', name: 'Initial Access', relation: 'primary' }],
     },
   );
 
@@ -466,9 +470,10 @@ export const torIpCallerAssumedRole = (
           name: 'Cloud Accounts',
           tactics: [{ id: 'TA0001', name: 'Initial Access' }],
           source: 'ctid',
+          relation: 'primary',
         },
       ],
-      tactics: [{ id: 'TA0001', name: 'Initial Access' }],
+      tactics: [{ id: 'TA0001', name: 'Initial Access', relation: 'primary' }],
     },
   );
 

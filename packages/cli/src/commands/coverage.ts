@@ -16,6 +16,9 @@ export const coverageHelp = `riposte coverage [--playbooks <file|dir>]... [--fix
   none). Restrictions such as severity or resources are listed, not guessed.
   A handled type is contained when a playbook that handles it has a step of phase contain or revoke
   (and is not pinned to dry-run), notify-only otherwise.
+  Techniques and tactics are those primary to a type (its threat purpose's, or its dominant tactic's)
+  unless a playbook says relatedTechniques: true; a technique reached only through types the mapping
+  relates it to is listed as related, and scores nothing.
   A type has a fixture when a real-shaped (non-sample) finding of it is in the playbooks' cases
   (*.cases.yaml beside them) or in the --fixtures findings (JSON files, directories searched recursively).
   --navigator writes an ATT&CK Navigator layer scoring each technique 0-100 by coverage, coloured
@@ -61,7 +64,10 @@ const formatCoverage = (coverage: Coverage, style: Style): string[] => {
     lines.push('', style('bold', `${title} (${types.length})`));
     for (const type of types) {
       const handlers = type.handledBy.map((handler) => {
-        const how = handler.via === 'any' ? 'any type' : `${handler.via} ${handler.by}`;
+        const how =
+          handler.via === 'any'
+            ? 'any type'
+            : `${handler.via} ${handler.by}${handler.relation ? `, ${handler.relation}` : ''}`;
         const restricted = handler.restrictedBy.length > 0 ? `; if ${handler.restrictedBy.join(', ')}` : '';
         const flags = [
           ...(handler.fallback ? ['fallback'] : []),
@@ -82,15 +88,30 @@ const formatCoverage = (coverage: Coverage, style: Style): string[] => {
     '',
     style(
       'bold',
-      `ATT&CK techniques covered: ${summary.coveredTechniques} of ${summary.techniques} (CTID GuardDuty mapping)`,
+      `ATT&CK techniques covered: ${summary.coveredTechniques} of ${summary.techniques} (CTID GuardDuty mapping; ` +
+        `${summary.relatedOnlyTechniques} more reached only as related)`,
     ),
   );
   for (const technique of coverage.techniques) {
-    const colour = technique.score === 100 ? 'green' : technique.score === 0 ? 'red' : 'yellow';
-    const detail =
+    const colour =
+      technique.score === 100
+        ? 'green'
+        : technique.coveredAs === 'related'
+          ? 'dim'
+          : technique.score === 0
+            ? 'red'
+            : 'yellow';
+    const primary =
       technique.findingTypes.length > 0
         ? `${technique.coveredTypes.length}/${technique.findingTypes.length} types`
-        : 'no active type';
+        : technique.relatedTypes.length > 0
+          ? 'no type about it'
+          : 'no active type';
+    const related =
+      technique.relatedTypes.length > 0
+        ? `, related ${technique.coveredRelatedTypes.length}/${technique.relatedTypes.length}`
+        : '';
+    const detail = `${primary}${related}`;
     const named = technique.namedBy.length > 0 ? `, named by ${technique.namedBy.join(', ')}` : '';
     lines.push(
       `  ${pad(technique.id, 10)} ${pad(technique.name, 45)} ${style(colour, pad(`${technique.score}`, 4))} ${detail}${named}`,
@@ -113,6 +134,7 @@ const formatCoverage = (coverage: Coverage, style: Style): string[] => {
       ...(playbook.patterns.length > 0 ? [`${playbook.patterns.length} type pattern(s)`] : []),
       ...(playbook.techniques.length > 0 ? [`techniques ${playbook.techniques.join(', ')}`] : []),
       ...(playbook.tactics.length > 0 ? [`tactics ${playbook.tactics.join(', ')}`] : []),
+      ...(playbook.relatedTechniques ? ['related techniques too'] : []),
     ].join(', ');
     const flags = [
       ...(playbook.fallback ? ['fallback'] : []),

@@ -1,11 +1,22 @@
 import { formatFindingHeader } from '@riposte/core';
 import { parseCommandArgs } from '../args.js';
 import { type CliIO, EXIT, UsageError } from '../io.js';
-import { CONFIG_OPTION, commandPlaybooks, jsonOf, loadEngine, projectOf, readFindings } from '../load.js';
+import {
+  assertReadable,
+  CONFIG_OPTION,
+  commandPlaybooks,
+  jsonOf,
+  loadEngine,
+  projectOf,
+  readFindings,
+} from '../load.js';
+import { formatRunSummary } from '../summary.js';
 
 export const matchHelp = `riposte match --finding <file|dir> [--playbooks <dir>]... [--config <file>] [--explain] [--json]
   Which playbooks match each finding, and on which criteria (default: the project's playbooks). --explain also says, for every playbook
-  that does not match, the first criterion that failed.`;
+  that does not match, the first criterion that failed. A technique or tactic that matched says whether it is
+  primary to the finding (what it is about) or related (matched only by a playbook with relatedTechniques: true).
+  Ends with a summary: findings and playbook matches.`;
 
 export const runMatch = async (args: string[], io: CliIO): Promise<number> => {
   const { values } = parseCommandArgs(
@@ -20,6 +31,11 @@ export const runMatch = async (args: string[], io: CliIO): Promise<number> => {
     false,
   );
   if (!values.finding) throw new UsageError('match needs --finding <file|dir>');
+  // Every unreadable path at once (exit 2), as plan does.
+  await assertReadable(
+    [values.finding, ...(values.playbooks ?? []), ...(values.config ? [values.config] : [])],
+    io,
+  );
   const project = await projectOf(io, values.config);
   const playbooks = await commandPlaybooks(project, values.playbooks, io);
   const { engine } = loadEngine(project, playbooks, 'dry-run', io);
@@ -53,5 +69,14 @@ export const runMatch = async (args: string[], io: CliIO): Promise<number> => {
     }
   }
   if (values.json) io.stdout(jsonOf(results));
+  else {
+    io.stdout('');
+    io.stdout(
+      formatRunSummary({
+        findings: results.length,
+        matches: results.reduce((sum, result) => sum + result.matches.length, 0),
+      }),
+    );
+  }
   return EXIT.ok;
 };

@@ -44,11 +44,29 @@ describe('riposte coverage', () => {
     );
     expect(lines.some((line) => /^Without a real-shaped fixture \(\d+\)$/.test(line))).toBe(true);
     expect(lines).toContain(
-      '  + Stealth:IAMUser/CloudTrailLoggingDisabled: cloudtrail-logging-disabled (technique T1562.008; if resources)',
+      '  + Stealth:IAMUser/CloudTrailLoggingDisabled: cloudtrail-logging-disabled (technique T1562.008, primary; if resources)',
+    );
+    // The catch-all takes related techniques: S3 access logging is only related to Impact.
+    expect(lines).toContain(
+      '  + Stealth:S3/ServerAccessLoggingDisabled: cloudtrail-logging-disabled (technique T1562.008, primary; if resources); ' +
+        'exfiltration-impact-catch-all (fallback) (notify only) (tactic TA0040, related)',
     );
     expect(
       lines.some((line) =>
-        /^ {2}T1562\.008 +Disable Cloud Logs +100 +\d+\/\d+ types, named by cloudtrail-logging-disabled$/.test(
+        /^ATT&CK techniques covered: \d+ of 69 \(CTID GuardDuty mapping; \d+ more reached only as related\)$/.test(
+          line,
+        ),
+      ),
+    ).toBe(true);
+    // T1530 is only ever related to a type: handling the S3 exfiltration types does not cover it.
+    expect(
+      lines.some((line) =>
+        /^ {2}T1530 +Data from Cloud Storage Object +0 +no type about it, related \d+\/\d+$/.test(line),
+      ),
+    ).toBe(true);
+    expect(
+      lines.some((line) =>
+        /^ {2}T1562\.008 +Disable Cloud Logs +100 +\d+\/\d+ types, related \d+\/\d+, named by cloudtrail-logging-disabled$/.test(
           line,
         ),
       ),
@@ -60,7 +78,7 @@ describe('riposte coverage', () => {
     ).toBe(true);
     expect(
       lines.some((line) =>
-        /^ {2}exfiltration-impact-catch-all +\d+ types +tactics TA0010, TA0040 \[fallback, notify only\]$/.test(
+        /^ {2}exfiltration-impact-catch-all +\d+ types +tactics TA0010, TA0040, related techniques too \[fallback, notify only\]$/.test(
           line,
         ),
       ),
@@ -217,11 +235,14 @@ describe('riposte coverage', () => {
     );
 
     expect(technique('T1562.008').color).toBe('#8ec843');
-    expect(colours).toEqual(new Set(['#8ec843', '#66b1ff']));
+    // Grey: reached only through types the technique is related to (T1530 through the S3 types).
+    expect(technique('T1530').color).toBe('#bfbfbf');
+    expect(colours).toEqual(new Set(['#8ec843', '#66b1ff', '#bfbfbf']));
     expect(layer.legendItems.map((item: { color: string }) => item.color)).toEqual([
       '#ff6666',
       '#66b1ff',
       '#8ec843',
+      '#bfbfbf',
     ]);
   });
 

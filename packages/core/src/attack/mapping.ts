@@ -1,11 +1,13 @@
 /**
  * GuardDuty finding type -> MITRE ATT&CK, from the CTID mapping (see data/SOURCES.md).
  *
- * Every lookup table is built once, when the module loads: the normalizer asks for every finding.
+ * The lookup tables are built once, when the module loads: the normalizer asks for every finding. A
+ * type's techniques are classified (primary or related) the first time it is asked for, then kept.
  * The Technique and Tactic objects handed out are frozen and shared between findings.
  */
 import type { Tactic, Technique } from '../finding.js';
 import mapping from './data/guardduty-attack-mapping.json' with { type: 'json' };
+import { CTID_SCORES, type CtidScore, classifyTechniques, type MappedTechnique } from './relation.js';
 import { findTactic } from './tactics.js';
 
 /** A technique the mapping knows, with the GuardDuty finding types that map to it. */
@@ -45,21 +47,10 @@ export const ATTACK_TECHNIQUES: readonly AttackTechnique[] = Object.freeze(
   ),
 );
 
-const ctidTechniqueById = new Map<string, Technique>();
-for (const technique of ATTACK_TECHNIQUES) {
-  ctidTechniqueById.set(
-    technique.id,
-    Object.freeze({
-      id: technique.id,
-      name: technique.name,
-      tactics: technique.tactics as Tactic[],
-      source: 'ctid' as const,
-    }),
-  );
-}
+const techniqueById = new Map(ATTACK_TECHNIQUES.map((technique) => [technique.id, technique]));
 
-/** The CTID technique with this id, or undefined when the mapping does not hold it. */
-export const ctidTechnique = (id: string): Technique | undefined => ctidTechniqueById.get(id);
+/** The mapping's technique with this id, or undefined when the mapping does not hold it. */
+export const ctidTechnique = (id: string): AttackTechnique | undefined => techniqueById.get(id);
 
 const techniqueIdByName = new Map<string, string>();
 for (const technique of ATTACK_TECHNIQUES) techniqueIdByName.set(technique.name.toLowerCase(), technique.id);
@@ -67,42 +58,6 @@ for (const technique of ATTACK_TECHNIQUES) techniqueIdByName.set(technique.name.
 /** The id of the technique the mapping calls `name` (case-insensitive), e.g. "Cloud Accounts" -> T1078.004. */
 export const techniqueIdForName = (name: string): string | undefined =>
   techniqueIdByName.get(name.toLowerCase());
-
-// CTID keys some types by names AWS later split (typeNameNotes): the current names inherit the old entry.
-const ctidNamesByType = new Map<string, string[]>();
-for (const typeName of Object.keys(mapping.findingTypeToTechniques))
-  ctidNamesByType.set(typeName, [typeName]);
-for (const [ctidName, currentNames] of Object.entries(mapping.typeNameNotes)) {
-  for (const currentName of currentNames) {
-    const names = ctidNamesByType.get(currentName);
-    if (names) names.push(ctidName);
-    else ctidNamesByType.set(currentName, [ctidName]);
-  }
-}
-
-const techniquesByType = new Map<string, readonly Technique[]>();
-for (const [typeName, ctidNames] of ctidNamesByType) {
-  const techniques = new Map<string, Technique>();
-  for (const ctidName of ctidNames) {
-    const entries = mapping.findingTypeToTechniques[ctidName as keyof typeof mapping.findingTypeToTechniques];
-    for (const entry of entries ?? []) {
-      const technique = ctidTechniqueById.get(entry.techniqueId);
-      if (technique && !techniques.has(technique.id)) techniques.set(technique.id, technique);
-    }
-  }
-  techniquesByType.set(typeName, Object.freeze([...techniques.values()]));
-}
-
-/**
- * The ATT&CK techniques CTID maps a GuardDuty finding type to, each once (source 'ctid').
- * Exact type names only; a type CTID does not map gives an empty list.
- */
-export const techniquesForType = (typeName: string): Technique[] => [
-  ...(techniquesByType.get(typeName) ?? []),
-];
-
-/** Every finding type the CTID mapping gives techniques to, under its current names. */
-export const CTID_FINDING_TYPES: readonly string[] = Object.freeze([...techniquesByType.keys()]);
 
 const tacticByPurpose = new Map<string, Tactic>();
 for (const entry of [...mapping.threatPurposeToTactic, ...mapping.otherTypePrefixes]) {
@@ -116,6 +71,73 @@ for (const entry of [...mapping.threatPurposeToTactic, ...mapping.otherTypePrefi
  */
 export const tacticForThreatPurpose = (purpose: string): Tactic | undefined =>
   tacticByPurpose.get(purpose.toLowerCase());
+
+// CTID keys some types by names AWS later split (typeNameNotes): the current names inherit the old entry.
+const ctidNamesByType = new Map<string, string[]>();
+for (const typeName of Object.keys(mapping.findingTypeToTechniques))
+  ctidNamesByType.set(typeName, [typeName]);
+for (const [ctidName, currentNames] of Object.entries(mapping.typeNameNotes)) {
+  for (const currentName of currentNames) {
+    const names = ctidNamesByType.get(currentName);
+    if (names) names.push(ctidName);
+    else ctidNamesByType.set(currentName, [ctidName]);
+  }
+}
+
+const ctidScore = (score: string): CtidScore => {
+  // Checked-in data, as for tactics: an unknown score is a defect in it, caught by the tests.
+  if (!(CTID_SCORES as readonly string[]).includes(score))
+    throw new Error(`guardduty-attack-mapping.json gives an unknown CTID score "${score}"`);
+  return score as CtidScore;
+};
+
+/** The type's techniques, each once and classified primary or related (attack/relation.ts). */
+const classifyType = (typeName: string, ctidNames: readonly string[]): readonly Technique[] => {
+  const entries = new Map<string, MappedTechnique & { name: string }>();
+  for (const ctidName of ctidNames) {
+    const mapped = mapping.findingTypeToTechniques[ctidName as keyof typeof mapping.findingTypeToTechniques];
+    for (const entry of mapped ?? []) {
+      const technique = techniqueById.get(entry.techniqueId);
+      if (technique && !entries.has(technique.id))
+        entries.set(technique.id, { ...technique, score: ctidScore(entry.ctidScore) });
+    }
+  }
+  const purposeTactic = tacticForThreatPurpose(typeName.slice(0, typeName.indexOf(':')));
+  const relations = classifyTechniques(purposeTactic, [...entries.values()]);
+  return Object.freeze(
+    [...entries.values()].map(
+      (entry): Technique =>
+        Object.freeze({
+          id: entry.id,
+          name: entry.name,
+          tactics: entry.tactics as Tactic[],
+          source: 'ctid' as const,
+          relation: relations.get(entry.id) ?? 'related',
+        }),
+    ),
+  );
+};
+
+// Classified on a type's first finding, not at load: a Lambda sees a handful of types per container.
+const techniquesByType = new Map<string, readonly Technique[]>();
+
+/**
+ * The ATT&CK techniques CTID maps a GuardDuty finding type to, each once (source 'ctid'), each
+ * `primary` or `related` to the type. Exact type names only; a type CTID does not map gives an empty list.
+ */
+export const techniquesForType = (typeName: string): Technique[] => {
+  let techniques = techniquesByType.get(typeName);
+  if (techniques === undefined) {
+    const ctidNames = ctidNamesByType.get(typeName);
+    if (ctidNames === undefined) return [];
+    techniques = classifyType(typeName, ctidNames);
+    techniquesByType.set(typeName, techniques);
+  }
+  return [...techniques];
+};
+
+/** Every finding type the CTID mapping gives techniques to, under its current names. */
+export const CTID_FINDING_TYPES: readonly string[] = Object.freeze([...ctidNamesByType.keys()]);
 
 /** The threat purposes (the part of a type before `:`) that AWS ties to this tactic id. */
 export const threatPurposesForTactic = (tacticId: string): string[] =>

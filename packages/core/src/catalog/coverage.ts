@@ -4,8 +4,14 @@
  *
  * A catalogued type is handled by a playbook when every criterion that depends only on the type holds
  * for it: `types` (the patterns), `techniques` (the type's CTID techniques) and `tactics` (the tactics of
- * those techniques and of the type's threat purpose). The other criteria (severity, resources, tags,
- * conditions, ...) depend on the finding; they are reported as restrictions, not guessed.
+ * those techniques and of the type's threat purpose), primary ones only unless the block says
+ * `relatedTechniques: true`. The other criteria (severity, resources, tags, conditions, ...) depend on
+ * the finding; they are reported as restrictions, not guessed.
+ *
+ * A technique is covered by the types it is primary to: handling `Exfiltration:S3/MaliciousIPCaller`
+ * covers T1567, not T1562.008 Disable Cloud Logs, which the mapping only relates to that type. A
+ * technique reached only through types it is related to is reported as such (`coveredAs: 'related'`)
+ * and scores nothing.
  *
  * Handled is not contained: a type counts as contained when a playbook that handles it has a step whose
  * action's phase is `contain` or `revoke` (and is not pinned to dry-run, which only reports what it would
@@ -14,11 +20,11 @@
 import type { ActionPhase } from '../action.js';
 import { ATTACK_TECHNIQUES } from '../attack/mapping.js';
 import { TACTICS } from '../attack/tactics.js';
-import type { Tactic } from '../finding.js';
+import type { AttackRelation, Tactic } from '../finding.js';
 import { compileTypePattern, techniqueMatches } from '../match/pattern.js';
 import type { Criteria, Playbook } from '../playbook.js';
 import { type CatalogSeverity, FINDING_TYPES, type FindingTypeEntry } from './finding-types.js';
-import { type TypeFacts, typeCriteriaHold, typeFacts } from './reach.js';
+import { type RelatedId, type TypeFacts, typeCriteriaHold, typeFacts } from './reach.js';
 
 /** How a playbook reaches a type: by a type pattern, a technique, a tactic, or no type criterion at all. */
 export type CoverageVia = 'type' | 'technique' | 'tactic' | 'any';
@@ -38,6 +44,11 @@ export interface TypeHandler {
   via: CoverageVia;
   /** The pattern, technique id or tactic id that holds for the type (empty for `any`). */
   by: string;
+  /**
+   * For `technique` and `tactic`: whether `by` holds through a technique (or tactic) primary to the
+   * type, or one only related to it (which takes `relatedTechniques: true`).
+   */
+  relation?: AttackRelation;
   /** A fallback playbook handles the type only when no other playbook matches the finding. */
   fallback: boolean;
   /** Whether the playbook contains (see `PlaybookCoverage.response`). */
@@ -54,10 +65,14 @@ export interface TypeCoverage {
   resourceType: string | null;
   severity: CatalogSeverity | null;
   threatPurpose: string;
-  /** CTID technique ids the type maps to. */
+  /** CTID technique ids primary to the type: what `techniques` matches by default. */
   techniques: string[];
-  /** Tactic ids of those techniques and of the type's threat purpose. */
+  /** CTID technique ids the mapping only relates to the type. */
+  relatedTechniques: string[];
+  /** Tactic ids of the type's threat purpose and of its primary techniques. */
   tactics: string[];
+  /** Tactic ids only its related techniques bring. */
+  relatedTactics: string[];
   handledBy: TypeHandler[];
   /** `contain` when one of its handlers contains, `notify-only` when none does, `none` when unhandled. */
   response: CoverageResponse;
@@ -78,17 +93,26 @@ export interface TechniqueCoverage {
   id: string;
   name: string;
   tactics: Tactic[];
-  /** Active catalogued types CTID maps to the technique. */
+  /** Active catalogued types the technique is primary to. */
   findingTypes: string[];
   coveredTypes: string[];
   /** Those of its types a playbook contains. */
   containedTypes: string[];
+  /** Active catalogued types the mapping only relates the technique to. */
+  relatedTypes: string[];
+  /** Those of them a playbook handles: not counted in the score. */
+  coveredRelatedTypes: string[];
   /** Playbooks whose `match.techniques` names the technique (or its parent). */
   namedBy: string[];
   /** Every playbook that handles the technique: by name or through one of its types. */
   playbooks: string[];
-  /** 0-100: 100 when a playbook names the technique, else the share of its types that are handled. */
+  /** 0-100: 100 when a playbook names the technique, else the share of its (primary) types that are handled. */
   score: number;
+  /**
+   * `primary` when the score is above 0; `related` when only types the technique is related to are
+   * handled (score 0); `none` otherwise.
+   */
+  coveredAs: AttackRelation | 'none';
   /**
    * `contain` when a containing playbook names the technique or contains one of its types,
    * `notify-only` when it is reached only by playbooks that do not contain, `none` when not reached.
@@ -120,6 +144,8 @@ export interface PlaybookCoverage {
   patterns: string[];
   techniques: string[];
   tactics: string[];
+  /** Whether its `techniques` and `tactics` also match related techniques (`relatedTechniques: true`). */
+  relatedTechniques: boolean;
   /** Active catalogued types the playbook handles. */
   types: string[];
   /** Patterns that match no active catalogued type: a typo, or a type AWS retired. */
@@ -133,6 +159,8 @@ export interface Coverage {
     coveredTypes: number;
     techniques: number;
     coveredTechniques: number;
+    /** Techniques reached only through types they are related to (score 0). */
+    relatedOnlyTechniques: number;
     tactics: number;
     coveredTactics: number;
     /** Active types a containing playbook handles. */
@@ -222,10 +250,12 @@ const handlerFor = (
     if (!restrictedBy.includes('exclude')) restrictedBy.push('exclude');
   }
   const via: CoverageVia = held.type ? 'type' : held.technique ? 'technique' : held.tactic ? 'tactic' : 'any';
+  const by = via === 'technique' ? held.technique : via === 'tactic' ? held.tactic : undefined;
   return {
     playbook: playbook.name,
     via,
-    by: via === 'any' ? '' : (held[via] ?? ''),
+    by: by?.value ?? held.type ?? '',
+    ...(by ? { relation: by.relation } : {}),
     fallback: playbook.fallback === true,
     response,
     restrictedBy,
@@ -268,6 +298,9 @@ const groupsOf = (types: TypeCoverage[]): CoverageGroup[] => {
 
 const unique = (values: string[]): string[] => [...new Set(values)];
 
+const idsOf = (facts: readonly RelatedId[], relation: AttackRelation): string[] =>
+  facts.filter((fact) => fact.relation === relation).map((fact) => fact.id);
+
 /**
  * Measures what `playbooks` handle: every active catalogued type with the playbooks that handle it,
  * grouped by resource type and severity; every CTID technique and every tactic with its coverage;
@@ -297,8 +330,10 @@ export const computeCoverage = (playbooks: readonly Playbook[], options: Coverag
       resourceType: entry.resourceType,
       severity: entry.severity,
       threatPurpose: entry.threatPurpose,
-      techniques: facts.techniques,
-      tactics: facts.tactics,
+      techniques: idsOf(facts.techniques, 'primary'),
+      relatedTechniques: idsOf(facts.techniques, 'related'),
+      tactics: idsOf(facts.tactics, 'primary'),
+      relatedTactics: idsOf(facts.tactics, 'related'),
       handledBy,
       response: typeResponse(handledBy),
       fixture: fixtureTypes.has(entry.type),
@@ -309,6 +344,8 @@ export const computeCoverage = (playbooks: readonly Playbook[], options: Coverag
   const techniques: TechniqueCoverage[] = ATTACK_TECHNIQUES.map((technique) => {
     const mapped = types.filter((type) => type.techniques.includes(technique.id));
     const coveredTypes = mapped.filter((type) => type.handledBy.length > 0);
+    const relatedTypes = types.filter((type) => type.relatedTechniques.includes(technique.id));
+    const coveredRelatedTypes = relatedTypes.filter((type) => type.handledBy.length > 0);
     const namedBy = enabled
       .filter((playbook) =>
         playbook.match.techniques?.some((criterion) => techniqueMatches(criterion, technique.id)),
@@ -334,12 +371,15 @@ export const computeCoverage = (playbooks: readonly Playbook[], options: Coverag
       findingTypes: mapped.map((type) => type.type),
       coveredTypes: coveredTypes.map((type) => type.type),
       containedTypes: containedTypes.map((type) => type.type),
+      relatedTypes: relatedTypes.map((type) => type.type),
+      coveredRelatedTypes: coveredRelatedTypes.map((type) => type.type),
       namedBy,
       playbooks: unique([
         ...namedBy,
         ...coveredTypes.flatMap((type) => type.handledBy.map((handler) => handler.playbook)),
       ]),
       score,
+      coveredAs: score > 0 ? 'primary' : coveredRelatedTypes.length > 0 ? 'related' : 'none',
       response,
     };
   });
@@ -377,6 +417,7 @@ export const computeCoverage = (playbooks: readonly Playbook[], options: Coverag
       patterns,
       techniques: playbook.match.techniques ?? [],
       tactics: playbook.match.tactics ?? [],
+      relatedTechniques: playbook.match.relatedTechniques === true,
       types: handled,
       unmatchedPatterns: patterns.filter((source) => {
         const pattern = compileTypePattern(source);
@@ -392,6 +433,7 @@ export const computeCoverage = (playbooks: readonly Playbook[], options: Coverag
       coveredTypes: covered.length,
       techniques: techniques.length,
       coveredTechniques: techniques.filter((technique) => technique.score > 0).length,
+      relatedOnlyTechniques: techniques.filter((technique) => technique.coveredAs === 'related').length,
       tactics: tactics.length,
       coveredTactics: tactics.filter((tactic) => tactic.covered).length,
       containedTypes: types.filter((type) => type.response === 'contain').length,

@@ -2,8 +2,9 @@
  * Coverage as an ATT&CK Navigator layer (layer format 4.5), so it can be seen as a matrix: every
  * technique of the CTID GuardDuty mapping, scored 0-100 by how much of it the playbooks handle, and
  * coloured by what they do about it: green when a playbook contains at least one of its finding types
- * (or names it and contains), blue when only notify-only playbooks reach it. An unreached technique
- * has no colour of its own: the gradient shows its score of 0 in red.
+ * (or names it and contains), blue when only notify-only playbooks reach it, grey when playbooks handle
+ * only types the mapping relates it to (not what those findings are about; scored 0). An unreached
+ * technique has no colour of its own: the gradient shows its score of 0 in red.
  * Spec: https://github.com/mitre-attack/attack-navigator/blob/master/layers/spec/v4.5/layerformat.md
  */
 import type { Coverage, TechniqueCoverage } from './coverage.js';
@@ -57,9 +58,10 @@ const RED = '#ff6666';
 const YELLOW = '#ffe766';
 const GREEN = '#8ec843';
 const BLUE = '#66b1ff';
+const GREY = '#bfbfbf';
 
 /** The colour of a technique a playbook reaches, by what the playbooks do about it. */
-export const NAVIGATOR_COLORS = { contain: GREEN, notifyOnly: BLUE, none: RED } as const;
+export const NAVIGATOR_COLORS = { contain: GREEN, notifyOnly: BLUE, relatedOnly: GREY, none: RED } as const;
 
 const list = (values: string[]): string => (values.length > 0 ? values.join(', ') : 'none');
 
@@ -67,7 +69,7 @@ const commentOf = (technique: TechniqueCoverage): string => {
   const lines: string[] = [];
   if (technique.namedBy.length > 0) lines.push(`Matched by technique in: ${list(technique.namedBy)}.`);
   if (technique.findingTypes.length === 0) {
-    lines.push('No active GuardDuty finding type maps to this technique.');
+    lines.push('No active GuardDuty finding type is about this technique.');
   } else {
     lines.push(
       `GuardDuty finding types handled: ${technique.coveredTypes.length} of ${technique.findingTypes.length}.`,
@@ -80,6 +82,11 @@ const commentOf = (technique: TechniqueCoverage): string => {
       if (notifyOnly.length > 0) lines.push(`Notify only: ${list(notifyOnly)}.`);
     }
     if (uncovered.length > 0) lines.push(`Not handled: ${list(uncovered)}.`);
+  }
+  if (technique.coveredRelatedTypes.length > 0) {
+    lines.push(
+      `Handled types the mapping only relates it to (not scored): ${list(technique.coveredRelatedTypes)}.`,
+    );
   }
   if (technique.playbooks.length > 0) lines.push(`Playbooks: ${list(technique.playbooks)}.`);
   return lines.join('\n');
@@ -107,7 +114,7 @@ export const navigatorLayer = (coverage: Coverage, options: NavigatorOptions = {
         `${summary.coveredTechniques} of ${summary.techniques} techniques, ` +
         `${summary.coveredTypes} of ${summary.types} active finding types ` +
         `(${summary.containedTypes} contained, ${summary.notifyOnlyTypes} notify only). ` +
-        'Green: contained; blue: notify only.',
+        'Green: contained; blue: notify only; grey: reached only as a related technique.',
     sorting: 3,
     layout: { layout: 'side', showID: true, showName: true, expandedSubtechniques: 'annotated' },
     hideDisabled: false,
@@ -118,7 +125,9 @@ export const navigatorLayer = (coverage: Coverage, options: NavigatorOptions = {
         ? { color: NAVIGATOR_COLORS.contain }
         : technique.response === 'notify-only'
           ? { color: NAVIGATOR_COLORS.notifyOnly }
-          : {}),
+          : technique.coveredAs === 'related'
+            ? { color: NAVIGATOR_COLORS.relatedOnly }
+            : {}),
       comment: commentOf(technique),
       enabled: true,
       ...(scoredParents.has(technique.id) ? { showSubtechniques: true } : {}),
@@ -126,6 +135,7 @@ export const navigatorLayer = (coverage: Coverage, options: NavigatorOptions = {
         { name: 'finding types', value: String(technique.findingTypes.length) },
         { name: 'handled', value: String(technique.coveredTypes.length) },
         { name: 'contained', value: String(technique.containedTypes.length) },
+        { name: 'related types handled', value: String(technique.coveredRelatedTypes.length) },
       ],
     })),
     gradient: { colors: [RED, YELLOW, GREEN], minValue: 0, maxValue: 100 },
@@ -138,6 +148,10 @@ export const navigatorLayer = (coverage: Coverage, options: NavigatorOptions = {
       {
         label: 'contained: a playbook contains at least one of its finding types',
         color: NAVIGATOR_COLORS.contain,
+      },
+      {
+        label: 'related only: handled only through finding types the mapping relates it to',
+        color: NAVIGATOR_COLORS.relatedOnly,
       },
     ],
     metadata: [

@@ -1,5 +1,12 @@
 import { findTactic } from '../attack/tactics.js';
-import { type Finding, type Resource, resourceTags } from '../finding.js';
+import {
+  type AttackRelation,
+  type Finding,
+  type FindingTactic,
+  type Resource,
+  resourceTags,
+  type Technique,
+} from '../finding.js';
 import type { ConditionTree, Criteria } from '../playbook.js';
 import { describeResource } from '../report.js';
 import { compileTypePattern, TECHNIQUE_ID, type TypePattern, typePatternProblem } from './pattern.js';
@@ -18,7 +25,8 @@ export interface MatchedCriterion {
  * `reason` build text only for a match that is reported or a playbook that is explained.
  */
 export interface Check {
-  criterion: Exclude<CriterionName, 'conditions'>;
+  /** `relatedTechniques` is no check of its own: it widens `techniques` and `tactics`. */
+  criterion: Exclude<CriterionName, 'conditions' | 'relatedTechniques'>;
   holds(finding: Finding): boolean;
   /** How the criterion held. Only called after `holds` returned true. */
   detail(finding: Finding): string;
@@ -140,45 +148,78 @@ const techniqueTest = (criterion: string): ((techniqueId: string) => boolean) =>
     techniqueId === criterion || (prefix !== undefined && techniqueId.startsWith(prefix));
 };
 
-const techniquesCheck = (criteria: readonly string[]): Check => {
+/** `T1567 (primary)`: which of the finding's techniques or tactics a criterion met, and how it relates. */
+const withRelation = (text: string, relation: AttackRelation): string => `${text} (${relation})`;
+
+/** Primary items, then related ones. */
+const partition = <T extends { relation: AttackRelation }>(items: readonly T[]): [T[], T[]] => [
+  items.filter((item) => item.relation === 'primary'),
+  items.filter((item) => item.relation === 'related'),
+];
+
+const relatedHint = (related: readonly string[]): string =>
+  related.length === 0 ? '' : `; related ${list(related)} would match with relatedTechniques: true`;
+
+/**
+ * `techniques`: the finding's primary techniques unless `includeRelated`. A technique the criterion
+ * would reach only through a related one is named in the reason, so `match --explain` shows why.
+ */
+const techniquesCheck = (criteria: readonly string[], includeRelated: boolean): Check => {
   const tests = criteria.map((criterion) => ({ criterion, test: techniqueTest(criterion) }));
+  const considered = (technique: Technique): boolean => includeRelated || technique.relation === 'primary';
   const pairs = (finding: Finding) =>
-    finding.techniques.flatMap((technique) =>
-      tests
-        .filter(({ test }) => test(technique.id))
-        .map(({ criterion }) => `${criterion} matched ${technique.id}`),
-    );
+    finding.techniques
+      .filter(considered)
+      .flatMap((technique) =>
+        tests
+          .filter(({ test }) => test(technique.id))
+          .map(({ criterion }) => `${criterion} matched ${withRelation(technique.id, technique.relation)}`),
+      );
+  const ids = (techniques: readonly Technique[]) => techniques.map((technique) => technique.id);
   return {
     criterion: 'techniques',
     holds: (finding) => {
       for (const technique of finding.techniques) {
+        if (!considered(technique)) continue;
         for (const { test } of tests) if (test(technique.id)) return true;
       }
       return false;
     },
     detail: (finding) => list(pairs(finding)),
-    reason: (finding) =>
-      finding.techniques.length === 0
-        ? `finding has no ATT&CK techniques (wanted ${list(criteria)})`
-        : `techniques ${list(finding.techniques.map((technique) => technique.id))} match none of ${list(criteria)}`,
+    reason: (finding) => {
+      if (finding.techniques.length === 0)
+        return `finding has no ATT&CK techniques (wanted ${list(criteria)})`;
+      if (includeRelated)
+        return `techniques ${list(ids(finding.techniques))} match none of ${list(criteria)}`;
+      const [primary, related] = partition(finding.techniques);
+      const wouldMatch = ids(related).filter((id) => tests.some(({ test }) => test(id)));
+      return `primary techniques ${list(ids(primary))} match none of ${list(criteria)}${relatedHint(wouldMatch)}`;
+    },
   };
 };
 
-const tacticsCheck = (tacticIds: ReadonlyMap<string, string>): Check => {
+/** `tactics`: the finding's primary tactics unless `includeRelated` (see `techniquesCheck`). */
+const tacticsCheck = (tacticIds: ReadonlyMap<string, string>, includeRelated: boolean): Check => {
   const wanted = () => list([...tacticIds].map(([id, name]) => `${id} (${name})`));
+  const considered = (tactic: FindingTactic): boolean => includeRelated || tactic.relation === 'primary';
+  const named = (tactics: readonly FindingTactic[]) =>
+    tactics.map((tactic) => `${tactic.id} (${tactic.name})`);
   return {
     criterion: 'tactics',
-    holds: (finding) => finding.tactics.some((tactic) => tacticIds.has(tactic.id)),
+    holds: (finding) => finding.tactics.some((tactic) => considered(tactic) && tacticIds.has(tactic.id)),
     detail: (finding) =>
       list(
         finding.tactics
-          .filter((tactic) => tacticIds.has(tactic.id))
-          .map((tactic) => `${tactic.id} (${tactic.name})`),
+          .filter((tactic) => considered(tactic) && tacticIds.has(tactic.id))
+          .map((tactic) => withRelation(`${tactic.id} ${tactic.name}`, tactic.relation)),
       ),
-    reason: (finding) =>
-      finding.tactics.length === 0
-        ? `finding has no ATT&CK tactics (wanted ${wanted()})`
-        : `tactics ${list(finding.tactics.map((tactic) => `${tactic.id} (${tactic.name})`))} are none of ${wanted()}`,
+    reason: (finding) => {
+      if (finding.tactics.length === 0) return `finding has no ATT&CK tactics (wanted ${wanted()})`;
+      if (includeRelated) return `tactics ${list(named(finding.tactics))} are none of ${wanted()}`;
+      const [primary, related] = partition(finding.tactics);
+      const wouldMatch = named(related.filter((tactic) => tacticIds.has(tactic.id)));
+      return `primary tactics ${list(named(primary))} are none of ${wanted()}${relatedHint(wouldMatch)}`;
+    },
   };
 };
 
@@ -280,7 +321,7 @@ export const compileCriteria = (
         });
       }
     }
-    checks.push(techniquesCheck(criteria.techniques));
+    checks.push(techniquesCheck(criteria.techniques, criteria.relatedTechniques === true));
   }
 
   if (criteria.tactics) {
@@ -294,7 +335,12 @@ export const compileCriteria = (
           message: `"${idOrName}" is not an ATT&CK tactic id or name`,
         });
     }
-    checks.push(tacticsCheck(tacticIds));
+    checks.push(tacticsCheck(tacticIds, criteria.relatedTechniques === true));
+  }
+
+  if (criteria.relatedTechniques !== undefined && !criteria.techniques && !criteria.tactics) {
+    // Alone it is no criterion at all: an exclude entry of it would exclude every finding.
+    problems.push({ pointer: '/relatedTechniques', message: 'applies only with techniques or tactics' });
   }
 
   if (criteria.tags) checks.push(tagsCheck(criteria.tags));

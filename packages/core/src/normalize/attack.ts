@@ -5,7 +5,7 @@ import {
   techniquesForType,
 } from '../attack/mapping.js';
 import { findTactic, TACTICS } from '../attack/tactics.js';
-import type { FindingType, Tactic, Technique } from '../finding.js';
+import type { AttackRelation, FindingTactic, FindingType, Tactic, Technique } from '../finding.js';
 import {
   type JsonObject,
   type Located,
@@ -28,9 +28,17 @@ export const techniqueFromIndicator = (value: string): Technique | undefined => 
   // A bare name is looked up as written, then by its sub-technique part ("Valid Accounts: Cloud Accounts").
   const id = match ? match[1] : (techniqueIdForName(text) ?? techniqueIdForName(subTechniqueName(text)));
   if (id === undefined) return undefined;
+  // What the sequence itself names is what it is about: primary.
   const known = ctidTechnique(id);
-  if (known) return { id, name: known.name, tactics: known.tactics, source: 'indicator' };
-  return { id, name: (match ? match[2] : text) || id, tactics: [], source: 'indicator' };
+  if (known)
+    return {
+      id,
+      name: known.name,
+      tactics: known.tactics as Tactic[],
+      source: 'indicator',
+      relation: 'primary',
+    };
+  return { id, name: (match ? match[2] : text) || id, tactics: [], source: 'indicator', relation: 'primary' };
 };
 
 interface Indicators {
@@ -61,27 +69,39 @@ const sequenceIndicators = (sequence: Located<JsonObject> | undefined): Indicato
 /**
  * The finding's ATT&CK techniques (the CTID table for its type, then those its attack-sequence
  * indicators name, each technique once) and tactics (those of the techniques, of the indicators and
- * of the threat purpose), tactics in ATT&CK order.
+ * of the threat purpose), tactics in ATT&CK order. A technique is primary when the table says so for
+ * the type or an indicator names it; a tactic is primary when the threat purpose or an indicator names
+ * it or a primary technique belongs to it.
  */
 export const attackOf = (
-  type: FindingType,
+  type: Pick<FindingType, 'name' | 'threatPurpose'>,
   sequence: Located<JsonObject> | undefined,
-): { techniques: Technique[]; tactics: Tactic[] } => {
+): { techniques: Technique[]; tactics: FindingTactic[] } => {
   const techniques = techniquesForType(type.name);
-  const tactics = new Map<string, Tactic>();
+  const tactics = new Map<string, FindingTactic>();
+  const addTactic = (tactic: Tactic, relation: AttackRelation): void => {
+    if (tactics.get(tactic.id)?.relation !== 'primary') tactics.set(tactic.id, { ...tactic, relation });
+  };
   const purposeTactic = tacticForThreatPurpose(type.threatPurpose);
-  if (purposeTactic) tactics.set(purposeTactic.id, purposeTactic);
+  if (purposeTactic) addTactic(purposeTactic, 'primary');
 
   const indicators = sequenceIndicators(sequence);
   for (const value of indicators.techniques) {
     const technique = techniqueFromIndicator(value);
-    if (technique && !techniques.some((known) => known.id === technique.id)) techniques.push(technique);
+    if (technique === undefined) continue;
+    const at = techniques.findIndex((known) => known.id === technique.id);
+    if (at === -1) techniques.push(technique);
+    // CTID relates it to the type, but the sequence names it: the finding is about it.
+    else if (techniques[at]?.relation === 'related')
+      techniques[at] = { ...techniques[at], relation: 'primary' };
   }
   for (const value of indicators.tactics) {
     const tactic = findTactic(value);
-    if (tactic) tactics.set(tactic.id, tactic);
+    if (tactic) addTactic(tactic, 'primary');
   }
-  for (const technique of techniques) for (const tactic of technique.tactics) tactics.set(tactic.id, tactic);
+  for (const technique of techniques) {
+    for (const tactic of technique.tactics) addTactic(tactic, technique.relation);
+  }
 
   return {
     techniques,

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ctidTechnique } from '../../src/attack/mapping.js';
-import type { Finding, Tags, Technique } from '../../src/finding.js';
+import type { AttackRelation, Finding, Tags, Technique } from '../../src/finding.js';
 import { normalizeFinding } from '../../src/normalize/index.js';
 
 const SAMPLE_FILES = {
@@ -32,11 +32,11 @@ export const sampleFinding = (name: SampleName, overrides: Partial<Finding> = {}
   ...overrides,
 });
 
-/** A CTID technique by id, as the normalizer attaches it. */
-export const technique = (id: string): Technique => {
+/** A CTID technique by id, as the normalizer attaches it to a type it is `relation` to. */
+export const technique = (id: string, relation: AttackRelation = 'primary'): Technique => {
   const found = ctidTechnique(id);
   if (!found) throw new Error(`the CTID mapping has no technique ${id}`);
-  return found;
+  return { id, name: found.name, tactics: [...found.tactics], source: 'ctid', relation };
 };
 
 /** The finding with `tags` added to its resource at `index` (which must be one that carries tags). */

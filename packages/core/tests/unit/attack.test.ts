@@ -25,6 +25,7 @@ describe('techniquesForType', () => {
         { id: 'TA0005', name: 'Defense Evasion' },
       ],
       source: 'ctid',
+      relation: 'primary',
     });
   });
 
@@ -116,7 +117,10 @@ describe('ATTACK_TECHNIQUES', () => {
   });
 
   it('finds techniques by id and by name', () => {
-    expect(ctidTechnique('T1562.008')).toMatchObject({ name: 'Disable Cloud Logs', source: 'ctid' });
+    expect(ctidTechnique('T1562.008')).toMatchObject({
+      name: 'Disable Cloud Logs',
+      tactics: [{ id: 'TA0005', name: 'Defense Evasion' }],
+    });
     expect(ctidTechnique('T9999')).toBeUndefined();
     expect(techniqueIdForName('cloud accounts')).toBe('T1078.004');
     expect(techniqueIdForName('Data Destruction')).toBe('T1485');

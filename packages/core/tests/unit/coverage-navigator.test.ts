@@ -103,6 +103,7 @@ describe('navigatorLayer', () => {
       { label: 'not handled', color: NAVIGATOR_COLORS.none },
       { label: expect.stringMatching(/^notify only/), color: NAVIGATOR_COLORS.notifyOnly },
       { label: expect.stringMatching(/^contained/), color: NAVIGATOR_COLORS.contain },
+      { label: expect.stringMatching(/^related only/), color: NAVIGATOR_COLORS.relatedOnly },
     ]);
     expect(NAVIGATOR_COLORS.contain).not.toBe(NAVIGATOR_COLORS.notifyOnly);
   });
@@ -122,6 +123,25 @@ describe('navigatorLayer', () => {
       told.techniques.filter((technique) => technique.score === 0).every((technique) => !technique.color),
     ).toBe(true);
     expect(entry('T1526').color).toBeUndefined();
+  });
+
+  it('colours a technique reached only through types it is related to grey, scored 0', () => {
+    // Handling S3 exfiltration reaches T1562.008 Disable Cloud Logs only as a related technique.
+    const [s3] = parsePlaybooks(
+      'name: s3\nmatch:\n  types: [Exfiltration:S3/MaliciousIPCaller]\nactions:\n  - action: notify\n',
+      's3.yaml',
+    );
+    const related = navigatorLayer(computeCoverage([s3!], { phaseOf }));
+    const disableCloudLogs = related.techniques.find((technique) => technique.techniqueID === 'T1562.008');
+
+    expect(disableCloudLogs).toMatchObject({ score: 0, color: NAVIGATOR_COLORS.relatedOnly });
+    expect(disableCloudLogs?.comment).toContain(
+      'Handled types the mapping only relates it to (not scored): Exfiltration:S3/MaliciousIPCaller.',
+    );
+    // T1567 is primary to the type: scored by the share of its types handled, not grey.
+    const webService = related.techniques.find((technique) => technique.techniqueID === 'T1567');
+    expect(webService?.score).toBeGreaterThan(0);
+    expect(webService?.color).toBe(NAVIGATOR_COLORS.notifyOnly);
   });
 
   it('takes a name and a description', async () => {

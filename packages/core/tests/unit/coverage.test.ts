@@ -115,6 +115,7 @@ describe('computeCoverage over the shipped rules', () => {
         playbook: 'cloudtrail-logging-disabled',
         via: 'technique',
         by: 'T1562.008',
+        relation: 'primary',
         fallback: false,
         response: 'contain',
         restrictedBy: ['resources'],
@@ -140,23 +141,33 @@ describe('computeCoverage over the shipped rules', () => {
         response: 'contain',
         restrictedBy: ['principals'],
       },
-      // CTID maps this type to T1562.008 too; the playbook's resources criterion is what keeps it out.
-      {
-        playbook: 'cloudtrail-logging-disabled',
-        via: 'technique',
-        by: 'T1562.008',
-        fallback: false,
-        response: 'contain',
-        restrictedBy: ['resources'],
-      },
+      // CTID also relates this type to T1562.008, which cloudtrail-logging-disabled does not take.
       {
         playbook: 'exfiltration-impact-catch-all',
         via: 'tactic',
         by: 'TA0040',
+        relation: 'primary',
         fallback: true,
         response: 'notify-only',
         restrictedBy: [],
       },
+    ]);
+  });
+
+  it('credits the catch-all, which takes related techniques, with a type only related to Impact', () => {
+    // Stealth:S3/ServerAccessLoggingDisabled is about Defense Evasion; CTID relates T1485/T1486 (Impact).
+    expect(typeCoverage(coverage, 'Stealth:S3/ServerAccessLoggingDisabled').handledBy).toEqual([
+      // T1562.008 is primary to it; the playbook's resources criterion is what keeps it out.
+      expect.objectContaining({
+        playbook: 'cloudtrail-logging-disabled',
+        by: 'T1562.008',
+        relation: 'primary',
+      }),
+      expect.objectContaining({
+        playbook: 'exfiltration-impact-catch-all',
+        by: 'TA0040',
+        relation: 'related',
+      }),
     ]);
   });
 
@@ -247,6 +258,9 @@ describe('computeCoverage over the shipped rules', () => {
     expect(coverage.summary.coveredTechniques).toBe(
       coverage.techniques.filter((entry) => entry.score > 0).length,
     );
+    expect(coverage.summary.relatedOnlyTechniques).toBe(
+      coverage.techniques.filter((entry) => entry.coveredAs === 'related').length,
+    );
     expect(coverage.summary.tactics).toBe(14);
   });
 });
@@ -332,7 +346,7 @@ describe('computeCoverage rules', () => {
 
   it('requires every type criterion to hold: a pattern and a technique together', () => {
     const coverage = computeCoverage(
-      [playbook('name: both\nmatch:\n  types: [Exfiltration:S3/*]\n  techniques: [T1530]')],
+      [playbook('name: both\nmatch:\n  types: [Exfiltration:S3/*]\n  techniques: [T1567]')],
       { catalog },
     );
 
@@ -518,5 +532,93 @@ describe('computeCoverage: containment and fixtures', () => {
 
     expect(coverage.summary.typesWithFixture).toBe(0);
     expect(coverage.summary.typesWithoutFixture).toHaveLength(3);
+  });
+});
+
+describe('computeCoverage: primary and related techniques (issue 14)', () => {
+  const catalog: FindingTypeEntry[] = [
+    {
+      type: 'Exfiltration:S3/MaliciousIPCaller',
+      resourceType: 'S3Bucket',
+      severity: 'High',
+      deprecated: false,
+      threatPurpose: 'Exfiltration',
+    },
+    {
+      type: 'Stealth:IAMUser/CloudTrailLoggingDisabled',
+      resourceType: 'AccessKey',
+      severity: 'Low',
+      deprecated: false,
+      threatPurpose: 'Stealth',
+    },
+  ];
+  const technique = (coverage: Coverage, id: string) => coverage.techniques.find((entry) => entry.id === id);
+
+  it("splits a type's techniques and tactics into primary and related", () => {
+    const type = typeCoverage(computeCoverage([], { catalog }), 'Exfiltration:S3/MaliciousIPCaller');
+
+    expect(type.techniques).toEqual(['T1020', 'T1567', 'T1567.001', 'T1567.002', 'T1567.003', 'T1567.004']);
+    expect(type.relatedTechniques).toContain('T1562.008');
+    expect(type.tactics).toEqual(['TA0010']);
+    expect(type.relatedTactics).toEqual(['TA0005', 'TA0006', 'TA0009', 'TA0040']);
+  });
+
+  it('does not credit a technique-matched playbook with a type the technique is only related to', () => {
+    const coverage = computeCoverage([playbook('name: cloud-logs\nmatch:\n  techniques: [T1562.008]')], {
+      catalog,
+    });
+
+    expect(typeCoverage(coverage, 'Exfiltration:S3/MaliciousIPCaller').handledBy).toEqual([]);
+    expect(typeCoverage(coverage, 'Stealth:IAMUser/CloudTrailLoggingDisabled').handledBy).toEqual([
+      expect.objectContaining({ playbook: 'cloud-logs', by: 'T1562.008', relation: 'primary' }),
+    ]);
+  });
+
+  it('credits it, as related, when the playbook says relatedTechniques: true', () => {
+    const coverage = computeCoverage(
+      [playbook('name: cloud-logs\nmatch:\n  techniques: [T1562.008]\n  relatedTechniques: true')],
+      { catalog },
+    );
+
+    expect(typeCoverage(coverage, 'Exfiltration:S3/MaliciousIPCaller').handledBy).toEqual([
+      expect.objectContaining({
+        playbook: 'cloud-logs',
+        via: 'technique',
+        by: 'T1562.008',
+        relation: 'related',
+      }),
+    ]);
+    expect(coverage.playbooks[0]).toMatchObject({
+      relatedTechniques: true,
+      types: catalog.map((entry) => entry.type),
+    });
+  });
+
+  it('scores a technique by the types it is primary to, and reports one reached only as related', () => {
+    // Handling the S3 exfiltration type covers T1567 (primary to it), not T1562.008 (related to it).
+    const coverage = computeCoverage([playbook('name: s3\nmatch:\n  types: [Exfiltration:S3/*]')], {
+      catalog,
+    });
+
+    expect(technique(coverage, 'T1567')).toMatchObject({
+      findingTypes: ['Exfiltration:S3/MaliciousIPCaller'],
+      coveredTypes: ['Exfiltration:S3/MaliciousIPCaller'],
+      score: 100,
+      coveredAs: 'primary',
+    });
+    expect(technique(coverage, 'T1562.008')).toMatchObject({
+      findingTypes: ['Stealth:IAMUser/CloudTrailLoggingDisabled'],
+      coveredTypes: [],
+      relatedTypes: ['Exfiltration:S3/MaliciousIPCaller'],
+      coveredRelatedTypes: ['Exfiltration:S3/MaliciousIPCaller'],
+      score: 0,
+      coveredAs: 'related',
+      response: 'none',
+    });
+    expect(technique(coverage, 'T1046')?.coveredAs).toBe('none');
+    expect(coverage.summary.relatedOnlyTechniques).toBe(
+      coverage.techniques.filter((entry) => entry.coveredAs === 'related').length,
+    );
+    expect(coverage.summary.relatedOnlyTechniques).toBeGreaterThan(0);
   });
 });

@@ -6,6 +6,7 @@ import { buildPlaybook } from '../helpers/playbook.js';
 const rootUsage = () => sampleFinding('rootCredentialUsage');
 const exfiltration = () => sampleFinding('instanceCredentialExfiltration');
 const exfiltrationTypes = ['UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.*'];
+const s3Exfiltration = () => sampleFinding('s3Exfiltration', { sample: false });
 
 describe('Matcher.explain', () => {
   it('explains every playbook in priority order, matched or not', async () => {
@@ -78,11 +79,15 @@ describe('Matcher.explain', () => {
       'finding names access key ASIAJZ3DXJKMP7MG3EKA (Root); wanted instance',
     ],
     ['principals', { principals: ['IAMUser' as const] }, 'access key user type Root is not one of IAMUser'],
-    ['techniques', { techniques: ['T1530'] }, 'techniques T1078, T1078.001, T1078.004 match none of T1530'],
+    [
+      'techniques',
+      { techniques: ['T1530'] },
+      'primary techniques T1078, T1078.001, T1078.004 match none of T1530',
+    ],
     [
       'tactics',
       { tactics: ['Exfiltration'] },
-      'tactics TA0001 (Initial Access), TA0003 (Persistence), TA0004 (Privilege Escalation), TA0005 (Defense Evasion) are none of TA0010 (Exfiltration)',
+      'primary tactics TA0001 (Initial Access), TA0003 (Persistence), TA0004 (Privilege Escalation), TA0005 (Defense Evasion) are none of TA0010 (Exfiltration)',
     ],
     ['tags', { tags: { owner: ['alice', 'bob'] } }, 'no resource of the finding carries owner=alice|bob'],
     ['sample', { sample: true }, 'sample is false (wanted true)'],
@@ -298,5 +303,74 @@ describe('Matcher.explain', () => {
         { criterion: 'conditions', detail: 'actor $.api equal "ListFindings" and (not count lessThan 10)' },
       ],
     });
+  });
+
+  it('says which technique and tactic matched and that each is primary to the finding', async () => {
+    // Arrange: Exfiltration:S3/MaliciousIPCaller is about exfiltration (its threat purpose).
+    const matcher = createMatcher([
+      buildPlaybook('web-exfiltration', { techniques: ['T1567'], tactics: ['TA0010'] }),
+    ]);
+
+    // Act
+    const [explanation] = await matcher.explain(s3Exfiltration());
+
+    // Assert
+    expect(explanation?.criteria).toEqual([
+      {
+        criterion: 'techniques',
+        detail:
+          'T1567 matched T1567 (primary), T1567 matched T1567.001 (primary), T1567 matched T1567.002 (primary), ' +
+          'T1567 matched T1567.003 (primary), T1567 matched T1567.004 (primary)',
+      },
+      { criterion: 'tactics', detail: 'TA0010 Exfiltration (primary)' },
+    ]);
+  });
+
+  it('says a technique matched as related when the playbook takes related techniques', async () => {
+    // Arrange
+    const matcher = createMatcher([
+      buildPlaybook('cloud-logs', {
+        techniques: ['T1562.008'],
+        tactics: ['TA0005'],
+        relatedTechniques: true,
+      }),
+    ]);
+
+    // Act
+    const [explanation] = await matcher.explain(s3Exfiltration());
+
+    // Assert
+    expect(explanation?.matched).toBe(true);
+    expect(explanation?.criteria).toEqual([
+      { criterion: 'techniques', detail: 'T1562.008 matched T1562.008 (related)' },
+      { criterion: 'tactics', detail: 'TA0005 Defense Evasion (related)' },
+    ]);
+  });
+
+  it('names the related technique and tactic that would match with relatedTechniques: true', async () => {
+    // Arrange
+    const matcher = createMatcher([
+      buildPlaybook('cloud-logs', { techniques: ['T1562.008'] }),
+      buildPlaybook('evasion', { tactics: ['Defense Evasion'] }),
+    ]);
+
+    // Act
+    const explanations = await matcher.explain(s3Exfiltration());
+
+    // Assert
+    expect(explanations.map((explanation) => explanation.failed)).toEqual([
+      {
+        criterion: 'techniques',
+        reason:
+          'primary techniques T1020, T1567, T1567.001, T1567.002, T1567.003, T1567.004 match none of T1562.008; ' +
+          'related T1562.008 would match with relatedTechniques: true',
+      },
+      {
+        criterion: 'tactics',
+        reason:
+          'primary tactics TA0010 (Exfiltration) are none of TA0005 (Defense Evasion); ' +
+          'related TA0005 (Defense Evasion) would match with relatedTechniques: true',
+      },
+    ]);
   });
 });

@@ -7,6 +7,7 @@ import {
 import type { Finding } from '../../src/finding.js';
 import { createMatcher, type MatcherOptions } from '../../src/match/index.js';
 import type { Criteria, Playbook } from '../../src/playbook.js';
+import { parsePlaybooks } from '../../src/playbooks/index.js';
 import { sampleFinding, technique, withResourceTags } from '../helpers/finding.js';
 import { buildPlaybook } from '../helpers/playbook.js';
 
@@ -129,7 +130,8 @@ describe('createMatcher: criteria', () => {
       },
       {
         criterion: 'techniques',
-        detail: 'T1078 matched T1078, T1078 matched T1078.001, T1078 matched T1078.004',
+        detail:
+          'T1078 matched T1078 (primary), T1078 matched T1078.001 (primary), T1078 matched T1078.004 (primary)',
       },
     ]);
   });
@@ -198,14 +200,110 @@ describe('createMatcher: ATT&CK techniques and tactics', () => {
   });
 
   it.each<[string, string[], boolean]>([
-    ['by id', ['TA0006'], true],
-    ['by name', ['Credential Access'], true],
-    ['by name in another spelling', ['credential-access'], true],
+    ['by id', ['TA0001'], true],
+    ['by name', ['Initial Access'], true],
+    ['by name in another spelling', ['initial-access'], true],
     ['by any listed tactic', ['Exfiltration', 'TA0001'], true],
     ['not by a tactic the finding lacks', ['Exfiltration'], false],
+    // Sample 39's Credential Access comes only from T1552.005, which CTID relates to the type.
+    ['not by a tactic only a related technique brings', ['Credential Access'], false],
   ])('matches a tactic %s', async (_name, tactics, expected) => {
     // Act / Assert
     expect(await matches({ tactics }, exfiltration())).toBe(expected);
+  });
+
+  it('matches a tactic a related technique brings when the block says relatedTechniques: true', async () => {
+    // Act / Assert
+    expect(await matches({ tactics: ['Credential Access'], relatedTechniques: true }, exfiltration())).toBe(
+      true,
+    );
+  });
+});
+
+describe('createMatcher: primary and related techniques (issue 14)', () => {
+  // Exfiltration:S3/MaliciousIPCaller (sample 43): CTID maps it to 13 techniques; its threat purpose
+  // makes the Exfiltration ones (T1020, T1567 and sub-techniques) primary, T1562.008 only related.
+  it.each<[string, Criteria, () => Finding, boolean]>([
+    ['a technique related to the type does not match', { techniques: ['T1562.008'] }, s3Exfiltration, false],
+    [
+      'a related technique matches with relatedTechniques: true',
+      { techniques: ['T1562.008'], relatedTechniques: true },
+      s3Exfiltration,
+      true,
+    ],
+    [
+      'relatedTechniques: false is the default, said out loud',
+      { techniques: ['T1562.008'], relatedTechniques: false },
+      s3Exfiltration,
+      false,
+    ],
+    ['a primary technique matches by default', { techniques: ['T1567.002'] }, s3Exfiltration, true],
+    ['a parent of primary sub-techniques matches', { techniques: ['T1567'] }, s3Exfiltration, true],
+    [
+      'a parent of related sub-techniques alone does not match',
+      { techniques: ['T1562'] },
+      s3Exfiltration,
+      false,
+    ],
+    [
+      'the technique matches the type it is primary to',
+      { techniques: ['T1562.008'] },
+      () => sampleFinding('cloudTrailLoggingDisabled'),
+      true,
+    ],
+    [
+      'a tactic only related techniques bring does not match',
+      { tactics: ['Defense Evasion'] },
+      s3Exfiltration,
+      false,
+    ],
+    ["the threat purpose's tactic matches", { tactics: ['Exfiltration'] }, s3Exfiltration, true],
+  ])('%s', async (_name, criteria, finding, expected) => {
+    // Act / Assert
+    expect(await matches(criteria, finding())).toBe(expected);
+  });
+
+  it('reads relatedTechniques from a YAML playbook', async () => {
+    // Arrange
+    const yaml = (related: string) =>
+      `name: cloud-logs\nmatch:\n  techniques: [T1562.008]\n${related}actions:\n  - action: notify\n`;
+    const [primaryOnly] = parsePlaybooks(yaml(''), 'cloud-logs.yaml');
+    const [widened] = parsePlaybooks(yaml('  relatedTechniques: true\n'), 'cloud-logs.yaml');
+
+    // Act / Assert
+    expect(widened?.match.relatedTechniques).toBe(true);
+    expect(await matchNames(s3Exfiltration(), [primaryOnly!])).toEqual([]);
+    expect(await matchNames(s3Exfiltration(), [widened!])).toEqual(['cloud-logs']);
+  });
+
+  it('refuses a relatedTechniques that is not a boolean, at load', () => {
+    // Act / Assert
+    expect(() =>
+      parsePlaybooks(
+        'name: cloud-logs\nmatch:\n  techniques: [T1562.008]\n  relatedTechniques: yes please\nactions:\n  - action: notify\n',
+        'cloud-logs.yaml',
+      ),
+    ).toThrow(
+      expect.objectContaining({
+        issues: [expect.objectContaining({ pointer: '/match/relatedTechniques', line: 4 })],
+      }),
+    );
+  });
+
+  it('excludes on primary techniques only, unless the exclude entry says relatedTechniques: true', async () => {
+    // Arrange
+    const playbook = (relatedTechniques: boolean) =>
+      buildPlaybook(
+        relatedTechniques ? 'excluding-related' : 'excluding-primary',
+        { types: ['Exfiltration:S3/*'] },
+        { exclude: [{ techniques: ['T1530'], relatedTechniques }] },
+      );
+
+    // Act
+    const names = await matchNames(s3Exfiltration(), [playbook(false), playbook(true)]);
+
+    // Assert: T1530 Data from Cloud Storage Object is related to the type.
+    expect(names).toEqual(['excluding-primary']);
   });
 });
 
@@ -607,6 +705,23 @@ describe('createMatcher: validation', () => {
     );
     expect(issues.every((issue) => issue.file === 'rules/contain.yaml' && issue.line === 3)).toBe(true);
     expect((thrown as PlaybookValidationError).code).toBe('PLAYBOOK_INVALID');
+  });
+
+  it.each<[string, Criteria, Partial<Playbook>, string]>([
+    ['in match', { types: ['Exfiltration:S3/*'], relatedTechniques: true }, {}, '/match/relatedTechniques'],
+    [
+      'as the only key of an exclude entry, which would exclude every finding',
+      { types: ['Exfiltration:S3/*'] },
+      { exclude: [{ relatedTechniques: true }] },
+      '/exclude/0/relatedTechniques',
+    ],
+  ])('refuses relatedTechniques without techniques or tactics %s', (_name, match, overrides, pointer) => {
+    // Act / Assert
+    expect(() => createMatcher([buildPlaybook('widened', match, overrides)])).toThrow(
+      expect.objectContaining({
+        issues: [expect.objectContaining({ pointer, message: 'applies only with techniques or tactics' })],
+      }),
+    );
   });
 
   it('validates disabled playbooks too', () => {

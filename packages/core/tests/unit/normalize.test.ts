@@ -132,7 +132,7 @@ describe('finding type parts', () => {
       detectionMechanism: 'Heuristic',
     });
     expect(finding.techniques).toEqual([]);
-    expect(finding.tactics).toEqual([{ id: 'TA0040', name: 'Impact' }]);
+    expect(finding.tactics).toEqual([{ id: 'TA0040', name: 'Impact', relation: 'primary' }]);
     expect(kinds(finding)).toEqual(['instance']);
   });
 });
@@ -651,11 +651,64 @@ describe('ATT&CK', () => {
     ]);
   });
 
+  it('marks each technique and tactic primary or related to the type', () => {
+    // 39: InstanceCredentialExfiltration.OutsideAWS is about Valid Accounts; CTID also relates
+    // T1552.005 Cloud Instance Metadata API, which alone brings Credential Access.
+    const finding = normalizeFinding(elastic('39'));
+
+    expect(finding.techniques.map(({ id, relation }) => `${id} ${relation}`)).toEqual([
+      'T1078 primary',
+      'T1078.001 primary',
+      'T1078.004 primary',
+      'T1552.005 related',
+    ]);
+    expect(finding.tactics.map(({ id, relation }) => `${id} ${relation}`)).toEqual([
+      'TA0001 primary',
+      'TA0003 primary',
+      'TA0004 primary',
+      'TA0005 primary',
+      'TA0006 related',
+    ]);
+  });
+
+  it("keeps the threat purpose's tactic primary, and T1562.008 related, for S3 exfiltration (issue 14)", () => {
+    const finding = normalizeFinding(elastic('43'));
+
+    expect(finding.type.name).toBe('Exfiltration:S3/MaliciousIPCaller');
+    expect(finding.techniques.find((technique) => technique.id === 'T1562.008')?.relation).toBe('related');
+    expect(finding.techniques.find((technique) => technique.id === 'T1567')?.relation).toBe('primary');
+    expect(
+      finding.tactics.filter((tactic) => tactic.relation === 'primary').map((tactic) => tactic.name),
+    ).toEqual(['Exfiltration']);
+  });
+
+  it('makes a technique CTID only relates to the type primary when an attack-sequence indicator names it', () => {
+    const raw = elastic('43');
+    const finding = normalizeFinding({
+      ...raw,
+      service: {
+        ...(raw.service as object),
+        detection: {
+          sequence: {
+            uid: 'sequence-1',
+            sequenceIndicators: [{ key: 'ATTACK_TECHNIQUE', values: ['T1530 - Data from Cloud Storage'] }],
+          },
+        },
+      },
+    });
+
+    expect(finding.techniques.find((technique) => technique.id === 'T1530')).toMatchObject({
+      source: 'ctid',
+      relation: 'primary',
+    });
+    expect(finding.tactics.find((tactic) => tactic.name === 'Collection')?.relation).toBe('primary');
+  });
+
   it('gives a type CTID does not map only the tactic of its threat purpose', () => {
     const finding = normalizeFinding(elastic('20'));
 
     expect(finding.techniques).toEqual([]);
-    expect(finding.tactics).toEqual([{ id: 'TA0006', name: 'Credential Access' }]);
+    expect(finding.tactics).toEqual([{ id: 'TA0006', name: 'Credential Access', relation: 'primary' }]);
   });
 
   it('adds the techniques and tactics that attack-sequence indicators name', () => {
@@ -701,14 +754,23 @@ describe('ATT&CK', () => {
     expect(finding.techniques).toEqual([
       expect.objectContaining({ id: 'T1649', source: 'ctid' }),
       expect.objectContaining({ id: 'T1078.004', name: 'Cloud Accounts', source: 'indicator' }),
-      { id: 'T1087.004', name: 'Account Discovery: Cloud Account', tactics: [], source: 'indicator' },
+      {
+        id: 'T1087.004',
+        name: 'Account Discovery: Cloud Account',
+        tactics: [],
+        source: 'indicator',
+        relation: 'primary',
+      },
       {
         id: 'T1485',
         name: 'Data Destruction',
         tactics: [{ id: 'TA0040', name: 'Impact' }],
         source: 'indicator',
+        relation: 'primary',
       },
     ]);
+    expect(finding.techniques.every((technique) => technique.relation === 'primary')).toBe(true);
+    expect(finding.tactics.every((tactic) => tactic.relation === 'primary')).toBe(true);
     expect(finding.tactics.map((tactic) => tactic.name)).toEqual([
       'Initial Access',
       'Persistence',
