@@ -1,5 +1,6 @@
 export { AwsFault, FakeAwsError } from './errors.js';
 export type { FakeService, FaultKind, FaultRule } from './faults.js';
+export { roundsOf } from './rounds.js';
 export { holdFindings, SCENARIO, scenarioSeed } from './scenario.js';
 export {
   FAKE_CREDENTIALS,

@@ -48,6 +48,10 @@ export interface RecordedCall {
   requestId: string;
   /** ISO 8601 arrival time. */
   at: string;
+  /** Arrival, in milliseconds since the epoch with sub-millisecond precision (comparable across processes). */
+  receivedMs: number;
+  /** When the answer was sent, as `receivedMs`; absent while pending and for a call held by a `timeout` fault. */
+  answeredMs?: number;
   /** The error code sent, when the call failed. */
   errorCode?: string;
   /** The access key id in the request's SigV4 credential scope (tells base from assumed-role calls apart). */
@@ -613,6 +617,8 @@ const matchesFilter = (filter: LatencyFilter, target: CallTarget): boolean =>
   (filter.service === undefined || filter.service === target.service) &&
   (filter.operation === undefined || filter.operation === target.operation);
 
+const epochMs = (): number => performance.timeOrigin + performance.now();
+
 /** Starts the fake on an ephemeral 127.0.0.1 port. */
 export const startFakeAws = async (options: StartFakeAwsOptions = {}): Promise<FakeAws> => {
   const state = createState(options.seed ?? { accountId: '111122223333' });
@@ -633,6 +639,7 @@ export const startFakeAws = async (options: StartFakeAwsOptions = {}): Promise<F
 
   const send = (response: ServerResponse, reply: HttpReply, record: RecordedCall): void => {
     record.status = reply.status;
+    record.answeredMs = epochMs();
     if (reply.errorCode !== undefined) record.errorCode = reply.errorCode;
     response.writeHead(reply.status, reply.headers);
     response.end(reply.body);
@@ -658,6 +665,7 @@ export const startFakeAws = async (options: StartFakeAwsOptions = {}): Promise<F
       status: 0,
       requestId: route.requestId,
       at: new Date().toISOString(),
+      receivedMs: epochMs(),
       ...(accessKeyId === undefined ? {} : { accessKeyId }),
     };
     calls.push(record);

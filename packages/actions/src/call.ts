@@ -24,6 +24,17 @@ export const awsCall = (service: string, operation: string, input: object, mutat
 export interface SdkCall<O = unknown> {
   call: AwsCall;
   send: () => Promise<O>;
+  /**
+   * Where the call goes and exactly what it asks (`call.input` may show less). A read that says so may
+   * be answered from the response's read memo; a mutation that says so clears the reads it may have
+   * changed (see read-memo.ts).
+   */
+  address?: CallAddress;
+}
+
+export interface CallAddress {
+  scope: AwsScope;
+  input: object;
 }
 
 /**
@@ -153,6 +164,7 @@ const sdkCall =
     const { commands } = options;
     return {
       call: awsCall(SERVICE_NAMES[service], operation, options.shown ?? (input as object), mutating),
+      address: { scope, input: input as object },
       // The client and the command's module are made and loaded when the call is sent, not before:
       // a plan refused up front, or made offline, creates neither.
       send: async () => {

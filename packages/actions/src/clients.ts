@@ -114,6 +114,12 @@ export interface AwsServicesOptions {
   protection?: PrincipalProtection;
   /** Replacement client classes (tests); the real ones are imported on first use otherwise. */
   clientClasses?: Partial<AwsClientClasses>;
+  /**
+   * Who the default credentials are, when the caller already asked STS (the Lambda does at
+   * initialisation): `callerIdentity` answers with it for every scope `credentialsFor` gives no
+   * credentials of its own, instead of asking again.
+   */
+  identity?: { account: string; arn: string };
 }
 
 type ServiceName = keyof AwsClientClasses;
@@ -191,6 +197,9 @@ export const createAwsServices = (options: AwsServicesOptions = {}): AwsServices
   };
 
   const callerIdentity = (scope: AwsScope): Promise<{ account?: string; arn?: string } | undefined> => {
+    if (options.identity !== undefined && credentialsOf(scope) === undefined) {
+      return Promise.resolve({ ...options.identity });
+    }
     const key = scopeKey(scope);
     let pending = identities.get(key);
     if (!pending) {

@@ -339,20 +339,29 @@ const readTags = async (ctx: Context, session: Session, principal: Principal): P
 // The check
 // ---------------------------------------------------------------------------------------------
 
+/** The first of these that failed, in the order given, so the error reported does not depend on timing. */
+const inOrder = <T extends readonly unknown[]>(
+  settled: {
+    [K in keyof T]: PromiseSettledResult<T[K]>;
+  },
+): T => {
+  for (const outcome of settled as readonly PromiseSettledResult<unknown>[]) {
+    if (outcome.status === 'rejected') throw outcome.reason;
+  }
+  return (settled as readonly PromiseFulfilledResult<unknown>[]).map(
+    (outcome) => outcome.value,
+  ) as unknown as T;
+};
+
 /**
- * Decides whether the action may change the IAM role or user `name` (in the target's account).
- * `name` may come from the finding: it must be a valid IAM name, and from then on the spelling IAM
- * returns is used. Reads, in order: GetRole / GetUser, Riposte's own identity (cached by the
- * services), ListRoleTags / ListUserTags. Rules that need no read are applied before any read.
+ * Why `name` may not be changed whatever AWS says (an invalid name, a built-in, own, member or
+ * configured principal), checked before any read; `undefined` when the reads must decide.
  */
-export const checkPrincipal = async (
+export const refusedUnread = (
   ctx: Context,
-  session: Session,
   kind: PrincipalKind,
   name: string,
-): Promise<ProtectionCheck> => {
-  const executing = session instanceof ExecSession;
-  const protection = ctx.services.protection ?? { ownRoleArns: [], extra: [] };
+): Extract<ProtectionCheck, { status: 'refused' }> | undefined => {
   const invalid = invalidPrincipalName(kind, name);
   if (invalid !== undefined) {
     const reason = `refused: ${invalid}; not changed`;
@@ -362,13 +371,47 @@ export const checkPrincipal = async (
       error: new ActionExecutionError('REFUSED', reason, { details: { reason } }),
     };
   }
-  let principal: Principal = { kind, name };
-  const early = configuredRule(ctx, protection, principal);
-  if (early !== undefined) return protectedBy(principal, early);
+  const principal: Principal = { kind, name };
+  const rule = configuredRule(ctx, protection(ctx), principal);
+  return rule === undefined ? undefined : protectedBy(principal, rule);
+};
 
-  const described = await guardedRead(session, principal, kind === 'role' ? 'GetRole' : 'GetUser', () =>
-    describe(ctx, session, principal),
+const protection = (ctx: Context): PrincipalProtection =>
+  ctx.services.protection ?? { ownRoleArns: [], extra: [] };
+
+/**
+ * Decides whether the action may change the IAM role or user `name` (in the target's account).
+ * `name` may come from the finding: it must be a valid IAM name, and from then on the spelling IAM
+ * returns is used. Rules that need no read are applied before any read; then GetRole / GetUser,
+ * Riposte's own identity (cached by the services) and ListRoleTags / ListUserTags are asked at once,
+ * as none needs another's answer (IAM names ignore case, so the tags are read by the name as given),
+ * and their verdicts are applied in that order.
+ */
+export const checkPrincipal = async (
+  ctx: Context,
+  session: Session,
+  kind: PrincipalKind,
+  name: string,
+): Promise<ProtectionCheck> => {
+  const executing = session instanceof ExecSession;
+  const unread = refusedUnread(ctx, kind, name);
+  if (unread !== undefined) return unread;
+  let principal: Principal = { kind, name };
+
+  const [described, identity, tags] = inOrder<
+    [Read<Described> | Refused, Awaited<ReturnType<AwsServices['callerIdentity']>>, Read<Tag[]> | Refused]
+  >(
+    await Promise.allSettled([
+      guardedRead(session, principal, kind === 'role' ? 'GetRole' : 'GetUser', () =>
+        describe(ctx, session, principal),
+      ),
+      ctx.services.callerIdentity(scopeOf(ctx.target)),
+      guardedRead(session, principal, kind === 'role' ? 'ListRoleTags' : 'ListUserTags', () =>
+        readTags(ctx, session, principal),
+      ),
+    ]),
   );
+
   if (isRefused(described)) return described;
   if (described.status === 'absent')
     return { status: 'absent', reason: `IAM ${kind} ${name} no longer exists` };
@@ -380,38 +423,23 @@ export const checkPrincipal = async (
       ...(output.path === undefined ? {} : { path: output.path }),
       ...(output.arn === undefined ? {} : { arn: output.arn }),
     };
-    const rule = configuredRule(ctx, protection, principal);
+    const rule = configuredRule(ctx, protection(ctx), principal);
     if (rule !== undefined) return protectedBy(principal, rule);
   }
 
-  // Planning without credentials does not ask STS (the identity would be unknown anyway, and the
-  // SDK's credential chain can take seconds to give up); execute always asks.
-  if (executing || described.status === 'found') {
-    const identity = await ctx.services.callerIdentity(scopeOf(ctx.target));
-    const own = principalOfArn(identity?.arn);
-    if (identity?.arn === undefined) {
-      // `callerIdentity` keeps no cause, so whether trying again may help is unknown: not retryable.
-      if (executing) {
-        return unverified(
-          principal,
-          'the identity Riposte runs as (sts:GetCallerIdentity) could not be read',
-          {
-            retryable: false,
-          },
-        );
-      }
-    } else if (
-      own?.kind === kind &&
-      own.accountId === ctx.target.accountId &&
-      same(own.name, principal.name)
-    ) {
-      return protectedBy(principal, `own ${kind}: Riposte runs as it`);
+  // A plan made without credentials does not know the identity either, and execute asks again.
+  const own = principalOfArn(identity?.arn);
+  if (identity?.arn === undefined) {
+    // `callerIdentity` keeps no cause, so whether trying again may help is unknown: not retryable.
+    if (executing) {
+      return unverified(principal, 'the identity Riposte runs as (sts:GetCallerIdentity) could not be read', {
+        retryable: false,
+      });
     }
+  } else if (own?.kind === kind && own.accountId === ctx.target.accountId && same(own.name, principal.name)) {
+    return protectedBy(principal, `own ${kind}: Riposte runs as it`);
   }
 
-  const tags = await guardedRead(session, principal, kind === 'role' ? 'ListRoleTags' : 'ListUserTags', () =>
-    readTags(ctx, session, principal),
-  );
   if (isRefused(tags)) return tags;
   if (tags.status === 'absent')
     return { status: 'absent', reason: `IAM ${kind} ${principal.name} no longer exists` };

@@ -9,9 +9,10 @@ import type {
   UndoState,
 } from '@riposte/core';
 import { errorName, isCredentialsError, toExecutionError } from './aws-errors.js';
-import { type Mutation, type SdkCall, sendCall } from './call.js';
+import { type CallResult, type Mutation, type SdkCall, sendCall } from './call.js';
 import type { AwsScope } from './clients.js';
 import { ActionExecutionError } from './error-codes.js';
+import type { ReadMemo } from './read-memo.js';
 
 /**
  * What a read found. `absent` is an expected "nothing there" error (NoSuchEntity, NoSuchTagSet...);
@@ -34,7 +35,9 @@ export interface ReadSpec<O> {
 
 /**
  * The read side shared by plan and execute, so execute re-checks state with exactly the reads
- * planning made.
+ * planning made. Within a response the reads go through its read memo (read-memo.ts): a read the
+ * response already made, and nothing has changed since, is not sent again. Reads may run
+ * concurrently; lookups and calls are listed in the order the reads were asked for.
  */
 export interface Session {
   /** Sends a read-only call (built by `read(ctx, ...)`) and reports it as `spec` says. */
@@ -53,19 +56,54 @@ const isAbsent = <O>(spec: ReadSpec<O>, error: unknown): string | undefined => {
   return name !== undefined && spec.absent?.codes.includes(name) ? name : undefined;
 };
 
+/** Sends a read, or takes its answer from the memo; an answer or a "nothing there" may be kept. */
+const answerOf = <O>(
+  memo: ReadMemo | undefined,
+  request: SdkCall<O>,
+  spec: ReadSpec<O>,
+): Promise<{ result: CallResult<O>; reused: boolean }> => {
+  const send = () => sendCall(request.call, request.send);
+  if (memo === undefined) return send().then((result) => ({ result, reused: false }));
+  return memo.read(request, send, (result) => result.ok || isAbsent(spec, result.error) !== undefined);
+};
+
+/** A list filled in the order its places were taken, whatever order they are filled in. */
+class Ordered<T> {
+  private readonly slots: (T | undefined)[] = [];
+
+  /** Takes the next place; the returned function fills it. */
+  take(): (item: T) => void {
+    const index = this.slots.push(undefined) - 1;
+    return (item) => {
+      this.slots[index] = item;
+    };
+  }
+
+  get items(): T[] {
+    return this.slots.filter((item): item is T => item !== undefined);
+  }
+}
+
 /**
  * Planning reads. Without credentials the first read is recorded as `unavailable`, and every later
  * read of the step is too, without being sent: `riposte plan` works offline, and a read that needs an
  * earlier answer is never sent with a placeholder in it.
  */
 export class PlanSession implements Session {
-  readonly lookups: Lookup[] = [];
+  private readonly listed = new Ordered<Lookup>();
   private offline = false;
+
+  constructor(private readonly memo?: ReadMemo) {}
+
+  get lookups(): Lookup[] {
+    return this.listed.items;
+  }
 
   async read<O>(request: SdkCall<O>, spec: ReadSpec<O>): Promise<Read<O>> {
     const { call } = request;
+    const list = this.listed.take();
     const wouldLookUp = (): Read<O> => {
-      this.lookups.push({
+      list({
         call,
         status: 'unavailable',
         summary: `would look up ${call.operation} ${spec.key}`,
@@ -73,19 +111,19 @@ export class PlanSession implements Session {
       return { status: 'unknown' };
     };
     if (this.offline) return wouldLookUp();
-    const result = await sendCall(call, request.send);
+    const { result } = await answerOf(this.memo, request, spec);
     const { requestId, errorCode } = result.record;
     const ids = {
       ...(requestId === undefined ? {} : { requestId }),
       ...(errorCode === undefined ? {} : { errorCode }),
     };
     if (result.ok) {
-      this.lookups.push({ call, status: 'done', summary: spec.found(result.output), ...ids });
+      list({ call, status: 'done', summary: spec.found(result.output), ...ids });
       return { status: 'found', output: result.output };
     }
     const absent = isAbsent(spec, result.error);
     if (absent !== undefined) {
-      this.lookups.push({ call, status: 'done', summary: spec.absent?.summary ?? absent, ...ids });
+      list({ call, status: 'done', summary: spec.absent?.summary ?? absent, ...ids });
       return { status: 'absent', code: absent };
     }
     if (isCredentialsError(result.error)) {
@@ -93,21 +131,32 @@ export class PlanSession implements Session {
       return wouldLookUp();
     }
     const error = toExecutionError(result.error, call);
-    this.lookups.push({ call, status: 'failed', summary: error.message, ...ids });
+    list({ call, status: 'failed', summary: error.message, ...ids });
     throw new StepFailure(error);
   }
 }
 
-/** Execution: every read and every mutation is recorded; the first failure ends the step. */
+/**
+ * Execution: every call the step sends is recorded (a read the memo answered was sent by planning or
+ * another step, and is listed there); the first failure ends the step.
+ */
 export class ExecSession implements Session {
-  readonly calls: CallRecord[] = [];
+  private readonly sent = new Ordered<CallRecord>();
   private recorded: UndoState | undefined;
 
-  constructor(private readonly mode: EngineMode) {}
+  constructor(
+    private readonly mode: EngineMode,
+    private readonly memo?: ReadMemo,
+  ) {}
+
+  get calls(): CallRecord[] {
+    return this.sent.items;
+  }
 
   async read<O>(request: SdkCall<O>, spec: ReadSpec<O>): Promise<Read<O>> {
-    const result = await sendCall(request.call, request.send);
-    this.calls.push(result.record);
+    const record = this.sent.take();
+    const { result, reused } = await answerOf(this.memo, request, spec);
+    if (!reused) record(result.record);
     if (result.ok) return { status: 'found', output: result.output };
     const absent = isAbsent(spec, result.error);
     if (absent !== undefined) return { status: 'absent', code: absent };
@@ -137,8 +186,11 @@ export class ExecSession implements Session {
         ),
       };
     }
+    const record = this.sent.take();
+    this.memo?.forget(mutation);
     const result = await sendCall(call, mutation.send);
-    this.calls.push(result.record);
+    this.memo?.forget(mutation, result.record);
+    record(result.record);
     return result.ok ? result : { ok: false, error: toExecutionError(result.error, call) };
   }
 
@@ -179,8 +231,9 @@ export type ExecuteDecision = {
 /** Runs a plan body; a failed lookup becomes a `failed` plan that still lists its lookups. */
 export const planAction = async (
   body: (session: PlanSession) => Promise<PlanDecision>,
+  memo?: ReadMemo,
 ): Promise<ActionPlan> => {
-  const session = new PlanSession();
+  const session = new PlanSession(memo);
   try {
     const decision = await body(session);
     return { ...decision, lookups: session.lookups };
@@ -196,8 +249,9 @@ const undoOf = (session: ExecSession): { undo?: UndoState } =>
 export const executeAction = async (
   mode: EngineMode,
   body: (session: ExecSession) => Promise<ExecuteDecision>,
+  memo?: ReadMemo,
 ): Promise<ActionOutcome> => {
-  const session = new ExecSession(mode);
+  const session = new ExecSession(mode, memo);
   try {
     const decision = await body(session);
     return { ...decision, calls: session.calls, ...undoOf(session) };

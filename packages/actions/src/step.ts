@@ -8,6 +8,7 @@ import type {
 } from '@riposte/core';
 import type { Mutation } from './call.js';
 import type { AwsServices } from './clients.js';
+import { readMemoOf } from './read-memo.js';
 import { executeAction, planAction, type Session } from './session.js';
 import { refusal } from './targets.js';
 
@@ -63,7 +64,7 @@ export const planWith =
         return { status: inspection.status, reason: inspection.reason, calls: [] };
       }
       return { status: 'planned', calls: step.mutations(ctx, inspection.state).map((item) => item.call) };
-    });
+    }, readMemoOf(ctx));
 
 /**
  * `execute()` of a single-shot action: inspects again, fails on a refusal, skips a no-op, else sends
@@ -72,19 +73,23 @@ export const planWith =
 export const executeWith =
   <P, T, O>(step: Step<P, T, O>) =>
   (ctx: Context<P>): Promise<ActionOutcome> =>
-    executeAction(ctx.mode, async (session) => {
-      const inspection = await step.inspect(ctx, session);
-      if (inspection.status === 'refused') return session.fail(inspection.error);
-      if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
-      const { state } = inspection;
-      if (step.undo !== undefined) session.recordUndo(step.undo(ctx, state));
-      const results: O[] = [];
-      for (const item of step.mutations(ctx, state)) results.push(await session.mutate(item));
-      return {
-        status: 'applied',
-        ...(step.outputs === undefined ? {} : { outputs: step.outputs(ctx, state, results) }),
-      };
-    });
+    executeAction(
+      ctx.mode,
+      async (session) => {
+        const inspection = await step.inspect(ctx, session);
+        if (inspection.status === 'refused') return session.fail(inspection.error);
+        if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
+        const { state } = inspection;
+        if (step.undo !== undefined) session.recordUndo(step.undo(ctx, state));
+        const results: O[] = [];
+        for (const item of step.mutations(ctx, state)) results.push(await session.mutate(item));
+        return {
+          status: 'applied',
+          ...(step.outputs === undefined ? {} : { outputs: step.outputs(ctx, state, results) }),
+        };
+      },
+      readMemoOf(ctx),
+    );
 
 type InverseOf<U> = InverseContext<U, AwsServices>;
 

@@ -150,6 +150,20 @@ export const defineInverse = <U, S = unknown>(inverse: ActionInverse<U, S>): Act
 
 export type EngineMode = 'dry-run' | 'enforce';
 
+/**
+ * What the steps of one response share, from planning to the end of execution: the engine makes one
+ * per plan and hands it to every step's `plan` and `execute`. It is never part of a plan or report.
+ */
+export interface ResponseState {
+  /** Values actions keep for the rest of the response (the AWS read memo of `@riposte/actions`), by their own key. */
+  readonly values: Map<unknown, unknown>;
+  /**
+   * Every mutating call the finished steps reported, in the order the steps finished: an action that
+   * keeps reads learns from it what another step (a custom action's raw SDK call too) may have changed.
+   */
+  readonly mutations: readonly CallRecord[];
+}
+
 /** What every action call gets. `S` is the service bag the engine was built with (AWS clients). */
 export interface ActionContext<P = Record<string, unknown>, S = unknown> {
   finding: Finding;
@@ -165,6 +179,8 @@ export interface ActionContext<P = Record<string, unknown>, S = unknown> {
   previous: ReadonlyMap<string, StepSummary>;
   /** The playbook's blast-radius limits: an action that reaches beyond its target counts against them. */
   limits: { maxTargets: number };
+  /** Shared by every step of the response; absent when an action is called on its own (tests, tools). */
+  shared?: ResponseState;
 }
 
 export interface StepSummary {

@@ -16,6 +16,7 @@ import {
 import { type CallContext, type Mutation, mutation, read } from '../call.js';
 import type { AwsScope, AwsServices } from '../clients.js';
 import { readTargetInstance } from '../instance-read.js';
+import { readMemoOf } from '../read-memo.js';
 import { placeholder, planAction, type Session } from '../session.js';
 import { executeWith, type Inspection, inverseWith, noOp, planned, refused } from '../step.js';
 import { instanceTargets, invalidEc2Id, resolved, shown, targetOf } from '../targets.js';
@@ -509,7 +510,7 @@ const plan = (ctx: Context): Promise<ActionPlan> =>
       ...(state.refused.length > 0 ? { reason: `not blocked: ${refusedText(state.refused)}` } : {}),
       calls: mutations(ctx, state).map((item) => item.call),
     };
-  });
+  }, readMemoOf(ctx));
 
 // ---------------------------------------------------------------------------------------------
 // Grants

@@ -11,6 +11,7 @@ import {
 } from '@riposte/core';
 import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
+import { readMemoOf } from '../read-memo.js';
 import { type ExecSession, executeAction, placeholder, type Session } from '../session.js';
 import { type Inspection, inverseWith, noOp, planned, planWith, type Refusal, refused } from '../step.js';
 import { invalidId, refusal, resolved, shown, targetOf } from '../targets.js';
@@ -444,24 +445,28 @@ export const isolateRdsInstance = defineAction<IsolateRdsInstanceParams, AwsServ
   plan: planWith({ inspect, mutations }),
 
   execute: (ctx) =>
-    executeAction(ctx.mode, async (session) => {
-      const inspection = await inspect(ctx, session);
-      if (inspection.status === 'refused') return session.fail(inspection.error);
-      if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
-      const { db, group } = inspection.state;
-      const groupId = group.kind === 'use' ? group.groupId : await createEmptyGroup(ctx, session, db.vpcId);
-      session.recordUndo(undoOf(ctx, db, groupId));
-      await session.mutate(modify(ctx, groupId));
-      return {
-        status: 'applied',
-        outputs: {
-          quarantineGroupId: groupId,
-          createdQuarantineGroup: group.kind === 'create',
-          previousSecurityGroups: db.groupIds,
-          previousPubliclyAccessible: db.publiclyAccessible,
-        },
-      };
-    }),
+    executeAction(
+      ctx.mode,
+      async (session) => {
+        const inspection = await inspect(ctx, session);
+        if (inspection.status === 'refused') return session.fail(inspection.error);
+        if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
+        const { db, group } = inspection.state;
+        const groupId = group.kind === 'use' ? group.groupId : await createEmptyGroup(ctx, session, db.vpcId);
+        session.recordUndo(undoOf(ctx, db, groupId));
+        await session.mutate(modify(ctx, groupId));
+        return {
+          status: 'applied',
+          outputs: {
+            quarantineGroupId: groupId,
+            createdQuarantineGroup: group.kind === 'create',
+            previousSecurityGroups: db.groupIds,
+            previousPubliclyAccessible: db.publiclyAccessible,
+          },
+        };
+      },
+      readMemoOf(ctx),
+    ),
 
   undo,
 });

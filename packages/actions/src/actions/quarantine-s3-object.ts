@@ -9,6 +9,7 @@ import {
 } from '@riposte/core';
 import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
+import { readMemoOf } from '../read-memo.js';
 import {
   addressOf,
   IN_ACCOUNT,
@@ -645,32 +646,36 @@ export const quarantineS3Object = defineAction<QuarantineS3ObjectParams, AwsServ
 
   // Not single-shot: the copy is verified (HeadObject) before the original is touched.
   execute: (ctx) =>
-    executeAction(ctx.mode, async (session) => {
-      const inspection = await inspect(ctx, session);
-      if (inspection.status === 'refused') return session.fail(inspection.error);
-      if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
-      const { state } = inspection;
-      session.recordUndo(undoOf(ctx, state));
-      if (!state.copied) {
-        await session.mutate(copyMutation(ctx, state));
-        const copy = await head(ctx, session, state.destination);
-        if (typeof copy !== 'object' || state.source === undefined || !sameContent(copy, state.source)) {
-          return session.fail(
-            refused(
-              `the copy s3://${state.destination.bucket}/${state.destination.key} does not match the original (size or ETag), so the original is left as it is`,
-            ).error,
-          );
+    executeAction(
+      ctx.mode,
+      async (session) => {
+        const inspection = await inspect(ctx, session);
+        if (inspection.status === 'refused') return session.fail(inspection.error);
+        if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
+        const { state } = inspection;
+        session.recordUndo(undoOf(ctx, state));
+        if (!state.copied) {
+          await session.mutate(copyMutation(ctx, state));
+          const copy = await head(ctx, session, state.destination);
+          if (typeof copy !== 'object' || state.source === undefined || !sameContent(copy, state.source)) {
+            return session.fail(
+              refused(
+                `the copy s3://${state.destination.bucket}/${state.destination.key} does not match the original (size or ETag), so the original is left as it is`,
+              ).error,
+            );
+          }
         }
-      }
-      for (const item of originalMutations(ctx, state)) await session.mutate(item);
-      return {
-        status: 'applied',
-        outputs: {
-          quarantineObject: `s3://${state.destination.bucket}/${state.destination.key}`,
-          original: modeOf(ctx.params),
-        },
-      };
-    }),
+        for (const item of originalMutations(ctx, state)) await session.mutate(item);
+        return {
+          status: 'applied',
+          outputs: {
+            quarantineObject: `s3://${state.destination.bucket}/${state.destination.key}`,
+            original: modeOf(ctx.params),
+          },
+        };
+      },
+      readMemoOf(ctx),
+    ),
 
   undo,
 });

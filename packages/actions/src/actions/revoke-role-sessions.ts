@@ -16,7 +16,7 @@ import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import { ActionExecutionError } from '../error-codes.js';
 import { decoded, deniesOnly, isRevocationDocument, sameDocument } from '../policy-document.js';
-import { checkPrincipal } from '../protection.js';
+import { checkPrincipal, refusedUnread } from '../protection.js';
 import { placeholder, type Read, type Session } from '../session.js';
 import {
   executeWith,
@@ -443,6 +443,7 @@ type Revocation =
   | { scope: 'instance'; roleName: string; instances: (InstanceSessions & { previous?: string })[] }
   | { scope: 'role'; roleName: string; previous?: string };
 
+/** Each instance's policy and the role-wide one are independent reads: they are asked at once. */
 const inspectInstances = async (
   ctx: Context,
   session: Session,
@@ -450,13 +451,21 @@ const inspectInstances = async (
   instances: InstanceSessions[],
 ): Promise<Inspection<Revocation>> => {
   const seen = lastUpdate(ctx.finding);
+  const reads = await Promise.all([
+    ...instances.map((instance) => {
+      const name = instancePolicyName(instance.id);
+      return readPolicy(ctx, session, roleName, name, (doc) =>
+        sinceText(instanceRevokedBefore(doc, instance.arn), name),
+      );
+    }),
+    readRoleWidePolicy(ctx, session, roleName),
+  ]);
+  const roleWide = reads.pop();
+  const documents = reads;
   const pending: (InstanceSessions & { previous?: string })[] = [];
   const done: string[] = [];
-  for (const instance of instances) {
-    const name = instancePolicyName(instance.id);
-    const document = await readPolicy(ctx, session, roleName, name, (doc) =>
-      sinceText(instanceRevokedBefore(doc, instance.arn), name),
-    );
+  for (const [index, instance] of instances.entries()) {
+    const document = documents[index];
     const before = instanceRevokedBefore(document, instance.arn);
     if (before !== undefined && !Number.isNaN(seen) && before >= seen) {
       done.push(`${instance.id} before ${new Date(before).toISOString()}`);
@@ -469,11 +478,7 @@ const inspectInstances = async (
       `sessions of ${roleName} issued to ${done.join(', ')} are already revoked, which covers the finding (updated ${new Date(seen).toISOString()})`,
     );
   }
-  const reason = nothingToDo(
-    ctx,
-    roleName,
-    roleRevokedBefore(await readRoleWidePolicy(ctx, session, roleName)),
-  );
+  const reason = nothingToDo(ctx, roleName, roleRevokedBefore(roleWide));
   if (reason) return noOp(reason);
   return planned({ scope: 'instance', roleName, instances: pending });
 };
@@ -503,25 +508,47 @@ const inspectRole = async (
   );
 };
 
-/** Resolves the role, refuses protected roles and bad identifiers, and checks what is already revoked. */
+/** Which sessions to revoke, from the role's policies as IAM holds them now. */
+const inspectRevocation = (
+  ctx: Context,
+  session: Session,
+  roleName: string,
+): Promise<Inspection<Revocation>> => {
+  const ids = ctx.params.scope === 'role' ? [] : credentialInstances(ctx);
+  if (ids.length === 0) return inspectRole(ctx, session, roleName);
+  const instances = instanceArns(ctx, ids);
+  if ('status' in instances) return Promise.resolve(instances);
+  return inspectInstances(ctx, session, roleName, instances);
+};
+
+/**
+ * Resolves the role, refuses protected roles and bad identifiers, and checks what is already revoked.
+ * The protection check and the policy reads do not depend on each other, so once no rule refuses the
+ * role unread they run at once; the policies count only when the role may be changed. They are read
+ * by the name as given (IAM names ignore case) and revoked by the name IAM spells.
+ */
 const inspect = async (ctx: Context, session: Session): Promise<Inspection<Revocation>> => {
   const role = await roleOf(ctx, session);
   if ('status' in role) return role;
   if ('reason' in role) return noOp(role.reason);
-  let { roleName } = role;
+  const { roleName } = role;
   // Offline, a role behind an instance profile is only a placeholder: execute resolves and checks it.
-  if (role.known) {
-    const protection = await checkPrincipal(ctx, session, 'role', roleName);
-    if (protection.status === 'refused') return protection;
-    if (protection.status === 'absent') return noOp(protection.reason);
-    roleName = protection.principal.name;
-  }
-
-  const ids = ctx.params.scope === 'role' ? [] : credentialInstances(ctx);
-  if (ids.length === 0) return inspectRole(ctx, session, roleName);
-  const instances = instanceArns(ctx, ids);
-  if ('status' in instances) return instances;
-  return inspectInstances(ctx, session, roleName, instances);
+  if (!role.known) return inspectRevocation(ctx, session, roleName);
+  const unread = refusedUnread(ctx, 'role', roleName);
+  if (unread !== undefined) return unread;
+  const [protection, revocation] = await Promise.allSettled([
+    checkPrincipal(ctx, session, 'role', roleName),
+    inspectRevocation(ctx, session, roleName),
+  ]);
+  // The protection verdict comes first, whatever the policy reads found or how they failed.
+  if (protection.status === 'rejected') throw protection.reason;
+  const check = protection.value;
+  if (check.status === 'refused') return check;
+  if (check.status === 'absent') return noOp(check.reason);
+  if (revocation.status === 'rejected') throw revocation.reason;
+  const found = revocation.value;
+  if (found.status !== 'planned') return found;
+  return planned({ ...found.state, roleName: check.principal.name });
 };
 
 /** Each policy the revocation puts: its name, its document, and the document it replaces (if any). */

@@ -3,8 +3,10 @@ import type {
   ActionDefinition,
   ActionPlan,
   ActionTarget,
+  CallRecord,
   EngineMode,
   Finding,
+  ResponseState,
   StepSummary,
 } from '@riposte/core';
 import { expect } from 'vitest';
@@ -21,6 +23,8 @@ export interface ContextOptions<P> {
   mode?: EngineMode;
   previous?: Map<string, StepSummary>;
   maxTargets?: number;
+  /** The response the step belongs to (see `responseState`); none: the action runs on its own. */
+  shared?: ResponseState;
 }
 
 /** The context an engine would build for the action's first target in the finding. */
@@ -43,8 +47,15 @@ export const contextFor = <P>(
     stepId: action.name,
     previous: options.previous ?? new Map(),
     limits: { maxTargets: options.maxTargets ?? 5 },
+    ...(options.shared ? { shared: options.shared } : {}),
   };
 };
+
+/** What the engine shares between the steps of one response: a fresh one per response. */
+export const responseState = (): ResponseState & { mutations: CallRecord[] } => ({
+  values: new Map(),
+  mutations: [],
+});
 
 /** What the SDK throws when no credential provider in the chain has credentials. */
 export const credentialsError = (): Error =>

@@ -181,6 +181,40 @@ describe('createAwsServices callerIdentity', () => {
   });
 });
 
+describe('createAwsServices identity', () => {
+  const identity = {
+    account: '973743533182',
+    arn: 'arn:aws:sts::973743533182:assumed-role/riposte-function/riposte',
+  };
+
+  it('answers with the identity it was given, without asking STS again', async () => {
+    const services = createAwsServices({ env: {}, identity });
+
+    expect(await services.callerIdentity(member)).toEqual(identity);
+    expect(await services.callerIdentity(otherRegion)).toEqual(identity);
+    expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(0);
+  });
+
+  it('still asks STS for a scope that has credentials of its own', async () => {
+    sts.on(GetCallerIdentityCommand).resolves({
+      Account: '111122223333',
+      Arn: 'arn:aws:sts::111122223333:assumed-role/RiposteMember/riposte',
+    });
+    const credentials: AwsCredentialsProvider = async () => ({
+      accessKeyId: 'AKID',
+      secretAccessKey: 'secret',
+    });
+    const services = createAwsServices({
+      env: {},
+      identity,
+      credentialsFor: (scope) => (scope.accountId === otherAccount.accountId ? credentials : undefined),
+    });
+
+    expect(await services.callerIdentity(otherAccount)).toMatchObject({ account: '111122223333' });
+    expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(1);
+  });
+});
+
 describe('createAwsServices settings', () => {
   it('exposes the env and fetch it was given', () => {
     const fetchStub = (() => Promise.reject(new Error('not used'))) as typeof fetch;

@@ -219,7 +219,8 @@ describe('deactivate-access-key plan', () => {
   });
 
   it('plans offline without credentials', async () => {
-    iam.on(GetUserCommand).rejects(credentialsError());
+    iam.reset();
+    iam.onAnyCommand().rejects(credentialsError());
 
     const plan = await deactivateAccessKey.plan(contextFor(deactivateAccessKey, maliciousIpCaller()));
 
@@ -550,7 +551,8 @@ describe('deactivate-access-key undo: plan', () => {
   });
 
   it('plans the restore offline, listing the lookups it would make', async () => {
-    iam.on(GetUserCommand).rejects(credentialsError());
+    iam.reset();
+    iam.onAnyCommand().rejects(credentialsError());
 
     const plan = await inverse.plan(undoContext(recorded()));
 

@@ -313,7 +313,8 @@ describe('revoke-role-sessions plan, instance scope', () => {
       status: 'no-op',
       reason: `sessions of ${ROLE_NAME} issued to ${INSTANCE_ID} before 2022-01-28T21:20:00.000Z are already revoked, which covers the finding (updated 2022-01-28T21:12:25.495Z)`,
     });
-    expect(iam.commandCalls(GetRolePolicyCommand)).toHaveLength(1);
+    // The role-wide policy is read alongside, so that planning takes one round of lookups.
+    expect(iam.commandCalls(GetRolePolicyCommand)).toHaveLength(2);
   });
 
   it('plans a no-op when the whole role was revoked after the finding update', async () => {
@@ -350,7 +351,8 @@ describe('revoke-role-sessions plan, instance scope', () => {
   });
 
   it('plans offline with every lookup marked as would-look-up', async () => {
-    iam.on(GetRoleCommand).rejects(credentialsError());
+    iam.reset();
+    iam.onAnyCommand().rejects(credentialsError());
 
     const result = await plan(instanceCredentialExfiltration());
 
@@ -366,7 +368,13 @@ describe('revoke-role-sessions plan, instance scope', () => {
       ['unavailable', `would look up GetRolePolicy ${ROLE_NAME} ${INSTANCE_POLICY}`],
       ['unavailable', `would look up GetRolePolicy ${ROLE_NAME} ${REVOKE_POLICY_NAME}`],
     ]);
-    expect(sentCommands(iam, sts)).toEqual(['GetRoleCommand']);
+    // The reads that need no other's answer were sent at once; none was sent with a placeholder.
+    expect(sentCommands(iam)).toEqual([
+      'GetRoleCommand',
+      'ListRoleTagsCommand',
+      'GetRolePolicyCommand',
+      'GetRolePolicyCommand',
+    ]);
   });
 
   it('uses a placeholder role when the instance profile cannot be read offline', async () => {
@@ -549,7 +557,16 @@ describe('revoke-role-sessions plan, protected roles', () => {
       reason: `role ${name} is protected (${rule}); not changed`,
       calls: [],
     });
-    expect(iam.commandCalls(GetRolePolicyCommand)).toHaveLength(0);
+    expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('refuses a role that its name alone protects before reading anything of it', async () => {
+    const result = await plan(torIpCallerAssumedRole('RiposteMember'), {
+      services: servicesWith({ memberRoleName: 'RiposteMember' }),
+    });
+
+    expect(result).toMatchObject({ status: 'refused', lookups: [] });
+    expect(sentCommands(iam, sts)).toEqual([]);
   });
 
   it('refuses a role name from the finding that is not a valid IAM role name', async () => {
@@ -670,9 +687,12 @@ describe('revoke-role-sessions execute', () => {
       status: 'failed',
       error: { code: 'PROTECTION_UNVERIFIED', retryable: false, details: { causeCode: 'AccessDenied' } },
     });
+    // The policies were read alongside the protection check; the refusal wins over what they found.
     expect(outcome.calls.map((call) => [call.operation, call.errorCode])).toEqual([
       ['GetRole', undefined],
       ['ListRoleTags', 'AccessDenied'],
+      ['GetRolePolicy', 'NoSuchEntityException'],
+      ['GetRolePolicy', 'NoSuchEntityException'],
     ]);
     expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(0);
   });
@@ -995,7 +1015,8 @@ describe('revoke-role-sessions undo: plan', () => {
   });
 
   it('plans the restore offline, listing the lookups it would make', async () => {
-    iam.on(GetRoleCommand).rejects(credentialsError());
+    iam.reset();
+    iam.onAnyCommand().rejects(credentialsError());
 
     const result = await inverse.plan(undoContext(recorded()));
 

@@ -1,4 +1,4 @@
-import type { ActionRegistry, EngineMode, StepSummary } from '../action.js';
+import type { ActionRegistry, CallRecord, EngineMode, ResponseState, StepSummary } from '../action.js';
 import { ActionConfigurationError, type ConfigurationIssue, EngineConfigurationError } from '../errors.js';
 import type { Finding } from '../finding.js';
 import {
@@ -83,6 +83,8 @@ export const createEngine = <S>(options: EngineOptions<S>): Engine => {
   const clock = options.clock ?? (() => new Date());
   checkActions(options.playbooks, registry);
   const matcher = createMatcher(options.playbooks, options.matcher);
+  // What a plan's steps share is handed on to its execution without becoming part of the plan.
+  const responses = new WeakMap<Plan, ResponseLog>();
 
   const match = async (finding: Finding): Promise<PlaybookMatch[]> => {
     const matches = await matcher.match(finding);
@@ -93,6 +95,7 @@ export const createEngine = <S>(options: EngineOptions<S>): Engine => {
   const plan = async (finding: Finding, planOptions: PlanOptions = {}): Promise<Plan> => {
     const now = clock();
     const services = servicesFor(finding);
+    const shared = responseState();
     const include = planOptions.include ?? (() => true);
     const matches = (await match(finding)).filter(({ playbook }) => include(playbook));
     const planMatches: PlanMatch[] = matches.map(({ playbook, matched }) => ({
@@ -102,7 +105,7 @@ export const createEngine = <S>(options: EngineOptions<S>): Engine => {
     }));
     const stepsPerPlaybook = await Promise.all(
       matches.map(({ playbook }, index) =>
-        planPlaybook(playbook, planMatches[index]!, { finding, registry, services, now }),
+        planPlaybook(playbook, planMatches[index]!, { finding, registry, services, now, shared }),
       ),
     );
     const only = planOptions.only ?? (() => true);
@@ -110,7 +113,7 @@ export const createEngine = <S>(options: EngineOptions<S>): Engine => {
     const kept = planOptions.only
       ? planMatches.filter((m) => steps.some((s) => s.playbook === m.playbook))
       : planMatches;
-    return {
+    const planned: Plan = {
       finding,
       mode,
       plannedAt: now.toISOString(),
@@ -118,11 +121,15 @@ export const createEngine = <S>(options: EngineOptions<S>): Engine => {
       steps,
       ...(planOptions.approved ? { approved: true } : {}),
     };
+    responses.set(planned, shared);
+    return planned;
   };
 
   const execute = async (plan: Plan): Promise<Report> => {
     const startedAt = clock();
     const services = servicesFor(plan.finding);
+    // A plan made elsewhere (read back, or built by hand) starts a response of its own.
+    const shared = responses.get(plan) ?? responseState();
     const previous = new Map<string, StepSummary>();
     const steps: StepReport[] = [];
     // Playbooks run one after another in priority order, so two playbooks never race on one resource.
@@ -137,6 +144,7 @@ export const createEngine = <S>(options: EngineOptions<S>): Engine => {
             services,
             now: new Date(plan.plannedAt),
             clock,
+            shared,
             approved: plan.approved === true,
             ...(options.gate ? { gate: options.gate } : {}),
           },
@@ -161,6 +169,11 @@ export const createEngine = <S>(options: EngineOptions<S>): Engine => {
     handleEvent: async (input) => Promise.all(normalize(input).map((finding) => handle(finding))),
   };
 };
+
+/** The response state as the engine holds it: the mutation log is appended to as steps finish. */
+export type ResponseLog = ResponseState & { readonly mutations: CallRecord[] };
+
+const responseState = (): ResponseLog => ({ values: new Map(), mutations: [] });
 
 const checkActions = <S>(playbooks: readonly Playbook[], registry: ActionRegistry<S>): void => {
   const issues: ConfigurationIssue[] = [];

@@ -3,10 +3,12 @@ import type {
   ActionDefinition,
   ActionOutcome,
   ActionRegistry,
+  CallRecord,
   StepSummary,
 } from '../action.js';
 import { ExecutionError, isRiposteError } from '../errors.js';
 import type { Finding } from '../finding.js';
+import type { ResponseLog } from './engine.js';
 import type { MutationGate, PlannedStep, StepReport, StepStatus } from './types.js';
 
 interface ExecuteContext<S> {
@@ -15,6 +17,7 @@ interface ExecuteContext<S> {
   services: S;
   now: Date;
   clock: () => Date;
+  shared: ResponseLog;
   gate?: MutationGate;
   /** A person approved this run: steps that need approval run instead of being held. */
   approved: boolean;
@@ -75,6 +78,7 @@ export const executeSteps = async <S>(
         ? notRun(step, `not run: step ${stoppedBy} failed and has onError: stop`)
         : await runStep(step, context, previous);
       previous.set(step.key, summaryOf(report));
+      context.shared.mutations.push(...mutationsOf(report));
       if (report.status === 'failed' && step.onError === 'stop') stoppedBy ??= step.key;
       return report;
     })();
@@ -84,6 +88,12 @@ export const executeSteps = async <S>(
 
   return Promise.all(steps.map(run));
 };
+
+/** The mutating calls a step sent (a dry run or a held step lists calls it did not send). */
+const mutationsOf = (report: StepReport): CallRecord[] =>
+  report.status === 'applied' || report.status === 'failed' || report.status === 'skipped'
+    ? report.calls.filter((call): call is CallRecord => call.mutating && 'durationMs' in call)
+    : [];
 
 const baseReport = (step: PlannedStep): Omit<StepReport, 'status' | 'durationMs' | 'calls'> => ({
   key: step.key,
@@ -182,6 +192,7 @@ const runStep = async <S>(
     stepId: step.stepId,
     previous: new Map(previous),
     limits: step.limits,
+    shared: context.shared,
   };
   const startedAt = context.clock();
   let outcome: ActionOutcome;

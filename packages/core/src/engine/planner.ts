@@ -6,6 +6,7 @@ import {
   type ActionTarget,
   type EngineMode,
   PHASE_ORDER,
+  type ResponseState,
   type StepSummary,
 } from '../action.js';
 import { ExecutionError, isRiposteError } from '../errors.js';
@@ -70,6 +71,7 @@ interface PlanContext<S> {
   registry: ActionRegistry<S>;
   services: S;
   now: Date;
+  shared: ResponseState;
 }
 
 /** Plans one playbook: resolves each step's targets from the finding, then asks each action for its calls. */
@@ -169,6 +171,7 @@ const planTarget = async <S>(
     stepId: step.id,
     previous: NO_PREVIOUS,
     limits: playbook.limits,
+    shared: context.shared,
   };
   try {
     return await definition.plan(actionContext);

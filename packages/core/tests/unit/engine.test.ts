@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import {
   ActionConfigurationError,
+  type ActionContext,
+  type ActionPlan,
   createEngine,
   type Finding,
   normalizeFinding,
   parsePlaybooks,
   type Report,
+  type ResponseState,
 } from '@riposte/core';
 import { describe, expect, it } from 'vitest';
 import { type Journal, probeAction, registryOf } from '../helpers/registry.js';
@@ -502,5 +505,101 @@ describe('engine mutation gate', () => {
     await engine.handle(credentialExfiltration());
 
     expect(asked).toBe(0);
+  });
+});
+
+describe('engine response state', () => {
+  /** Wraps a probe so it hands over the response state each of its calls gets. */
+  const observing = (
+    name: string,
+    phase: 'preserve' | 'contain',
+    seen: { step: string; call: 'plan' | 'execute'; shared: ResponseState | undefined }[],
+  ) => {
+    const probe = probeAction(name, newJournal(), { phase, kind: 'instance' });
+    return {
+      ...probe,
+      plan: async (ctx: ActionContext) => {
+        seen.push({ step: name, call: 'plan', shared: ctx.shared });
+        return probe.plan(ctx);
+      },
+      execute: async (ctx: ActionContext, plan: ActionPlan) => {
+        seen.push({ step: name, call: 'execute', shared: ctx.shared });
+        return probe.execute(ctx, plan);
+      },
+    };
+  };
+
+  const TWO_STEPS = `
+name: respond
+match: { types: ["UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.*"] }
+actions:
+  - action: keep-evidence
+  - action: contain-instance
+`;
+
+  const engineSeeing = (seen: Parameters<typeof observing>[2]) =>
+    createEngine({
+      playbooks: playbook(TWO_STEPS),
+      registry: registryOf([
+        observing('keep-evidence', 'preserve', seen),
+        observing('contain-instance', 'contain', seen),
+      ]),
+      services: {},
+      mode: 'enforce',
+    });
+
+  it('hands one state to the plan and execute of every step of a response, and a new one to the next', async () => {
+    const seen: Parameters<typeof observing>[2] = [];
+    const engine = engineSeeing(seen);
+
+    await engine.handle(credentialExfiltration());
+    await engine.handle(credentialExfiltration());
+
+    expect(seen).toHaveLength(8);
+    const [first, second] = [seen.slice(0, 4), seen.slice(4)];
+    for (const response of [first, second]) {
+      expect(response[0]?.shared).toBeDefined();
+      for (const call of response) expect(call.shared).toBe(response[0]?.shared);
+    }
+    expect(second[0]?.shared).not.toBe(first[0]?.shared);
+  });
+
+  it('logs the mutating calls each finished step sent, for the steps after it', async () => {
+    const seen: Parameters<typeof observing>[2] = [];
+    const engine = engineSeeing(seen);
+
+    await engine.handle(credentialExfiltration());
+
+    const containing = seen.find((call) => call.step === 'contain-instance' && call.call === 'execute');
+    // When containment starts, the evidence step has finished and its calls are in the log.
+    expect(containing?.shared?.mutations.map((call) => `${call.service} ${call.operation}`)).toEqual([
+      'EC2 CreateTags',
+      'EC2 CreateTags',
+    ]);
+  });
+
+  it('keeps the state out of the plan, which serialises as before', async () => {
+    const seen: Parameters<typeof observing>[2] = [];
+    const engine = engineSeeing(seen);
+
+    const plan = await engine.plan(credentialExfiltration());
+
+    expect(JSON.stringify(plan)).not.toContain('mutations');
+    expect(Object.keys(plan).sort()).toEqual(['finding', 'matches', 'mode', 'plannedAt', 'steps']);
+  });
+
+  it('starts a state of its own for a plan it did not make (read back, or copied)', async () => {
+    const seen: Parameters<typeof observing>[2] = [];
+    const engine = engineSeeing(seen);
+    const plan = await engine.plan(credentialExfiltration());
+
+    await engine.execute(JSON.parse(JSON.stringify(plan)));
+
+    const planned = seen.find((call) => call.call === 'plan')?.shared;
+    const executed = seen.filter((call) => call.call === 'execute').map((call) => call.shared);
+    expect(executed).toHaveLength(2);
+    expect(executed[0]).toBeDefined();
+    expect(executed[0]).not.toBe(planned);
+    expect(executed[1]).toBe(executed[0]);
   });
 });

@@ -284,6 +284,30 @@ describe('handler: failures and retries', () => {
   });
 });
 
+describe('handler: what initialisation learned', () => {
+  it("hands the identity STS gave at initialisation to the function's own services, not a member account's", async () => {
+    const seen: AwsServicesOptions[] = [];
+    const { handler } = await testHandler(undefined, {
+      createServices: (options) => {
+        seen.push(options);
+        return taggedServices(options);
+      },
+    });
+
+    await handler(exfiltrationEvent(), lambdaContext(ACCOUNT));
+
+    const own = seen.filter((options) => options.credentialsFor === undefined && options.protection);
+    expect(own).toHaveLength(1);
+    expect(own[0]?.identity).toEqual({
+      account: ACCOUNT,
+      arn: `arn:aws:sts::${ACCOUNT}:assumed-role/riposte-function/riposte`,
+    });
+    for (const member of seen.filter((options) => options.credentialsFor !== undefined)) {
+      expect(member.identity).toBeUndefined();
+    }
+  });
+});
+
 describe('handler: idempotency', () => {
   it('answers a duplicate delivery with the stored report and executes nothing again', async () => {
     const { handler, recorder } = await testHandler();
