@@ -12,6 +12,10 @@ export default defineConfig({
         find: /^@riposte\/core\/catalog$/,
         replacement: fileURLToPath(new URL('./packages/core/src/catalog/index.ts', import.meta.url)),
       },
+      {
+        find: /^@riposte\/core\/playbooks$/,
+        replacement: fileURLToPath(new URL('./packages/core/src/playbooks/index.ts', import.meta.url)),
+      },
       { find: /^@riposte\/core$/, replacement: source('core') },
       { find: /^@riposte\/actions$/, replacement: source('actions') },
       {

@@ -12,4 +12,6 @@ export type ActionErrorCode =
 export type StepErrorCode = ActionErrorCode | CoreErrorCode | AwsErrorName;
 
 /** A step's error as the built-in actions record it: only a code listed above, or an SDK error name. */
-export class ActionExecutionError extends ExecutionError<StepErrorCode> {}
+export class ActionExecutionError extends ExecutionError<StepErrorCode> {
+  static override readonly errorName: string = 'ActionExecutionError';
+}

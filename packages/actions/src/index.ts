@@ -62,7 +62,9 @@ export {
   type PrincipalKind,
   type ProtectionCheck,
 } from './protection.js';
+export { type MemoAnswer, READ_MEMO_TTL_MS, ReadMemo, readMemoOf } from './read-memo.js';
 export { createRegistry, type MutableActionRegistry } from './registry.js';
+export { schemaFingerprint } from './schema-fingerprint.js';
 export {
   ExecSession,
   type ExecuteDecision,

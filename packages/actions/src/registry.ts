@@ -8,9 +8,10 @@ import {
   RESOURCE_KINDS,
   schemaProblems,
 } from '@riposte/core';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { builtinActions } from './builtin.js';
 import type { AwsServices } from './clients.js';
+import { compileSchema } from './schema-compiler.js';
 
 /** A registry that also accepts new actions (custom ones, under the same contract as the built-ins). */
 export interface MutableActionRegistry<S = AwsServices> extends ActionRegistry<S> {
@@ -65,15 +66,8 @@ type Registered = ActionDefinition<Record<string, unknown>, AwsServices>;
 export const createRegistry = (
   actions: ActionDefinition<object, AwsServices>[] = builtinActions,
 ): MutableActionRegistry => {
-  // Built-in schemas are checked against the JSON Schema meta-schema by the registry's tests; compiling
-  // the meta-schema again at every cold start costs ~50 ms, so only actions from elsewhere pay for it.
-  const trusted = new Ajv({ strict: true, allErrors: true, validateSchema: false });
-  let checked: Ajv | undefined;
-  const compilerFor = (action: ActionDefinition<object, AwsServices>): Ajv => {
-    if (BUILT_IN.has(action)) return trusted;
-    checked ??= new Ajv({ strict: true, allErrors: true });
-    return checked;
-  };
+  const compile = (action: ActionDefinition<object, AwsServices>, schema: object): ValidateFunction =>
+    compileSchema(schema as Record<string, unknown>, { trusted: BUILT_IN.has(action) });
   const entries = new Map<
     string,
     { action: Registered; validate: ValidateFunction; validateUndo: ValidateFunction | undefined }
@@ -105,7 +99,7 @@ export const createRegistry = (
     if (action.paramsSchema.type !== 'object') fail('the params schema must have type "object"');
     let validate: ValidateFunction | undefined;
     try {
-      validate = compilerFor(action).compile(action.paramsSchema);
+      validate = compile(action, action.paramsSchema);
     } catch (error) {
       throw new EngineConfigurationError(
         `action "${action.name}": the params schema does not compile: ${String(error)}`,
@@ -121,7 +115,7 @@ export const createRegistry = (
         fail('the inverse must declare IAM permissions like ec2:ModifyNetworkInterfaceAttribute');
       if (typeof inverse.grants !== 'function') fail('the inverse declares no grants()');
       try {
-        validateUndo = compilerFor(action).compile(inverse.stateSchema);
+        validateUndo = compile(action, inverse.stateSchema);
       } catch (error) {
         fail(`the inverse's state schema does not compile: ${String(error)}`);
       }

@@ -5,6 +5,8 @@ export type CdkErrorCode = 'RESPONDER_PROPS_INVALID' | 'RESPONDER_BUILD_FAILED';
 
 /** The construct's props contradict each other or name nothing usable. */
 export class ResponderPropsError extends RiposteError<CdkErrorCode> {
+  static override readonly errorName: string = 'ResponderPropsError';
+
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('RESPONDER_PROPS_INVALID', message, { details });
   }
@@ -16,6 +18,8 @@ export class ResponderPropsError extends RiposteError<CdkErrorCode> {
  * template refuses. The CLI's own words are in `details.stderr`.
  */
 export class ResponderBuildError extends ConfigurationError<CdkErrorCode> {
+  static override readonly errorName: string = 'ResponderBuildError';
+
   constructor(
     command: string,
     result: { exitCode: number | null; stderr: string },

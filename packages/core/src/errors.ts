@@ -31,7 +31,15 @@ export type CoreErrorCode =
   | 'ACTION_FAILED'
   | 'PLAN_FAILED'
   | 'EXECUTE_FAILED';
+/**
+ * Riposte's errors: a stable `code` for tools, `details` for logs. Every subclass Riposte ships
+ * declares its name in a static `errorName`: the Lambda bundle is minified, which renames classes, and
+ * the name is what Lambda reports as an error's `errorType`. A subclass without its own (a custom
+ * action's) is named after its class.
+ */
 export class RiposteError<Code extends ErrorCode = ErrorCode> extends Error {
+  static readonly errorName: string = 'RiposteError';
+
   readonly code: Code;
   readonly details: Record<string, unknown>;
 
@@ -41,7 +49,7 @@ export class RiposteError<Code extends ErrorCode = ErrorCode> extends Error {
     options: { details?: Record<string, unknown>; cause?: unknown } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
+    this.name = Object.hasOwn(new.target, 'errorName') ? new.target.errorName : new.target.name;
     this.code = code;
     this.details = options.details ?? {};
   }
@@ -53,6 +61,8 @@ export class RiposteError<Code extends ErrorCode = ErrorCode> extends Error {
 
 /** The input is not a finding Riposte understands. `path` is a JSON pointer into the input. */
 export class FindingFormatError extends RiposteError<CoreErrorCode> {
+  static override readonly errorName: string = 'FindingFormatError';
+
   readonly path: string;
 
   constructor(
@@ -78,13 +88,42 @@ export interface SourceLocation {
 
 export interface ConfigurationIssue extends SourceLocation {
   message: string;
+  /**
+   * What kind of problem this is, stable for tools (`riposte validate --json`): for playbooks, one of
+   * `PlaybookIssueCode`. Without one, the code of the error that carries the issue stands for it.
+   */
+  code?: RiposteCode;
+  /** For a name Riposte does not know (a key, an action, a finding type): what was likely meant, nearest first. */
+  suggestions?: string[];
 }
+
+/** The kinds of problem the playbook loader reports. */
+export type PlaybookIssueCode =
+  | 'FILE_UNREADABLE'
+  | 'YAML_INVALID'
+  | 'KEY_UNKNOWN'
+  | 'KEY_MISSING'
+  | 'KEY_INVALID'
+  | 'VALUE_INVALID'
+  | 'PLAYBOOK_NAME_DUPLICATE'
+  | 'TYPE_PATTERN_INVALID'
+  | 'FINDING_TYPE_UNKNOWN'
+  | 'TACTIC_UNKNOWN'
+  | 'SEVERITY_RANGE_INVALID'
+  | 'CONDITION_INVALID'
+  | 'STEP_ID_DUPLICATE'
+  | 'STEP_UNKNOWN'
+  | 'STEP_CYCLE'
+  | 'ACTION_UNKNOWN'
+  | 'ACTION_PARAMS_INVALID';
 
 export const formatIssue = (issue: ConfigurationIssue): string =>
   `${issue.file}:${issue.line}:${issue.column} ${issue.pointer || '/'} ${issue.message}`;
 
 /** Base of every load-time error: carries every issue found, not just the first. */
 export class ConfigurationError<Code extends RiposteCode = RiposteCode> extends RiposteError<Code> {
+  static override readonly errorName: string = 'ConfigurationError';
+
   readonly issues: ConfigurationIssue[];
 
   constructor(code: Code, summary: string, issues: ConfigurationIssue[], options: { cause?: unknown } = {}) {
@@ -98,6 +137,8 @@ export class ConfigurationError<Code extends RiposteCode = RiposteCode> extends 
 
 /** One or more playbooks are invalid: YAML syntax, schema, duplicate names, bad patterns or conditions. */
 export class PlaybookValidationError extends ConfigurationError<CoreErrorCode> {
+  static override readonly errorName: string = 'PlaybookValidationError';
+
   constructor(issues: ConfigurationIssue[], options: { cause?: unknown } = {}) {
     super('PLAYBOOK_INVALID', `${issues.length} problem(s) in playbooks`, issues, options);
   }
@@ -105,6 +146,8 @@ export class PlaybookValidationError extends ConfigurationError<CoreErrorCode> {
 
 /** A playbook names an action the registry does not hold, or gives it params its schema refuses. */
 export class ActionConfigurationError extends ConfigurationError<CoreErrorCode> {
+  static override readonly errorName: string = 'ActionConfigurationError';
+
   constructor(issues: ConfigurationIssue[], options: { cause?: unknown } = {}) {
     super('ACTION_INVALID', `${issues.length} problem(s) in playbook actions`, issues, options);
   }
@@ -112,6 +155,8 @@ export class ActionConfigurationError extends ConfigurationError<CoreErrorCode> 
 
 /** A registry or engine option is wrong (duplicate action name, bad engine option). */
 export class EngineConfigurationError extends RiposteError<CoreErrorCode> {
+  static override readonly errorName: string = 'EngineConfigurationError';
+
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('ENGINE_CONFIG_INVALID', message, { details });
   }
@@ -122,6 +167,8 @@ export class EngineConfigurationError extends RiposteError<CoreErrorCode> {
  * `details` names the playbook, its location and the finding; the JSONPath error is the `cause`.
  */
 export class ConditionEvaluationError extends RiposteError<CoreErrorCode> {
+  static override readonly errorName: string = 'ConditionEvaluationError';
+
   constructor(message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
     super('MATCH_CONDITION_FAILED', message, options);
   }
@@ -132,6 +179,8 @@ export class ConditionEvaluationError extends RiposteError<CoreErrorCode> {
  * `retryable` says whether running the same step again later may succeed (throttling, 5xx, timeouts).
  */
 export class ExecutionError<Code extends ErrorCode = ErrorCode> extends RiposteError<Code> {
+  static override readonly errorName: string = 'ExecutionError';
+
   readonly retryable: boolean;
 
   constructor(

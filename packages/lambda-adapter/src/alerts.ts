@@ -1,7 +1,7 @@
-import { PublishCommand } from '@aws-sdk/client-sns';
 import { type AwsServices, oneLine, quoted } from '@riposte/actions';
 import type { EngineMode, Finding } from '@riposte/core';
 import type { Logger } from './logger.js';
+import { snsSdk } from './sdk.js';
 
 /** Alerts one container sends per hour at most: a flood of forgeries must not become a flood of mail. */
 export const MAX_ALERTS_PER_HOUR = 20;
@@ -62,7 +62,7 @@ export const createForgeryAlarm = (options: ForgeryAlarmOptions) => {
     ].join('\n');
     suppressed = 0;
     try {
-      const sns = await options.services.sns(options.scope);
+      const [sns, { PublishCommand }] = await Promise.all([options.services.sns(options.scope), snsSdk()]);
       await sns.send(
         new PublishCommand({
           TopicArn: options.topicArn,

@@ -1,6 +1,7 @@
-import { type AttributeValue, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { MutationGate, MutationRequest } from '@riposte/core';
 import type { DynamoDbLike } from './idempotency/dynamodb.js';
+import { dynamoDbSdk, onFirstCall } from './sdk.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -65,7 +66,8 @@ export const createMemoryBreaker = (options: BreakerOptions): MutationGate => {
 export interface DynamoDbBreakerOptions extends BreakerOptions {
   /** The idempotency table: one item per account, `pk` = `breaker/<account>`. */
   tableName: string;
-  client: DynamoDbLike;
+  /** Default: a client from the SDK's standard configuration chain, created on first use. */
+  client?: DynamoDbLike;
 }
 
 const str = (value: string): AttributeValue => ({ S: value });
@@ -97,12 +99,16 @@ const readEntries = (
  */
 export const createDynamoDbBreaker = (options: DynamoDbBreakerOptions): MutationGate => {
   const clock = options.clock ?? (() => new Date());
-  const { client, tableName } = options;
+  const { tableName } = options;
+  const client: DynamoDbLike =
+    options.client ??
+    onFirstCall<GetItemCommand | UpdateItemCommand>(async () => new (await dynamoDbSdk()).DynamoDBClient({}));
 
   const admit = async (request: MutationRequest, attempt = 0): ReturnType<MutationGate['admit']> => {
     if (!counts(request)) return { admitted: true };
     const { accountId } = request.target;
     const key = { pk: str(`breaker/${accountId}`) };
+    const { GetItemCommand, UpdateItemCommand } = await dynamoDbSdk();
     const output = (await client.send(
       new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
     )) as { Item?: Record<string, AttributeValue> };

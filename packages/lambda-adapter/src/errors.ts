@@ -22,6 +22,8 @@ export interface ConfigProblem {
  * initialisation: the function refuses every event rather than run half-configured.
  */
 export class AdapterConfigurationError extends RiposteError<AdapterErrorCode> {
+  static override readonly errorName: string = 'AdapterConfigurationError';
+
   readonly problems: ConfigProblem[];
 
   constructor(problems: ConfigProblem[]) {
@@ -42,6 +44,8 @@ export class AdapterConfigurationError extends RiposteError<AdapterErrorCode> {
  * on purpose so Lambda retries the event and its on-failure destination catches what is left.
  */
 export class RetryableFailureError extends RiposteError<AdapterErrorCode> {
+  static override readonly errorName: string = 'RetryableFailureError';
+
   constructor(message: string, details: Record<string, unknown>) {
     super('RETRYABLE_FAILURE', message, { details });
   }
@@ -49,6 +53,8 @@ export class RetryableFailureError extends RiposteError<AdapterErrorCode> {
 
 /** The idempotency store could not be read or written; the finding is not handled this time. */
 export class IdempotencyStoreError extends RiposteError<AdapterErrorCode> {
+  static override readonly errorName: string = 'IdempotencyStoreError';
+
   readonly retryable: boolean;
 
   constructor(
@@ -62,6 +68,8 @@ export class IdempotencyStoreError extends RiposteError<AdapterErrorCode> {
 
 /** The playbooks cannot be turned into a deployable template (e.g. none is enabled). */
 export class TemplateError extends RiposteError<AdapterErrorCode> {
+  static override readonly errorName: string = 'TemplateError';
+
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('TEMPLATE_INVALID', message, { details });
   }
@@ -69,6 +77,8 @@ export class TemplateError extends RiposteError<AdapterErrorCode> {
 
 /** The member role could not be assumed in the finding's account; nothing was planned there. */
 export class MemberRoleError extends RiposteError<AdapterErrorCode> {
+  static override readonly errorName: string = 'MemberRoleError';
+
   readonly retryable: boolean;
 
   constructor(
@@ -82,6 +92,8 @@ export class MemberRoleError extends RiposteError<AdapterErrorCode> {
 
 /** STS could not say who the function is; it does not start rather than guess its own account. */
 export class IdentityError extends RiposteError<AdapterErrorCode> {
+  static override readonly errorName: string = 'IdentityError';
+
   constructor(message: string, cause?: unknown) {
     super('IDENTITY_UNKNOWN', message, cause === undefined ? {} : { cause });
   }
@@ -98,6 +110,8 @@ export class IdentityError extends RiposteError<AdapterErrorCode> {
  * `recorded` is true when only the S3 copy failed: DynamoDB, the record of truth, holds the record.
  */
 export class HistoryError extends RiposteError<AdapterErrorCode> {
+  static override readonly errorName: string = 'HistoryError';
+
   readonly retryable: boolean;
   readonly recorded: boolean;
 

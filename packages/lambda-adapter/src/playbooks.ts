@@ -1,4 +1,4 @@
-import { type ActionRegistry, loadPlaybooks, type Playbook, PlaybookValidationError } from '@riposte/core';
+import { type ActionRegistry, type Playbook, PlaybookValidationError } from '@riposte/core';
 
 /** The playbooks of a directory, or the bundled ones; none at all is a configuration error too. */
 export const loadFunctionPlaybooks = async (
@@ -6,8 +6,12 @@ export const loadFunctionPlaybooks = async (
   registry: ActionRegistry<unknown>,
   bundled: (registry: ActionRegistry<unknown>) => Promise<Playbook[]>,
 ): Promise<Playbook[]> => {
+  // The YAML parser and the playbook schema's compiler are loaded only for a directory: the bundle's
+  // playbooks were compiled when it was built.
   const playbooks =
-    directory === undefined ? await bundled(registry) : await loadPlaybooks([directory], { registry });
+    directory === undefined
+      ? await bundled(registry)
+      : await (await import('@riposte/core/playbooks')).loadPlaybooks([directory], { registry });
   if (playbooks.length === 0) {
     const where = directory ?? 'the bundle';
     throw new PlaybookValidationError([

@@ -1,5 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeAccountCommand } from '@aws-sdk/client-organizations';
 import {
   type AwsServices,
   type AwsServicesOptions,
@@ -49,6 +47,7 @@ import type { IdempotencyStore } from './idempotency/store.js';
 import { createLogger, type LogDestination, type Logger } from './logger.js';
 import { createResponseMetrics, type ResponseMetrics } from './metrics.js';
 import { loadFunctionPlaybooks } from './playbooks.js';
+import { organizationsSdk } from './sdk.js';
 
 /**
  * The most one attempt of one AWS call may take. Control-plane calls answer in well under a second;
@@ -244,7 +243,13 @@ export const initialise = async (options: HandlerOptions): Promise<Runtime> => {
       ...(config.memberRole ? { memberRoleName: config.memberRole } : {}),
       extra: config.protectedPrincipals,
     };
-    const ownServices = createServices({ env, clientConfig, protection });
+    // Who the function is, as STS just said: the protected-principal check need not ask again.
+    const ownServices = createServices({
+      env,
+      clientConfig,
+      protection,
+      identity: { account: own.accountId, arn: own.arn },
+    });
     const members = config.memberRole
       ? createMemberCredentials({
           roleName: config.memberRole,
@@ -276,7 +281,7 @@ export const initialise = async (options: HandlerOptions): Promise<Runtime> => {
       (config.idempotencyTable
         ? createDynamoDbBreaker({
             tableName: config.idempotencyTable,
-            client: options.dynamodb ?? new DynamoDBClient({}),
+            ...(options.dynamodb ? { client: options.dynamodb } : {}),
             maxTargetsPerHour: config.maxTargetsPerHour,
             clock,
           })
@@ -307,7 +312,10 @@ export const initialise = async (options: HandlerOptions): Promise<Runtime> => {
       accounts: config.accounts,
       ...(config.organizationId ? { organizationId: config.organizationId } : {}),
       organizationOf: async (accountId) => {
-        const organizations = await ownServices.organizations(organizationsScope);
+        const [organizations, { DescribeAccountCommand }] = await Promise.all([
+          ownServices.organizations(organizationsScope),
+          organizationsSdk(),
+        ]);
         const { Account } = await organizations.send(new DescribeAccountCommand({ AccountId: accountId }));
         // arn:aws:organizations::<management>:account/o-xxxxxxxxxx/<account id>
         return /:account\/(o-[a-z0-9]{10,32})\/\d{12}$/.exec(Account?.Arn ?? '')?.[1];

@@ -4,9 +4,8 @@
  * first time a call needs it, so a CLI run or a library user that only notifies never loads the EC2
  * client.
  *
- * The Lambda bundle takes `./bundled.js` instead (the same modules, imported statically): esbuild
- * cannot tree-shake a module reached through `import()`, and would bundle every command and schema
- * of each service.
+ * The Lambda bundle keeps these imports: esbuild splits each service's module into its own chunk,
+ * loaded when its first call is sent.
  */
 export const sdk = {
   cloudtrail: () => import('./cloudtrail.js'),

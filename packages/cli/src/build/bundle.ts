@@ -1,35 +1,50 @@
 import { mkdir, readFile, realpath, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { Playbook } from '@riposte/core';
-import { build } from 'esbuild';
+import type { ActionDefinition, Playbook } from '@riposte/core';
+import { build, type Metafile } from 'esbuild';
 import {
+  generatedValidators,
   type PackageDirs,
   projectModules,
   pureSdkSchemas,
-  staticSdkModules,
   withoutPinoTransports,
 } from './plugins.js';
+import { standaloneValidators } from './validators.js';
 
-/** The bundle Lambda loads: over this, a cold start is slow enough to matter. */
-export const BUNDLE_BUDGET_BYTES = 1.5 * 1024 * 1024;
+/**
+ * The code a cold start loads before the first finding (`handler.mjs` and the chunks it imports
+ * statically): over this, initialisation is slow enough to matter.
+ */
+export const INIT_BUDGET_BYTES = 1024 * 1024;
+
+/** Where esbuild puts the chunks `handler.mjs` imports, beside it. */
+const CHUNKS_DIR = 'chunks';
 
 export interface BundleOptions {
   /** The project's compiled playbooks, embedded as they are. */
   playbooks: Playbook[];
   /** The configuration whose `actions` the function registers beside the built-ins. */
   configFile?: string;
+  /** Every action the function registers (built-ins and the configuration's): their schemas' validators are generated now. */
+  actions: readonly ActionDefinition<unknown, unknown>[];
   /** The project's root: the bundle's own sources are listed relative to it. */
   root: string;
   /** Where `handler.mjs` (and its license notices) are written. */
   outDir: string;
+  /**
+   * False keeps the code as written, with esbuild's `// path` comment before each module: what a CPU
+   * profile needs to name the package behind each sample (`bench/profile.mjs`). Default true.
+   */
+  minify?: boolean;
 }
 
 export interface BundleResult {
   handlerFile: string;
-  code: Buffer;
-  /** Third-party license notices of the bundled code (esbuild's `legalComments: 'external'`). */
-  legal?: Buffer;
+  /** Every file written, by its path from the output directory: `handler.mjs`, its chunks and license notices. */
+  files: Map<string, Buffer>;
+  /** Bytes of `handler.mjs` and the chunks it imports statically: what initialisation loads. */
+  initBytes: number;
   /** The project's own files that went into the bundle (not installed packages), from its root. */
   sources: string[];
   /** Bytes in the bundle per package, largest first. */
@@ -51,19 +66,39 @@ const packageOf = (path: string): string => {
   return match ? match[1]! : path.includes('packages/') ? 'riposte' : path;
 };
 
+/** `handler.mjs` and every chunk it imports statically, transitively: what initialisation loads. */
+const initOutputs = (metafile: Metafile, outDir: string, root: string): string[] => {
+  const entry = relative(root, join(outDir, 'handler.mjs')).split(sep).join('/');
+  const seen = new Set<string>();
+  const visit = (path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const imported of metafile.outputs[path]?.imports ?? []) {
+      if (imported.kind === 'import-statement' && !imported.external) visit(imported.path);
+    }
+  };
+  visit(entry);
+  return [...seen];
+};
+
 /**
  * Bundles the Lambda handler: the adapter's entry, the built-in actions, the project's custom
- * actions (through its configuration) and its compiled playbooks, in one ESM file for Node.js 22.
+ * actions (through its configuration) and its compiled playbooks, as ES modules for Node.js 22.
+ * `handler.mjs` holds what initialisation needs; each AWS service's client, the YAML loader for
+ * `RIPOSTE_PLAYBOOKS` and the rest are chunks beside it, loaded on first use.
  */
 export const bundleFunction = async (options: BundleOptions): Promise<BundleResult> => {
   const dirs = await packageDirs();
   const handlerFile = join(options.outDir, 'handler.mjs');
-  const legalFile = `${handlerFile}.LEGAL.txt`;
   await mkdir(options.outDir, { recursive: true });
-  await rm(legalFile, { force: true });
+  await rm(join(options.outDir, CHUNKS_DIR), { recursive: true, force: true });
+  await rm(`${handlerFile}.LEGAL.txt`, { force: true });
   const result = await build({
-    entryPoints: [join(dirs.adapter, 'dist', 'lambda.js')],
-    outfile: handlerFile,
+    entryPoints: { handler: join(dirs.adapter, 'dist', 'lambda.js') },
+    outdir: options.outDir,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    chunkNames: `${CHUNKS_DIR}/[name]-[hash]`,
     absWorkingDir: options.root,
     bundle: true,
     format: 'esm',
@@ -71,18 +106,23 @@ export const bundleFunction = async (options: BundleOptions): Promise<BundleResu
     target: 'node20',
     // The SDK's ES module builds, so unused commands and shapes are tree-shaken away.
     mainFields: ['module', 'main'],
-    minify: true,
+    // Not esbuild's keepNames (it adds about 7% to init): the errors Lambda reports keep their names
+    // through their own `errorName` (see RiposteError).
+    minify: options.minify ?? true,
     legalComments: 'external',
     metafile: true,
     logLevel: 'silent',
-    // CommonJS dependencies (pino) require Node built-ins, which an ES module must be given.
+    // CommonJS dependencies (pino, ajv's runtime) require Node built-ins, which an ES module must be given.
     banner: {
       js: "import { createRequire as __riposteCreateRequire } from 'node:module'; const require = __riposteCreateRequire(import.meta.url);",
     },
     plugins: [
       projectModules(dirs, JSON.stringify(options.playbooks), options.configFile),
+      generatedValidators(
+        dirs,
+        standaloneValidators(options.actions, join(dirs.actions, 'dist', 'schema-fingerprint.js')),
+      ),
       withoutPinoTransports,
-      staticSdkModules(dirs),
       pureSdkSchemas,
     ],
   });
@@ -93,16 +133,26 @@ export const bundleFunction = async (options: BundleOptions): Promise<BundleResu
     .map((path) => relative(options.root, path).split(sep).join('/'))
     .sort();
   const byPackage = new Map<string, number>();
-  const output = Object.values(result.metafile.outputs).find((candidate) => candidate.entryPoint);
-  for (const [path, input] of Object.entries(output?.inputs ?? {})) {
-    const name = packageOf(path);
-    byPackage.set(name, (byPackage.get(name) ?? 0) + input.bytesInOutput);
+  for (const output of Object.values(result.metafile.outputs)) {
+    for (const [path, input] of Object.entries(output.inputs)) {
+      const name = packageOf(path);
+      byPackage.set(name, (byPackage.get(name) ?? 0) + input.bytesInOutput);
+    }
   }
   const largest = [...byPackage.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, 6)
     .map(([name, bytes]) => ({ name, bytes }));
-  const code = await readFile(handlerFile);
-  const legal = await readFile(legalFile).catch(() => undefined);
-  return { handlerFile, code, ...(legal ? { legal } : {}), sources, largest };
+  const written = Object.keys(result.metafile.outputs).map((path) => resolve(options.root, path));
+  const legal = `${handlerFile}.LEGAL.txt`;
+  const files = new Map<string, Buffer>();
+  for (const path of [...written, legal].sort()) {
+    const content = await readFile(path).catch(() => undefined);
+    if (content) files.set(relative(options.outDir, path).split(sep).join('/'), content);
+  }
+  const initBytes = initOutputs(result.metafile, options.outDir, options.root).reduce(
+    (total, path) => total + (result.metafile.outputs[path]?.bytes ?? 0),
+    0,
+  );
+  return { handlerFile, files, initBytes, sources, largest };
 };

@@ -23,6 +23,8 @@ export interface Manifest {
   /** The project's own files in the bundle (configuration, custom actions), from its root. */
   sources: Array<{ path: string; sha256: string }>;
   handler: { file: string; bytes: number; sha256: string };
+  /** Every file of the function (handler, chunks, notices), and the bytes initialisation loads of them. */
+  bundle: { files: number; bytes: number; initBytes: number };
   zip: { file: string; bytes: number; sha256: string };
 }
 

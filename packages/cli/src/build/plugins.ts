@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import type { Plugin } from 'esbuild';
 
 /** Where the built packages the function is made of are installed. */
@@ -73,25 +73,20 @@ export const withoutPinoTransports: Plugin = {
 };
 
 /**
- * The built-in actions import each AWS service's SDK module (`dist/sdk/ec2.js`: the client and exactly
- * the commands they send) on first use, through `dist/sdk/load.js`. esbuild cannot tree-shake a module
- * reached through `import()`: it would bundle every command and schema of the service. The bundle
- * takes `dist/sdk/bundled.js` instead, the same modules imported statically, so only the commands
- * they name are kept.
+ * The actions' schema compiler (ajv), replaced by the validators generated at build time for exactly
+ * the schemas the function's registry compiles (`validators.ts`): ajv's compiler leaves the bundle.
  */
-export const staticSdkModules = (dirs: PackageDirs): Plugin => {
-  const sdkDir = join(dirs.actions, 'dist', 'sdk');
-  return {
-    name: 'static-sdk-modules',
-    setup(build) {
-      build.onResolve({ filter: /(^|[\\/])load\.js$/ }, (args) =>
-        resolve(args.resolveDir, args.path) === join(sdkDir, 'load.js')
-          ? { path: join(sdkDir, 'bundled.js') }
-          : undefined,
-      );
-    },
-  };
-};
+export const generatedValidators = (dirs: PackageDirs, source: string): Plugin => ({
+  name: 'generated-validators',
+  setup(build) {
+    const compiler = join(dirs.actions, 'dist', 'schema-compiler.js');
+    build.onLoad({ filter: /[\\/]schema-compiler\.js$/ }, (args) =>
+      args.path === compiler
+        ? { contents: source, loader: 'js', resolveDir: join(dirs.actions, 'dist') }
+        : undefined,
+    );
+  },
+});
 
 /**
  * The SDK's generated schemas key their trait objects by constants (`{ [_jN]: "x" }`). A computed key

@@ -3,7 +3,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { ConfigurationError, type ConfigurationIssue } from '@riposte/core';
 import type { BuildFailure } from 'esbuild';
 import { parseCommandArgs } from '../args.js';
-import { BUNDLE_BUDGET_BYTES, bundleFunction } from '../build/bundle.js';
+import { bundleFunction, INIT_BUDGET_BYTES } from '../build/bundle.js';
 import {
   fingerprintOf,
   hashFiles,
@@ -29,6 +29,8 @@ export const buildHelp = `riposte build [--out <dir>] [--config <file>] [--json]
 
 /** esbuild could not bundle the project (a custom action imports what is not installed, a syntax error). */
 export class BuildError extends ConfigurationError<CliErrorCode> {
+  static override readonly errorName: string = 'BuildError';
+
   constructor(issues: ConfigurationIssue[], options: { cause?: unknown } = {}) {
     super('BUILD_FAILED', `${issues.length} problem(s) bundling the function`, issues, options);
   }
@@ -64,6 +66,7 @@ export const runBuild = async (args: string[], io: CliIO): Promise<number> => {
       playbooks,
       root: project.root,
       outDir,
+      actions: project.registry.list(),
       ...(project.file ? { configFile: project.file } : {}),
     });
   } catch (error) {
@@ -80,9 +83,9 @@ export const runBuild = async (args: string[], io: CliIO): Promise<number> => {
     );
   }
 
-  const files: Record<string, Uint8Array> = { 'handler.mjs': bundled.code };
-  if (bundled.legal) files['handler.mjs.LEGAL.txt'] = bundled.legal;
-  const zip = zipFiles(files);
+  const zip = zipFiles(Object.fromEntries(bundled.files));
+  const handler = bundled.files.get('handler.mjs')!;
+  const bundleBytes = [...bundled.files.values()].reduce((total, file) => total + file.byteLength, 0);
   await mkdir(outDir, { recursive: true });
   await writeFile(join(outDir, 'function.zip'), zip);
   const sourceHashes = await hashFiles(project.root, bundled.sources);
@@ -91,7 +94,8 @@ export const runBuild = async (args: string[], io: CliIO): Promise<number> => {
     ...fingerprintOf(project, playbooks, await riposteVersions()),
     ...(project.file ? { config: relative(project.root, project.file).split(sep).join('/') } : {}),
     sources: bundled.sources.map((path) => ({ path, sha256: sourceHashes.get(path)! })),
-    handler: { file: 'handler.mjs', bytes: bundled.code.byteLength, sha256: sha256(bundled.code) },
+    handler: { file: 'handler.mjs', bytes: handler.byteLength, sha256: sha256(handler) },
+    bundle: { files: bundled.files.size, bytes: bundleBytes, initBytes: bundled.initBytes },
     zip: { file: 'function.zip', bytes: zip.byteLength, sha256: sha256(zip) },
   };
   await writeFile(join(outDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -103,7 +107,7 @@ export const runBuild = async (args: string[], io: CliIO): Promise<number> => {
   const shown = relative(io.cwd, outDir) || '.';
   const custom = manifest.actions.filter((action) => action.origin === 'custom').map((action) => action.name);
   io.stdout(
-    `${io.style('green', 'built')} ${shown}/handler.mjs ${kilobytes(manifest.handler.bytes)}, function.zip ${kilobytes(manifest.zip.bytes)}, manifest.json`,
+    `${io.style('green', 'built')} ${shown}/handler.mjs and ${bundled.files.size - 1} more file(s), ${kilobytes(bundleBytes)} (${kilobytes(bundled.initBytes)} loaded at init), function.zip ${kilobytes(manifest.zip.bytes)}, manifest.json`,
   );
   io.stdout(
     `  ${playbooks.length} playbook(s): ${playbooks.map((playbook) => playbook.name).join(', ')}` +
@@ -115,11 +119,11 @@ export const runBuild = async (args: string[], io: CliIO): Promise<number> => {
       `  largest: ${bundled.largest.map(({ name, bytes }) => `${name} ${kilobytes(bytes)}`).join(', ')}`,
     ),
   );
-  if (manifest.handler.bytes > BUNDLE_BUDGET_BYTES) {
+  if (bundled.initBytes > INIT_BUDGET_BYTES) {
     io.stderr(
       io.style(
         'yellow',
-        `handler.mjs is over ${kilobytes(BUNDLE_BUDGET_BYTES)}: a cold start loads all of it; check what the custom actions import`,
+        `initialisation loads ${kilobytes(bundled.initBytes)}, over ${kilobytes(INIT_BUDGET_BYTES)}: a cold start is slower; check what the custom actions import at their top level`,
       ),
     );
   }

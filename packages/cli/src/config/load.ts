@@ -23,6 +23,8 @@ export const DEFAULT_OUT_DIR = 'dist/riposte';
 
 /** `riposte.config.mjs` cannot be loaded, or holds something Riposte cannot use. */
 export class ProjectConfigError extends ConfigurationError<CliErrorCode> {
+  static override readonly errorName: string = 'ProjectConfigError';
+
   constructor(issues: ConfigurationIssue[], options: { cause?: unknown } = {}) {
     super(
       'PROJECT_CONFIG_INVALID',

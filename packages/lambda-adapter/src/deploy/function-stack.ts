@@ -18,7 +18,6 @@ import {
   type PolicyEntry,
   PROTECTED_ROLE_PATTERNS,
   playbookGrants,
-  policyDocument,
   policySize,
   protectedRoleArns,
   rolePolicyResources,

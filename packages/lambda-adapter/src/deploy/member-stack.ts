@@ -15,7 +15,6 @@ import {
   type PolicyEntry,
   PROTECTED_ROLE_PATTERNS,
   playbookGrants,
-  policyDocument,
   policySize,
   protectedRoleArns,
   rolePolicyResources,

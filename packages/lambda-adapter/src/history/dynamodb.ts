@@ -1,14 +1,9 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import {
-  type AttributeValue,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { isObject } from '@riposte/core';
 import { HistoryError } from '../errors.js';
+import { dynamoDbSdk, onFirstCall } from '../sdk.js';
 import type { Decision, HistoryQuery, HistoryRecord, HistoryStore } from './record.js';
 import { HISTORY_BY_DAY_INDEX } from './schema.js';
 import { checkedDecision, checkedQuery, checkedRecord, decisionProblem, recordProblem } from './shape.js';
@@ -154,18 +149,18 @@ export const createDynamoDbHistory = (options: DynamoDbHistoryOptions): HistoryS
   // DynamoDB deletes items past their TTL (at most 3650 days as the function is configured, or this
   // store's): a `since` further back reads no more days than that.
   const maxDays = Math.ceil(Math.max(ttlDays, 3650)) + 2;
-  let client = options.client;
-  const dynamodb = (): HistoryDynamoDbLike => {
-    client ??= new DynamoDBClient({});
-    return client;
-  };
+  const client: HistoryDynamoDbLike =
+    options.client ??
+    onFirstCall<PutItemCommand | GetItemCommand | QueryCommand>(
+      async () => new (await dynamoDbSdk()).DynamoDBClient({}),
+    );
 
   const send = async <T>(
     operation: string,
     command: PutItemCommand | GetItemCommand | QueryCommand,
   ): Promise<T> => {
     try {
-      return (await dynamodb().send(command)) as T;
+      return (await client.send(command)) as T;
     } catch (error) {
       if (errorName(error) === 'ConditionalCheckFailedException') throw error;
       throw unavailable(operation, tableName, error);
@@ -285,6 +280,7 @@ export const createDynamoDbHistory = (options: DynamoDbHistoryOptions): HistoryS
   ): Promise<unknown[]> => {
     const items: unknown[] = [];
     let start: Item | undefined;
+    const { QueryCommand } = await dynamoDbSdk();
     do {
       const output = await send<{ Items?: unknown[]; LastEvaluatedKey?: Item }>(
         'Query',
@@ -300,6 +296,7 @@ export const createDynamoDbHistory = (options: DynamoDbHistoryOptions): HistoryS
   };
 
   const putDecision = async (findingId: string, decision: Decision): Promise<boolean> => {
+    const { PutItemCommand } = await dynamoDbSdk();
     try {
       await send(
         'PutItem',
@@ -327,6 +324,7 @@ export const createDynamoDbHistory = (options: DynamoDbHistoryOptions): HistoryS
   };
 
   const readDecision = async (findingId: string, responseId: string): Promise<Decision | undefined> => {
+    const { GetItemCommand } = await dynamoDbSdk();
     const output = await send<{ Item?: Item }>(
       'GetItem',
       new GetItemCommand({
@@ -341,6 +339,7 @@ export const createDynamoDbHistory = (options: DynamoDbHistoryOptions): HistoryS
   return {
     put: async (record: HistoryRecord): Promise<void> => {
       const item = await itemOfRecord(checkedRecord(record));
+      const { PutItemCommand } = await dynamoDbSdk();
       await send('PutItem', new PutItemCommand({ TableName: tableName, Item: item }));
     },
 

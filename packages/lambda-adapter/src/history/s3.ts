@@ -1,5 +1,6 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { PutObjectCommand } from '@aws-sdk/client-s3';
 import { HistoryError } from '../errors.js';
+import { onFirstCall, s3Sdk } from '../sdk.js';
 import type { Decision, HistoryQuery, HistoryRecord, HistoryStore } from './record.js';
 import { checkedRecord } from './shape.js';
 
@@ -52,16 +53,14 @@ export const historyObjectKey = (record: HistoryRecord, prefix = DEFAULT_HISTORY
 export const createS3HistoryWriter = (options: S3HistoryWriterOptions): HistoryWriter => {
   const { bucket } = options;
   const prefix = options.prefix ?? DEFAULT_HISTORY_PREFIX;
-  let client = options.client;
-  const s3 = (): HistoryS3Like => {
-    client ??= new S3Client({});
-    return client;
-  };
+  const client: HistoryS3Like =
+    options.client ?? onFirstCall<PutObjectCommand>(async () => new (await s3Sdk()).S3Client({}));
   return {
     write: async (record: HistoryRecord): Promise<void> => {
       const key = historyObjectKey(checkedRecord(record), prefix);
+      const { PutObjectCommand } = await s3Sdk();
       try {
-        await s3().send(
+        await client.send(
           new PutObjectCommand({
             Bucket: bucket,
             Key: key,

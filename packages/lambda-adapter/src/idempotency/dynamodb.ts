@@ -1,11 +1,7 @@
-import {
-  type AttributeValue,
-  DynamoDBClient,
-  GetItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { IdempotencyStoreError } from '../errors.js';
 import type { FindingResult } from '../result.js';
+import { dynamoDbSdk, onFirstCall } from '../sdk.js';
 import {
   type BeginOutcome,
   type BeginRequest,
@@ -125,11 +121,9 @@ export const recordOfItem = (item: Record<string, AttributeValue>): IdempotencyR
  */
 export const createDynamoDbStore = (options: DynamoDbStoreOptions): IdempotencyStore => {
   const { tableName } = options;
-  let client = options.client;
-  const dynamodb = (): DynamoDbLike => {
-    client ??= new DynamoDBClient({});
-    return client;
-  };
+  const client: DynamoDbLike =
+    options.client ??
+    onFirstCall<GetItemCommand | UpdateItemCommand>(async () => new (await dynamoDbSdk()).DynamoDBClient({}));
   const key = (value: string) => ({ pk: str(value) });
 
   /** A conditional UpdateItem; resolves to the item as it was, or undefined when the condition failed. */
@@ -138,8 +132,9 @@ export const createDynamoDbStore = (options: DynamoDbStoreOptions): IdempotencyS
     expressions: { update: string; condition: string },
     values: Record<string, AttributeValue>,
   ): Promise<{ old?: Record<string, AttributeValue> } | undefined> => {
+    const { UpdateItemCommand } = await dynamoDbSdk();
     try {
-      const output = (await dynamodb().send(
+      const output = (await client.send(
         new UpdateItemCommand({
           TableName: tableName,
           Key: key(value),
@@ -158,8 +153,9 @@ export const createDynamoDbStore = (options: DynamoDbStoreOptions): IdempotencyS
   };
 
   const read = async (value: string): Promise<IdempotencyRecord | undefined> => {
+    const { GetItemCommand } = await dynamoDbSdk();
     try {
-      const output = (await dynamodb().send(
+      const output = (await client.send(
         new GetItemCommand({ TableName: tableName, Key: key(value), ConsistentRead: true }),
       )) as { Item?: Record<string, AttributeValue> };
       return output.Item ? recordOfItem(output.Item) : undefined;

@@ -1,4 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { unzipSync } from 'fflate';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   FAKE_CREDENTIALS,
@@ -10,7 +14,7 @@ import {
   startFakeAws,
 } from '../../../../testing/fake-aws/index.js';
 import type { InvocationResult } from '../../src/index.js';
-import { type Invocation, requireFreshBundle, runBundle } from '../helpers/bundle-runner.js';
+import { BUNDLE, type Invocation, requireFreshBundle, runBundle } from '../helpers/bundle-runner.js';
 
 const SCENARIO_DIR = new URL('../../../../examples/scenario/findings/', import.meta.url);
 const events = readdirSync(SCENARIO_DIR)
@@ -161,9 +165,34 @@ describe('dist/handler.mjs replaying the canonical scenario', () => {
       events.map(invocation),
     );
 
-    expect(run.initError).toMatchObject({ code: 'LAMBDA_CONFIG_INVALID' });
+    // The class name survives minification: Lambda reports it as the init error's errorType.
+    expect(run.initError).toMatchObject({ name: 'AdapterConfigurationError', code: 'LAMBDA_CONFIG_INVALID' });
     expect(run.initError?.message).toContain('RIPOSTE_MODE');
     expect(run.logs.find((line) => line.level === 'fatal')).toBeDefined();
     expect(fake.calls).toEqual([]);
+  });
+
+  it('runs from function.zip alone, as Lambda unpacks it: handler.mjs and the chunks it loads', async () => {
+    fake = await scenarioFake();
+    const unpacked = await mkdtemp(join(tmpdir(), 'riposte-zip-'));
+    try {
+      const files = unzipSync(readFileSync(join(dirname(BUNDLE), 'function.zip')));
+      expect(Object.keys(files).some((name) => name.startsWith('chunks/'))).toBe(true);
+      for (const [name, content] of Object.entries(files)) {
+        await mkdir(dirname(join(unpacked, name)), { recursive: true });
+        await writeFile(join(unpacked, name), content);
+      }
+
+      const run = await runBundle(
+        environment(fake, 'enforce'),
+        events.map(invocation),
+        join(unpacked, 'handler.mjs'),
+      );
+
+      expect(run.initError).toBeUndefined();
+      expect(inExpectedGroups(fake.mutatingCalls().map(describeCall))).toEqual(expectedGroups);
+    } finally {
+      await rm(unpacked, { recursive: true, force: true });
+    }
   });
 });
