@@ -10,6 +10,8 @@ const event = JSON.parse(readFileSync(eventFile, 'utf8'));
 const importStarted = performance.now();
 const { handler } = await import(pathToFileURL(bundle).href);
 const imported = performance.now();
+// On the monotonic clock a CPU profile's timestamps use, so bench/profile.mjs can split its samples here.
+const importedAtUs = Number(process.hrtime.bigint() / 1000n);
 const response = await handler(event, {
   awsRequestId: '0f6e2c1a-0000-4000-8000-000000000001',
   invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION}:${process.env.BENCH_ACCOUNT_ID}:function:riposte`,
@@ -26,6 +28,7 @@ writeFileSync(
     importMs: imported - importStarted,
     handleMs: returned - imported,
     returnedAtMs: returned,
+    importedAtUs,
     peakRssKb: kilobytes('VmHWM'),
     outcome: response.results?.[0]?.outcome,
     verifyMs: response.results?.[0]?.verification?.durationMs,

@@ -6,7 +6,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fakeAws, log, median, path } from './lib/common.mjs';
+import { containerEnv, fakeAws, log, median, path } from './lib/common.mjs';
+import { node22 } from './lib/node22.mjs';
 
 const BUNDLE = path('dist/riposte/handler.mjs');
 const EVENT = path('examples/scenario/findings/01-instance-credential-exfiltration.json');
@@ -41,17 +42,7 @@ const timed = (command, args, env) =>
     child.on('close', (code) => resolve({ code, wallMs: performance.now() - started, stdout, stderr }));
   });
 
-/** What a Lambda container has: the endpoint and dummy keys, never the developer's AWS configuration. */
-const containerEnv = (fake, directory, extra) => ({
-  PATH: process.env.PATH,
-  HOME: directory,
-  ...fake.env(),
-  AWS_CONFIG_FILE: join(directory, 'no-config'),
-  AWS_SHARED_CREDENTIALS_FILE: join(directory, 'no-credentials'),
-  ...extra,
-});
-
-const riposteRun = async (aws, directory, bundle = BUNDLE) => {
+const riposteRun = async (aws, directory, bundle = BUNDLE, node = process.execPath) => {
   const fake = await aws.startFakeAws({ seed: aws.scenarioSeed() });
   // GuardDuty holds the finding, so the function's re-read (GetFindings) verifies it.
   aws.holdFindings(fake.state, [JSON.parse(readFileSync(EVENT, 'utf8'))]);
@@ -63,7 +54,7 @@ const riposteRun = async (aws, directory, bundle = BUNDLE) => {
       RIPOSTE_SNS_TOPIC_ARN: aws.SCENARIO.topicArn,
       BENCH_ACCOUNT_ID: aws.SCENARIO.accountId,
     });
-    const run = await timed(process.execPath, [CHILD, bundle, EVENT, resultFile], env);
+    const run = await timed(node, [CHILD, bundle, EVENT, resultFile], env);
     if (run.code !== 0) throw new Error(`the Riposte cold start failed (exit ${run.code}): ${run.stderr}`);
     const result = JSON.parse(readFileSync(resultFile, 'utf8'));
     const mutations = fake.mutatingCalls().map((call) => `${call.service} ${call.operation}`);
@@ -99,7 +90,7 @@ const floor = async (command, args, directory) =>
   (await timed(command, args, { PATH: process.env.PATH, HOME: directory })).wallMs;
 
 /** Alternates two bundles (say, before and after a change to the bundle script): medians of each. */
-export const compareBundles = async (bundles, rounds = 8) => {
+export const compareBundles = async (bundles, rounds = 8, node = process.execPath) => {
   const aws = await fakeAws();
   const directory = mkdtempSync(join(tmpdir(), 'riposte-bench-'));
   try {
@@ -107,7 +98,7 @@ export const compareBundles = async (bundles, rounds = 8) => {
     for (let round = 0; round < rounds; round++) {
       const order =
         round % 2 === 0 ? bundles.map((_, i) => i) : bundles.map((_, i) => bundles.length - 1 - i);
-      for (const index of order) runs[index].push(await riposteRun(aws, directory, bundles[index]));
+      for (const index of order) runs[index].push(await riposteRun(aws, directory, bundles[index], node));
     }
     return bundles.map((bundle, index) => ({
       bundle,
@@ -121,55 +112,68 @@ export const compareBundles = async (bundles, rounds = 8) => {
   }
 };
 
-export const runColdStart = async ({ rounds = 7 } = {}) => {
+/** A runtime the cold start is measured on: a name for the report and the `node` binary to spawn. */
+const currentNode = () => ({ name: `Node ${process.versions.node.split('.')[0]}`, node: process.execPath });
+
+/**
+ * Riposte's cold start on each runtime against the Python baseline. Every round runs each of them once,
+ * in an order rotated round by round, so no runtime always goes first or follows the same neighbour;
+ * each runtime's ratio is the median of its per-round ratios to the baseline of the same round.
+ */
+export const runColdStart = async ({ rounds = 7, runtimes = [currentNode()] } = {}) => {
   const aws = await fakeAws();
   const directory = mkdtempSync(join(tmpdir(), 'riposte-bench-'));
   const python = pythonWithBoto3();
   const withBaseline = python !== undefined;
   try {
     // One unmeasured run of each warms the page cache, as a warm Lambda host's disk would be.
-    await riposteRun(aws, directory);
+    for (const runtime of runtimes) await riposteRun(aws, directory, BUNDLE, runtime.node);
     if (withBaseline) await naiveRun(aws, directory, python);
-    const riposte = [];
+    const runs = runtimes.map(() => []);
+    const floors = runtimes.map(() => []);
+    const ratios = runtimes.map(() => []);
     const naive = [];
-    const floors = [];
     const pythonFloors = [];
-    const ratios = [];
+    const participants = [...runtimes.map((_, index) => index), ...(withBaseline ? ['python'] : [])];
     for (let round = 0; round < rounds; round++) {
-      let ours;
+      const shift = round % participants.length;
+      const order = [...participants.slice(shift), ...participants.slice(0, shift)];
+      const ours = [];
       let theirs;
-      if (round % 2 === 0 || !withBaseline) {
-        ours = await riposteRun(aws, directory);
-        theirs = withBaseline ? await naiveRun(aws, directory, python) : undefined;
-      } else {
-        theirs = await naiveRun(aws, directory, python);
-        ours = await riposteRun(aws, directory);
+      for (const who of order) {
+        if (who === 'python') theirs = await naiveRun(aws, directory, python);
+        else ours[who] = await riposteRun(aws, directory, BUNDLE, runtimes[who].node);
       }
-      floors.push(await floor(process.execPath, ['-e', '0'], directory));
+      for (const index of runtimes.keys()) {
+        runs[index].push(ours[index]);
+        if (theirs) ratios[index].push(ours[index].wallMs / theirs.wallMs);
+      }
+      if (theirs) naive.push(theirs);
+      for (const [index, runtime] of runtimes.entries()) {
+        floors[index].push(await floor(runtime.node, ['-e', '0'], directory));
+      }
       if (withBaseline) pythonFloors.push(await floor(python, ['-c', 'pass'], directory));
-      riposte.push(ours);
-      if (theirs) {
-        naive.push(theirs);
-        ratios.push(ours.wallMs / theirs.wallMs);
-      }
     }
-    const pick = (runs, field) => median(runs.map((run) => run[field]));
+    const pick = (list, field) => median(list.map((run) => run[field]));
     const result = {
       rounds,
-      riposte: {
-        wallMs: pick(riposte, 'wallMs'),
-        startupMs: pick(riposte, 'startupMs'),
-        importMs: pick(riposte, 'importMs'),
-        handleMs: pick(riposte, 'handleMs'),
-        verifyMs: pick(riposte, 'verifyMs'),
-        returnedAtMs: pick(riposte, 'returnedAtMs'),
-        peakRssMb: pick(riposte, 'peakRssKb') / 1024,
-        maxPeakRssMb: Math.max(...riposte.map((run) => run.peakRssKb)) / 1024,
-        calls: riposte[0].calls,
-        mutations: riposte[0].mutations,
-        walls: riposte.map((run) => run.wallMs),
-      },
-      nodeFloorMs: median(floors),
+      runtimes: runtimes.map((runtime, index) => ({
+        name: runtime.name,
+        version: spawnSync(runtime.node, ['--version'], { encoding: 'utf8' }).stdout.trim(),
+        wallMs: pick(runs[index], 'wallMs'),
+        startupMs: pick(runs[index], 'startupMs'),
+        importMs: pick(runs[index], 'importMs'),
+        handleMs: pick(runs[index], 'handleMs'),
+        verifyMs: pick(runs[index], 'verifyMs'),
+        peakRssMb: pick(runs[index], 'peakRssKb') / 1024,
+        maxPeakRssMb: Math.max(...runs[index].map((run) => run.peakRssKb)) / 1024,
+        calls: runs[index][0].calls,
+        mutations: runs[index][0].mutations,
+        walls: runs[index].map((run) => run.wallMs),
+        floorMs: median(floors[index]),
+        ratio: withBaseline ? median(ratios[index]) : undefined,
+        ratios: ratios[index],
+      })),
       pythonFloorMs: withBaseline ? median(pythonFloors) : undefined,
       python,
       naive: withBaseline
@@ -184,16 +188,16 @@ export const runColdStart = async ({ rounds = 7 } = {}) => {
             walls: naive.map((run) => run.wallMs),
           }
         : undefined,
-      ratio: withBaseline ? median(ratios) : undefined,
-      ratios,
     };
-    log(
-      `cold start: riposte ${result.riposte.wallMs.toFixed(0)} ms (import ${result.riposte.importMs.toFixed(0)}, handle ${result.riposte.handleMs.toFixed(0)}), ` +
-        `peak RSS ${result.riposte.peakRssMb.toFixed(1)} MB; ` +
-        (withBaseline
-          ? `boto3 baseline ${result.naive.wallMs.toFixed(0)} ms, ratio ${result.ratio.toFixed(2)}`
-          : 'boto3 baseline skipped (python3 cannot import boto3)'),
-    );
+    for (const runtime of result.runtimes) {
+      log(
+        `cold start on ${runtime.name}: riposte ${runtime.wallMs.toFixed(0)} ms (import ${runtime.importMs.toFixed(0)}, handle ${runtime.handleMs.toFixed(0)}), ` +
+          `peak RSS ${runtime.peakRssMb.toFixed(1)} MB; ` +
+          (withBaseline
+            ? `boto3 baseline ${result.naive.wallMs.toFixed(0)} ms, ratio ${runtime.ratio.toFixed(2)}`
+            : 'boto3 baseline skipped (python3 cannot import boto3)'),
+      );
+    }
     return result;
   } finally {
     rmSync(directory, { recursive: true, force: true });
@@ -201,9 +205,16 @@ export const runColdStart = async ({ rounds = 7 } = {}) => {
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  // `node bench/cold-start.mjs a.mjs b.mjs` compares bundles; with no argument, the benchmark itself.
+  // `node bench/cold-start.mjs a.mjs b.mjs` compares bundles; with no argument, the benchmark itself
+  // (on this Node, and on Node 22 too with BENCH_NODE_22=1).
   const bundles = process.argv.slice(2);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
-  const result = bundles.length > 0 ? await compareBundles(bundles, rounds) : await runColdStart({ rounds });
+  const runtimes = process.env.BENCH_NODE_22
+    ? [currentNode(), { name: 'Node 22', node: node22() }]
+    : undefined;
+  const result =
+    bundles.length > 0
+      ? await compareBundles(bundles, rounds, runtimes?.[1].node)
+      : await runColdStart({ rounds, runtimes });
   console.log(JSON.stringify(result, null, 2));
 }

@@ -1,5 +1,6 @@
 // Helpers every benchmark shares: paths, the built packages, a seeded random source, statistics.
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -17,6 +18,19 @@ export const fakeAws = async () => {
   const { tsImport } = await import('tsx/esm/api');
   return tsImport(pathToFileURL(path('testing/fake-aws/index.ts')).href, import.meta.url);
 };
+
+/**
+ * The environment of a Lambda container run against fake-aws: the endpoint and dummy keys, never the
+ * developer's own AWS configuration, and `extra` (the function's settings).
+ */
+export const containerEnv = (fake, directory, extra = {}) => ({
+  PATH: process.env.PATH,
+  HOME: directory,
+  ...fake.env(),
+  AWS_CONFIG_FILE: join(directory, 'no-config'),
+  AWS_SHARED_CREDENTIALS_FILE: join(directory, 'no-credentials'),
+  ...extra,
+});
 
 /** mulberry32: the same playbooks and inputs on every run. */
 export const seededRandom = (seed) => {

@@ -182,13 +182,19 @@ export const addNaiveOperators = (engine) => {
   engine.addOperator('hasPrincipalIn', (resources, userTypes) =>
     resources.some((resource) => resource.kind === 'access-key' && userTypes.includes(resource.userType)),
   );
-  engine.addOperator('hasTechniqueIn', (techniques, wanted) =>
-    techniques.some((technique) =>
-      wanted.some((id) => technique.id === id || (!id.includes('.') && technique.id.startsWith(`${id}.`))),
-    ),
+  const techniqueIn = (technique, wanted) =>
+    wanted.some((id) => technique.id === id || (!id.includes('.') && technique.id.startsWith(`${id}.`)));
+  engine.addOperator('hasAnyTechniqueIn', (techniques, wanted) =>
+    techniques.some((technique) => techniqueIn(technique, wanted)),
   );
-  engine.addOperator('hasTacticIn', (tactics, wanted) =>
+  engine.addOperator('hasPrimaryTechniqueIn', (techniques, wanted) =>
+    techniques.some((technique) => technique.relation === 'primary' && techniqueIn(technique, wanted)),
+  );
+  engine.addOperator('hasAnyTacticIn', (tactics, wanted) =>
     tactics.some((tactic) => wanted.includes(tactic.id)),
+  );
+  engine.addOperator('hasPrimaryTacticIn', (tactics, wanted) =>
+    tactics.some((tactic) => tactic.relation === 'primary' && wanted.includes(tactic.id)),
   );
   engine.addOperator('carriesTags', (resources, wanted) =>
     resources.some((resource) =>
@@ -219,9 +225,12 @@ const criteriaConditions = (criteria) => {
   if (criteria.resources) all.push({ fact: 'resources', operator: 'hasKindIn', value: criteria.resources });
   if (criteria.principals)
     all.push({ fact: 'resources', operator: 'hasPrincipalIn', value: criteria.principals });
+  // As the matcher: primary techniques and tactics only, unless the criteria take related ones too.
+  const which = criteria.relatedTechniques ? 'Any' : 'Primary';
   if (criteria.techniques)
-    all.push({ fact: 'techniques', operator: 'hasTechniqueIn', value: criteria.techniques });
-  if (criteria.tactics) all.push({ fact: 'tactics', operator: 'hasTacticIn', value: criteria.tactics });
+    all.push({ fact: 'techniques', operator: `has${which}TechniqueIn`, value: criteria.techniques });
+  if (criteria.tactics)
+    all.push({ fact: 'tactics', operator: `has${which}TacticIn`, value: criteria.tactics });
   if (criteria.tags) all.push({ fact: 'resources', operator: 'carriesTags', value: criteria.tags });
   if (criteria.conditions) all.push(criteria.conditions);
   return { all };
