@@ -23,6 +23,12 @@ describe('examples/06-cdk', () => {
     const fn = template.Resources.RiposteFunction?.Properties;
     expect(fn?.Code).toMatchObject({ S3Key: expect.stringMatching(/^[0-9a-f]{64}\.zip$/) });
     expect(fn?.Environment).toMatchObject({ Variables: { RIPOSTE_MODE: 'enforce' } });
+    // A single-account stack drops the member role's AssumeRole: no managed policy may be left empty.
+    const statements = Object.values(template.Resources)
+      .filter((resource) => resource.Type === 'AWS::IAM::ManagedPolicy')
+      .map((resource) => (resource.Properties?.PolicyDocument as { Statement: object[] }).Statement);
+    expect(statements.length).toBeGreaterThan(1);
+    for (const list of statements) expect(list.some((statement) => !('Fn::If' in statement))).toBe(true);
     const manifest = JSON.parse(await readFile(join(outDir, 'manifest.json'), 'utf8')) as RiposteManifest;
     expect(manifest.playbooks.map((playbook) => playbook.name).sort()).toEqual([
       'ec2-compromised-instance',

@@ -598,24 +598,43 @@ const splitToFit = (entry: PolicyEntry, limit: number, lengths: SubstitutionLeng
   );
 };
 
+const isConditional = (entry: PolicyEntry): boolean => 'Fn::If' in entry;
+
 /**
  * Allow statements packed into as few policy documents as first fit gives, each at most `limit`
  * characters as `policySize` counts them: statements in the order given, each into the first
  * document it still fits, a new document when none has room; a statement too big alone is split by
- * its actions. The same statements always give the same documents.
+ * its actions. Every document keeps a statement no condition removes: CloudFormation refuses a
+ * managed policy whose conditions leave it no statement (a single-account stack drops the member
+ * role's AssumeRole). The same statements always give the same documents.
  */
 export const packStatements = (
   entries: PolicyEntry[],
   limit: number,
   lengths: SubstitutionLengths = {},
 ): PolicyEntry[][] => {
+  const fits = (document: PolicyEntry[]) => policySize(policyDocument(document), lengths) <= limit;
   const documents: PolicyEntry[][] = [];
   for (const entry of entries.flatMap((item) => splitToFit(item, limit, lengths))) {
-    const room = documents.find(
-      (document) => policySize(policyDocument([...document, entry]), lengths) <= limit,
-    );
+    const room = documents.find((document) => fits([...document, entry]));
     if (room) room.push(entry);
     else documents.push([entry]);
+  }
+  for (const document of documents.filter((candidate) => candidate.every(isConditional))) {
+    // The last unconditional statement of a document that keeps another one, and fits here.
+    const donor = documents
+      .filter((other) => other.filter((entry) => !isConditional(entry)).length > 1)
+      .flatMap((other) => other.filter((entry) => !isConditional(entry)).map((entry) => ({ other, entry })))
+      .reverse()
+      .find(({ entry }) => fits([entry, ...document]));
+    if (donor === undefined) {
+      throw new TemplateError(
+        'a managed policy would hold only conditional statements, and be empty when their conditions are false',
+        { statements: document.length },
+      );
+    }
+    donor.other.splice(donor.other.indexOf(donor.entry), 1);
+    document.unshift(donor.entry);
   }
   return documents;
 };
