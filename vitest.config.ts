@@ -33,13 +33,13 @@ export default defineConfig({
     // tests turn it off, with the SDK's own switch: the library never silences warnings.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     // `npm test` measures coverage of the packages' sources. The thresholds sit at the level measured
-    // when they were set (94.64 / 84.73 / 95.3 / 95.74 %), less a hair for paths that only timing
+    // when they were set (95.35 / 85.91 / 97.34 / 96.85 %), less a hair for paths that only timing
     // reaches (retries, timeouts); raise them as coverage rises, never lower them.
     coverage: {
       provider: 'v8',
       include: ['packages/*/src/**/*.ts'],
       reporter: ['text-summary'],
-      thresholds: { statements: 94.5, branches: 84.5, functions: 95, lines: 95.5 },
+      thresholds: { statements: 95.2, branches: 85.7, functions: 97.1, lines: 96.7 },
     },
     projects: [
       ...['core', 'actions', 'lambda-adapter', 'cli', 'cdk'].map((name) => ({

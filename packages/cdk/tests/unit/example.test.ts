@@ -26,7 +26,7 @@ describe('examples/06-cdk', () => {
     // A single-account stack drops the member role's AssumeRole: no managed policy may be left empty.
     const statements = Object.values(template.Resources)
       .filter((resource) => resource.Type === 'AWS::IAM::ManagedPolicy')
-      .map((resource) => (resource.Properties?.PolicyDocument as { Statement: object[] }).Statement);
+      .map((resource) => (resource.Properties!.PolicyDocument as { Statement: object[] }).Statement);
     expect(statements.length).toBeGreaterThan(1);
     for (const list of statements) expect(list.some((statement) => !('Fn::If' in statement))).toBe(true);
     const manifest = JSON.parse(await readFile(join(outDir, 'manifest.json'), 'utf8')) as RiposteManifest;
