@@ -13,6 +13,7 @@ import { parseCommandArgs } from '../args.js';
 import { loadProjectPlaybooks, resolveSources } from '../config/playbooks.js';
 import { type CliIO, EXIT } from '../io.js';
 import { assertReadable, CONFIG_OPTION, projectOf, shownPath } from '../load.js';
+import { counted } from '../summary.js';
 
 export const validateHelp = `riposte validate [files|dirs...] [--config <file>] [--strict] [--json]
   Loads playbooks (YAML) and checks every one: schema, patterns, techniques, tactics, actions and
@@ -139,8 +140,6 @@ const issuesOf = ({ files, errors }: Findings, strict: boolean, io: CliIO): Vali
       suggestions: issue.suggestions ?? [],
     }));
 };
-
-const counted = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 export const runValidate = async (args: string[], io: CliIO): Promise<number> => {
   const { values, positionals } = parseCommandArgs(args, VALIDATE_OPTIONS);
