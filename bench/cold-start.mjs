@@ -2,11 +2,11 @@
 // enforce mode against fake-aws, against a fresh `python3` running the naive boto3 responder on the
 // same endpoint. Rounds alternate which goes first; each run gets a freshly seeded account.
 // Usage alone: node bench/cold-start.mjs
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { containerEnv, fakeAws, log, median, path } from './lib/common.mjs';
+import { containerEnv, fakeAws, log, median, path, timed } from './lib/common.mjs';
 import { node22 } from './lib/node22.mjs';
 
 const BUNDLE = path('dist/riposte/handler.mjs');
@@ -25,22 +25,6 @@ export const pythonWithBoto3 = () => {
   });
   return probe.status === 0 ? probe.stdout.trim() : undefined;
 };
-
-/** Runs a command to its exit; wall time from spawn to exit, as the parent sees it. */
-const timed = (command, args, env) =>
-  new Promise((resolve) => {
-    const started = performance.now();
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('close', (code) => resolve({ code, wallMs: performance.now() - started, stdout, stderr }));
-  });
 
 const riposteRun = async (aws, directory, bundle = BUNDLE, node = process.execPath) => {
   const fake = await aws.startFakeAws({ seed: aws.scenarioSeed() });

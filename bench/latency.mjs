@@ -3,13 +3,12 @@
 // call after 50 ms: measured, against the critical path of the step graph and the sum of the calls.
 // Then time to containment: the built Lambda bundle, warm, from invocation to its first containing call.
 // Usage alone: node bench/latency.mjs [handler.mjs]
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { actions, containerEnv, core, fakeAws, log, median, path } from './lib/common.mjs';
+import { actions, containerEnv, core, fakeAws, log, median, path, timed } from './lib/common.mjs';
 
 const EVENT = path('examples/scenario/findings/01-instance-credential-exfiltration.json');
 export const LATENCY_MS = 50;
@@ -171,20 +170,6 @@ const child = async ([bundle, warmFile, eventFile, resultFile]) => {
   writeFileSync(resultFile, JSON.stringify({ invokedMs, returnedMs, result: response.results?.[0] }));
 };
 
-const run = (command, args, env) =>
-  new Promise((resolve) => {
-    const process_ = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    process_.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    process_.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    process_.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-
 /** The steps the handler logged for the measured finding: action, and the request ids of its calls. */
 const loggedSteps = (stdout, findingId) =>
   stdout
@@ -216,7 +201,7 @@ const containmentOnce = async (aws, phaseOf, bundle, directory) => {
       BENCH_ACCOUNT_ID: aws.SCENARIO.accountId,
     });
     const script = fileURLToPath(import.meta.url);
-    const exit = await run(process.execPath, [script, CHILD_FLAG, bundle, ...files], env);
+    const exit = await timed(process.execPath, [script, CHILD_FLAG, bundle, ...files], env);
     if (exit.code !== 0) throw new Error(`the warm container failed (exit ${exit.code}): ${exit.stderr}`);
     const { invokedMs, returnedMs, result } = JSON.parse(readFileSync(files[2], 'utf8'));
     if (result?.outcome !== 'applied')

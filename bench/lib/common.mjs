@@ -1,4 +1,5 @@
 // Helpers every benchmark shares: paths, the built packages, a seeded random source, statistics.
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -31,6 +32,22 @@ export const containerEnv = (fake, directory, extra = {}) => ({
   AWS_SHARED_CREDENTIALS_FILE: join(directory, 'no-credentials'),
   ...extra,
 });
+
+/** Runs a command to its exit, collecting its output; wall time from spawn to exit, as the parent sees it. */
+export const timed = (command, args, env) =>
+  new Promise((resolve) => {
+    const started = performance.now();
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('close', (code) => resolve({ code, wallMs: performance.now() - started, stdout, stderr }));
+  });
 
 /** mulberry32: the same playbooks and inputs on every run. */
 export const seededRandom = (seed) => {
