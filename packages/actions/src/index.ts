@@ -79,6 +79,7 @@ export {
   scopeOf,
 } from './session.js';
 export {
+  executeInspected,
   executeWith,
   type Inspection,
   type NoOp,

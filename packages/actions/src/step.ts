@@ -9,7 +9,13 @@ import type {
 import type { Mutation } from './call.js';
 import type { AwsServices } from './clients.js';
 import { readMemoOf } from './read-memo.js';
-import { executeAction, planAction, type Session } from './session.js';
+import {
+  type ExecSession,
+  type ExecuteDecision,
+  executeAction,
+  planAction,
+  type Session,
+} from './session.js';
 import { refusal } from './targets.js';
 
 /**
@@ -67,19 +73,34 @@ export const planWith =
     }, readMemoOf(ctx));
 
 /**
- * `execute()` of a single-shot action: inspects again, fails on a refusal, skips a no-op, else sends
- * each mutation in order and stops at the first that fails.
+ * `execute()` of any action made of an inspection: inspects again, fails on a refusal, skips a no-op,
+ * else hands what it found to `apply`. Actions whose later calls need an earlier call's answer (a group
+ * created, a copy checked) write `apply` themselves; the others use `executeWith`.
  */
+export const executeInspected = <P, T>(
+  ctx: Context<P>,
+  inspect: Step<P, T>['inspect'],
+  apply: (session: ExecSession, state: T) => Promise<ExecuteDecision>,
+): Promise<ActionOutcome> =>
+  executeAction(
+    ctx.mode,
+    async (session) => {
+      const inspection = await inspect(ctx, session);
+      if (inspection.status === 'refused') return session.fail(inspection.error);
+      if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
+      return apply(session, inspection.state);
+    },
+    readMemoOf(ctx),
+  );
+
+/** `execute()` of a single-shot action: sends each mutation in order and stops at the first that fails. */
 export const executeWith =
   <P, T, O>(step: Step<P, T, O>) =>
   (ctx: Context<P>): Promise<ActionOutcome> =>
-    executeAction(
-      ctx.mode,
-      async (session) => {
-        const inspection = await step.inspect(ctx, session);
-        if (inspection.status === 'refused') return session.fail(inspection.error);
-        if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
-        const { state } = inspection;
+    executeInspected(
+      ctx,
+      (c, session) => step.inspect(c, session),
+      async (session, state) => {
         if (step.undo !== undefined) session.recordUndo(step.undo(ctx, state));
         const results: O[] = [];
         for (const item of step.mutations(ctx, state)) results.push(await session.mutate(item));
@@ -88,7 +109,6 @@ export const executeWith =
           ...(step.outputs === undefined ? {} : { outputs: step.outputs(ctx, state, results) }),
         };
       },
-      readMemoOf(ctx),
     );
 
 type InverseOf<U> = InverseContext<U, AwsServices>;

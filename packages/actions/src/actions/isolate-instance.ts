@@ -16,9 +16,9 @@ import {
 import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
 import { readTargetInstance } from '../instance-read.js';
-import { readMemoOf } from '../read-memo.js';
-import { type ExecSession, executeAction, placeholder, type Session } from '../session.js';
+import { type ExecSession, placeholder, type Session } from '../session.js';
 import {
+  executeInspected,
   type Inspection,
   inverseWith,
   type NoOp,
@@ -879,29 +879,19 @@ export const isolateInstance = defineAction<IsolateInstanceParams, AwsServices>(
 
   // Not single-shot: a new quarantine group's id and egress rules are known only once it is created.
   execute: (ctx) =>
-    executeAction(
-      ctx.mode,
-      async (session) => {
-        const inspection = await inspect(ctx, session);
-        if (inspection.status === 'refused') return session.fail(inspection.error);
-        if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
-        const { instance, group } = inspection.state;
-        const groupId = group.kind === 'use' ? group.groupId : await createEmptyGroup(ctx, session, instance);
-        if (group.kind === 'use') session.recordUndo(undoOf(ctx, instance, groupId, false));
-        for (const item of moveInterfaces(ctx, instance, groupId)) await session.mutate(item);
-        return {
-          status: 'applied',
-          outputs: {
-            quarantineGroupId: groupId,
-            createdQuarantineGroup: group.kind === 'create',
-            previousSecurityGroups: Object.fromEntries(
-              instance.interfaces.map((eni) => [eni.id, eni.groups]),
-            ),
-          },
-        };
-      },
-      readMemoOf(ctx),
-    ),
+    executeInspected(ctx, inspect, async (session, { instance, group }) => {
+      const groupId = group.kind === 'use' ? group.groupId : await createEmptyGroup(ctx, session, instance);
+      if (group.kind === 'use') session.recordUndo(undoOf(ctx, instance, groupId, false));
+      for (const item of moveInterfaces(ctx, instance, groupId)) await session.mutate(item);
+      return {
+        status: 'applied',
+        outputs: {
+          quarantineGroupId: groupId,
+          createdQuarantineGroup: group.kind === 'create',
+          previousSecurityGroups: Object.fromEntries(instance.interfaces.map((eni) => [eni.id, eni.groups])),
+        },
+      };
+    }),
 
   undo,
 });

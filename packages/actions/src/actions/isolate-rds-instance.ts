@@ -11,9 +11,17 @@ import {
 } from '@riposte/core';
 import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
-import { readMemoOf } from '../read-memo.js';
-import { type ExecSession, executeAction, placeholder, type Session } from '../session.js';
-import { type Inspection, inverseWith, noOp, planned, planWith, type Refusal, refused } from '../step.js';
+import { type ExecSession, placeholder, type Session } from '../session.js';
+import {
+  executeInspected,
+  type Inspection,
+  inverseWith,
+  noOp,
+  planned,
+  planWith,
+  type Refusal,
+  refused,
+} from '../step.js';
 import { invalidId, refusal, resolved, shown, targetOf } from '../targets.js';
 import { QUARANTINE_GROUP_GRANTS, QUARANTINE_TAG, quarantineGroupName } from './isolate-instance.js';
 
@@ -445,28 +453,20 @@ export const isolateRdsInstance = defineAction<IsolateRdsInstanceParams, AwsServ
   plan: planWith({ inspect, mutations }),
 
   execute: (ctx) =>
-    executeAction(
-      ctx.mode,
-      async (session) => {
-        const inspection = await inspect(ctx, session);
-        if (inspection.status === 'refused') return session.fail(inspection.error);
-        if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
-        const { db, group } = inspection.state;
-        const groupId = group.kind === 'use' ? group.groupId : await createEmptyGroup(ctx, session, db.vpcId);
-        session.recordUndo(undoOf(ctx, db, groupId));
-        await session.mutate(modify(ctx, groupId));
-        return {
-          status: 'applied',
-          outputs: {
-            quarantineGroupId: groupId,
-            createdQuarantineGroup: group.kind === 'create',
-            previousSecurityGroups: db.groupIds,
-            previousPubliclyAccessible: db.publiclyAccessible,
-          },
-        };
-      },
-      readMemoOf(ctx),
-    ),
+    executeInspected(ctx, inspect, async (session, { db, group }) => {
+      const groupId = group.kind === 'use' ? group.groupId : await createEmptyGroup(ctx, session, db.vpcId);
+      session.recordUndo(undoOf(ctx, db, groupId));
+      await session.mutate(modify(ctx, groupId));
+      return {
+        status: 'applied',
+        outputs: {
+          quarantineGroupId: groupId,
+          createdQuarantineGroup: group.kind === 'create',
+          previousSecurityGroups: db.groupIds,
+          previousPubliclyAccessible: db.publiclyAccessible,
+        },
+      };
+    }),
 
   undo,
 });

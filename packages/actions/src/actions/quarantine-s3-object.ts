@@ -9,7 +9,6 @@ import {
 } from '@riposte/core';
 import { type Mutation, mutation, read } from '../call.js';
 import type { AwsServices } from '../clients.js';
-import { readMemoOf } from '../read-memo.js';
 import {
   addressOf,
   IN_ACCOUNT,
@@ -19,8 +18,8 @@ import {
   objectOf,
   objectTargets,
 } from '../s3-object.js';
-import { executeAction, placeholder, type Session } from '../session.js';
-import { type Inspection, inverseWith, noOp, planned, planWith, refused } from '../step.js';
+import { placeholder, type Session } from '../session.js';
+import { executeInspected, type Inspection, inverseWith, noOp, planned, planWith, refused } from '../step.js';
 import { findingTags, TAGGED_AT_TAG, type Tag } from '../tags.js';
 import { invalidBucketName, resolved } from '../targets.js';
 import { invalidRecordedObject, merged, objectUndoProperties, readObjectTags } from './tag-s3-object.js';
@@ -646,36 +645,28 @@ export const quarantineS3Object = defineAction<QuarantineS3ObjectParams, AwsServ
 
   // Not single-shot: the copy is verified (HeadObject) before the original is touched.
   execute: (ctx) =>
-    executeAction(
-      ctx.mode,
-      async (session) => {
-        const inspection = await inspect(ctx, session);
-        if (inspection.status === 'refused') return session.fail(inspection.error);
-        if (inspection.status === 'no-op') return { status: 'skipped', reason: inspection.reason };
-        const { state } = inspection;
-        session.recordUndo(undoOf(ctx, state));
-        if (!state.copied) {
-          await session.mutate(copyMutation(ctx, state));
-          const copy = await head(ctx, session, state.destination);
-          if (typeof copy !== 'object' || state.source === undefined || !sameContent(copy, state.source)) {
-            return session.fail(
-              refused(
-                `the copy s3://${state.destination.bucket}/${state.destination.key} does not match the original (size or ETag), so the original is left as it is`,
-              ).error,
-            );
-          }
+    executeInspected(ctx, inspect, async (session, state) => {
+      session.recordUndo(undoOf(ctx, state));
+      if (!state.copied) {
+        await session.mutate(copyMutation(ctx, state));
+        const copy = await head(ctx, session, state.destination);
+        if (typeof copy !== 'object' || state.source === undefined || !sameContent(copy, state.source)) {
+          return session.fail(
+            refused(
+              `the copy s3://${state.destination.bucket}/${state.destination.key} does not match the original (size or ETag), so the original is left as it is`,
+            ).error,
+          );
         }
-        for (const item of originalMutations(ctx, state)) await session.mutate(item);
-        return {
-          status: 'applied',
-          outputs: {
-            quarantineObject: `s3://${state.destination.bucket}/${state.destination.key}`,
-            original: modeOf(ctx.params),
-          },
-        };
-      },
-      readMemoOf(ctx),
-    ),
+      }
+      for (const item of originalMutations(ctx, state)) await session.mutate(item);
+      return {
+        status: 'applied',
+        outputs: {
+          quarantineObject: `s3://${state.destination.bucket}/${state.destination.key}`,
+          original: modeOf(ctx.params),
+        },
+      };
+    }),
 
   undo,
 });

@@ -3,7 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { blockS3PublicAccess } from '../../src/actions/block-s3-public-access.js';
 import { awsCall, type Mutation } from '../../src/call.js';
 import type { AwsServices } from '../../src/clients.js';
-import { executeWith, type Inspection, noOp, planned, planWith, refused, type Step } from '../../src/step.js';
+import {
+  executeInspected,
+  executeWith,
+  type Inspection,
+  noOp,
+  planned,
+  planWith,
+  refused,
+  type Step,
+} from '../../src/step.js';
 import { contextFor } from '../helpers/context.js';
 import { bucketBlockPublicAccessDisabled } from '../helpers/findings.js';
 
@@ -106,6 +115,42 @@ describe('executeWith', () => {
 
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'DRY_RUN_MUTATION' } });
     expect(sent).toEqual([]);
+  });
+});
+
+describe('executeInspected', () => {
+  it('hands the state to apply, which may build a later call from an earlier answer', async () => {
+    const { step, sent } = stepOf(planned('acme-customer-exports'), { copied: 'acme-quarantine' });
+
+    const outcome = await executeInspected(context(), step.inspect, async (session, state) => {
+      const [first] = step.mutations(context(), state);
+      const answer = (await session.mutate(first!)) as { copied: string };
+      return { status: 'applied', outputs: { from: state, to: answer.copied } };
+    });
+
+    expect(outcome).toMatchObject({
+      status: 'applied',
+      outputs: { from: 'acme-customer-exports', to: 'acme-quarantine' },
+    });
+    expect(sent).toEqual(['acme-customer-exports']);
+  });
+
+  it('never calls apply for a no-op or a refusal', async () => {
+    const applied: string[] = [];
+    const apply = async (_session: unknown, state: string) => {
+      applied.push(state);
+      return { status: 'applied' as const };
+    };
+
+    const noop = await executeInspected(context(), async () => noOp('already quarantined'), apply);
+    const refusal = await executeInspected(context(), async () => refused('not in this account'), apply);
+
+    expect(noop).toEqual({ status: 'skipped', reason: 'already quarantined', calls: [] });
+    expect(refusal).toMatchObject({
+      status: 'failed',
+      error: { code: 'REFUSED', message: 'not in this account' },
+    });
+    expect(applied).toEqual([]);
   });
 });
 
