@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ActionDefinition, ActionRegistry } from '../../src/action.js';
+import type { ActionRegistry } from '../../src/action.js';
 import { unknownFindingType } from '../../src/catalog/index.js';
 import { type ConfigurationIssue, PlaybookValidationError } from '../../src/errors.js';
 import {
@@ -8,6 +8,7 @@ import {
   type LoadOptions,
   parsePlaybooks,
 } from '../../src/playbooks/index.js';
+import { inertAction } from '../helpers/inert-action.js';
 
 /** The YAML as written, without the opening newline and the indentation its lines share. */
 const yaml = (strings: TemplateStringsArray): string => {
@@ -241,30 +242,16 @@ describe('every problem carries its kind', () => {
 
 describe('an action the registry does not hold', () => {
   /** A registry double holding built-in action names; notify's params schema is closed, as the real one is. */
-  const action = (name: string, paramsSchema: ActionDefinition['paramsSchema'] = {}): ActionDefinition => ({
-    name,
-    summary: `${name} (test double)`,
-    phase: 'contain',
-    paramsSchema,
-    permissions: [],
-    grants: () => [],
-    resourceKinds: ['instance'],
-    example: `- action: ${name}`,
-    idempotency: 'never mutates',
-    targets: () => ({ targets: [], reason: 'test double' }),
-    plan: async () => ({ status: 'no-op', reason: 'test double', lookups: [], calls: [] }),
-    execute: async () => ({ status: 'skipped', reason: 'test double', calls: [] }),
-  });
   const notifySchema = {
     type: 'object',
     additionalProperties: false,
     properties: { topicArn: { type: 'string' }, webhookUrl: { type: 'string' }, message: { type: 'string' } },
   };
   const actions = [
-    action('isolate-instance'),
-    action('isolate-eks-pod'),
-    action('isolate-rds-instance'),
-    action('notify', notifySchema),
+    inertAction('isolate-instance', { phase: 'contain' }),
+    inertAction('isolate-eks-pod', { phase: 'contain' }),
+    inertAction('isolate-rds-instance', { phase: 'contain' }),
+    inertAction('notify', { phase: 'contain', paramsSchema: notifySchema }),
   ];
   const registry: ActionRegistry<unknown> = {
     get: (name) => actions.find((candidate) => candidate.name === name),

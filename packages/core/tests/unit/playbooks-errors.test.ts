@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { ActionDefinition, ActionRegistry } from '../../src/action.js';
+import type { ActionRegistry } from '../../src/action.js';
 import { formatIssue, PlaybookValidationError } from '../../src/errors.js';
 import { createMatcher } from '../../src/match/index.js';
 import type { ConditionTree } from '../../src/playbook.js';
 import { type LoadOptions, loadPlaybooks, parsePlaybooks } from '../../src/playbooks/index.js';
+import { inertAction } from '../helpers/inert-action.js';
 import { buildPlaybook } from '../helpers/playbook.js';
 
 /** The YAML as written, without the opening newline and the indentation its lines share. */
@@ -444,21 +445,7 @@ describe('parsePlaybooks refuses', () => {
 
 describe('parsePlaybooks with a registry', () => {
   /** A registry double: two actions; tag-resource requires a `tags` object of strings. */
-  const action = (name: string): ActionDefinition => ({
-    name,
-    summary: `${name} (test double)`,
-    phase: 'preserve',
-    paramsSchema: {},
-    permissions: [],
-    grants: () => [],
-    resourceKinds: ['instance'],
-    example: `- action: ${name}`,
-    idempotency: 'never mutates',
-    targets: () => ({ targets: [], reason: 'test double' }),
-    plan: async () => ({ status: 'no-op', reason: 'test double', lookups: [], calls: [] }),
-    execute: async () => ({ status: 'skipped', reason: 'test double', calls: [] }),
-  });
-  const actions = [action('tag-resource'), action('notify')];
+  const actions = [inertAction('tag-resource'), inertAction('notify')];
   const registry: ActionRegistry<{ region: string }> = {
     get: (name) => actions.find((candidate) => candidate.name === name),
     list: () => actions,
